@@ -1,0 +1,269 @@
+// Package config loads the sidecar's YAML configuration: server settings,
+// data classes, callers and grants. Every error names the file, the line and
+// the field.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// Defaults applied when the file leaves a setting out.
+const (
+	DefaultListen        = "127.0.0.1:7443"
+	DefaultDataDir       = "./data"
+	DefaultMaxBatch      = 10000
+	DefaultMaxValueBytes = 64 << 10
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Server  Server   `yaml:"server"`
+	Classes []Class  `yaml:"classes"`
+	Callers []Caller `yaml:"callers"`
+	Grants  []Grant  `yaml:"grants"`
+}
+
+// Server holds listener and limit settings.
+type Server struct {
+	// Listen is host:port or unix:///path.
+	Listen string `yaml:"listen"`
+	// DataDir holds the embedded store and the development keys.
+	DataDir string `yaml:"data_dir"`
+	// MaxBatch is the most items one call may carry.
+	MaxBatch int `yaml:"max_batch"`
+	// MaxValueBytes is the largest value accepted.
+	MaxValueBytes int `yaml:"max_value_bytes"`
+}
+
+// Class is a data class: a named kind of personal data.
+type Class struct {
+	Name string `yaml:"name"`
+	// Mode is the token mode: random or deterministic.
+	Mode string `yaml:"mode"`
+	// Binary allows values that are not UTF-8 text.
+	Binary bool `yaml:"binary"`
+	// Retention is how long a token resolves ("720h", "90d"); empty keeps it.
+	Retention Duration `yaml:"retention"`
+}
+
+// Caller is a static bearer-token identity.
+type Caller struct {
+	Identity string `yaml:"identity"`
+	// Token is the bearer token; TokenEnv names an environment variable
+	// holding it instead, so secrets need not sit in the file.
+	Token    string `yaml:"token"`
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Grant lets an identity read a class for a purpose at a reveal level.
+type Grant struct {
+	Identity string `yaml:"identity"`
+	Purpose  string `yaml:"purpose"`
+	Class    string `yaml:"class"`
+	Reveal   string `yaml:"reveal"`
+}
+
+// Duration is a time.Duration that also accepts a days suffix ("30d").
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	if s == "" || s == "0" {
+		*d = 0
+		return nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.Atoi(days)
+		if err != nil || v < 0 {
+			return fmt.Errorf("invalid duration %q", s)
+		}
+		*d = Duration(time.Duration(v) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("invalid duration %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Error is a configuration problem at a place in a file.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	return b.String() + ": " + e.Msg
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
+
+// Parse validates data read from the file named name.
+func Parse(name string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	c.applyDefaults()
+	v := validator{file: name, root: &root}
+	c.validate(&v)
+	if v.err != nil {
+		return nil, v.err
+	}
+	return &c, nil
+}
+
+func yamlError(name string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Msg: m[2]}
+	}
+	return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+func (c *Config) applyDefaults() {
+	if c.Server.Listen == "" {
+		c.Server.Listen = DefaultListen
+	}
+	if c.Server.DataDir == "" {
+		c.Server.DataDir = DefaultDataDir
+	}
+	if c.Server.MaxBatch == 0 {
+		c.Server.MaxBatch = DefaultMaxBatch
+	}
+	if c.Server.MaxValueBytes == 0 {
+		c.Server.MaxValueBytes = DefaultMaxValueBytes
+	}
+}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+func (c *Config) validate(v *validator) {
+	if c.Server.MaxBatch < 0 {
+		v.fail("must not be negative", "server", "max_batch")
+	}
+	if c.Server.MaxValueBytes < 0 {
+		v.fail("must not be negative", "server", "max_value_bytes")
+	}
+	if len(c.Classes) == 0 {
+		v.fail("at least one data class is required", "classes")
+	}
+	classes := map[string]bool{}
+	for i, cl := range c.Classes {
+		at := []any{"classes", i}
+		switch {
+		case !namePattern.MatchString(cl.Name):
+			v.fail("must match "+namePattern.String(), append(at, "name")...)
+		case classes[cl.Name]:
+			v.fail(fmt.Sprintf("duplicate class %q", cl.Name), append(at, "name")...)
+		}
+		classes[cl.Name] = true
+		if _, err := tokenizer.ParseMode(cl.Mode); err != nil {
+			v.fail(err.Error(), append(at, "mode")...)
+		}
+	}
+	callers := map[string]bool{}
+	tokens := map[string]bool{}
+	for i, cr := range c.Callers {
+		at := []any{"callers", i}
+		if cr.Identity == "" {
+			v.fail("is required", append(at, "identity")...)
+		}
+		callers[cr.Identity] = true
+		switch {
+		case cr.Token == "" && cr.TokenEnv == "":
+			v.fail("one of token or token_env is required", at...)
+		case cr.Token != "" && cr.TokenEnv != "":
+			v.fail("set token or token_env, not both", at...)
+		case cr.TokenEnv != "" && os.Getenv(cr.TokenEnv) == "":
+			v.fail(fmt.Sprintf("environment variable %s is empty", cr.TokenEnv), append(at, "token_env")...)
+		}
+		tok := cr.Secret()
+		if tok != "" && len(tok) < 16 {
+			v.fail("bearer token must be at least 16 characters", append(at, "token")...)
+		}
+		if tok != "" && tokens[tok] {
+			v.fail("bearer token is shared with another caller", append(at, "token")...)
+		}
+		tokens[tok] = true
+	}
+	for i, g := range c.Grants {
+		at := []any{"grants", i}
+		if !callers[g.Identity] {
+			v.fail(fmt.Sprintf("unknown identity %q (not in callers)", g.Identity), append(at, "identity")...)
+		}
+		if !namePattern.MatchString(g.Purpose) {
+			v.fail("must match "+namePattern.String(), append(at, "purpose")...)
+		}
+		if g.Class != policy.Wildcard && !classes[g.Class] {
+			v.fail(fmt.Sprintf("unknown class %q", g.Class), append(at, "class")...)
+		}
+		if _, err := policy.ParseReveal(g.Reveal); err != nil {
+			v.fail(err.Error(), append(at, "reveal")...)
+		}
+	}
+}
+
+// Secret returns the caller's bearer token, read from the environment when
+// TokenEnv is set.
+func (c Caller) Secret() string {
+	if c.TokenEnv != "" {
+		return os.Getenv(c.TokenEnv)
+	}
+	return c.Token
+}
+
+// Policy returns the grant table as a policy. Call it on a validated Config.
+func (c *Config) Policy() *policy.Policy {
+	grants := make([]policy.Grant, 0, len(c.Grants))
+	for _, g := range c.Grants {
+		r, _ := policy.ParseReveal(g.Reveal)
+		grants = append(grants, policy.Grant{Identity: g.Identity, Purpose: g.Purpose, Class: g.Class, Reveal: r})
+	}
+	return policy.New(grants)
+}
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }

@@ -1,0 +1,228 @@
+// Package devkms is a key provider for development and tests: keyrings are
+// wrapped with AES-256-GCM under a master key kept in a local file. It is
+// not for production — the master key sits on the same disk as the data it
+// protects — and says so loudly when opened.
+package devkms
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/privacyvault/privacyvault/kms"
+)
+
+var _ kms.Provider = (*Provider)(nil)
+
+const (
+	masterFile   = "master.key"
+	keyringsFile = "keyrings.json"
+)
+
+// Provider is the development key provider.
+type Provider struct {
+	dir  string
+	kek  cipher.AEAD
+	mu   sync.Mutex
+	file fileFormat
+}
+
+type fileFormat struct {
+	Classes map[string]*storedRing `json:"classes"`
+}
+
+type storedRing struct {
+	Current    uint32            `json:"current"`
+	MinDecrypt uint32            `json:"min_decryption_version"`
+	Wrapped    map[string]string `json:"wrapped"` // version → hex(nonce|ciphertext)
+}
+
+// Open opens the provider in dir, creating the master key file (mode 0600)
+// on first use. logger receives the not-for-production warning.
+func Open(dir string, logger *slog.Logger) (*Provider, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("devkms: %w", err)
+	}
+	master, err := loadOrCreateMaster(filepath.Join(dir, masterFile))
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(master)
+	if err != nil {
+		return nil, fmt.Errorf("devkms: %w", err)
+	}
+	kek, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("devkms: %w", err)
+	}
+	p := &Provider{dir: dir, kek: kek, file: fileFormat{Classes: map[string]*storedRing{}}}
+	if err := p.load(); err != nil {
+		return nil, err
+	}
+	if logger != nil {
+		logger.Warn("DEVELOPMENT KEY PROVIDER: data keys are wrapped by a master key file on local disk; do not use in production, configure HashiCorp Vault instead",
+			"master_key_file", filepath.Join(dir, masterFile))
+	}
+	return p, nil
+}
+
+func loadOrCreateMaster(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, kms.KeySize)
+		rand.Read(key)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("devkms: create master key: %w", err)
+		}
+		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("devkms: write master key: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("devkms: write master key: %w", err)
+		}
+		return key, f.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("devkms: read master key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != kms.KeySize {
+		return nil, fmt.Errorf("devkms: master key file %s is not %d hex-encoded bytes", path, kms.KeySize)
+	}
+	return key, nil
+}
+
+func (p *Provider) load() error {
+	b, err := os.ReadFile(filepath.Join(p.dir, keyringsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("devkms: %w", err)
+	}
+	if err := json.Unmarshal(b, &p.file); err != nil {
+		return fmt.Errorf("devkms: %s: %w", keyringsFile, err)
+	}
+	if p.file.Classes == nil {
+		p.file.Classes = map[string]*storedRing{}
+	}
+	return nil
+}
+
+// save writes the keyrings file atomically: a crash leaves the old or the
+// new file, never a torn one.
+func (p *Provider) save() error {
+	b, err := json.MarshalIndent(p.file, "", "  ")
+	if err != nil {
+		return fmt.Errorf("devkms: %w", err)
+	}
+	tmp := filepath.Join(p.dir, keyringsFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("devkms: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("devkms: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("devkms: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("devkms: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(p.dir, keyringsFile)); err != nil {
+		return fmt.Errorf("devkms: %w", err)
+	}
+	return nil
+}
+
+// Keyring implements kms.Provider.
+func (p *Provider) Keyring(ctx context.Context, class string) (*kms.Keyring, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.file.Classes[class]; !ok {
+		if err := p.addVersion(class); err != nil {
+			return nil, err
+		}
+	}
+	return p.unwrap(class)
+}
+
+// Rotate implements kms.Provider.
+func (p *Provider) Rotate(ctx context.Context, class string) (*kms.Keyring, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.addVersion(class); err != nil {
+		return nil, err
+	}
+	return p.unwrap(class)
+}
+
+// Close implements kms.Provider.
+func (p *Provider) Close() error { return nil }
+
+func (p *Provider) addVersion(class string) error {
+	ring := p.file.Classes[class]
+	if ring == nil {
+		ring = &storedRing{Wrapped: map[string]string{}}
+	}
+	v := ring.Current + 1
+	secret := make([]byte, kms.KeySize)
+	rand.Read(secret)
+	nonce := make([]byte, p.kek.NonceSize())
+	rand.Read(nonce)
+	wrapped := p.kek.Seal(nonce, nonce, secret, wrapAD(class, v))
+	ring.Wrapped[strconv.FormatUint(uint64(v), 10)] = hex.EncodeToString(wrapped)
+	ring.Current = v
+	p.file.Classes[class] = ring
+	return p.save()
+}
+
+func (p *Provider) unwrap(class string) (*kms.Keyring, error) {
+	ring := p.file.Classes[class]
+	keys := make([]*kms.Key, 0, len(ring.Wrapped))
+	for vs, w := range ring.Wrapped {
+		v, err := strconv.ParseUint(vs, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("devkms: class %s: bad version %q", class, vs)
+		}
+		b, err := hex.DecodeString(w)
+		ns := p.kek.NonceSize()
+		if err != nil || len(b) < ns {
+			return nil, fmt.Errorf("devkms: class %s version %d: malformed wrapped key", class, v)
+		}
+		secret, err := p.kek.Open(nil, b[:ns], b[ns:], wrapAD(class, uint32(v)))
+		if err != nil {
+			return nil, fmt.Errorf("devkms: class %s version %d: unwrap failed (wrong master key?)", class, v)
+		}
+		k, err := kms.NewKey(uint32(v), secret)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return kms.NewKeyring(class, ring.Current, ring.MinDecrypt, keys)
+}
+
+// wrapAD binds a wrapped key to its class and version, so a wrapped key
+// copied to another slot of the file does not unwrap.
+func wrapAD(class string, v uint32) []byte {
+	return []byte("privacyvault/devkms/v1|" + class + "|" + strconv.FormatUint(uint64(v), 10))
+}

@@ -1,0 +1,109 @@
+// Package kmstest is the conformance suite every kms.Provider must pass.
+package kmstest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/privacyvault/privacyvault/kms"
+)
+
+// Opener opens the provider under test. Calling it twice for the same test
+// must give two providers over the same backing keyrings (as two sidecars
+// or a restart would see). The suite closes what it opens.
+type Opener func(t *testing.T) (open func() kms.Provider)
+
+// Run runs the conformance suite.
+func Run(t *testing.T, newBacking Opener) {
+	t.Run("CreateOnFirstUse", func(t *testing.T) {
+		p := openClosed(t, newBacking(t))
+		r, err := p.Keyring(context.Background(), "email")
+		if err != nil {
+			t.Fatalf("Keyring(email) error = %v", err)
+		}
+		if got := r.Current().Version(); got != 1 {
+			t.Errorf("Keyring(email).Current().Version() = %d, want 1", got)
+		}
+		if got := r.Versions(); len(got) != 1 {
+			t.Errorf("Keyring(email).Versions() = %v, want [1]", got)
+		}
+	})
+	t.Run("StableAcrossReopen", func(t *testing.T) {
+		open := newBacking(t)
+		a := openClosed(t, open)
+		ra := mustKeyring(t, a, "email")
+		b := openClosed(t, open)
+		rb := mustKeyring(t, b, "email")
+		if !bytes.Equal(ra.Current().Derive("x"), rb.Current().Derive("x")) {
+			t.Error("second provider over the same backing sees a different key for email v1")
+		}
+	})
+	t.Run("ClassesIndependent", func(t *testing.T) {
+		p := openClosed(t, newBacking(t))
+		a := mustKeyring(t, p, "email")
+		b := mustKeyring(t, p, "phone")
+		if bytes.Equal(a.Current().Derive("x"), b.Current().Derive("x")) {
+			t.Error("classes email and phone share a data key")
+		}
+	})
+	t.Run("Rotate", func(t *testing.T) {
+		open := newBacking(t)
+		p := openClosed(t, open)
+		before := mustKeyring(t, p, "card")
+		after, err := p.Rotate(context.Background(), "card")
+		if err != nil {
+			t.Fatalf("Rotate(card) error = %v", err)
+		}
+		if got := after.Current().Version(); got != 2 {
+			t.Errorf("after Rotate Current().Version() = %d, want 2", got)
+		}
+		old, err := after.Key(1)
+		if err != nil {
+			t.Fatalf("after Rotate Key(1) error = %v", err)
+		}
+		if !bytes.Equal(old.Derive("x"), before.Current().Derive("x")) {
+			t.Error("after Rotate version 1 changed")
+		}
+		if bytes.Equal(after.Current().Derive("x"), old.Derive("x")) {
+			t.Error("Rotate produced the same key material as version 1")
+		}
+		other := mustKeyring(t, openClosed(t, open), "card")
+		if got := other.Current().Version(); got != 2 {
+			t.Errorf("another provider after Rotate sees current %d, want 2", got)
+		}
+	})
+	t.Run("UnknownVersion", func(t *testing.T) {
+		p := openClosed(t, newBacking(t))
+		r := mustKeyring(t, p, "email")
+		if _, err := r.Key(7); !errors.Is(err, kms.ErrUnknownVersion) {
+			t.Errorf("Key(7) error = %v, want ErrUnknownVersion", err)
+		}
+	})
+	t.Run("DeriveLabels", func(t *testing.T) {
+		p := openClosed(t, newBacking(t))
+		k := mustKeyring(t, p, "email").Current()
+		if bytes.Equal(k.Derive("aead"), k.Derive("index")) {
+			t.Error("Derive(aead) = Derive(index); labels must separate keys")
+		}
+		if got := len(k.Derive("aead")); got != kms.KeySize {
+			t.Errorf("len(Derive(aead)) = %d, want %d", got, kms.KeySize)
+		}
+	})
+}
+
+func openClosed(t *testing.T, open func() kms.Provider) kms.Provider {
+	p := open()
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func mustKeyring(t *testing.T, p kms.Provider, class string) *kms.Keyring {
+	t.Helper()
+	r, err := p.Keyring(context.Background(), class)
+	if err != nil {
+		t.Fatalf("Keyring(%s) error = %v", class, err)
+	}
+	return r
+}

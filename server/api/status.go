@@ -1,0 +1,81 @@
+// Package api holds what every service handler shares: the one mapping
+// from domain errors to gRPC statuses.
+package api
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/identity"
+	"github.com/privacyvault/privacyvault/kms"
+)
+
+// Domain is the ErrorInfo domain of privacyvault's error reasons.
+const Domain = "privacyvault.dev"
+
+// Status maps err to a gRPC status. field is the path of the item the error
+// belongs to ("items[3]"), or "" for request-level errors; an invalid field
+// inside the item is appended to it. Errors with no mapping become Internal
+// with a generic message: their text stays in the server log only.
+//
+// Status reports internal=true when the error is a server fault the caller
+// cannot fix, so that it is logged exactly once, by the caller of Status.
+func Status(err error, field string) (st *status.Status, internal bool) {
+	var inv *core.InvalidError
+	switch {
+	case err == nil:
+		return status.New(codes.OK, ""), false
+	case errors.As(err, &inv):
+		path := joinField(field, inv.Field)
+		return withDetails(status.New(codes.InvalidArgument, path+": "+inv.Reason),
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+				{Field: path, Description: inv.Reason},
+			}}), false
+	case errors.Is(err, core.ErrExpired):
+		return withDetails(status.New(codes.NotFound, core.ErrExpired.Error()),
+			&errdetails.ErrorInfo{Reason: "TOKEN_EXPIRED", Domain: Domain}), false
+	case errors.Is(err, core.ErrNotFound):
+		return withDetails(status.New(codes.NotFound, "token not found"),
+			&errdetails.ErrorInfo{Reason: "TOKEN_NOT_FOUND", Domain: Domain}), false
+	case errors.Is(err, core.ErrDenied):
+		return status.New(codes.PermissionDenied, "no grant allows this caller to read the class for the stated purpose"), false
+	case errors.Is(err, identity.ErrUnauthenticated):
+		return status.New(codes.Unauthenticated, identity.ErrUnauthenticated.Error()), false
+	case errors.Is(err, kms.ErrUnavailable):
+		return status.New(codes.Unavailable, "key provider unavailable; retry later"), false
+	case errors.Is(err, context.Canceled):
+		return status.New(codes.Canceled, "request canceled"), false
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.New(codes.DeadlineExceeded, "deadline exceeded"), false
+	}
+	if st, ok := status.FromError(err); ok {
+		return st, false
+	}
+	return status.New(codes.Internal, "internal error"), true
+}
+
+func joinField(prefix, field string) string {
+	switch {
+	case prefix == "":
+		return field
+	case field == "":
+		return prefix
+	}
+	return prefix + "." + field
+}
+
+// withDetails attaches details to st. WithDetails fails only for an OK
+// status, which is never passed here.
+func withDetails(st *status.Status, details ...protoadapt.MessageV1) *status.Status {
+	d, err := st.WithDetails(details...)
+	if err != nil {
+		return st
+	}
+	return d
+}

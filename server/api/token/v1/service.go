@@ -1,0 +1,144 @@
+// Package token implements privacyvault.v1.TokenService: thin handlers that
+// check the batch, call core and map results.
+package token
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/identity"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+	"github.com/privacyvault/privacyvault/server/api"
+)
+
+var _ pb.TokenServiceServer = (*Service)(nil)
+
+// Core is the data plane the handlers call.
+type Core interface {
+	Tokenize(ctx context.Context, items []core.TokenizeItem) ([]core.TokenResult, error)
+	Detokenize(ctx context.Context, identity, purpose string, items []core.DetokenizeItem) ([]core.Revealed, error)
+	Lookup(ctx context.Context, items []core.LookupItem) ([]core.TokenResult, error)
+}
+
+// Config configures New.
+type Config struct {
+	Core     Core
+	MaxBatch int
+	Logger   *slog.Logger
+}
+
+// Service is the TokenService implementation.
+type Service struct {
+	pb.UnimplementedTokenServiceServer
+	core     Core
+	maxBatch int
+	log      *slog.Logger
+}
+
+// New returns the service.
+func New(c Config) *Service {
+	return &Service{core: c.Core, maxBatch: c.MaxBatch, log: c.Logger}
+}
+
+// RegisterService registers s with g.
+func RegisterService(g grpc.ServiceRegistrar, s *Service) {
+	pb.RegisterTokenServiceServer(g, s)
+}
+
+// Tokenize implements pb.TokenServiceServer.
+func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.TokenizeResponse, error) {
+	if err := s.checkBatch(len(req.GetItems())); err != nil {
+		return nil, err
+	}
+	items := make([]core.TokenizeItem, len(req.GetItems()))
+	for i, it := range req.GetItems() {
+		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue()}
+	}
+	res, err := s.core.Tokenize(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.TokenizeResponse{Results: make([]*pb.TokenizeResult, len(res))}
+	for i, r := range res {
+		if r.Err != nil {
+			out.Results[i] = &pb.TokenizeResult{Result: &pb.TokenizeResult_Error{Error: s.itemStatus(ctx, r.Err, i)}}
+			continue
+		}
+		out.Results[i] = &pb.TokenizeResult{Result: &pb.TokenizeResult_Token{Token: r.Token}}
+	}
+	return out, nil
+}
+
+// Detokenize implements pb.TokenServiceServer.
+func (s *Service) Detokenize(ctx context.Context, req *pb.DetokenizeRequest) (*pb.DetokenizeResponse, error) {
+	if err := s.checkBatch(len(req.GetItems())); err != nil {
+		return nil, err
+	}
+	caller, ok := identity.FromContext(ctx)
+	if !ok {
+		return nil, identity.ErrUnauthenticated
+	}
+	items := make([]core.DetokenizeItem, len(req.GetItems()))
+	for i, it := range req.GetItems() {
+		items[i] = core.DetokenizeItem{Class: it.GetClass(), Token: it.GetToken()}
+	}
+	res, err := s.core.Detokenize(ctx, string(caller), req.GetPurpose(), items)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.DetokenizeResponse{Results: make([]*pb.DetokenizeResult, len(res))}
+	for i, r := range res {
+		if r.Err != nil {
+			out.Results[i] = &pb.DetokenizeResult{Error: s.itemStatus(ctx, r.Err, i)}
+			continue
+		}
+		out.Results[i] = &pb.DetokenizeResult{Revealed: &pb.Revealed{Value: r.Value, Level: api.RevealLevel(r.Level)}}
+	}
+	return out, nil
+}
+
+// Lookup implements pb.TokenServiceServer.
+func (s *Service) Lookup(ctx context.Context, req *pb.LookupRequest) (*pb.LookupResponse, error) {
+	if err := s.checkBatch(len(req.GetItems())); err != nil {
+		return nil, err
+	}
+	items := make([]core.LookupItem, len(req.GetItems()))
+	for i, it := range req.GetItems() {
+		items[i] = core.LookupItem{Class: it.GetClass(), Value: it.GetValue()}
+	}
+	res, err := s.core.Lookup(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.LookupResponse{Results: make([]*pb.LookupResult, len(res))}
+	for i, r := range res {
+		if r.Err != nil {
+			out.Results[i] = &pb.LookupResult{Result: &pb.LookupResult_Error{Error: s.itemStatus(ctx, r.Err, i)}}
+			continue
+		}
+		out.Results[i] = &pb.LookupResult{Result: &pb.LookupResult_Token{Token: r.Token}}
+	}
+	return out, nil
+}
+
+func (s *Service) checkBatch(n int) error {
+	if n > s.maxBatch {
+		return core.Invalid("items", "batch has %d items, limit is %d", n, s.maxBatch)
+	}
+	return nil
+}
+
+// itemStatus maps one item's error. Core returns only caller-facing errors
+// per item, so an internal one here is a bug worth a log line.
+func (s *Service) itemStatus(ctx context.Context, err error, i int) *spb.Status {
+	st, internal := api.Status(err, fmt.Sprintf("items[%d]", i))
+	if internal {
+		s.log.ErrorContext(ctx, "item failed with an internal error", "item", i, "error", err)
+	}
+	return st.Proto()
+}

@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/privacyvault/privacyvault/identity"
+	"github.com/privacyvault/privacyvault/server/api"
+)
+
+// Verifier turns a bearer token into an identity.
+type Verifier interface {
+	Verify(token string) (identity.Identity, error)
+}
+
+// chains returns the unary and stream chains, outermost first:
+// logging sees the final code of every call; recovery turns a panic into
+// Internal without logging its value (which could hold request data);
+// errors maps domain errors in one place; auth sets the caller identity
+// (health and reflection are open, as probes and grpcurl need them);
+// validation checks request-level rules.
+func chains(log *slog.Logger, v Verifier) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	logOpts := []logging.Option{
+		logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithFieldsFromContext(callerFields),
+	}
+	recOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in handler", "stack", string(debug.Stack()))
+		return status.Error(codes.Internal, "internal error")
+	})}
+	authFn := func(ctx context.Context) (context.Context, error) {
+		tok, err := auth.AuthFromMD(ctx, "bearer")
+		if err != nil {
+			return nil, identity.ErrUnauthenticated
+		}
+		id, err := v.Verify(tok)
+		if err != nil {
+			return nil, err
+		}
+		return identity.NewContext(ctx, id), nil
+	}
+	needsAuth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return !strings.HasPrefix(c.Service, "grpc.health.") && !strings.HasPrefix(c.Service, "grpc.reflection.")
+	})
+	unary := []grpc.UnaryServerInterceptor{
+		logging.UnaryServerInterceptor(slogAdapter(log), logOpts...),
+		recovery.UnaryServerInterceptor(recOpts...),
+		errorsUnary(log),
+		selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(authFn), needsAuth),
+		validator.UnaryServerInterceptor(),
+	}
+	stream := []grpc.StreamServerInterceptor{
+		logging.StreamServerInterceptor(slogAdapter(log), logOpts...),
+		recovery.StreamServerInterceptor(recOpts...),
+		errorsStream(log),
+		selector.StreamServerInterceptor(auth.StreamServerInterceptor(authFn), needsAuth),
+		validator.StreamServerInterceptor(),
+	}
+	return unary, stream
+}
+
+func slogAdapter(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		l.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+}
+
+func callerFields(ctx context.Context) logging.Fields {
+	if id, ok := identity.FromContext(ctx); ok {
+		return logging.Fields{"caller", string(id)}
+	}
+	return nil
+}
+
+// errorsUnary is the one place where handler errors become gRPC statuses,
+// and where a server fault is logged — once.
+func errorsUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		if err != nil {
+			return nil, mapError(ctx, log, info.FullMethod, err)
+		}
+		return resp, nil
+	}
+}
+
+func errorsStream(log *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		if err := h(srv, ss); err != nil {
+			return mapError(ss.Context(), log, info.FullMethod, err)
+		}
+		return nil
+	}
+}
+
+func mapError(ctx context.Context, log *slog.Logger, method string, err error) error {
+	st, internal := api.Status(err, "")
+	if internal {
+		log.ErrorContext(ctx, "call failed", "grpc.method", method, "error", err)
+	}
+	return st.Err()
+}

@@ -1,0 +1,196 @@
+// Package server wires privacyvault together: configuration, keys, store,
+// the data plane and the gRPC server with its interceptors, health and
+// reflection services.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/identity"
+	"github.com/privacyvault/privacyvault/kms/devkms"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+	token "github.com/privacyvault/privacyvault/server/api/token/v1"
+	"github.com/privacyvault/privacyvault/store/badger"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// maxMessageBytes lets a full batch of maximum-size values through
+// (10,000 × 64 KiB would be 640 MiB: far more than a sidecar should take in
+// one message), so the message cap is 64 MiB and batches of large values
+// must be split; the batch limit still gives a clear InvalidArgument.
+const maxMessageBytes = 64 << 20
+
+// Options configures Start.
+type Options struct {
+	// Config is the validated configuration. Its Server.Listen and
+	// Server.DataDir are used as given (the caller resolves flags and env).
+	Config *config.Config
+	// Logger receives all server logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is a running sidecar.
+type Server struct {
+	grpc   *grpc.Server
+	lis    net.Listener
+	health *health.Server
+	close  []func() error
+	log    *slog.Logger
+	done   chan error
+}
+
+// Start opens the store and keys, builds the data plane and starts serving
+// on the configured listener. It returns once the listener is bound.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg := o.Config
+	s := &Server{log: log, done: make(chan error, 1)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeAll()
+		}
+	}()
+
+	dataDir := cfg.Server.DataDir
+	st, err := badger.Open(badger.Options{Dir: filepath.Join(dataDir, "store"), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	s.close = append(s.close, st.Close)
+	keys, err := devkms.Open(filepath.Join(dataDir, "devkeys"), log)
+	if err != nil {
+		return nil, err
+	}
+	s.close = append(s.close, keys.Close)
+
+	specs, err := classSpecs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dp, err := core.New(ctx, core.Config{
+		Classes:       specs,
+		Store:         st,
+		Keys:          keys,
+		Policy:        cfg.Policy(),
+		MaxValueBytes: cfg.Server.MaxValueBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	unary, stream := chains(log, identity.NewStaticTokens(staticTokens(cfg)))
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		grpc.MaxRecvMsgSize(maxMessageBytes),
+		grpc.MaxSendMsgSize(maxMessageBytes),
+	)
+	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	reflection.Register(s.grpc)
+
+	s.lis, err = Listen(cfg.Server.Listen)
+	if err != nil {
+		return nil, err
+	}
+	go func() { s.done <- s.grpc.Serve(s.lis) }()
+	log.Info("privacyvault serving", "listen", s.lis.Addr().String(), "data_dir", dataDir, "classes", len(specs))
+	ok = true
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.lis.Addr() }
+
+// Wait blocks until the server stops serving.
+func (s *Server) Wait() error {
+	err := <-s.done
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Stop drains in-flight calls, stops serving and closes the store.
+func (s *Server) Stop() error {
+	s.health.Shutdown()
+	s.grpc.GracefulStop()
+	return s.closeAll()
+}
+
+func (s *Server) closeAll() error {
+	var errs []error
+	for i := len(s.close) - 1; i >= 0; i-- {
+		errs = append(errs, s.close[i]())
+	}
+	s.close = nil
+	return errors.Join(errs...)
+}
+
+// Listen binds addr: "host:port" for TCP or "unix:///path" for a Unix
+// socket (mode 0660, a stale socket file is replaced).
+func Listen(addr string) (net.Listener, error) {
+	path, ok := strings.CutPrefix(addr, "unix://")
+	if !ok {
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", addr, err)
+		}
+		return lis, nil
+	}
+	if path == "" {
+		return nil, fmt.Errorf("listen %s: empty socket path", addr)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	lis, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		lis.Close()
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return lis, nil
+}
+
+func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
+	specs := make([]core.ClassSpec, 0, len(cfg.Classes))
+	for _, c := range cfg.Classes {
+		mode, err := tokenizer.ParseMode(c.Mode)
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
+		specs = append(specs, core.ClassSpec{Name: c.Name, Mode: mode, Binary: c.Binary, Retention: c.Retention.Std()})
+	}
+	return specs, nil
+}
+
+func staticTokens(cfg *config.Config) map[string]identity.Identity {
+	m := make(map[string]identity.Identity, len(cfg.Callers))
+	for _, c := range cfg.Callers {
+		m[c.Secret()] = identity.Identity(c.Identity)
+	}
+	return m
+}

@@ -1,0 +1,230 @@
+// Package badger is the embedded store: Badger v4 with synchronous writes,
+// sized for a sidecar.
+package badger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	bdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// maxConflictRetries bounds retries of a transaction that lost a race with a
+// concurrent one; each retry re-reads, so the outcome stays exact.
+const maxConflictRetries = 16
+
+// Options configures Open.
+type Options struct {
+	// Dir is the database directory; it is created if missing.
+	Dir string
+	// Logger receives Badger's own warnings and errors. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is a store.Store on Badger v4.
+type Store struct {
+	db     *bdb.DB
+	mu     sync.RWMutex // guards closed against use after Close
+	closed bool
+}
+
+// Open opens or creates the database in o.Dir. Writes are synchronous
+// (fsync before Insert returns), so an acknowledged record survives kill -9.
+func Open(o Options) (*Store, error) {
+	opts := bdb.DefaultOptions(o.Dir).
+		WithSyncWrites(true).
+		// A sidecar shares its node with the service it serves: keep the
+		// footprint small rather than Badger's server-sized defaults.
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumCompactors(2).
+		WithLogger(badgerLogger{o.Logger})
+	db, err := bdb.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Insert implements store.Store. Records are written in as few transactions
+// as Badger's size limit allows; each transaction is atomic and durable.
+func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out := make([]store.Outcome, len(recs))
+	for start := 0; start < len(recs); {
+		n, err := s.insertChunk(recs[start:], out[start:])
+		if err != nil {
+			return nil, err
+		}
+		start += n
+	}
+	return out, nil
+}
+
+// insertChunk writes as many leading records as fit in one transaction and
+// returns how many it wrote.
+func (s *Store) insertChunk(recs []store.Record, out []store.Outcome) (int, error) {
+	for attempt := 0; ; attempt++ {
+		n, err := s.tryChunk(recs, out)
+		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store/badger: insert: %w", err)
+		}
+		return n, nil
+	}
+}
+
+func (s *Store) tryChunk(recs []store.Record, out []store.Outcome) (int, error) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	n := 0
+	for i, r := range recs {
+		o, err := insertOne(txn, r)
+		if errors.Is(err, bdb.ErrTxnTooBig) && n > 0 {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		out[i] = o
+		n++
+	}
+	if err := txn.Commit(); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func insertOne(txn *bdb.Txn, r store.Record) (store.Outcome, error) {
+	if r.Index != nil {
+		item, err := txn.Get(indexKey(r.Class, r.Index))
+		switch {
+		case err == nil:
+			id, err := item.ValueCopy(nil)
+			if err != nil {
+				return store.Outcome{}, err
+			}
+			return store.Outcome{Status: store.Existing, ID: id}, nil
+		case !errors.Is(err, bdb.ErrKeyNotFound):
+			return store.Outcome{}, err
+		}
+	}
+	rk := recordKey(r.Class, r.ID)
+	switch _, err := txn.Get(rk); {
+	case err == nil:
+		return store.Outcome{Status: store.Collision}, nil
+	case !errors.Is(err, bdb.ErrKeyNotFound):
+		return store.Outcome{}, err
+	}
+	e := bdb.NewEntry(rk, encodeRecord(r))
+	if err := txn.SetEntry(e); err != nil {
+		return store.Outcome{}, err
+	}
+	if r.Index != nil {
+		if err := txn.Set(indexKey(r.Class, r.Index), append([]byte(nil), r.ID...)); err != nil {
+			return store.Outcome{}, err
+		}
+	}
+	return store.Outcome{Status: store.Inserted, ID: append([]byte(nil), r.ID...)}, nil
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return store.Record{}, err
+	}
+	defer s.mu.RUnlock()
+	var r store.Record
+	err := s.db.View(func(txn *bdb.Txn) error {
+		var err error
+		r, err = get(txn, class, id)
+		return err
+	})
+	return r, err
+}
+
+// LookupIndex implements store.Store.
+func (s *Store) LookupIndex(ctx context.Context, class string, index []byte) (store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return store.Record{}, err
+	}
+	defer s.mu.RUnlock()
+	var r store.Record
+	err := s.db.View(func(txn *bdb.Txn) error {
+		item, err := txn.Get(indexKey(class, index))
+		if errors.Is(err, bdb.ErrKeyNotFound) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store/badger: lookup: %w", err)
+		}
+		id, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("store/badger: lookup: %w", err)
+		}
+		r, err = get(txn, class, id)
+		return err
+	})
+	return r, err
+}
+
+func get(txn *bdb.Txn, class string, id []byte) (store.Record, error) {
+	item, err := txn.Get(recordKey(class, id))
+	if errors.Is(err, bdb.ErrKeyNotFound) {
+		return store.Record{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("store/badger: get: %w", err)
+	}
+	var r store.Record
+	err = item.Value(func(v []byte) error {
+		r, err = decodeRecord(class, id, v)
+		return err
+	})
+	return r, err
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store/badger: close: %w", err)
+	}
+	return nil
+}
+
+// use checks ctx and takes the read lock that keeps Close from running
+// under a call; the caller releases it.
+func (s *Store) use(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return store.ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package store defines how privacyvault persists vaulted token records.
+//
+// A store only ever sees ciphertext, keyed HMAC indexes and random token
+// identifiers: encryption happens before a record reaches it. Every
+// implementation must pass the conformance suite in package storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when no record matches.
+var ErrNotFound = errors.New("store: record not found")
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Record is one vaulted value. Ciphertext is opaque to the store.
+type Record struct {
+	// Class is the data class name; records of different classes never meet.
+	Class string
+	// ID is the token identifier, unique within Class.
+	ID []byte
+	// Index is the deterministic lookup key (a keyed HMAC of the value), or
+	// nil for random-mode records. At most one record per (Class, Index).
+	Index []byte
+	// KeyVersion names the data-key version that sealed Ciphertext.
+	KeyVersion uint32
+	// Ciphertext is the sealed value.
+	Ciphertext []byte
+	// CreatedAt is when the record was first written.
+	CreatedAt time.Time
+	// ExpiresAt is when the record stops resolving; zero means never.
+	ExpiresAt time.Time
+}
+
+// Expired reports whether r is past its expiry at now.
+func (r Record) Expired(now time.Time) bool {
+	return !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt)
+}
+
+// Outcome says what Insert did with one record.
+type Outcome struct {
+	// Status is the result for the record at the same position.
+	Status Status
+	// ID is the token identifier now stored for the record: the record's own
+	// ID when Inserted, the earlier record's ID when Existing, nil on Collision.
+	ID []byte
+}
+
+// Status is the result of inserting one record.
+type Status int
+
+const (
+	// Inserted means the record was written.
+	Inserted Status = iota + 1
+	// Existing means a record with the same (Class, Index) was already
+	// stored; nothing was written and Outcome.ID is that record's ID.
+	Existing
+	// Collision means a record with the same (Class, ID) already exists;
+	// nothing was written. The caller picks a new ID and tries again.
+	Collision
+)
+
+// String returns the status name.
+func (s Status) String() string {
+	switch s {
+	case Inserted:
+		return "inserted"
+	case Existing:
+		return "existing"
+	case Collision:
+		return "collision"
+	}
+	return "unknown"
+}
+
+// Store persists token records.
+//
+// Insert is atomic and durable: when it returns nil, every Inserted record
+// survives a crash of the process (kill -9). ID uniqueness and index
+// uniqueness are checked inside the same write transaction, so concurrent
+// inserts of one deterministic value agree on a single token.
+type Store interface {
+	// Insert writes recs and reports one Outcome per record, in order.
+	// Records within one call are checked against each other too.
+	Insert(ctx context.Context, recs []Record) ([]Outcome, error)
+	// Get returns the record with the given class and ID, or ErrNotFound.
+	Get(ctx context.Context, class string, id []byte) (Record, error)
+	// LookupIndex returns the record with the given class and index, or
+	// ErrNotFound.
+	LookupIndex(ctx context.Context, class string, index []byte) (Record, error)
+	// Close releases the store. Calls after Close return ErrClosed.
+	Close() error
+}

@@ -1,0 +1,246 @@
+// Package storetest is the conformance suite every store.Store must pass.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+// Opener opens the store under test. Calling it again with the same t must
+// reopen the same data (for the durability check); the suite closes what
+// it opens.
+type Opener func(t *testing.T, dir string) store.Store
+
+// Run runs the conformance suite against the stores open returns.
+func Run(t *testing.T, open Opener) {
+	t.Run("InsertGet", func(t *testing.T) { testInsertGet(t, open) })
+	t.Run("Collision", func(t *testing.T) { testCollision(t, open) })
+	t.Run("IndexUnique", func(t *testing.T) { testIndexUnique(t, open) })
+	t.Run("IndexUniqueWithinBatch", func(t *testing.T) { testIndexWithinBatch(t, open) })
+	t.Run("ClassesSeparate", func(t *testing.T) { testClassesSeparate(t, open) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open) })
+	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
+	t.Run("ConcurrentDeterministic", func(t *testing.T) { testConcurrentDeterministic(t, open) })
+	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
+	t.Run("Closed", func(t *testing.T) { testClosed(t, open) })
+}
+
+func openClosed(t *testing.T, open Opener, dir string) store.Store {
+	s := open(t, dir)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func rec(class, id string) store.Record {
+	return store.Record{
+		Class:      class,
+		ID:         []byte(id),
+		KeyVersion: 3,
+		Ciphertext: []byte("sealed-" + id),
+		CreatedAt:  time.Unix(1700000000, 123).UTC(),
+		ExpiresAt:  time.Unix(1800000000, 0).UTC(),
+	}
+}
+
+func equal(a, b store.Record) bool {
+	return a.Class == b.Class && bytes.Equal(a.ID, b.ID) && bytes.Equal(a.Index, b.Index) &&
+		a.KeyVersion == b.KeyVersion && bytes.Equal(a.Ciphertext, b.Ciphertext) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
+}
+
+func mustInsert(t *testing.T, s store.Store, recs ...store.Record) []store.Outcome {
+	t.Helper()
+	out, err := s.Insert(context.Background(), recs)
+	if err != nil {
+		t.Fatalf("Insert() error = %v", err)
+	}
+	if len(out) != len(recs) {
+		t.Fatalf("Insert() returned %d outcomes, want %d", len(out), len(recs))
+	}
+	return out
+}
+
+func testInsertGet(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	want := rec("email", "id-1")
+	want.Index = []byte("idx-1")
+	noExpiry := rec("email", "id-2")
+	noExpiry.ExpiresAt = time.Time{}
+	out := mustInsert(t, s, want, noExpiry)
+	for i, o := range out {
+		if o.Status != store.Inserted {
+			t.Errorf("Insert()[%d].Status = %v, want inserted", i, o.Status)
+		}
+	}
+	for _, w := range []store.Record{want, noExpiry} {
+		got, err := s.Get(context.Background(), w.Class, w.ID)
+		if err != nil || !equal(got, w) {
+			t.Errorf("Get(%s) = %+v, %v, want %+v", w.ID, got, err, w)
+		}
+	}
+	got, err := s.LookupIndex(context.Background(), "email", []byte("idx-1"))
+	if err != nil || !equal(got, want) {
+		t.Errorf("LookupIndex(idx-1) = %+v, %v, want %+v", got, err, want)
+	}
+}
+
+func testCollision(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	first := rec("card", "same")
+	mustInsert(t, s, first)
+	second := rec("card", "same")
+	second.Ciphertext = []byte("other")
+	out := mustInsert(t, s, second)
+	if out[0].Status != store.Collision {
+		t.Errorf("Insert(duplicate id).Status = %v, want collision", out[0].Status)
+	}
+	got, err := s.Get(context.Background(), "card", []byte("same"))
+	if err != nil || !equal(got, first) {
+		t.Errorf("Get(same) = %+v, %v, want the first record unchanged", got, err)
+	}
+}
+
+func testIndexUnique(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	a := rec("email", "a")
+	a.Index = []byte("ix")
+	b := rec("email", "b")
+	b.Index = []byte("ix")
+	mustInsert(t, s, a)
+	out := mustInsert(t, s, b)
+	if out[0].Status != store.Existing || string(out[0].ID) != "a" {
+		t.Errorf("Insert(same index) = %v %q, want existing \"a\"", out[0].Status, out[0].ID)
+	}
+	if _, err := s.Get(context.Background(), "email", []byte("b")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(b) error = %v, want ErrNotFound (nothing written)", err)
+	}
+}
+
+func testIndexWithinBatch(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	a := rec("email", "a")
+	a.Index = []byte("ix")
+	b := rec("email", "b")
+	b.Index = []byte("ix")
+	out := mustInsert(t, s, a, b)
+	if out[0].Status != store.Inserted || out[1].Status != store.Existing || string(out[1].ID) != "a" {
+		t.Errorf("Insert(a, b same index) = %v, %v %q; want inserted, existing \"a\"", out[0].Status, out[1].Status, out[1].ID)
+	}
+}
+
+func testClassesSeparate(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	a := rec("email", "x")
+	a.Index = []byte("ix")
+	b := rec("phone", "x")
+	b.Index = []byte("ix")
+	out := mustInsert(t, s, a, b)
+	if out[0].Status != store.Inserted || out[1].Status != store.Inserted {
+		t.Errorf("Insert(same id and index, two classes) = %v, %v; want inserted twice", out[0].Status, out[1].Status)
+	}
+	got, err := s.Get(context.Background(), "phone", []byte("x"))
+	if err != nil || got.Class != "phone" {
+		t.Errorf("Get(phone, x) = %+v, %v; want the phone record", got, err)
+	}
+}
+
+func testNotFound(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	mustInsert(t, s, rec("email", "a"))
+	if _, err := s.Get(context.Background(), "email", []byte("nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(nope) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(context.Background(), "phone", []byte("a")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(other class) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.LookupIndex(context.Background(), "email", []byte("nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LookupIndex(nope) error = %v, want ErrNotFound", err)
+	}
+}
+
+func testReopen(t *testing.T, open Opener) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	want := rec("email", "durable")
+	want.Index = []byte("dix")
+	mustInsert(t, s, want)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close() error = %v", err)
+	}
+	s = openClosed(t, open, dir)
+	got, err := s.LookupIndex(context.Background(), "email", []byte("dix"))
+	if err != nil || !equal(got, want) {
+		t.Errorf("after reopen LookupIndex(dix) = %+v, %v, want %+v", got, err, want)
+	}
+}
+
+func testConcurrentDeterministic(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	const workers = 8
+	ids := make([][]byte, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rec("email", fmt.Sprintf("w%d", w))
+			r.Index = []byte("contended")
+			out, err := s.Insert(context.Background(), []store.Record{r})
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			ids[w] = out[0].ID
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		if errs[w] != nil {
+			t.Fatalf("Insert() in worker %d error = %v", w, errs[w])
+		}
+		if !bytes.Equal(ids[w], ids[0]) {
+			t.Errorf("worker %d got id %q, worker 0 got %q; want one token for one value", w, ids[w], ids[0])
+		}
+	}
+}
+
+func testLargeBatch(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	const n = 10000
+	recs := make([]store.Record, n)
+	for i := range recs {
+		recs[i] = rec("text", fmt.Sprintf("id-%05d", i))
+		recs[i].Ciphertext = bytes.Repeat([]byte{byte(i)}, 256)
+	}
+	out := mustInsert(t, s, recs...)
+	for i, o := range out {
+		if o.Status != store.Inserted {
+			t.Fatalf("Insert()[%d].Status = %v, want inserted", i, o.Status)
+		}
+	}
+	got, err := s.Get(context.Background(), "text", []byte("id-09999"))
+	if err != nil || !equal(got, recs[n-1]) {
+		t.Errorf("Get(last of batch) = %+v, %v; want the record", got.ID, err)
+	}
+}
+
+func testClosed(t *testing.T, open Opener) {
+	s := open(t, t.TempDir())
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close() error = %v", err)
+	}
+	if _, err := s.Get(context.Background(), "email", []byte("a")); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Get() after Close error = %v, want ErrClosed", err)
+	}
+	if _, err := s.Insert(context.Background(), []store.Record{rec("email", "a")}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Insert() after Close error = %v, want ErrClosed", err)
+	}
+}

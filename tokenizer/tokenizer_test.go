@@ -1,0 +1,137 @@
+package tokenizer_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+var (
+	keyA = bytes.Repeat([]byte{1}, 32)
+	keyB = bytes.Repeat([]byte{2}, 32)
+)
+
+func TestCodecRoundTrip(t *testing.T) {
+	c := tokenizer.NewCodec("email", keyA)
+	id := tokenizer.NewID()
+	tok := c.Encode(id)
+	if !strings.HasPrefix(tok, tokenizer.TokenPrefix) {
+		t.Errorf("Encode() = %q, want prefix %q", tok, tokenizer.TokenPrefix)
+	}
+	got, err := c.Decode(tok)
+	if err != nil || !bytes.Equal(got, id) {
+		t.Errorf("Decode(Encode(id)) = %x, %v, want %x", got, err, id)
+	}
+}
+
+func TestCodecRejects(t *testing.T) {
+	c := tokenizer.NewCodec("email", keyA)
+	tok := c.Encode(tokenizer.NewID())
+	flipped := []byte(tok)
+	last := len(flipped) - 3
+	flipped[last] = map[bool]byte{true: 'b', false: 'a'}[flipped[last] == 'a']
+	tests := []struct {
+		name  string
+		codec *tokenizer.Codec
+		token string
+	}{
+		{"empty", c, ""},
+		{"no prefix", c, strings.TrimPrefix(tok, tokenizer.TokenPrefix)},
+		{"truncated", c, tok[:len(tok)-1]},
+		{"extended", c, tok + "a"},
+		{"bit flipped", c, string(flipped)},
+		{"not base32", c, tokenizer.TokenPrefix + strings.Repeat("!", len(tok)-len(tokenizer.TokenPrefix))},
+		{"other class", tokenizer.NewCodec("phone", keyA), tok},
+		{"other key", tokenizer.NewCodec("email", keyB), tok},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.codec.Decode(tt.token); !errors.Is(err, tokenizer.ErrMalformedToken) {
+				t.Errorf("Decode(%s) error = %v, want ErrMalformedToken", tt.name, err)
+			}
+		})
+	}
+}
+
+// TestCodecEveryBitFlip flips each bit of a token's decoded body and checks
+// that no variant verifies.
+func TestCodecEveryBitFlip(t *testing.T) {
+	c := tokenizer.NewCodec("email", keyA)
+	id := tokenizer.NewID()
+	tok := c.Encode(id)
+	alphabet := "abcdefghijklmnopqrstuvwxyz234567"
+	body := tok[len(tokenizer.TokenPrefix):]
+	for i := range body {
+		for _, r := range alphabet {
+			if byte(r) == body[i] {
+				continue
+			}
+			mutated := tokenizer.TokenPrefix + body[:i] + string(r) + body[i+1:]
+			if got, err := c.Decode(mutated); err == nil && !bytes.Equal(got, id) {
+				t.Fatalf("Decode(token with char %d changed) verified to another id", i)
+			}
+		}
+	}
+}
+
+func TestSealerRoundTripAndBinding(t *testing.T) {
+	s, err := tokenizer.NewSealer("email", keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := tokenizer.NewID()
+	value := []byte("alice@example.com")
+	sealed := s.Seal(id, value)
+	if bytes.Contains(sealed, value) {
+		t.Fatal("Seal() output contains the plaintext")
+	}
+	got, err := s.Open(id, sealed)
+	if err != nil || !bytes.Equal(got, value) {
+		t.Fatalf("Open(Seal(v)) = %q, %v, want %q", got, err, value)
+	}
+	other, _ := tokenizer.NewSealer("phone", keyA)
+	wrongKey, _ := tokenizer.NewSealer("email", keyB)
+	tests := []struct {
+		name   string
+		sealer *tokenizer.Sealer
+		id     []byte
+		sealed []byte
+	}{
+		{"other id", s, tokenizer.NewID(), sealed},
+		{"other class", other, id, sealed},
+		{"other key", wrongKey, id, sealed},
+		{"short", s, id, sealed[:10]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.sealer.Open(tt.id, tt.sealed); !errors.Is(err, tokenizer.ErrDecrypt) {
+				t.Errorf("Open(%s) error = %v, want ErrDecrypt", tt.name, err)
+			}
+		})
+	}
+	for i := range len(sealed) * 8 {
+		tampered := bytes.Clone(sealed)
+		tampered[i/8] ^= 1 << (i % 8)
+		if _, err := s.Open(id, tampered); !errors.Is(err, tokenizer.ErrDecrypt) {
+			t.Fatalf("Open(sealed with bit %d flipped) error = %v, want ErrDecrypt", i, err)
+		}
+	}
+}
+
+func TestIndexer(t *testing.T) {
+	a := tokenizer.NewIndexer(keyA)
+	b := tokenizer.NewIndexer(keyB)
+	v := []byte("alice@example.com")
+	if !bytes.Equal(a.Index(v), a.Index(v)) {
+		t.Error("Index(v) differs between calls")
+	}
+	if bytes.Equal(a.Index(v), a.Index([]byte("bob@example.com"))) {
+		t.Error("Index() equal for different values")
+	}
+	if bytes.Equal(a.Index(v), b.Index(v)) {
+		t.Error("Index(v) equal under different keys")
+	}
+}
