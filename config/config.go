@@ -89,14 +89,14 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		v, err := strconv.Atoi(days)
 		if err != nil || v < 0 {
-			return fmt.Errorf("invalid duration %q", s)
+			return &Error{Line: n.Line, Msg: fmt.Sprintf("invalid duration %q (want e.g. 720h or 30d)", s)}
 		}
 		*d = Duration(time.Duration(v) * 24 * time.Hour)
 		return nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("invalid duration %q", s)
+		return &Error{Line: n.Line, Msg: fmt.Sprintf("invalid duration %q (want e.g. 720h or 30d)", s)}
 	}
 	*d = Duration(v)
 	return nil
@@ -155,6 +155,11 @@ func Parse(name string, data []byte) (*Config, error) {
 }
 
 func yamlError(name string, err error) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		ce.File = name
+		return ce
+	}
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])

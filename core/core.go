@@ -182,7 +182,7 @@ func (s *Service) class(name string) (*class, error) {
 	}
 	c, ok := s.classes[name]
 	if !ok {
-		return nil, Invalid("class", "unknown data class %q", name)
+		return nil, Invalid("class", "unknown data class (not in the configuration)")
 	}
 	return c, nil
 }

@@ -1,0 +1,104 @@
+// Package client is the Go SDK for the privacyvault sidecar: dial helpers,
+// batch calls with per-item errors as Go errors, and single-value
+// convenience wrappers.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+)
+
+// Client calls one sidecar. It is safe for concurrent use.
+type Client struct {
+	conn   *grpc.ClientConn
+	tokens pb.TokenServiceClient
+}
+
+type options struct {
+	bearer   string
+	tls      *tls.Config
+	insecure bool
+	dial     []grpc.DialOption
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+// WithBearerToken sends token as "authorization: Bearer <token>" on every
+// call.
+func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
+
+// WithTLS uses TLS with cfg.
+func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
+
+// WithInsecure uses a plaintext connection. Fit only for loopback and Unix
+// sockets, where a sidecar and its service share a host.
+func WithInsecure() Option { return func(o *options) { o.insecure = true } }
+
+// WithDialOptions adds raw gRPC dial options.
+func WithDialOptions(d ...grpc.DialOption) Option {
+	return func(o *options) { o.dial = append(o.dial, d...) }
+}
+
+// Dial connects to the sidecar at target: "host:port" or "unix:///path".
+// One of WithTLS or WithInsecure is required, so that a plaintext
+// connection is always a visible choice.
+func Dial(target string, opts ...Option) (*Client, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	var dial []grpc.DialOption
+	switch {
+	case o.tls != nil:
+		dial = append(dial, grpc.WithTransportCredentials(credentials.NewTLS(o.tls)))
+	case o.insecure:
+		dial = append(dial, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	default:
+		return nil, errors.New("client: choose WithTLS or WithInsecure")
+	}
+	if o.bearer != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(bearer{token: o.bearer, secure: o.tls != nil}))
+	}
+	if !strings.Contains(target, "://") {
+		target = "passthrough:///" + target
+	}
+	conn, err := grpc.NewClient(target, append(dial, o.dial...)...)
+	if err != nil {
+		return nil, fmt.Errorf("client: dial: %w", err)
+	}
+	return New(conn), nil
+}
+
+// New returns a Client over an existing connection, which Close closes.
+func New(conn *grpc.ClientConn) *Client {
+	return &Client{conn: conn, tokens: pb.NewTokenServiceClient(conn)}
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Conn returns the underlying connection, e.g. for health checks.
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+type bearer struct {
+	token  string
+	secure bool
+}
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + b.token}, nil
+}
+
+// RequireTransportSecurity is false only for connections the caller made
+// plaintext on purpose (WithInsecure).
+func (b bearer) RequireTransportSecurity() bool { return b.secure }

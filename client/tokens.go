@@ -1,0 +1,162 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/status"
+
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+)
+
+// ItemError is the error of one item of a batch. It carries the gRPC
+// status, so status.Code(err) and status.FromError(err) work on it.
+type ItemError struct {
+	// Index is the item's position in the batch.
+	Index int
+	st    *status.Status
+}
+
+func (e *ItemError) Error() string {
+	return fmt.Sprintf("item %d: %s: %s", e.Index, e.st.Code(), e.st.Message())
+}
+
+// GRPCStatus returns the item's status.
+func (e *ItemError) GRPCStatus() *status.Status { return e.st }
+
+// TokenizeItem is one value to tokenize.
+type TokenizeItem struct {
+	Class string
+	Value []byte
+}
+
+// TokenResult is the token for one item, or its error.
+type TokenResult struct {
+	Token string
+	Err   error
+}
+
+// TokenizeBatch tokenizes items. The error is for the call as a whole;
+// per-item errors are in the results.
+func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
+	for i, it := range items {
+		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value}
+	}
+	resp, err := c.tokens.Tokenize(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.GetResults()) != len(items) {
+		return nil, fmt.Errorf("client: server returned %d results for %d items", len(resp.GetResults()), len(items))
+	}
+	out := make([]TokenResult, len(items))
+	for i, r := range resp.GetResults() {
+		if e := r.GetError(); e != nil {
+			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
+			continue
+		}
+		out[i].Token = r.GetToken()
+	}
+	return out, nil
+}
+
+// Tokenize tokenizes one value of class.
+func (c *Client) Tokenize(ctx context.Context, class string, value []byte) (string, error) {
+	res, err := c.TokenizeBatch(ctx, []TokenizeItem{{Class: class, Value: value}})
+	if err != nil {
+		return "", err
+	}
+	return res[0].Token, res[0].Err
+}
+
+// DetokenizeItem is one token to resolve.
+type DetokenizeItem struct {
+	Class string
+	Token string
+}
+
+// Level is how much of a value was revealed.
+type Level = pb.RevealLevel
+
+// Reveal levels.
+const (
+	Plain    = pb.RevealLevel_REVEAL_LEVEL_PLAIN
+	Masked   = pb.RevealLevel_REVEAL_LEVEL_MASKED
+	Redacted = pb.RevealLevel_REVEAL_LEVEL_REDACTED
+)
+
+// Revealed is the value behind one token at the level policy allowed, or
+// the item's error.
+type Revealed struct {
+	Value []byte
+	Level Level
+	Err   error
+}
+
+// DetokenizeBatch resolves items for purpose.
+func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []DetokenizeItem) ([]Revealed, error) {
+	req := &pb.DetokenizeRequest{Purpose: purpose, Items: make([]*pb.DetokenizeItem, len(items))}
+	for i, it := range items {
+		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token}
+	}
+	resp, err := c.tokens.Detokenize(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.GetResults()) != len(items) {
+		return nil, fmt.Errorf("client: server returned %d results for %d items", len(resp.GetResults()), len(items))
+	}
+	out := make([]Revealed, len(items))
+	for i, r := range resp.GetResults() {
+		if e := r.GetError(); e != nil {
+			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
+			continue
+		}
+		out[i] = Revealed{Value: r.GetRevealed().GetValue(), Level: r.GetRevealed().GetLevel()}
+	}
+	return out, nil
+}
+
+// Detokenize resolves one token of class for purpose.
+func (c *Client) Detokenize(ctx context.Context, purpose, class, token string) (Revealed, error) {
+	res, err := c.DetokenizeBatch(ctx, purpose, []DetokenizeItem{{Class: class, Token: token}})
+	if err != nil {
+		return Revealed{}, err
+	}
+	return res[0], res[0].Err
+}
+
+// LookupBatch returns the existing tokens of values in deterministic
+// classes; an item never tokenized has a NotFound error.
+func (c *Client) LookupBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+	req := &pb.LookupRequest{Items: make([]*pb.LookupItem, len(items))}
+	for i, it := range items {
+		req.Items[i] = &pb.LookupItem{Class: it.Class, Value: it.Value}
+	}
+	resp, err := c.tokens.Lookup(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.GetResults()) != len(items) {
+		return nil, fmt.Errorf("client: server returned %d results for %d items", len(resp.GetResults()), len(items))
+	}
+	out := make([]TokenResult, len(items))
+	for i, r := range resp.GetResults() {
+		if e := r.GetError(); e != nil {
+			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
+			continue
+		}
+		out[i].Token = r.GetToken()
+	}
+	return out, nil
+}
+
+// Lookup returns the existing token of one value.
+func (c *Client) Lookup(ctx context.Context, class string, value []byte) (string, error) {
+	res, err := c.LookupBatch(ctx, []TokenizeItem{{Class: class, Value: value}})
+	if err != nil {
+		return "", err
+	}
+	return res[0].Token, res[0].Err
+}

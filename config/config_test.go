@@ -1,0 +1,85 @@
+package config_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/examples"
+)
+
+func TestSampleConfigIsValid(t *testing.T) {
+	c, err := config.Parse("examples/config.yaml", examples.Config)
+	if err != nil {
+		t.Fatalf("Parse(sample) error = %v", err)
+	}
+	if len(c.Classes) == 0 || len(c.Callers) == 0 || len(c.Grants) == 0 {
+		t.Errorf("Parse(sample) = %d classes, %d callers, %d grants; want all non-empty", len(c.Classes), len(c.Callers), len(c.Grants))
+	}
+	if c.Server.MaxBatch != 10000 {
+		t.Errorf("sample max_batch = %d, want 10000", c.Server.MaxBatch)
+	}
+}
+
+const base = `classes:
+  - name: email
+    mode: deterministic
+callers:
+  - identity: app
+    token: a-long-enough-token
+`
+
+func TestParseErrorsNameFileLineField(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"bad mode", "classes:\n  - name: email\n    mode: sometimes\n", "c.yaml:3: classes[0].mode: unknown token mode"},
+		{"bad name", "classes:\n  - name: Email!\n    mode: random\n", "c.yaml:2: classes[0].name: must match"},
+		{"duplicate class", "classes:\n  - name: a\n    mode: random\n  - name: a\n    mode: random\n", "c.yaml:4: classes[1].name: duplicate class"},
+		{"unknown field", "classes:\n  - name: a\n    mood: random\n", "c.yaml:3: field mood not found"},
+		{"no classes", "server:\n  listen: 127.0.0.1:1\n", "c.yaml:1: classes: at least one data class is required"},
+		{"bad retention", "classes:\n  - name: a\n    mode: random\n    retention: soon\n", "c.yaml:4: invalid duration"},
+		{"grant unknown class", base + "grants:\n  - identity: app\n    purpose: payment\n    class: card\n    reveal: plain\n", "c.yaml:10: grants[0].class: unknown class"},
+		{"grant unknown identity", base + "grants:\n  - identity: nobody\n    purpose: payment\n    class: email\n    reveal: plain\n", "c.yaml:8: grants[0].identity: unknown identity"},
+		{"grant bad reveal", base + "grants:\n  - identity: app\n    purpose: payment\n    class: email\n    reveal: everything\n", "c.yaml:11: grants[0].reveal: unknown reveal level"},
+		{"short token", "classes:\n  - name: a\n    mode: random\ncallers:\n  - identity: app\n    token: short\n", "c.yaml:6: callers[0].token: bearer token must be at least 16 characters"},
+		{"syntax", "classes: [\n", "c.yaml:1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse("c.yaml", []byte(tt.yaml))
+			var ce *config.Error
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse(%s) error = %v, want *config.Error containing %q", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTokenNotInErrors(t *testing.T) {
+	secret := "secret-token-value-123"
+	y := "classes:\n  - name: a\n    mode: random\ncallers:\n  - identity: one\n    token: " + secret + "\n  - identity: two\n    token: " + secret + "\n"
+	_, err := config.Parse("c.yaml", []byte(y))
+	if err == nil {
+		t.Fatal("Parse(shared token) error = nil, want an error")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("Parse(shared token) error = %q; it repeats the bearer token", err)
+	}
+}
+
+func TestDefaultsAndDays(t *testing.T) {
+	c, err := config.Parse("c.yaml", []byte("classes:\n  - name: a\n    mode: random\n    retention: 30d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.Listen != config.DefaultListen || c.Server.MaxBatch != config.DefaultMaxBatch || c.Server.MaxValueBytes != config.DefaultMaxValueBytes {
+		t.Errorf("defaults = %+v, want listen %s, batch %d, value %d", c.Server, config.DefaultListen, config.DefaultMaxBatch, config.DefaultMaxValueBytes)
+	}
+	if got := c.Classes[0].Retention.Std().Hours(); got != 720 {
+		t.Errorf("retention 30d = %vh, want 720h", got)
+	}
+}
