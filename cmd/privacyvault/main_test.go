@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/privacyvault/privacyvault/client"
+	"github.com/privacyvault/privacyvault/examples"
+	"github.com/privacyvault/privacyvault/server/servertest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "privacyvault-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "privacyvault")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build privacyvault: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const checkoutToken = "dev-checkout-token-0001"
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// sidecar is a privacyvault serve subprocess.
+type sidecar struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+}
+
+func startSidecar(t *testing.T, args ...string) *sidecar {
+	t.Helper()
+	s := &sidecar{logs: &bytes.Buffer{}}
+	s.addr = freeAddr(t)
+	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", s.addr}, args...)...)
+	s.cmd.Stderr = s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	c := dial(t, s.addr)
+	hc := healthpb.NewHealthClient(c.Conn())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sidecar did not become healthy: %v\n%s", err, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func dial(t *testing.T, addr string) *client.Client {
+	t.Helper()
+	c, err := client.Dial(addr, client.WithInsecure(), client.WithBearerToken(checkoutToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestKill9Durability checks that every acknowledged tokenize survives a
+// SIGKILL of the sidecar.
+func TestKill9Durability(t *testing.T) {
+	dir := t.TempDir()
+	s := startSidecar(t, "--dev", "--data-dir", dir)
+	c := dial(t, s.addr)
+	const n = 200
+	items := make([]client.TokenizeItem, n)
+	for i := range items {
+		items[i] = client.TokenizeItem{Class: "card_number", Value: []byte(fmt.Sprintf("4000%012d", i))}
+	}
+	res, err := c.TokenizeBatch(context.Background(), items)
+	if err != nil {
+		t.Fatalf("TokenizeBatch() error = %v", err)
+	}
+	single, err := c.Tokenize(context.Background(), "email", []byte("last@example.com"))
+	if err != nil {
+		t.Fatalf("Tokenize() error = %v", err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+
+	s2 := startSidecar(t, "--dev", "--data-dir", dir)
+	c2 := dial(t, s2.addr)
+	ditems := make([]client.DetokenizeItem, n)
+	for i, r := range res {
+		ditems[i] = client.DetokenizeItem{Class: "card_number", Token: r.Token}
+	}
+	got, err := c2.DetokenizeBatch(context.Background(), "payment", ditems)
+	if err != nil {
+		t.Fatalf("after kill -9 DetokenizeBatch() error = %v", err)
+	}
+	for i, g := range got {
+		if g.Err != nil || string(g.Value) != string(items[i].Value) {
+			t.Fatalf("after kill -9 item %d = %q, %v; want %q", i, g.Value, g.Err, items[i].Value)
+		}
+	}
+	v, err := c2.Detokenize(context.Background(), "payment", "email", single)
+	if err != nil || string(v.Value) != "last@example.com" {
+		t.Errorf("after kill -9 Detokenize(email) = %q, %v; want last@example.com", v.Value, err)
+	}
+}
+
+func TestServeUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "pv.sock")
+	cmd := exec.Command(binary, "serve", "--dev", "--data-dir", filepath.Join(dir, "data"), "--listen", "unix://"+sock)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	c := dial(t, "unix://"+sock)
+	var tok string
+	var err error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if tok, err = c.Tokenize(context.Background(), "email", []byte("sock@example.com")); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("Tokenize over unix socket error = %v\n%s", err, logs.String())
+	}
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o660 {
+		t.Errorf("socket mode = %o, want 660", got)
+	}
+	v, err := c.Detokenize(context.Background(), "payment", "email", tok)
+	if err != nil || string(v.Value) != "sock@example.com" {
+		t.Errorf("Detokenize over unix socket = %q, %v", v.Value, err)
+	}
+}
+
+func TestServeNeedsConfig(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve"}, nil, &bytes.Buffer{}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "--dev") {
+		t.Errorf("run(serve) = %d, stderr %q; want 1 and a hint about --dev", code, stderr.String())
+	}
+}
+
+func TestServeBadConfigNamesLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("classes:\n  - name: email\n    mode: sometimes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--config", path}, nil, &bytes.Buffer{}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), path+":3: classes[0].mode") {
+		t.Errorf("run(serve bad config) = %d, stderr %q; want 1 and %s:3: classes[0].mode", code, stderr.String(), path)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, nil, &bytes.Buffer{}, &stderr); code != 2 {
+		t.Errorf("run(frobnicate) = %d, want 2", code)
+	}
+}
+
+// TestClientCommands runs tokenize, lookup and detokenize against an
+// in-process server, as an operator would.
+func TestClientCommands(t *testing.T) {
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	t.Setenv(envToken, checkoutToken)
+	t.Setenv(envAddr, h.Addr)
+	var out, errOut bytes.Buffer
+	in := strings.NewReader("alice@example.com\nbob@example.com\n")
+	if code := run(context.Background(), []string{"tokenize", "--class", "email"}, in, &out, &errOut); code != 0 {
+		t.Fatalf("run(tokenize) = %d, stderr %q", code, errOut.String())
+	}
+	tokens := strings.Fields(out.String())
+	if len(tokens) != 2 {
+		t.Fatalf("run(tokenize) printed %q, want two tokens", out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"lookup", "--class", "email", "bob@example.com"}, nil, &out, &errOut); code != 0 || strings.TrimSpace(out.String()) != tokens[1] {
+		t.Errorf("run(lookup bob) = %d, %q; want %q", code, out.String(), tokens[1])
+	}
+	out.Reset()
+	args := append([]string{"detokenize", "--class", "email", "--purpose", "payment"}, tokens...)
+	if code := run(context.Background(), args, nil, &out, &errOut); code != 0 || out.String() != "alice@example.com\nbob@example.com\n" {
+		t.Errorf("run(detokenize) = %d, %q; want both values", code, out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	args = []string{"detokenize", "--class", "email", "--purpose", "marketing", tokens[0]}
+	if code := run(context.Background(), args, nil, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "PermissionDenied") {
+		t.Errorf("run(detokenize, no grant) = %d, stderr %q; want 1 and PermissionDenied", code, errOut.String())
+	}
+	if code := run(context.Background(), []string{"tokenize"}, nil, &out, &errOut); code != 2 {
+		t.Errorf("run(tokenize without --class) = %d, want 2", code)
+	}
+}
