@@ -360,7 +360,7 @@ func TestLogsHoldNoPII(t *testing.T) {
 		c.Detokenize(context.Background(), "payment", classes[i], tok)
 		h.Client(support).Detokenize(context.Background(), "customer-support", classes[i], tok)
 		h.Client(analytics).Detokenize(context.Background(), "analytics", classes[i], tok)
-		c.Detokenize(context.Background(), "payment", "email", tok)         // foreign class
+		c.Detokenize(context.Background(), "payment", "email", tok)        // foreign class
 		c.Detokenize(context.Background(), "payment", classes[i], tok+"x") // tampered
 		h.Client("wrong-token-"+values[i]).Detokenize(context.Background(), "payment", classes[i], tok)
 		c.Lookup(context.Background(), classes[i], []byte(values[i]))
