@@ -1,0 +1,92 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/kms/devkms"
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/store/badger"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// collidingStore reports a collision for the first insert of every record,
+// as if another token already held the random identifier.
+type collidingStore struct {
+	core.Store
+	seen     map[string]bool
+	rejected [][]byte
+}
+
+func (s *collidingStore) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
+	var pass []store.Record
+	var passAt []int
+	out := make([]store.Outcome, len(recs))
+	for i, r := range recs {
+		if !s.seen[string(r.ID)] && len(s.rejected) < len(recs) {
+			s.seen[string(r.ID)] = true
+			s.rejected = append(s.rejected, r.ID)
+			out[i] = store.Outcome{Status: store.Collision}
+			continue
+		}
+		pass = append(pass, r)
+		passAt = append(passAt, i)
+	}
+	res, err := s.Store.Insert(ctx, pass)
+	if err != nil {
+		return nil, err
+	}
+	for j, o := range res {
+		out[passAt[j]] = o
+	}
+	return out, nil
+}
+
+func newService(t *testing.T, st core.Store) *core.Service {
+	t.Helper()
+	keys, err := devkms.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := core.New(context.Background(), core.Config{
+		Classes:       []core.ClassSpec{{Name: "card", Mode: tokenizer.Random}},
+		Store:         st,
+		Keys:          keys,
+		Policy:        policy.New([]policy.Grant{{Identity: "app", Purpose: "payment", Class: "card", Reveal: policy.Plain}}),
+		MaxValueBytes: 1024,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func TestTokenizeRetriesCollisions(t *testing.T) {
+	bs, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bs.Close() })
+	st := &collidingStore{Store: bs, seen: map[string]bool{}}
+	svc := newService(t, st)
+	items := []core.TokenizeItem{{Class: "card", Value: []byte("4111111111111111")}, {Class: "card", Value: []byte("5500005555555559")}}
+	res, err := svc.Tokenize(context.Background(), items)
+	if err != nil {
+		t.Fatalf("Tokenize() error = %v", err)
+	}
+	if len(st.rejected) != 2 {
+		t.Fatalf("store rejected %d inserts, want 2 (the test store did not collide)", len(st.rejected))
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("Tokenize()[%d] error = %v", i, r.Err)
+		}
+		got, err := svc.Detokenize(context.Background(), "app", "payment", []core.DetokenizeItem{{Class: "card", Token: r.Token}})
+		if err != nil || got[0].Err != nil || !bytes.Equal(got[0].Value, items[i].Value) {
+			t.Errorf("Detokenize(token %d after collision) = %q, %v; want %q", i, got[0].Value, got[0].Err, items[i].Value)
+		}
+	}
+}
