@@ -28,6 +28,11 @@ func (e *ItemError) GRPCStatus() *status.Status { return e.st }
 type TokenizeItem struct {
 	Class string
 	Value []byte
+	// Context is mixed into the tweak of fpe and hash classes: the same
+	// value in two contexts gets two tokens. Detokenize needs it again.
+	Context string
+	// Tweak is the 7-byte FF3-1 tweak of ff3-1 classes.
+	Tweak []byte
 }
 
 // TokenResult is the token for one item, or its error.
@@ -41,7 +46,7 @@ type TokenResult struct {
 func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
 	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
 	for i, it := range items {
-		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value}
+		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value, Context: it.Context, Tweak: it.Tweak}
 	}
 	resp, err := c.tokens.Tokenize(ctx, req)
 	if err != nil {
@@ -74,6 +79,9 @@ func (c *Client) Tokenize(ctx context.Context, class string, value []byte) (stri
 type DetokenizeItem struct {
 	Class string
 	Token string
+	// Context and Tweak are those given at tokenize time (fpe classes).
+	Context string
+	Tweak   []byte
 }
 
 // Level is how much of a value was revealed.
@@ -98,7 +106,7 @@ type Revealed struct {
 func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []DetokenizeItem) ([]Revealed, error) {
 	req := &pb.DetokenizeRequest{Purpose: purpose, Items: make([]*pb.DetokenizeItem, len(items))}
 	for i, it := range items {
-		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token}
+		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token, Context: it.Context, Tweak: it.Tweak}
 	}
 	resp, err := c.tokens.Detokenize(ctx, req)
 	if err != nil {

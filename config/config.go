@@ -18,6 +18,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/tokenizer"
+	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
 
 // Defaults applied when the file leaves a setting out.
@@ -57,6 +58,22 @@ type Class struct {
 	Binary bool `yaml:"binary"`
 	// Retention is how long a token resolves ("720h", "90d"); empty keeps it.
 	Retention Duration `yaml:"retention"`
+	// Format parses the class's values: required for modes fpe and mask,
+	// optional otherwise (it then validates values and shapes masked reveals).
+	Format *format.Spec `yaml:"format"`
+	// Algorithm is the FPE cipher of an fpe class: ff1 (default) or ff3-1
+	// (compatibility only; the caller then supplies a 7-byte tweak).
+	Algorithm string `yaml:"algorithm"`
+}
+
+// ParsedFormat returns the class format, or nil if it has none. Call it on
+// a validated Config.
+func (c Class) ParsedFormat() format.Format {
+	if c.Format == nil {
+		return nil
+	}
+	f, _ := format.New(*c.Format)
+	return f
 }
 
 // Caller is a static bearer-token identity.
@@ -205,9 +222,11 @@ func (c *Config) validate(v *validator) {
 			v.fail(fmt.Sprintf("duplicate class %q", cl.Name), append(at, "name")...)
 		}
 		classes[cl.Name] = true
-		if _, err := tokenizer.ParseMode(cl.Mode); err != nil {
+		mode, err := tokenizer.ParseMode(cl.Mode)
+		if err != nil {
 			v.fail(err.Error(), append(at, "mode")...)
 		}
+		validateFormat(v, cl, mode, at)
 	}
 	callers := map[string]bool{}
 	tokens := map[string]bool{}
@@ -248,6 +267,32 @@ func (c *Config) validate(v *validator) {
 		if _, err := policy.ParseReveal(g.Reveal); err != nil {
 			v.fail(err.Error(), append(at, "reveal")...)
 		}
+	}
+}
+
+func validateFormat(v *validator, cl Class, mode tokenizer.Mode, at []any) {
+	if _, err := tokenizer.ParseAlgorithm(cl.Algorithm); err != nil {
+		v.fail(err.Error(), append(at, "algorithm")...)
+	}
+	if cl.Algorithm != "" && mode != tokenizer.FPE {
+		v.fail("only fpe classes take an algorithm", append(at, "algorithm")...)
+	}
+	if cl.Format == nil {
+		if mode == tokenizer.FPE || mode == tokenizer.Mask {
+			v.fail(fmt.Sprintf("mode %s needs a format", mode), append(at, "mode")...)
+		}
+		return
+	}
+	if cl.Binary {
+		v.fail("a binary class cannot have a format", append(at, "binary")...)
+	}
+	if _, err := format.New(*cl.Format); err != nil {
+		field := append(at, "format")
+		var fe *format.Error
+		if errors.As(err, &fe) && fe.Field != "" {
+			field = append(field, fe.Field)
+		}
+		v.fail(err.Error(), field...)
 	}
 }
 

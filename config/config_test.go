@@ -47,6 +47,11 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"grant bad reveal", base + "grants:\n  - identity: app\n    purpose: payment\n    class: email\n    reveal: everything\n", "c.yaml:11: grants[0].reveal: unknown reveal level"},
 		{"short token", "classes:\n  - name: a\n    mode: random\ncallers:\n  - identity: app\n    token: short\n", "c.yaml:6: callers[0].token: bearer token must be at least 16 characters"},
 		{"syntax", "classes: [\n", "c.yaml:1:"},
+		{"fpe without format", "classes:\n  - name: a\n    mode: fpe\n", "c.yaml:3: classes[0].mode: mode fpe needs a format"},
+		{"unknown format", "classes:\n  - name: a\n    mode: fpe\n    format:\n      name: iban\n", "c.yaml:5: classes[0].format.name:"},
+		{"bad keep_last", "classes:\n  - name: a\n    mode: fpe\n    format:\n      name: ssn\n      keep_last: 4\n", "c.yaml:6: classes[0].format.keep_last:"},
+		{"bad algorithm", "classes:\n  - name: a\n    mode: fpe\n    algorithm: ff2\n    format:\n      name: digits\n", "c.yaml:4: classes[0].algorithm: unknown FPE algorithm"},
+		{"algorithm on vaulted", "classes:\n  - name: a\n    mode: random\n    algorithm: ff1\n", "c.yaml:4: classes[0].algorithm: only fpe classes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,11 +1,13 @@
 package core
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"time"
 
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/tokenizer"
+	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
 
 // ClassSpec configures one data class.
@@ -14,6 +16,11 @@ type ClassSpec struct {
 	Mode      tokenizer.Mode
 	Binary    bool          // accept values that are not UTF-8
 	Retention time.Duration // 0 keeps tokens until erased
+	// Format parses the class's values; required for fpe and mask, optional
+	// otherwise (it then validates values and shapes masked reveals).
+	Format format.Format
+	// Algorithm is the FPE cipher of an fpe class.
+	Algorithm tokenizer.Algorithm
 }
 
 // class is a ClassSpec with the primitives built from its keyring. It is
@@ -22,19 +29,24 @@ type class struct {
 	ClassSpec
 	codec   *tokenizer.Codec
 	indexer *tokenizer.Indexer
+	engine  format.Engine // fpe and hash modes
+	hashKey []byte        // hash mode
 	current uint32
 	sealers map[uint32]*tokenizer.Sealer
-	ring    *kms.Keyring
 }
 
-// Labels for keys derived from a class data key. Token tags and the
-// deterministic index come from the class's first key version so they
-// stay stable across rotations: rotating them would change every
-// deterministic token and invalidate every issued token.
+// Labels for keys derived from a class data key. Token tags, the
+// deterministic index, FPE and hash keys come from the class's first key
+// version so they stay stable across rotations: rotating them would change
+// every deterministic token and invalidate every issued one. (Rotating an
+// FPE key is a re-tokenization, not a key-version switch.)
 const (
 	labelSeal  = "seal/aes-256-gcm"
 	labelTag   = "token-tag/hmac-sha256"
 	labelIndex = "index/hmac-sha256"
+	labelFF1   = "fpe/ff1-aes-256"
+	labelFF31  = "fpe/ff3-1-aes-256"
+	labelHash  = "hash/hmac-sha256"
 )
 
 func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
@@ -48,7 +60,15 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 		indexer:   tokenizer.NewIndexer(stable.Derive(labelIndex)),
 		current:   ring.Current().Version(),
 		sealers:   map[uint32]*tokenizer.Sealer{},
-		ring:      ring,
+	}
+	switch {
+	case spec.Mode == tokenizer.FPE && spec.Algorithm == tokenizer.FF31:
+		c.engine = tokenizer.NewFF31Engine(stable.Derive(labelFF31))
+	case spec.Mode == tokenizer.FPE:
+		c.engine = tokenizer.NewFF1Engine(stable.Derive(labelFF1))
+	case spec.Mode == tokenizer.Hash:
+		c.hashKey = stable.Derive(labelHash)
+		c.engine = tokenizer.NewHashEngine(c.hashKey)
 	}
 	for _, v := range ring.Versions() {
 		k, err := ring.Key(v)
@@ -70,4 +90,28 @@ func (c *class) sealer(v uint32) (*tokenizer.Sealer, error) {
 		return nil, fmt.Errorf("class %s: %w: %d", c.Name, kms.ErrUnknownVersion, v)
 	}
 	return s, nil
+}
+
+// ff31TweakSize is FF3-1's tweak: 56 bits.
+const ff31TweakSize = 7
+
+// tweak returns the FPE/hash tweak of an item. FF1 tweaks are derived from
+// the class name and the optional context, so equal values in different
+// classes or contexts give unrelated tokens; FF3-1 tweaks are the caller's,
+// for compatibility with data tokenized elsewhere.
+func (c *class) tweak(context string, given []byte) ([]byte, error) {
+	if c.Mode == tokenizer.FPE && c.Algorithm == tokenizer.FF31 {
+		if len(given) != ff31TweakSize {
+			return nil, Invalid("tweak", "class %s uses ff3-1 and needs a %d-byte tweak, got %d bytes", c.Name, ff31TweakSize, len(given))
+		}
+		return given, nil
+	}
+	h := sha256.New()
+	h.Write([]byte("privacyvault/tweak/v1\x00"))
+	h.Write([]byte(c.Name))
+	h.Write([]byte{0})
+	h.Write([]byte(context))
+	// 8 bytes keep FF1's per-round block count at one for common lengths
+	// (tweak, counter and a half fit one AES block).
+	return h.Sum(nil)[:8], nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
+	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
 
 // Store is the part of store.Store the data plane uses.
@@ -88,6 +89,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 type TokenizeItem struct {
 	Class string
 	Value []byte
+	// Context is mixed into the FPE and hash tweak; Tweak is the FF3-1
+	// tweak of ff3-1 classes. Vaulted modes ignore both.
+	Context string
+	Tweak   []byte
 }
 
 // TokenResult is a token or the reason there is none.
@@ -109,6 +114,14 @@ func (s *Service) Tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 		c, err := s.checkValue(it.Class, it.Value)
 		if err != nil {
 			res[i].Err = err
+			continue
+		}
+		if !c.Mode.Vaulted() {
+			tok, err := s.transform(c, it)
+			if err != nil && !isItemError(err) {
+				return nil, err
+			}
+			res[i] = TokenResult{Token: tok, Err: err}
 			continue
 		}
 		r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
@@ -173,6 +186,17 @@ func (s *Service) checkValue(className string, value []byte) (*class, error) {
 	case !c.Binary && !utf8.Valid(value):
 		return nil, Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
 	}
+	if c.Format != nil {
+		err := c.Format.Validate(string(value))
+		// The domain-size rule guards FPE and hash transforms; a vaulted
+		// value only has to parse.
+		if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
+			err = nil
+		}
+		if err != nil {
+			return nil, formatError("value", err)
+		}
+	}
 	return c, nil
 }
 
@@ -191,6 +215,9 @@ func (s *Service) class(name string) (*class, error) {
 type DetokenizeItem struct {
 	Class string
 	Token string
+	// Context and Tweak must be those given at tokenize time (fpe classes).
+	Context string
+	Tweak   []byte
 }
 
 // Revealed is a value at the level policy allowed, or the reason there is
@@ -218,7 +245,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = ErrDenied
 			continue
 		}
-		v, err := s.open(ctx, c, it.Token, now)
+		v, err := s.resolve(ctx, c, it, now)
 		if err != nil {
 			if !isItemError(err) {
 				return nil, err
@@ -226,15 +253,26 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = err
 			continue
 		}
-		res[i] = Revealed{Value: reveal(v, level), Level: level}
+		res[i] = Revealed{Value: c.reveal(v, level), Level: level}
 	}
 	return res, nil
 }
 
-func (s *Service) open(ctx context.Context, c *class, token string, now time.Time) ([]byte, error) {
-	if token == "" {
+// resolve returns the value behind one token of class c.
+func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem, now time.Time) ([]byte, error) {
+	if it.Token == "" {
 		return nil, Invalid("token", "is required")
 	}
+	switch {
+	case c.Mode == tokenizer.FPE:
+		return s.untransform(c, it)
+	case !c.Mode.Vaulted():
+		return nil, Invalid("class", "class %s uses mode %s, whose tokens are irreversible", c.Name, c.Mode)
+	}
+	return s.open(ctx, c, it.Token, now)
+}
+
+func (s *Service) open(ctx context.Context, c *class, token string, now time.Time) ([]byte, error) {
 	id, err := c.codec.Decode(token)
 	if err != nil {
 		return nil, Invalid("token", "%v", err)

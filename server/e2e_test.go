@@ -85,7 +85,7 @@ func TestDeterministicTokens(t *testing.T) {
 	a := tokenize(t, c, "email", "bob@example.com")
 	b := tokenize(t, c, "email", "bob@example.com")
 	other := tokenize(t, c, "email", "carol@example.com")
-	phone := tokenize(t, c, "phone", "bob@example.com")
+	phone := tokenize(t, c, "customer_id", "bob@example.com")
 	if a != b {
 		t.Errorf("Tokenize(email, same value) = %q then %q, want equal", a, b)
 	}
@@ -350,8 +350,8 @@ func TestLogsHoldNoPII(t *testing.T) {
 	logs := &syncBuffer{}
 	h := servertest.Start(t, servertest.Options{Config: examples.Config, Logs: logs})
 	c := h.Client(checkout)
-	values := []string{"4111111111111111", "grace@example.com", "123-45-6789", "Grace Hopper", "+1 555 0100 9999"}
-	classes := []string{"card_number", "email", "ssn", "name", "phone"}
+	values := []string{"4111111111111111", "grace@example.com", "123-45-6789", "Grace Hopper", "+1 555 0100 9999", "5500005555555559", "0012-3456-7890"}
+	classes := []string{"card_number", "email", "ssn", "name", "phone", "card_fpe", "account_number"}
 	var tokens []string
 	for i, v := range values {
 		tokens = append(tokens, tokenize(t, c, classes[i], v))

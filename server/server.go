@@ -182,7 +182,18 @@ func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %w", c.Name, err)
 		}
-		specs = append(specs, core.ClassSpec{Name: c.Name, Mode: mode, Binary: c.Binary, Retention: c.Retention.Std()})
+		alg, err := tokenizer.ParseAlgorithm(c.Algorithm)
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
+		specs = append(specs, core.ClassSpec{
+			Name:      c.Name,
+			Mode:      mode,
+			Binary:    c.Binary,
+			Retention: c.Retention.Std(),
+			Format:    c.ParsedFormat(),
+			Algorithm: alg,
+		})
 	}
 	return specs, nil
 }

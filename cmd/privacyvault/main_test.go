@@ -101,7 +101,7 @@ func TestKill9Durability(t *testing.T) {
 	const n = 200
 	items := make([]client.TokenizeItem, n)
 	for i := range items {
-		items[i] = client.TokenizeItem{Class: "card_number", Value: []byte(fmt.Sprintf("4000%012d", i))}
+		items[i] = client.TokenizeItem{Class: "email", Value: []byte(fmt.Sprintf("customer%04d@example.com", i))}
 	}
 	res, err := c.TokenizeBatch(context.Background(), items)
 	if err != nil {
@@ -120,7 +120,7 @@ func TestKill9Durability(t *testing.T) {
 	c2 := dial(t, s2.addr)
 	ditems := make([]client.DetokenizeItem, n)
 	for i, r := range res {
-		ditems[i] = client.DetokenizeItem{Class: "card_number", Token: r.Token}
+		ditems[i] = client.DetokenizeItem{Class: "email", Token: r.Token}
 	}
 	got, err := c2.DetokenizeBatch(context.Background(), "payment", ditems)
 	if err != nil {

@@ -57,7 +57,7 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	}
 	items := make([]core.TokenizeItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
-		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue()}
+		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak()}
 	}
 	res, err := s.core.Tokenize(ctx, items)
 	if err != nil {
@@ -85,7 +85,7 @@ func (s *Service) Detokenize(ctx context.Context, req *pb.DetokenizeRequest) (*p
 	}
 	items := make([]core.DetokenizeItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
-		items[i] = core.DetokenizeItem{Class: it.GetClass(), Token: it.GetToken()}
+		items[i] = core.DetokenizeItem{Class: it.GetClass(), Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak()}
 	}
 	res, err := s.core.Detokenize(ctx, string(caller), req.GetPurpose(), items)
 	if err != nil {

@@ -1,0 +1,146 @@
+package tokenizer
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"sync"
+
+	"github.com/privacyvault/privacyvault/tokenizer/format"
+	"github.com/privacyvault/privacyvault/tokenizer/fpe"
+)
+
+var (
+	_ format.Engine = (*FF1Engine)(nil)
+	_ format.Engine = (*FF31Engine)(nil)
+	_ format.Engine = (*HashEngine)(nil)
+)
+
+// FF1Engine is the format.Engine of the fpe mode: NIST FF1 with AES-256
+// under one class key. Ciphers are built once per alphabet and reused.
+type FF1Engine struct {
+	key     []byte
+	ciphers sync.Map // alphabet → *fpe.FF1
+}
+
+// NewFF1Engine returns an FF1 engine with a 32-byte key.
+func NewFF1Engine(key []byte) *FF1Engine { return &FF1Engine{key: key} }
+
+func (e *FF1Engine) cipher(alphabet string) (*fpe.FF1, error) {
+	if c, ok := e.ciphers.Load(alphabet); ok {
+		return c.(*fpe.FF1), nil
+	}
+	c, err := fpe.NewFF1(e.key, alphabet)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := e.ciphers.LoadOrStore(alphabet, c)
+	return actual.(*fpe.FF1), nil
+}
+
+// Encrypt implements format.Engine.
+func (e *FF1Engine) Encrypt(alphabet string, tweak []byte, s string) (string, error) {
+	c, err := e.cipher(alphabet)
+	if err != nil {
+		return "", err
+	}
+	return c.Encrypt(tweak, s)
+}
+
+// Decrypt implements format.Engine.
+func (e *FF1Engine) Decrypt(alphabet string, tweak []byte, s string) (string, error) {
+	c, err := e.cipher(alphabet)
+	if err != nil {
+		return "", err
+	}
+	return c.Decrypt(tweak, s)
+}
+
+// FF31Engine is the FF3-1 compatibility engine: the tweak must be the
+// 7 bytes the caller used elsewhere (for example with HashiCorp Vault's
+// Transform engine). FF1 is the default; NIST's 2025 draft drops FF3.
+type FF31Engine struct {
+	key     []byte
+	ciphers sync.Map // alphabet → *fpe.FF31
+}
+
+// NewFF31Engine returns an FF3-1 engine with a 32-byte key.
+func NewFF31Engine(key []byte) *FF31Engine { return &FF31Engine{key: key} }
+
+func (e *FF31Engine) cipher(alphabet string) (*fpe.FF31, error) {
+	if c, ok := e.ciphers.Load(alphabet); ok {
+		return c.(*fpe.FF31), nil
+	}
+	c, err := fpe.NewFF31(e.key, alphabet)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := e.ciphers.LoadOrStore(alphabet, c)
+	return actual.(*fpe.FF31), nil
+}
+
+// Encrypt implements format.Engine.
+func (e *FF31Engine) Encrypt(alphabet string, tweak []byte, s string) (string, error) {
+	c, err := e.cipher(alphabet)
+	if err != nil {
+		return "", err
+	}
+	return c.Encrypt(tweak, s)
+}
+
+// Decrypt implements format.Engine.
+func (e *FF31Engine) Decrypt(alphabet string, tweak []byte, s string) (string, error) {
+	c, err := e.cipher(alphabet)
+	if err != nil {
+		return "", err
+	}
+	return c.Decrypt(tweak, s)
+}
+
+// HashEngine is the one-way engine of the hash mode: each output string is
+// drawn from HMAC-SHA256(key, alphabet, tweak, input) by rejection sampling,
+// so it is uniform over the alphabet, keyed (no dictionary attack without
+// the key) and deterministic. Decrypt always fails with
+// format.ErrIrreversible.
+type HashEngine struct {
+	key []byte
+}
+
+// NewHashEngine returns a hash engine with a 32-byte key.
+func NewHashEngine(key []byte) *HashEngine { return &HashEngine{key: key} }
+
+// Encrypt implements format.Engine.
+func (e *HashEngine) Encrypt(alphabet string, tweak []byte, s string) (string, error) {
+	seed := e.seed(alphabet, tweak, s)
+	radix := uint32(len(alphabet))
+	limit := 65536 - 65536%radix // reject above this so v % radix is uniform
+	out := make([]byte, 0, len(s))
+	var block []byte
+	for ctr := uint32(0); len(out) < len(s); ctr++ {
+		m := hmac.New(sha256.New, e.key)
+		m.Write(seed)
+		m.Write(binary.BigEndian.AppendUint32(nil, ctr))
+		block = m.Sum(block[:0])
+		for i := 0; i+1 < len(block) && len(out) < len(s); i += 2 {
+			v := uint32(binary.BigEndian.Uint16(block[i:]))
+			if v < limit {
+				out = append(out, alphabet[v%radix])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// Decrypt implements format.Engine: hash pseudonyms cannot be reversed.
+func (e *HashEngine) Decrypt(string, []byte, string) (string, error) {
+	return "", format.ErrIrreversible
+}
+
+func (e *HashEngine) seed(alphabet string, tweak []byte, s string) []byte {
+	m := hmac.New(sha256.New, e.key)
+	for _, part := range [][]byte{[]byte("privacyvault/hash/v1"), []byte(alphabet), tweak, []byte(s)} {
+		m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(part))))
+		m.Write(part)
+	}
+	return m.Sum(nil)
+}

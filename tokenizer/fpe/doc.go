@@ -1,0 +1,28 @@
+// Package fpe implements the format-preserving encryption modes of NIST
+// SP 800-38G Rev. 1 over AES: FF1, and FF3-1 for compatibility.
+//
+// A cipher encrypts a string of numerals (characters of an alphabet, or
+// values below a radix of 2 to 65536) to another string of the same length
+// over the same alphabet, for example a 16-digit card number to another
+// 16-digit number.
+//
+// Security contract:
+//   - Encryption is deterministic: the same key, tweak and plaintext always
+//     give the same ciphertext, so equal inputs are visibly equal. The tweak
+//     is public but should be unique per context (tenant, field, ...) so that
+//     equal values in different contexts do not match.
+//   - The domain must have at least 1,000,000 values (radix^length); shorter
+//     inputs are rejected with ErrTooShort. Small domains remain open to
+//     guessing and statistical attacks, so larger is better.
+//   - There is no integrity protection: a modified ciphertext decrypts to
+//     some other valid-looking plaintext, not an error.
+//   - FF3-1 exists only to read and write data produced elsewhere: NIST's
+//     2025 draft of SP 800-38G Rev. 2 removes FF3/FF3-1. Use FF1 for new data.
+//
+// Errors never contain keys, tweaks, plaintexts or ciphertexts; they wrap
+// sentinel errors (ErrTooShort, ErrInvalidInput, ...) for errors.Is.
+//
+// Ciphers are safe for concurrent use. The string methods allocate only the
+// result; inputs whose halves fit in 64 bits (e.g. up to 38 decimal digits for
+// FF1) avoid math/big entirely.
+package fpe
