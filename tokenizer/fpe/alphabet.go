@@ -8,8 +8,8 @@ import (
 // MaxRadix is the largest radix SP 800-38G allows (2^16).
 const MaxRadix = 1 << 16
 
-// noNumeral marks bytes outside an ASCII alphabet; no ASCII alphabet has
-// that many characters.
+// noNumeral marks bytes outside an ASCII alphabet. ASCII alphabets have at
+// most 128 numerals, so its top bit alone identifies it.
 const noNumeral = 0xFFFF
 
 // alphabet maps between characters and numerals. A rune's index in the

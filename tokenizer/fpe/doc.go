@@ -17,12 +17,12 @@
 //   - There is no integrity protection: a modified ciphertext decrypts to
 //     some other valid-looking plaintext, not an error.
 //   - FF3-1 exists only to read and write data produced elsewhere: NIST's
-//     2025 draft of SP 800-38G Rev. 2 removes FF3/FF3-1. Use FF1 for new data.
+//     2025 draft revision of SP 800-38G drops FF3/FF3-1. Use FF1 for new data.
 //
 // Errors never contain keys, tweaks, plaintexts or ciphertexts; they wrap
 // sentinel errors (ErrTooShort, ErrInvalidInput, ...) for errors.Is.
 //
-// Ciphers are safe for concurrent use. The string methods allocate only the
-// result; inputs whose halves fit in 64 bits (e.g. up to 38 decimal digits for
-// FF1) avoid math/big entirely.
+// Ciphers are safe for concurrent use. On the common path (an ASCII alphabet
+// and halves worth at most 2^63, e.g. up to 36 decimal digits) the string
+// methods allocate only their result and avoid math/big.
 package fpe

@@ -19,8 +19,8 @@ const ff3Rounds = 8
 // AES-128, AES-192 or AES-256 and a 56-bit tweak.
 //
 // FF3-1 is provided for compatibility with existing data only: NIST's 2025
-// draft revision of SP 800-38G withdraws FF3/FF3-1, so new uses should
-// choose FF1. Like FF1 it is deterministic and format-preserving, gives no
+// draft revision of SP 800-38G drops FF3/FF3-1, so new uses should choose
+// FF1. Like FF1 it is deterministic and format-preserving, gives no
 // integrity, and wants a tweak unique to the value's context.
 //
 // An FF31 is safe for concurrent use by multiple goroutines.
@@ -261,28 +261,32 @@ func (c *FF31) crypt(s *ff3Scratch, tweak [8]byte, src, dst []uint16, enc bool) 
 	putDigits(&c.rd, dst, nil, u, 1, v, xb)
 }
 
-// rounds64 runs the eight FF3 rounds with A and B as integers (radix^u <
-// 2^64). CIPH_REVB(K)(REVB(P)) with P = W⊕[i]4 || [NUM(B)]12 means the
+// rounds64 runs the eight FF3 rounds with A and B as integers (radix^u <=
+// 2^63). CIPH_REVB(K)(REVB(P)) with P = W⊕[i]4 || [NUM(B)]12 means the
 // block input is NUM(B) little-endian in bytes 0..11 and W⊕i little-endian
 // in bytes 12..15; y = NUM(REVB(out)) is the output read little-endian.
 func (c *FF31) rounds64(s *ff3Scratch, tweak [8]byte, u, v int, xa, xb uint64, enc bool) (uint64, uint64) {
 	tl := binary.BigEndian.Uint32(tweak[:4])
 	tr := binary.BigEndian.Uint32(tweak[4:])
 	mu, mv := c.rd.pow[u], c.rd.pow[v]
+	gu, gv := c.rd.mag[u], c.rd.mag[v]
 	s.in = [16]byte{}
 	for k := 0; k < ff3Rounds; k++ {
 		i, x := k, xb
 		if !enc {
 			i, x = ff3Rounds-1-k, xa
 		}
-		w, mod := tr, mu
+		w, mod, mag := tr, mu, gu
 		if i&1 != 0 {
-			w, mod = tl, mv
+			w, mod, mag = tl, mv, gv
 		}
 		binary.LittleEndian.PutUint64(s.in[:8], x)
 		binary.LittleEndian.PutUint32(s.in[12:], w^uint32(i))
 		c.block.Encrypt(s.out[:], s.in[:])
-		y := bits.Rem64(binary.LittleEndian.Uint64(s.out[8:]), binary.LittleEndian.Uint64(s.out[:8]), mod)
+		// y mod radix^m: Barrett-reduce the high word so that a single
+		// 128/64 divide finishes the job (bits.Rem64 would divide twice).
+		yh := barrett(binary.LittleEndian.Uint64(s.out[8:]), mod, mag)
+		_, y := bits.Div64(yh, binary.LittleEndian.Uint64(s.out[:8]), mod)
 		if enc {
 			xa, xb = xb, addMod(xa, y, mod)
 		} else {
@@ -292,7 +296,7 @@ func (c *FF31) rounds64(s *ff3Scratch, tweak [8]byte, u, v int, xa, xb uint64, e
 	return xa, xb
 }
 
-// roundsBig is the FF3 path for halves of 2^64 and over (at most 2^96).
+// roundsBig is the FF3 path for halves above 2^63 (at most 2^96).
 func (c *FF31) roundsBig(s *ff3Scratch, tweak [8]byte, src, dst []uint16, enc bool) {
 	rd := &c.rd
 	n := len(src)

@@ -7,8 +7,9 @@ import (
 
 // radix holds per-radix constants for numeral-string arithmetic.
 //
-// Values below 2^64 use plain uint64 arithmetic (the fast path, which covers
-// the common short inputs); anything larger goes through math/big.
+// Halves whose values stay at or below 2^63 use plain uint64 arithmetic (the
+// fast path, covering common short inputs such as up to 36 decimal digits);
+// anything larger goes through math/big.
 type radix struct {
 	r      uint64
 	pow    []uint64 // pow[k] = r^k for every k with r^k < 2^64
@@ -52,14 +53,9 @@ func newRadix(r int) radix {
 // in a uint64.
 func (rd *radix) fast(k int) bool { return k <= rd.fastK }
 
-// mod reduces y modulo pow[k] by Barrett reduction; a hardware divide would
-// sit on the FF1 round's critical path.
-func (rd *radix) mod(y uint64, k int) uint64 {
-	return barrett(y, rd.pow[k], rd.mag[k])
-}
-
-// barrett returns y mod m given mag = ⌊(2^64-1)/m⌋. mag >= 2^64/m - 1, so
-// the quotient estimate is at most one too small.
+// barrett returns y mod m given mag = ⌊(2^64-1)/m⌋. It replaces a hardware
+// divide on the Feistel rounds' critical path. mag >= 2^64/m - 1, so the
+// quotient estimate is at most one too small.
 func barrett(y, m, mag uint64) uint64 {
 	q, _ := bits.Mul64(y, mag)
 	return condSub(y-q*m, m)
