@@ -26,6 +26,9 @@ var (
 	ErrRetiredVersion = errors.New("kms: key version retired")
 	// ErrUnavailable is returned when the key provider cannot be reached.
 	ErrUnavailable = errors.New("kms: key provider unavailable")
+	// ErrInvalidVersion is returned for a minimum decryption version
+	// outside 1..current.
+	ErrInvalidVersion = errors.New("kms: invalid key version")
 )
 
 // Provider stores keyrings wrapped and returns them unwrapped.
@@ -36,6 +39,14 @@ type Provider interface {
 	Keyring(ctx context.Context, class string) (*Keyring, error)
 	// Rotate adds a fresh version to class's keyring and makes it current.
 	Rotate(ctx context.Context, class string) (*Keyring, error)
+	// SetMinDecryptionVersion retires every version below v of class's
+	// keyring. v must be between 1 and the current version; lowering it
+	// again is allowed while the old versions are still held.
+	SetMinDecryptionVersion(ctx context.Context, class string, v uint32) (*Keyring, error)
+	// Rewrap re-wraps every stored data key under the newest version of the
+	// key-encryption key and reports how many it re-wrapped. The data keys
+	// themselves do not change.
+	Rewrap(ctx context.Context) (int, error)
 	// Close releases the provider.
 	Close() error
 }

@@ -175,6 +175,43 @@ func (p *Provider) Rotate(ctx context.Context, class string) (*kms.Keyring, erro
 	return p.unwrap(class)
 }
 
+// SetMinDecryptionVersion implements kms.Provider.
+func (p *Provider) SetMinDecryptionVersion(ctx context.Context, class string, v uint32) (*kms.Keyring, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ring, ok := p.file.Classes[class]
+	if !ok {
+		return nil, fmt.Errorf("devkms: class %s has no keyring", class)
+	}
+	if v < 1 || v > ring.Current {
+		return nil, fmt.Errorf("%w: %d (class %s has versions 1 to %d)", kms.ErrInvalidVersion, v, class, ring.Current)
+	}
+	ring.MinDecrypt = v
+	if err := p.save(); err != nil {
+		return nil, err
+	}
+	return p.unwrap(class)
+}
+
+// Rewrap implements kms.Provider. The development master key has one
+// version, so re-wrapping only re-seals every key with a fresh nonce.
+func (p *Provider) Rewrap(ctx context.Context) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for class, ring := range p.file.Classes {
+		for vs, w := range ring.Wrapped {
+			v, secret, err := p.unwrapOne(class, vs, w)
+			if err != nil {
+				return n, err
+			}
+			ring.Wrapped[vs] = p.wrap(class, v, secret)
+			n++
+		}
+	}
+	return n, p.save()
+}
+
 // Close implements kms.Provider.
 func (p *Provider) Close() error { return nil }
 
@@ -186,10 +223,7 @@ func (p *Provider) addVersion(class string) error {
 	v := ring.Current + 1
 	secret := make([]byte, kms.KeySize)
 	rand.Read(secret)
-	nonce := make([]byte, p.kek.NonceSize())
-	rand.Read(nonce)
-	wrapped := p.kek.Seal(nonce, nonce, secret, wrapAD(class, v))
-	ring.Wrapped[strconv.FormatUint(uint64(v), 10)] = hex.EncodeToString(wrapped)
+	ring.Wrapped[strconv.FormatUint(uint64(v), 10)] = p.wrap(class, v, secret)
 	ring.Current = v
 	p.file.Classes[class] = ring
 	return p.save()
@@ -199,26 +233,41 @@ func (p *Provider) unwrap(class string) (*kms.Keyring, error) {
 	ring := p.file.Classes[class]
 	keys := make([]*kms.Key, 0, len(ring.Wrapped))
 	for vs, w := range ring.Wrapped {
-		v, err := strconv.ParseUint(vs, 10, 32)
+		v, secret, err := p.unwrapOne(class, vs, w)
 		if err != nil {
-			return nil, fmt.Errorf("devkms: class %s: bad version %q", class, vs)
+			return nil, err
 		}
-		b, err := hex.DecodeString(w)
-		ns := p.kek.NonceSize()
-		if err != nil || len(b) < ns {
-			return nil, fmt.Errorf("devkms: class %s version %d: malformed wrapped key", class, v)
-		}
-		secret, err := p.kek.Open(nil, b[:ns], b[ns:], wrapAD(class, uint32(v)))
-		if err != nil {
-			return nil, fmt.Errorf("devkms: class %s version %d: unwrap failed (wrong master key?)", class, v)
-		}
-		k, err := kms.NewKey(uint32(v), secret)
+		k, err := kms.NewKey(v, secret)
 		if err != nil {
 			return nil, err
 		}
 		keys = append(keys, k)
 	}
 	return kms.NewKeyring(class, ring.Current, ring.MinDecrypt, keys)
+}
+
+// wrap seals secret under the master key, bound to class and version.
+func (p *Provider) wrap(class string, v uint32, secret []byte) string {
+	nonce := make([]byte, p.kek.NonceSize())
+	rand.Read(nonce)
+	return hex.EncodeToString(p.kek.Seal(nonce, nonce, secret, wrapAD(class, v)))
+}
+
+func (p *Provider) unwrapOne(class, vs, wrapped string) (uint32, []byte, error) {
+	v, err := strconv.ParseUint(vs, 10, 32)
+	if err != nil {
+		return 0, nil, fmt.Errorf("devkms: class %s: bad version %q", class, vs)
+	}
+	b, err := hex.DecodeString(wrapped)
+	ns := p.kek.NonceSize()
+	if err != nil || len(b) < ns {
+		return 0, nil, fmt.Errorf("devkms: class %s version %d: malformed wrapped key", class, v)
+	}
+	secret, err := p.kek.Open(nil, b[:ns], b[ns:], wrapAD(class, uint32(v)))
+	if err != nil {
+		return 0, nil, fmt.Errorf("devkms: class %s version %d: unwrap failed (wrong master key?)", class, v)
+	}
+	return uint32(v), secret, nil
 }
 
 // wrapAD binds a wrapped key to its class and version, so a wrapped key

@@ -81,6 +81,46 @@ func Run(t *testing.T, newBacking Opener) {
 			t.Errorf("Key(7) error = %v, want ErrUnknownVersion", err)
 		}
 	})
+	t.Run("MinDecryptionVersion", func(t *testing.T) {
+		open := newBacking(t)
+		p := openClosed(t, open)
+		mustKeyring(t, p, "ssn")
+		if _, err := p.Rotate(context.Background(), "ssn"); err != nil {
+			t.Fatalf("Rotate(ssn) error = %v", err)
+		}
+		r, err := p.SetMinDecryptionVersion(context.Background(), "ssn", 2)
+		if err != nil {
+			t.Fatalf("SetMinDecryptionVersion(ssn, 2) error = %v", err)
+		}
+		if _, err := r.Key(1); !errors.Is(err, kms.ErrRetiredVersion) {
+			t.Errorf("after retire Key(1) error = %v, want ErrRetiredVersion", err)
+		}
+		if got := mustKeyring(t, openClosed(t, open), "ssn").MinDecryptionVersion(); got != 2 {
+			t.Errorf("another provider sees MinDecryptionVersion() = %d, want 2", got)
+		}
+		for _, v := range []uint32{0, 3} {
+			if _, err := p.SetMinDecryptionVersion(context.Background(), "ssn", v); !errors.Is(err, kms.ErrInvalidVersion) {
+				t.Errorf("SetMinDecryptionVersion(ssn, %d) error = %v, want ErrInvalidVersion", v, err)
+			}
+		}
+	})
+	t.Run("RewrapKeepsKeys", func(t *testing.T) {
+		open := newBacking(t)
+		p := openClosed(t, open)
+		before := mustKeyring(t, p, "email").Current().Derive("x")
+		if _, err := p.Rotate(context.Background(), "email"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := p.Rewrap(context.Background())
+		if err != nil || n < 2 {
+			t.Fatalf("Rewrap() = %d, %v; want at least 2 keys re-wrapped", n, err)
+		}
+		r := mustKeyring(t, openClosed(t, open), "email")
+		k1, err := r.Key(1)
+		if err != nil || !bytes.Equal(k1.Derive("x"), before) {
+			t.Errorf("after Rewrap version 1 = changed or missing (%v)", err)
+		}
+	})
 	t.Run("DeriveLabels", func(t *testing.T) {
 		p := openClosed(t, newBacking(t))
 		k := mustKeyring(t, p, "email").Current()
