@@ -8,14 +8,16 @@ export PATH := $(TOOLS):$(PATH)
 BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+GRPCURL_VERSION            := v1.9.4
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
+GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test fmt-check vet lint generate generate-check tools bench clean
+.PHONY: all build run test smoke fmt-check vet lint generate generate-check tools bench clean
 
 all: build
 
@@ -29,6 +31,10 @@ run: build
 ## test: everything CI checks.
 test: fmt-check vet lint generate-check
 	$(GO) test -race -count=1 ./...
+
+## smoke: the quickstart as a user runs it: `make run` in a fresh directory, then grpcurl list.
+smoke: build $(GRPCURL)
+	./scripts/smoke.sh $(GRPCURL)
 
 fmt-check:
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -67,6 +73,11 @@ $(PROTOC_GEN_GO_GRPC):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	touch $@
+
+$(GRPCURL):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	mv $(TOOLS)/grpcurl $@
 
 clean:
 	rm -rf bin data
