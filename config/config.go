@@ -27,14 +27,32 @@ const (
 	DefaultDataDir       = "./data"
 	DefaultMaxBatch      = 10000
 	DefaultMaxValueBytes = 64 << 10
+
+	DefaultRefreshInterval = 30 * time.Second
+	DefaultGracePeriod     = time.Hour
 )
 
 // Config is the whole configuration file.
 type Config struct {
 	Server  Server   `yaml:"server"`
+	Keys    Keys     `yaml:"keys"`
 	Classes []Class  `yaml:"classes"`
 	Callers []Caller `yaml:"callers"`
 	Grants  []Grant  `yaml:"grants"`
+	// Admins are the identities allowed to call AdminService.
+	Admins []string `yaml:"admins"`
+}
+
+// Keys configures the key provider and the key cache.
+type Keys struct {
+	// Provider is "dev" (development; the default) or "vault".
+	Provider string `yaml:"provider"`
+	// RefreshInterval is how often keyrings are re-read, so rotations made
+	// at another sidecar are seen (default 30s).
+	RefreshInterval Duration `yaml:"refresh_interval"`
+	// GracePeriod is how long the data plane serves from cached keys while
+	// the provider is unreachable (default 1h; vault only).
+	GracePeriod Duration `yaml:"grace_period"`
 }
 
 // Server holds listener and limit settings.
@@ -198,6 +216,15 @@ func (c *Config) applyDefaults() {
 	if c.Server.MaxValueBytes == 0 {
 		c.Server.MaxValueBytes = DefaultMaxValueBytes
 	}
+	if c.Keys.Provider == "" {
+		c.Keys.Provider = "dev"
+	}
+	if c.Keys.RefreshInterval == 0 {
+		c.Keys.RefreshInterval = Duration(DefaultRefreshInterval)
+	}
+	if c.Keys.GracePeriod == 0 {
+		c.Keys.GracePeriod = Duration(DefaultGracePeriod)
+	}
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
@@ -208,6 +235,9 @@ func (c *Config) validate(v *validator) {
 	}
 	if c.Server.MaxValueBytes < 0 {
 		v.fail("must not be negative", "server", "max_value_bytes")
+	}
+	if c.Keys.Provider != "dev" {
+		v.fail(fmt.Sprintf("unknown key provider %q (want dev)", c.Keys.Provider), "keys", "provider")
 	}
 	if len(c.Classes) == 0 {
 		v.fail("at least one data class is required", "classes")
@@ -252,6 +282,11 @@ func (c *Config) validate(v *validator) {
 			v.fail("bearer token is shared with another caller", append(at, "token")...)
 		}
 		tokens[tok] = true
+	}
+	for i, a := range c.Admins {
+		if !callers[a] {
+			v.fail(fmt.Sprintf("unknown identity %q (not in callers)", a), "admins", i)
+		}
 	}
 	for i, g := range c.Grants {
 		at := []any{"grants", i}

@@ -3,6 +3,9 @@ package core
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/privacyvault/privacyvault/kms"
@@ -23,10 +26,43 @@ type ClassSpec struct {
 	Algorithm tokenizer.Algorithm
 }
 
+// slot holds the live class of one spec. Rotation, refresh and reloads
+// install a new class; readers take whichever is current.
+type slot struct {
+	spec ClassSpec
+	cur  atomic.Pointer[class]
+	mu   sync.Mutex // serializes installs
+}
+
+func (s *slot) load() *class { return s.cur.Load() }
+
+// install builds the class for ring and makes it current, unless the
+// current class already has the same keyring state.
+func (s *slot) install(ring *kms.Keyring) (*class, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.cur.Load(); c != nil && sameRing(c.ring, ring) {
+		return c, nil
+	}
+	c, err := newClass(s.spec, ring)
+	if err != nil {
+		return nil, err
+	}
+	s.cur.Store(c)
+	return c, nil
+}
+
+func sameRing(a, b *kms.Keyring) bool {
+	return a.Current().Version() == b.Current().Version() &&
+		a.MinDecryptionVersion() == b.MinDecryptionVersion() &&
+		slices.Equal(a.Versions(), b.Versions())
+}
+
 // class is a ClassSpec with the primitives built from its keyring. It is
 // immutable; a key rotation builds a new one.
 type class struct {
 	ClassSpec
+	ring    *kms.Keyring
 	codec   *tokenizer.Codec
 	indexer *tokenizer.Indexer
 	engine  format.Engine // fpe and hash modes
@@ -50,16 +86,14 @@ const (
 )
 
 func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
-	stable, err := ring.Key(ring.Versions()[0])
-	if err != nil {
-		return nil, fmt.Errorf("class %s: %w", spec.Name, err)
-	}
+	stable := ring.First()
 	c := &class{
 		ClassSpec: spec,
 		codec:     tokenizer.NewCodec(spec.Name, stable.Derive(labelTag)),
 		indexer:   tokenizer.NewIndexer(stable.Derive(labelIndex)),
 		current:   ring.Current().Version(),
 		sealers:   map[uint32]*tokenizer.Sealer{},
+		ring:      ring,
 	}
 	switch {
 	case spec.Mode == tokenizer.FPE && spec.Algorithm == tokenizer.FF31:
@@ -84,9 +118,14 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 	return c, nil
 }
 
+// sealer returns the sealer of version v, or the keyring's reason there is
+// none (kms.ErrUnknownVersion, kms.ErrRetiredVersion).
 func (c *class) sealer(v uint32) (*tokenizer.Sealer, error) {
 	s, ok := c.sealers[v]
 	if !ok {
+		if _, err := c.ring.Key(v); err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
 		return nil, fmt.Errorf("class %s: %w: %d", c.Name, kms.ErrUnknownVersion, v)
 	}
 	return s, nil

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -17,16 +19,23 @@ import (
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
 
-// Store is the part of store.Store the data plane uses.
+// Store is the part of store.Store the data plane and its jobs use.
 type Store interface {
 	Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error)
 	Get(ctx context.Context, class string, id []byte) (store.Record, error)
 	LookupIndex(ctx context.Context, class string, index []byte) (store.Record, error)
+	Scan(ctx context.Context, class string, after []byte, limit int) ([]store.Record, error)
+	Replace(ctx context.Context, old, new store.Record) error
+	GetMeta(ctx context.Context, name string) ([]byte, error)
+	PutMeta(ctx context.Context, name string, value []byte) error
 }
 
-// KeyProvider supplies class keyrings.
+// KeyProvider supplies class keyrings and changes them.
 type KeyProvider interface {
 	Keyring(ctx context.Context, class string) (*kms.Keyring, error)
+	Rotate(ctx context.Context, class string) (*kms.Keyring, error)
+	SetMinDecryptionVersion(ctx context.Context, class string, v uint32) (*kms.Keyring, error)
+	Rewrap(ctx context.Context) (int, error)
 }
 
 // Policy decides reveal levels.
@@ -41,17 +50,28 @@ type Config struct {
 	Keys          KeyProvider
 	Policy        Policy
 	MaxValueBytes int
+	// GracePeriod is how long the data plane keeps serving from cached keys
+	// after the key provider was last reached; 0 means forever (the
+	// development provider is local and cannot be unreachable).
+	GracePeriod time.Duration
+	// Logger receives key refresh and job logs; nil discards them.
+	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
 
 // Service is the data plane. It is safe for concurrent use.
 type Service struct {
-	classes  map[string]*class
+	classes  map[string]*slot
 	store    Store
+	keys     KeyProvider
 	policy   Policy
 	maxValue int
+	grace    time.Duration
+	log      *slog.Logger
 	now      func() time.Time
+	lastSync atomic.Int64 // unix nanos of the last complete keyring refresh
+	jobs     jobs
 }
 
 // maxCollisionRounds bounds retries after random-ID collisions; with
@@ -62,25 +82,28 @@ const maxCollisionRounds = 4
 // call) and returns the service.
 func New(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
-		classes:  map[string]*class{},
+		classes:  map[string]*slot{},
 		store:    cfg.Store,
+		keys:     cfg.Keys,
 		policy:   cfg.Policy,
 		maxValue: cfg.MaxValueBytes,
+		grace:    cfg.GracePeriod,
+		log:      cfg.Logger,
 		now:      cfg.Now,
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.jobs.running = map[string]*job{}
+	s.jobs.base, s.jobs.stop = context.WithCancel(context.Background())
 	for _, spec := range cfg.Classes {
-		ring, err := cfg.Keys.Keyring(ctx, spec.Name)
-		if err != nil {
-			return nil, fmt.Errorf("core: keyring for class %s: %w", spec.Name, err)
-		}
-		c, err := newClass(spec, ring)
-		if err != nil {
-			return nil, fmt.Errorf("core: %w", err)
-		}
-		s.classes[spec.Name] = c
+		s.classes[spec.Name] = &slot{spec: spec}
+	}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -104,6 +127,9 @@ type TokenResult struct {
 // Tokenize tokenizes items; results align with items. The error is for
 // failures of the whole batch (storage), never for one bad item.
 func (s *Service) Tokenize(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+	if err := s.keysFresh(); err != nil {
+		return nil, err
+	}
 	res := make([]TokenResult, len(items))
 	var (
 		recs []store.Record
@@ -150,7 +176,7 @@ func (s *Service) Tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 		var retry []store.Record
 		var retryPos []int
 		for j, o := range out {
-			c := s.classes[recs[j].Class]
+			c := s.classes[recs[j].Class].load()
 			switch o.Status {
 			case store.Inserted, store.Existing:
 				res[pos[j]].Token = c.codec.Encode(o.ID)
@@ -204,11 +230,11 @@ func (s *Service) class(name string) (*class, error) {
 	if name == "" {
 		return nil, Invalid("class", "is required")
 	}
-	c, ok := s.classes[name]
+	sl, ok := s.classes[name]
 	if !ok {
 		return nil, Invalid("class", "unknown data class (not in the configuration)")
 	}
-	return c, nil
+	return sl.load(), nil
 }
 
 // DetokenizeItem is one token to resolve.
@@ -232,6 +258,9 @@ type Revealed struct {
 // before the token is even parsed, so a caller without a grant learns
 // nothing about the tokens it holds.
 func (s *Service) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
+	if err := s.keysFresh(); err != nil {
+		return nil, err
+	}
 	res := make([]Revealed, len(items))
 	now := s.now()
 	for i, it := range items {
@@ -288,6 +317,16 @@ func (s *Service) open(ctx context.Context, c *class, token string, now time.Tim
 		return nil, ErrExpired
 	}
 	sealer, err := c.sealer(r.KeyVersion)
+	if errors.Is(err, kms.ErrUnknownVersion) {
+		// Another sidecar rotated and wrote with a version this one has
+		// not seen yet: fetch the keyring once and try again.
+		if c, err = s.reload(ctx, c.Name); err == nil {
+			sealer, err = c.sealer(r.KeyVersion)
+		}
+	}
+	if errors.Is(err, kms.ErrRetiredVersion) {
+		return nil, ErrRetired
+	}
 	if err != nil {
 		return nil, fmt.Errorf("core: detokenize: %w", err)
 	}
@@ -306,6 +345,9 @@ type LookupItem struct {
 
 // Lookup returns the existing token of each value without creating one.
 func (s *Service) Lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
+	if err := s.keysFresh(); err != nil {
+		return nil, err
+	}
 	res := make([]TokenResult, len(items))
 	now := s.now()
 	for i, it := range items {
@@ -338,5 +380,6 @@ func (s *Service) Lookup(ctx context.Context, items []LookupItem) ([]TokenResult
 // trusted about the rest of the batch then).
 func isItemError(err error) bool {
 	var inv *InvalidError
-	return errors.As(err, &inv) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) || errors.Is(err, ErrDenied)
+	return errors.As(err, &inv) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) ||
+		errors.Is(err, ErrDenied) || errors.Is(err, ErrRetired)
 }

@@ -15,7 +15,23 @@ var (
 	// ErrDenied means policy does not let the caller read this class for
 	// the stated purpose.
 	ErrDenied = errors.New("permission denied")
+	// ErrNotAdmin means the caller is not one of the configured admins.
+	ErrNotAdmin = errors.New("admin operations are limited to the configured admin identities")
+	// ErrRetired means the record is sealed under a key version below the
+	// class's minimum decryption version.
+	ErrRetired = errors.New("token is sealed under a retired key version")
+	// ErrKeysStale means the key provider has been unreachable for longer
+	// than the grace period, so cached keys are no longer used.
+	ErrKeysStale = errors.New("key provider unreachable for longer than the grace period")
 )
+
+// PreconditionError is an operation refused in the current state, e.g.
+// retiring a key version that records still need.
+type PreconditionError struct {
+	Reason string
+}
+
+func (e *PreconditionError) Error() string { return e.Reason }
 
 // InvalidError is bad input in one field of a request.
 type InvalidError struct {

@@ -118,6 +118,12 @@ func (r *Keyring) Class() string { return r.class }
 // Current returns the key used for new data.
 func (r *Keyring) Current() *Key { return r.keys[r.current] }
 
+// First returns the lowest version held, even when it is retired for
+// decryption. Keys that must not change when the data key rotates (token
+// integrity tags, deterministic indexes, FPE keys) derive from it; so a
+// provider never deletes a keyring's first version.
+func (r *Keyring) First() *Key { return r.keys[r.Versions()[0]] }
+
 // MinDecryptionVersion returns the oldest version still allowed to decrypt.
 func (r *Keyring) MinDecryptionVersion() uint32 { return r.minDecrypt }
 

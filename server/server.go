@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -23,6 +24,7 @@ import (
 	"github.com/privacyvault/privacyvault/identity"
 	"github.com/privacyvault/privacyvault/kms/devkms"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
 	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -85,16 +87,29 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var grace time.Duration
+	if cfg.Keys.Provider != "dev" {
+		grace = cfg.Keys.GracePeriod.Std()
+	}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
 		Store:         st,
 		Keys:          keys,
 		Policy:        cfg.Policy(),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
+		GracePeriod:   grace,
+		Logger:        log,
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.close = append(s.close, func() error { dp.Close(); return nil })
+	if err := dp.ResumeJobs(ctx); err != nil {
+		return nil, err
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	s.close = append(s.close, func() error { stopBG(); return nil })
+	go dp.RefreshEvery(bg, cfg.Keys.RefreshInterval.Std())
 
 	unary, stream := chains(log, identity.NewStaticTokens(staticTokens(cfg)))
 	s.grpc = grpc.NewServer(
@@ -104,9 +119,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 	)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	admin.RegisterService(s.grpc, admin.New(admin.Config{Core: dp, Admins: cfg.Admins}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(pb.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	reflection.Register(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)

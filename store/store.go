@@ -17,6 +17,10 @@ var ErrNotFound = errors.New("store: record not found")
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrChanged is returned by Replace when the stored record is no longer the
+// one the caller read.
+var ErrChanged = errors.New("store: record changed since it was read")
+
 // Record is one vaulted value. Ciphertext is opaque to the store.
 type Record struct {
 	// Class is the data class name; records of different classes never meet.
@@ -92,6 +96,19 @@ type Store interface {
 	// LookupIndex returns the record with the given class and index, or
 	// ErrNotFound.
 	LookupIndex(ctx context.Context, class string, index []byte) (Record, error)
+	// Scan returns up to limit records of class with IDs after the given
+	// one (nil starts at the beginning), in ID order. It is how background
+	// jobs walk a class without holding a long transaction.
+	Scan(ctx context.Context, class string, after []byte, limit int) ([]Record, error)
+	// Replace swaps the stored record old for new (same Class and ID) if the
+	// stored one still has old's KeyVersion and Ciphertext; otherwise it
+	// returns ErrChanged (or ErrNotFound if it is gone) and writes nothing.
+	Replace(ctx context.Context, old, new Record) error
+	// GetMeta and PutMeta keep small named values for the sidecar's own
+	// bookkeeping, such as the progress of a re-encryption job. GetMeta
+	// returns ErrNotFound for a name never put.
+	GetMeta(ctx context.Context, name string) ([]byte, error)
+	PutMeta(ctx context.Context, name string, value []byte) error
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
 }

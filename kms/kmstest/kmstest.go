@@ -95,6 +95,9 @@ func Run(t *testing.T, newBacking Opener) {
 		if _, err := r.Key(1); !errors.Is(err, kms.ErrRetiredVersion) {
 			t.Errorf("after retire Key(1) error = %v, want ErrRetiredVersion", err)
 		}
+		if got := r.First().Version(); got != 1 {
+			t.Errorf("after retire First().Version() = %d, want 1 (kept for derived keys)", got)
+		}
 		if got := mustKeyring(t, openClosed(t, open), "ssn").MinDecryptionVersion(); got != 2 {
 			t.Errorf("another provider sees MinDecryptionVersion() = %d, want 2", got)
 		}

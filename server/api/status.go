@@ -27,7 +27,10 @@ const Domain = "privacyvault.dev"
 // Status reports internal=true when the error is a server fault the caller
 // cannot fix, so that it is logged exactly once, by the caller of Status.
 func Status(err error, field string) (st *status.Status, internal bool) {
-	var inv *core.InvalidError
+	var (
+		inv *core.InvalidError
+		pre *core.PreconditionError
+	)
 	switch {
 	case err == nil:
 		return status.New(codes.OK, ""), false
@@ -43,12 +46,23 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 	case errors.Is(err, core.ErrNotFound):
 		return withDetails(status.New(codes.NotFound, "token not found"),
 			&errdetails.ErrorInfo{Reason: "TOKEN_NOT_FOUND", Domain: Domain}), false
+	case errors.Is(err, core.ErrRetired):
+		return withDetails(status.New(codes.FailedPrecondition, core.ErrRetired.Error()),
+			&errdetails.ErrorInfo{Reason: "KEY_VERSION_RETIRED", Domain: Domain}), false
+	case errors.As(err, &pre):
+		return status.New(codes.FailedPrecondition, pre.Reason), false
+	case errors.Is(err, core.ErrNoJob):
+		return status.New(codes.NotFound, core.ErrNoJob.Error()), false
+	case errors.Is(err, core.ErrKeysStale):
+		return status.New(codes.Unavailable, core.ErrKeysStale.Error()+"; retry later"), false
+	case errors.Is(err, core.ErrNotAdmin):
+		return status.New(codes.PermissionDenied, core.ErrNotAdmin.Error()), false
 	case errors.Is(err, core.ErrDenied):
 		return status.New(codes.PermissionDenied, "no grant allows this caller to read the class for the stated purpose"), false
 	case errors.Is(err, identity.ErrUnauthenticated):
 		return status.New(codes.Unauthenticated, identity.ErrUnauthenticated.Error()), false
 	case errors.Is(err, kms.ErrUnavailable):
-		return status.New(codes.Unavailable, "key provider unavailable; retry later"), false
+		return status.New(codes.Unavailable, "key provider unavailable; retry later ("+err.Error()+")"), false
 	case errors.Is(err, context.Canceled):
 		return status.New(codes.Canceled, "request canceled"), false
 	case errors.Is(err, context.DeadlineExceeded):

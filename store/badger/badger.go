@@ -3,6 +3,7 @@
 package badger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -199,6 +200,101 @@ func get(txn *bdb.Txn, class string, id []byte) (store.Record, error) {
 		return err
 	})
 	return r, err
+}
+
+// Scan implements store.Store.
+func (s *Store) Scan(ctx context.Context, class string, after []byte, limit int) ([]store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	prefix := recordKey(class, nil)
+	var out []store.Record
+	err := s.db.View(func(txn *bdb.Txn) error {
+		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: prefix})
+		defer it.Close()
+		start := prefix
+		if after != nil {
+			// The smallest key greater than prefix+after.
+			start = append(recordKey(class, after), 0)
+		}
+		for it.Seek(start); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
+			item := it.Item()
+			id := item.KeyCopy(nil)[len(prefix):]
+			var r store.Record
+			err := item.Value(func(v []byte) error {
+				var err error
+				r, err = decodeRecord(class, id, v)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("store/badger: scan: %w", err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Replace implements store.Store.
+func (s *Store) Replace(ctx context.Context, old, new store.Record) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	for attempt := 0; ; attempt++ {
+		err := s.db.Update(func(txn *bdb.Txn) error {
+			cur, err := get(txn, old.Class, old.ID)
+			if err != nil {
+				return err
+			}
+			if cur.KeyVersion != old.KeyVersion || !bytes.Equal(cur.Ciphertext, old.Ciphertext) {
+				return store.ErrChanged
+			}
+			return txn.Set(recordKey(new.Class, new.ID), encodeRecord(new))
+		})
+		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {
+			continue
+		}
+		if err != nil && !errors.Is(err, store.ErrChanged) && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("store/badger: replace: %w", err)
+		}
+		return err
+	}
+}
+
+// GetMeta implements store.Store.
+func (s *Store) GetMeta(ctx context.Context, name string) ([]byte, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var v []byte
+	err := s.db.View(func(txn *bdb.Txn) error {
+		item, err := txn.Get(metaKey(name))
+		if errors.Is(err, bdb.ErrKeyNotFound) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store/badger: meta: %w", err)
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	return v, err
+}
+
+// PutMeta implements store.Store.
+func (s *Store) PutMeta(ctx context.Context, name string, value []byte) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if err := s.db.Update(func(txn *bdb.Txn) error { return txn.Set(metaKey(name), value) }); err != nil {
+		return fmt.Errorf("store/badger: meta: %w", err)
+	}
+	return nil
 }
 
 // Close flushes and closes the database.

@@ -13,6 +13,7 @@ import (
 const (
 	prefixRecord = 'r'
 	prefixIndex  = 'i'
+	prefixMeta   = 'm'
 )
 
 const codecVersion = 1
@@ -20,6 +21,8 @@ const codecVersion = 1
 var errCorrupt = errors.New("store/badger: corrupt record")
 
 func recordKey(class string, id []byte) []byte { return key(prefixRecord, class, id) }
+
+func metaKey(name string) []byte { return append([]byte{prefixMeta}, name...) }
 
 func indexKey(class string, index []byte) []byte { return key(prefixIndex, class, index) }
 

@@ -30,6 +30,78 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ConcurrentDeterministic", func(t *testing.T) { testConcurrentDeterministic(t, open) })
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, open) })
+	t.Run("Scan", func(t *testing.T) { testScan(t, open) })
+	t.Run("Replace", func(t *testing.T) { testReplace(t, open) })
+	t.Run("Meta", func(t *testing.T) { testMeta(t, open) })
+}
+
+func testScan(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	var recs []store.Record
+	for i := range 25 {
+		recs = append(recs, rec("card", fmt.Sprintf("id-%02d", i)))
+	}
+	mustInsert(t, s, append(recs, rec("cardx", "id-00"), rec("car", "id-99"))...)
+	var got []string
+	var after []byte
+	for {
+		page, err := s.Scan(context.Background(), "card", after, 10)
+		if err != nil {
+			t.Fatalf("Scan() error = %v", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			if r.Class != "card" {
+				t.Fatalf("Scan(card) returned a record of class %q", r.Class)
+			}
+			got = append(got, string(r.ID))
+		}
+		after = page[len(page)-1].ID
+	}
+	if len(got) != 25 || got[0] != "id-00" || got[24] != "id-24" {
+		t.Errorf("Scan(card) pages = %v, want id-00..id-24 in order", got)
+	}
+}
+
+func testReplace(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	old := rec("card", "a")
+	mustInsert(t, s, old)
+	next := old
+	next.KeyVersion = 4
+	next.Ciphertext = []byte("resealed")
+	if err := s.Replace(context.Background(), old, next); err != nil {
+		t.Fatalf("Replace() error = %v", err)
+	}
+	got, err := s.Get(context.Background(), "card", []byte("a"))
+	if err != nil || !equal(got, next) {
+		t.Errorf("after Replace Get() = %+v, %v; want %+v", got, err, next)
+	}
+	if err := s.Replace(context.Background(), old, next); !errors.Is(err, store.ErrChanged) {
+		t.Errorf("Replace(stale old) error = %v, want ErrChanged", err)
+	}
+	if err := s.Replace(context.Background(), rec("card", "missing"), rec("card", "missing")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Replace(missing) error = %v, want ErrNotFound", err)
+	}
+}
+
+func testMeta(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	if _, err := s.GetMeta(context.Background(), "job/x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetMeta(never put) error = %v, want ErrNotFound", err)
+	}
+	if err := s.PutMeta(context.Background(), "job/x", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutMeta(context.Background(), "job/x", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetMeta(context.Background(), "job/x")
+	if err != nil || string(got) != "v2" {
+		t.Errorf("GetMeta(job/x) = %q, %v; want v2", got, err)
+	}
 }
 
 func openClosed(t *testing.T, open Opener, dir string) store.Store {

@@ -1,0 +1,170 @@
+// Package admin implements privacyvault.v1.AdminService: key status,
+// rotation, re-wrapping and re-encryption, for admin identities only.
+package admin
+
+import (
+	"context"
+	"slices"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/identity"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+)
+
+var _ pb.AdminServiceServer = (*Service)(nil)
+
+// Core is the part of the data plane admin calls use.
+type Core interface {
+	KeyStatus(ctx context.Context) ([]core.ClassKeyStatus, error)
+	Rotate(ctx context.Context, class string) (core.ClassKeyStatus, error)
+	Rewrap(ctx context.Context) (int, error)
+	StartReencrypt(ctx context.Context, class string) (core.ReencryptStatus, error)
+	ReencryptStatus(ctx context.Context, class string) (core.ReencryptStatus, error)
+	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
+}
+
+// Config configures New.
+type Config struct {
+	Core Core
+	// Admins are the identities allowed to call the service.
+	Admins []string
+}
+
+// Service is the AdminService implementation.
+type Service struct {
+	pb.UnimplementedAdminServiceServer
+	core   Core
+	admins []string
+}
+
+// New returns the service.
+func New(c Config) *Service { return &Service{core: c.Core, admins: c.Admins} }
+
+// RegisterService registers s with g.
+func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterAdminServiceServer(g, s) }
+
+func (s *Service) authorize(ctx context.Context) error {
+	id, ok := identity.FromContext(ctx)
+	if !ok {
+		return identity.ErrUnauthenticated
+	}
+	if !slices.Contains(s.admins, string(id)) {
+		return core.ErrNotAdmin
+	}
+	return nil
+}
+
+// GetKeyStatus implements pb.AdminServiceServer.
+func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (*pb.GetKeyStatusResponse, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.core.KeyStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.GetKeyStatusResponse{}
+	for _, c := range st {
+		out.Classes = append(out.Classes, classStatus(c))
+	}
+	return out, nil
+}
+
+// RotateKey implements pb.AdminServiceServer.
+func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.RotateKeyResponse, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.core.Rotate(ctx, req.GetClass())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RotateKeyResponse{Status: classStatus(st)}, nil
+}
+
+// RewrapKeys implements pb.AdminServiceServer.
+func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.RewrapKeysResponse, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	n, err := s.core.Rewrap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RewrapKeysResponse{Rewrapped: uint32(n)}, nil
+}
+
+// StartReencrypt implements pb.AdminServiceServer.
+func (s *Service) StartReencrypt(ctx context.Context, req *pb.StartReencryptRequest) (*pb.StartReencryptResponse, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.core.StartReencrypt(ctx, req.GetClass())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.StartReencryptResponse{Job: job(st)}, nil
+}
+
+// GetReencrypt implements pb.AdminServiceServer.
+func (s *Service) GetReencrypt(ctx context.Context, req *pb.GetReencryptRequest) (*pb.GetReencryptResponse, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.core.ReencryptStatus(ctx, req.GetClass())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetReencryptResponse{Job: job(st)}, nil
+}
+
+// RetireKeyVersions implements pb.AdminServiceServer.
+func (s *Service) RetireKeyVersions(ctx context.Context, req *pb.RetireKeyVersionsRequest) (*pb.RetireKeyVersionsResponse, error) {
+	if err := s.authorize(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.core.Retire(ctx, req.GetClass(), req.GetBelow())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RetireKeyVersionsResponse{Status: classStatus(st)}, nil
+}
+
+func classStatus(c core.ClassKeyStatus) *pb.ClassKeyStatus {
+	out := &pb.ClassKeyStatus{
+		Class:                c.Class,
+		Mode:                 string(c.Mode),
+		CurrentVersion:       c.Current,
+		MinDecryptionVersion: c.MinDecryptionVersion,
+	}
+	for _, v := range c.Versions {
+		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired})
+	}
+	return out
+}
+
+func job(st core.ReencryptStatus) *pb.ReencryptJob {
+	state := pb.ReencryptJob_STATE_UNSPECIFIED
+	switch st.State {
+	case core.JobRunning:
+		state = pb.ReencryptJob_STATE_RUNNING
+	case core.JobDone:
+		state = pb.ReencryptJob_STATE_DONE
+	case core.JobFailed:
+		state = pb.ReencryptJob_STATE_FAILED
+	}
+	return &pb.ReencryptJob{
+		Class:         st.Class,
+		TargetVersion: st.Target,
+		State:         state,
+		Total:         st.Total,
+		Moved:         st.Moved,
+		Scanned:       st.Scanned,
+		Error:         st.Error,
+		Started:       timestamppb.New(st.Started),
+		Updated:       timestamppb.New(st.Updated),
+	}
+}
