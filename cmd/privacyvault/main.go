@@ -4,6 +4,7 @@
 //	privacyvault tokenize --class CLASS [VALUE ...]
 //	privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
 //	privacyvault lookup --class CLASS [VALUE ...]
+//	privacyvault keys status|rotate|rewrap|reencrypt|retire [flags]
 //
 // The client subcommands talk to a running sidecar through package client
 // only.
@@ -32,6 +33,7 @@ Usage:
   privacyvault tokenize   --class CLASS [VALUE ...]      (values from stdin if none)
   privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
   privacyvault lookup     --class CLASS [VALUE ...]
+  privacyvault keys       status|rotate|rewrap|reencrypt|retire [flags]
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = detokenizeCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "lookup":
 		err = lookupCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "keys":
+		err = keysCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

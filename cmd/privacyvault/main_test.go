@@ -232,3 +232,41 @@ func TestClientCommands(t *testing.T) {
 		t.Errorf("run(tokenize without --class) = %d, want 2", code)
 	}
 }
+
+// TestKeysCommands runs the rotation runbook through the CLI.
+func TestKeysCommands(t *testing.T) {
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	t.Setenv(envAddr, h.Addr)
+	t.Setenv(envToken, checkoutToken)
+	var out, errOut bytes.Buffer
+	in := strings.NewReader("a@example.com\nb@example.com\nc@example.com\n")
+	if code := run(context.Background(), []string{"tokenize", "--class", "email"}, in, &out, &errOut); code != 0 {
+		t.Fatalf("tokenize = %d, %s", code, errOut.String())
+	}
+	if code := run(context.Background(), []string{"keys", "status"}, nil, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "PermissionDenied") {
+		t.Errorf("keys status as non-admin = %d, %q; want 1 and PermissionDenied", code, errOut.String())
+	}
+	t.Setenv(envToken, "dev-ops-token-00000004")
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"keys", "status"}, "v1*=3"},
+		{[]string{"keys", "rotate", "--class", "email", "--json"}, `"currentVersion":2`},
+		{[]string{"keys", "rewrap"}, "re-wrapped"},
+		{[]string{"keys", "reencrypt", "--class", "email", "--wait"}, "done, 3/3 moved"},
+		{[]string{"keys", "retire", "--class", "email", "--below", "2"}, "v1 (retired)=0"},
+		{[]string{"keys", "status", "--json"}, `"minDecryptionVersion":2`},
+	}
+	for _, st := range steps {
+		out.Reset()
+		errOut.Reset()
+		code := run(context.Background(), st.args, nil, &out, &errOut)
+		if code != 0 || !strings.Contains(out.String(), st.want) {
+			t.Errorf("%s = %d, stdout %q, stderr %q; want 0 and %q", strings.Join(st.args, " "), code, out.String(), errOut.String(), st.want)
+		}
+	}
+	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, &errOut); code != 2 {
+		t.Errorf("keys rotate without --class = %d, want 2", code)
+	}
+}
