@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"fmt"
+
+	"google.golang.org/grpc/status"
 
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
@@ -42,4 +45,42 @@ func (c *Client) Reencrypt(ctx context.Context, class string) (*pb.ReencryptJob,
 func (c *Client) RetireKeyVersions(ctx context.Context, class string, below uint32) (*pb.ClassKeyStatus, error) {
 	resp, err := pb.NewAdminServiceClient(c.conn).RetireKeyVersions(ctx, &pb.RetireKeyVersionsRequest{Class: class, Below: below})
 	return resp.GetStatus(), err
+}
+
+// RetokenizeFPE moves fpe tokens of class from one key version to
+// another, sending them in batches of at most batch and calling emit for
+// every old → new pair (or per-item error) in order.
+func (c *Client) RetokenizeFPE(ctx context.Context, class string, from, to uint32, items []DetokenizeItem, batch int, emit func(old, new string, err error) error) error {
+	stream, err := pb.NewAdminServiceClient(c.conn).RetokenizeFPE(ctx)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(items); start += batch {
+		end := min(start+batch, len(items))
+		req := &pb.RetokenizeFPERequest{Class: class, FromVersion: from, ToVersion: to}
+		for _, it := range items[start:end] {
+			req.Items = append(req.Items, &pb.DetokenizeItem{Class: class, Token: it.Token, Context: it.Context, Tweak: it.Tweak})
+		}
+		if err := stream.Send(req); err != nil {
+			_, rerr := stream.Recv()
+			return rerr
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if len(resp.GetPairs()) != end-start {
+			return fmt.Errorf("client: server returned %d pairs for %d tokens", len(resp.GetPairs()), end-start)
+		}
+		for i, p := range resp.GetPairs() {
+			var itemErr error
+			if p.GetError() != nil {
+				itemErr = &ItemError{Index: start + i, st: status.FromProto(p.GetError())}
+			}
+			if err := emit(p.GetOldToken(), p.GetNewToken(), itemErr); err != nil {
+				return err
+			}
+		}
+	}
+	return stream.CloseSend()
 }

@@ -82,6 +82,10 @@ type Class struct {
 	// Algorithm is the FPE cipher of an fpe class: ff1 (default) or ff3-1
 	// (compatibility only; the caller then supplies a 7-byte tweak).
 	Algorithm string `yaml:"algorithm"`
+	// KeyVersion is the keyring version an fpe class encrypts with
+	// (default 1). Change it only after re-tokenizing the stored tokens
+	// (privacyvault keys retokenize): FPE tokens cannot name their version.
+	KeyVersion uint32 `yaml:"key_version"`
 }
 
 // ParsedFormat returns the class format, or nil if it has none. Call it on
@@ -311,6 +315,9 @@ func validateFormat(v *validator, cl Class, mode tokenizer.Mode, at []any) {
 	}
 	if cl.Algorithm != "" && mode != tokenizer.FPE {
 		v.fail("only fpe classes take an algorithm", append(at, "algorithm")...)
+	}
+	if cl.KeyVersion != 0 && mode != tokenizer.FPE {
+		v.fail("only fpe classes take a key_version; vaulted classes rotate with privacyvault keys rotate", append(at, "key_version")...)
 	}
 	if cl.Format == nil {
 		if mode == tokenizer.FPE || mode == tokenizer.Mask {

@@ -24,7 +24,9 @@ type ClassKeyStatus struct {
 	Mode                 tokenizer.Mode
 	Current              uint32
 	MinDecryptionVersion uint32
-	Versions             []KeyVersionStatus
+	// FPEKeyVersion is the version an fpe class encrypts with.
+	FPEKeyVersion uint32
+	Versions      []KeyVersionStatus
 }
 
 // KeyStatus reports every class's key versions and, for vaulted classes,
@@ -50,6 +52,9 @@ func (s *Service) classStatus(ctx context.Context, c *class) (ClassKeyStatus, er
 		}
 	}
 	st := ClassKeyStatus{Class: c.Name, Mode: c.Mode, Current: c.current, MinDecryptionVersion: c.ring.MinDecryptionVersion()}
+	if c.Mode == tokenizer.FPE {
+		st.FPEKeyVersion = max(c.FPEKeyVersion, 1)
+	}
 	for _, v := range c.ring.Versions() {
 		st.Versions = append(st.Versions, KeyVersionStatus{
 			Version: v,
@@ -81,17 +86,19 @@ func (s *Service) countByVersion(ctx context.Context, class string) (map[uint32]
 	}
 }
 
-// Rotate adds a key version to class and uses it for new tokens at once.
-// Other sidecars pick it up within their refresh interval, or at once when
-// they meet a record sealed under it. FPE classes cannot rotate this way:
-// their tokens cannot name a key version (see the operations guide).
+// Rotate adds a key version to class. Vaulted classes seal new tokens
+// with it at once; other sidecars pick it up within their refresh
+// interval, or at once when they meet a record sealed under it. An fpe
+// class keeps encrypting with its configured key version: its tokens
+// cannot name a version, so the new one is used only after Retokenize and
+// a configuration change. Mask and hash classes have nothing to rotate.
 func (s *Service) Rotate(ctx context.Context, class string) (ClassKeyStatus, error) {
 	c, err := s.class(class)
 	if err != nil {
 		return ClassKeyStatus{}, err
 	}
-	if !c.Mode.Vaulted() {
-		return ClassKeyStatus{}, &PreconditionError{Reason: fmt.Sprintf("class %s uses mode %s: only vaulted classes rotate by key version; an fpe key change is a re-tokenization of the data holding the tokens", c.Name, c.Mode)}
+	if !c.Mode.Reversible() {
+		return ClassKeyStatus{}, &PreconditionError{Reason: fmt.Sprintf("class %s uses mode %s, whose tokens use no rotating key", c.Name, c.Mode)}
 	}
 	ring, err := s.keys.Rotate(ctx, class)
 	if err != nil {

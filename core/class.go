@@ -24,6 +24,11 @@ type ClassSpec struct {
 	Format format.Format
 	// Algorithm is the FPE cipher of an fpe class.
 	Algorithm tokenizer.Algorithm
+	// FPEKeyVersion is the keyring version an fpe class encrypts with (0
+	// means 1). FPE tokens cannot name their key version, so moving to a
+	// new one is a re-tokenization (Service.Retokenize) followed by a
+	// configuration change, never an automatic switch on rotation.
+	FPEKeyVersion uint32
 }
 
 // slot holds the live class of one spec. Rotation, refresh and reloads
@@ -72,10 +77,10 @@ type class struct {
 }
 
 // Labels for keys derived from a class data key. Token tags, the
-// deterministic index, FPE and hash keys come from the class's first key
+// deterministic index and hash keys come from the class's first key
 // version so they stay stable across rotations: rotating them would change
-// every deterministic token and invalidate every issued one. (Rotating an
-// FPE key is a re-tokenization, not a key-version switch.)
+// every deterministic token and invalidate every issued one. FPE keys come
+// from the configured FPE key version.
 const (
 	labelSeal  = "seal/aes-256-gcm"
 	labelTag   = "token-tag/hmac-sha256"
@@ -96,10 +101,12 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 		ring:      ring,
 	}
 	switch {
-	case spec.Mode == tokenizer.FPE && spec.Algorithm == tokenizer.FF31:
-		c.engine = tokenizer.NewFF31Engine(stable.Derive(labelFF31))
 	case spec.Mode == tokenizer.FPE:
-		c.engine = tokenizer.NewFF1Engine(stable.Derive(labelFF1))
+		e, err := fpeEngine(spec, ring, max(spec.FPEKeyVersion, 1))
+		if err != nil {
+			return nil, err
+		}
+		c.engine = e
 	case spec.Mode == tokenizer.Hash:
 		c.hashKey = stable.Derive(labelHash)
 		c.engine = tokenizer.NewHashEngine(c.hashKey)
@@ -116,6 +123,18 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 		c.sealers[v] = s
 	}
 	return c, nil
+}
+
+// fpeEngine returns the FPE engine of keyring version v.
+func fpeEngine(spec ClassSpec, ring *kms.Keyring, v uint32) (format.Engine, error) {
+	k, err := ring.Held(v)
+	if err != nil {
+		return nil, fmt.Errorf("class %s: fpe key version: %w (rotate the class to create it)", spec.Name, err)
+	}
+	if spec.Algorithm == tokenizer.FF31 {
+		return tokenizer.NewFF31Engine(k.Derive(labelFF31)), nil
+	}
+	return tokenizer.NewFF1Engine(k.Derive(labelFF1)), nil
 }
 
 // sealer returns the sealer of version v, or the keyring's reason there is

@@ -124,6 +124,17 @@ func (r *Keyring) Current() *Key { return r.keys[r.current] }
 // provider never deletes a keyring's first version.
 func (r *Keyring) First() *Key { return r.keys[r.Versions()[0]] }
 
+// Held returns version v whether or not it is retired for decryption, or
+// ErrUnknownVersion. FPE keys use it: an FPE class names its key version in
+// configuration and re-tokenizes rather than retiring.
+func (r *Keyring) Held(v uint32) (*Key, error) {
+	k, ok := r.keys[v]
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownVersion, v)
+	}
+	return k, nil
+}
+
 // MinDecryptionVersion returns the oldest version still allowed to decrypt.
 func (r *Keyring) MinDecryptionVersion() uint32 { return r.minDecrypt }
 

@@ -181,8 +181,8 @@ func TestAdminAuthorization(t *testing.T) {
 		}
 	}
 	admin := h.Client(ops)
-	if _, err := admin.RotateKey(context.Background(), "card_fpe"); status.Code(err) != codes.FailedPrecondition {
-		t.Errorf("RotateKey(fpe class) = %v, want FailedPrecondition", err)
+	if _, err := admin.RotateKey(context.Background(), "card_last4"); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("RotateKey(mask class) = %v, want FailedPrecondition", err)
 	}
 	if _, err := admin.RotateKey(context.Background(), "nope"); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("RotateKey(unknown class) = %v, want InvalidArgument", err)

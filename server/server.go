@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 	)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
-	admin.RegisterService(s.grpc, admin.New(admin.Config{Core: dp, Admins: cfg.Admins}))
+	admin.RegisterService(s.grpc, admin.New(admin.Config{Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -208,8 +208,9 @@ func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
 			Mode:      mode,
 			Binary:    c.Binary,
 			Retention: c.Retention.Std(),
-			Format:    c.ParsedFormat(),
-			Algorithm: alg,
+			Format:        c.ParsedFormat(),
+			Algorithm:     alg,
+			FPEKeyVersion: c.KeyVersion,
 		})
 	}
 	return specs, nil

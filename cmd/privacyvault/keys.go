@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/privacyvault/privacyvault/client"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
@@ -24,11 +25,13 @@ Commands (admin identities only; connection flags --addr, --token as for tokeniz
   rewrap                          re-wrap every stored data key under the newest KEK version
   reencrypt --class CLASS [--wait] move records to the current version (online, resumable)
   retire    --class CLASS --below N  set the minimum decryption version (refused while records need older ones)
+  retokenize --class CLASS --from N --to M [--context C]
+                                  fpe classes: read tokens from stdin, print "old<TAB>new" lines
 
 Every command takes --json for machine-readable output.
 `
 
-func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func keysCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, keysUsage)
 		return errUsage
@@ -40,10 +43,13 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	class := fs.String("class", "", "data class")
 	below := fs.Uint("below", 0, "retire: new minimum decryption version")
 	wait := fs.Bool("wait", false, "reencrypt: wait until the job finishes, printing progress")
+	from := fs.Uint("from", 0, "retokenize: key version the tokens were issued under")
+	to := fs.Uint("to", 0, "retokenize: key version to issue new tokens under")
+	tokContext := fs.String("context", "", "retokenize: the context the tokens were issued with")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
-	needClass := map[string]bool{"rotate": true, "reencrypt": true, "retire": true}
+	needClass := map[string]bool{"rotate": true, "reencrypt": true, "retire": true, "retokenize": true}
 	if needClass[args[0]] && *class == "" {
 		fmt.Fprintf(stderr, "keys %s: --class is required\n", args[0])
 		return errUsage
@@ -92,6 +98,28 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		return out.job(j)
+	case "retokenize":
+		tokens, err := inputs(fs, stdin)
+		if err != nil {
+			return err
+		}
+		items := make([]client.DetokenizeItem, len(tokens))
+		for i, t := range tokens {
+			items[i] = client.DetokenizeItem{Class: *class, Token: t, Context: *tokContext}
+		}
+		failed := 0
+		err = c.RetokenizeFPE(ctx, *class, uint32(*from), uint32(*to), items, 1000, func(old, new string, err error) error {
+			if err != nil {
+				failed++
+				fmt.Fprintln(stderr, err)
+			}
+			_, werr := fmt.Fprintf(stdout, "%s\t%s\n", old, new)
+			return werr
+		})
+		if err == nil && failed > 0 {
+			err = fmt.Errorf("%d of %d tokens failed", failed, len(items))
+		}
+		return err
 	case "retire":
 		st, err := c.RetireKeyVersions(ctx, *class, uint32(*below))
 		if err != nil {

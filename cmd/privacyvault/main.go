@@ -4,7 +4,7 @@
 //	privacyvault tokenize --class CLASS [VALUE ...]
 //	privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
 //	privacyvault lookup --class CLASS [VALUE ...]
-//	privacyvault keys status|rotate|rewrap|reencrypt|retire [flags]
+//	privacyvault keys status|rotate|rewrap|reencrypt|retire|retokenize [flags]
 //
 // The client subcommands talk to a running sidecar through package client
 // only.
@@ -33,7 +33,7 @@ Usage:
   privacyvault tokenize   --class CLASS [VALUE ...]      (values from stdin if none)
   privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
   privacyvault lookup     --class CLASS [VALUE ...]
-  privacyvault keys       status|rotate|rewrap|reencrypt|retire [flags]
+  privacyvault keys       status|rotate|rewrap|reencrypt|retire|retokenize [flags]
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "lookup":
 		err = lookupCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "keys":
-		err = keysCmd(ctx, args[1:], stdout, stderr)
+		err = keysCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

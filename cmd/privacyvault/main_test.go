@@ -266,6 +266,23 @@ func TestKeysCommands(t *testing.T) {
 			t.Errorf("%s = %d, stdout %q, stderr %q; want 0 and %q", strings.Join(st.args, " "), code, out.String(), errOut.String(), st.want)
 		}
 	}
+	// An fpe class changes keys by re-tokenization.
+	t.Setenv(envToken, checkoutToken)
+	out.Reset()
+	if code := run(context.Background(), []string{"tokenize", "--class", "card_fpe", "4111111111111111"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("tokenize card_fpe = %d, %s", code, errOut.String())
+	}
+	oldTok := strings.TrimSpace(out.String())
+	t.Setenv(envToken, "dev-ops-token-00000004")
+	if code := run(context.Background(), []string{"keys", "rotate", "--class", "card_fpe"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("keys rotate card_fpe = %d, %s", code, errOut.String())
+	}
+	out.Reset()
+	code := run(context.Background(), []string{"keys", "retokenize", "--class", "card_fpe", "--from", "1", "--to", "2"}, strings.NewReader(oldTok+"\n"), &out, &errOut)
+	pair := strings.Split(strings.TrimSpace(out.String()), "\t")
+	if code != 0 || len(pair) != 2 || pair[0] != oldTok || len(pair[1]) != 16 || pair[1] == oldTok {
+		t.Errorf("keys retokenize = %d, %q, stderr %q; want \"old<TAB>new\" with a new 16-digit token", code, out.String(), errOut.String())
+	}
 	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, &errOut); code != 2 {
 		t.Errorf("keys rotate without --class = %d, want 2", code)
 	}

@@ -7,6 +7,7 @@
 package privacyvaultv1
 
 import (
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -174,7 +175,9 @@ type ClassKeyStatus struct {
 	// Oldest version still allowed to decrypt.
 	MinDecryptionVersion uint32 `protobuf:"varint,4,opt,name=min_decryption_version,json=minDecryptionVersion,proto3" json:"min_decryption_version,omitempty"`
 	// Every version held.
-	Versions      []*KeyVersionStatus `protobuf:"bytes,5,rep,name=versions,proto3" json:"versions,omitempty"`
+	Versions []*KeyVersionStatus `protobuf:"bytes,5,rep,name=versions,proto3" json:"versions,omitempty"`
+	// For fpe classes: the version tokens are encrypted with.
+	FpeKeyVersion uint32 `protobuf:"varint,6,opt,name=fpe_key_version,json=fpeKeyVersion,proto3" json:"fpe_key_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -242,6 +245,13 @@ func (x *ClassKeyStatus) GetVersions() []*KeyVersionStatus {
 		return x.Versions
 	}
 	return nil
+}
+
+func (x *ClassKeyStatus) GetFpeKeyVersion() uint32 {
+	if x != nil {
+		return x.FpeKeyVersion
+	}
+	return 0
 }
 
 // KeyVersionStatus is one key version of a class.
@@ -895,20 +905,205 @@ func (x *RetireKeyVersionsResponse) GetStatus() *ClassKeyStatus {
 	return nil
 }
 
+// RetokenizeFPERequest is one batch of a re-tokenization stream. Class and
+// versions are read from the first message; later ones may leave them out.
+type RetokenizeFPERequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Class name; must use mode fpe.
+	Class string `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	// Version the tokens were issued under.
+	FromVersion uint32 `protobuf:"varint,2,opt,name=from_version,json=fromVersion,proto3" json:"from_version,omitempty"`
+	// Version to issue the new tokens under.
+	ToVersion uint32 `protobuf:"varint,3,opt,name=to_version,json=toVersion,proto3" json:"to_version,omitempty"`
+	// Tokens of this batch.
+	Items         []*DetokenizeItem `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetokenizeFPERequest) Reset() {
+	*x = RetokenizeFPERequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetokenizeFPERequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetokenizeFPERequest) ProtoMessage() {}
+
+func (x *RetokenizeFPERequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetokenizeFPERequest.ProtoReflect.Descriptor instead.
+func (*RetokenizeFPERequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RetokenizeFPERequest) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *RetokenizeFPERequest) GetFromVersion() uint32 {
+	if x != nil {
+		return x.FromVersion
+	}
+	return 0
+}
+
+func (x *RetokenizeFPERequest) GetToVersion() uint32 {
+	if x != nil {
+		return x.ToVersion
+	}
+	return 0
+}
+
+func (x *RetokenizeFPERequest) GetItems() []*DetokenizeItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// RetokenizeFPEResponse answers one request batch, in order.
+type RetokenizeFPEResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per item of the request batch.
+	Pairs         []*RetokenizePair `protobuf:"bytes,1,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetokenizeFPEResponse) Reset() {
+	*x = RetokenizeFPEResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetokenizeFPEResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetokenizeFPEResponse) ProtoMessage() {}
+
+func (x *RetokenizeFPEResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetokenizeFPEResponse.ProtoReflect.Descriptor instead.
+func (*RetokenizeFPEResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RetokenizeFPEResponse) GetPairs() []*RetokenizePair {
+	if x != nil {
+		return x.Pairs
+	}
+	return nil
+}
+
+// RetokenizePair is an old token and its new token, or why there is none.
+type RetokenizePair struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token as sent.
+	OldToken string `protobuf:"bytes,1,opt,name=old_token,json=oldToken,proto3" json:"old_token,omitempty"`
+	// The token under to_version; empty when error is set.
+	NewToken string `protobuf:"bytes,2,opt,name=new_token,json=newToken,proto3" json:"new_token,omitempty"`
+	// Why this item failed.
+	Error         *status.Status `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetokenizePair) Reset() {
+	*x = RetokenizePair{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetokenizePair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetokenizePair) ProtoMessage() {}
+
+func (x *RetokenizePair) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetokenizePair.ProtoReflect.Descriptor instead.
+func (*RetokenizePair) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RetokenizePair) GetOldToken() string {
+	if x != nil {
+		return x.OldToken
+	}
+	return ""
+}
+
+func (x *RetokenizePair) GetNewToken() string {
+	if x != nil {
+		return x.NewToken
+	}
+	return ""
+}
+
+func (x *RetokenizePair) GetError() *status.Status {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprivacyvault/v1/admin.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n" +
+	"\x1bprivacyvault/v1/admin.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1bprivacyvault/v1/token.proto\"\x15\n" +
 	"\x13GetKeyStatusRequest\"Q\n" +
 	"\x14GetKeyStatusResponse\x129\n" +
-	"\aclasses\x18\x01 \x03(\v2\x1f.privacyvault.v1.ClassKeyStatusR\aclasses\"\xd8\x01\n" +
+	"\aclasses\x18\x01 \x03(\v2\x1f.privacyvault.v1.ClassKeyStatusR\aclasses\"\x80\x02\n" +
 	"\x0eClassKeyStatus\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\tR\x04mode\x12'\n" +
 	"\x0fcurrent_version\x18\x03 \x01(\rR\x0ecurrentVersion\x124\n" +
 	"\x16min_decryption_version\x18\x04 \x01(\rR\x14minDecryptionVersion\x12=\n" +
-	"\bversions\x18\x05 \x03(\v2!.privacyvault.v1.KeyVersionStatusR\bversions\"z\n" +
+	"\bversions\x18\x05 \x03(\v2!.privacyvault.v1.KeyVersionStatusR\bversions\x12&\n" +
+	"\x0ffpe_key_version\x18\x06 \x01(\rR\rfpeKeyVersion\"z\n" +
 	"\x10KeyVersionStatus\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\arecords\x18\x02 \x01(\x04R\arecords\x12\x18\n" +
@@ -949,7 +1144,19 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
 	"\x05below\x18\x02 \x01(\rR\x05below\"T\n" +
 	"\x19RetireKeyVersionsResponse\x127\n" +
-	"\x06status\x18\x01 \x01(\v2\x1f.privacyvault.v1.ClassKeyStatusR\x06status2\xc2\x04\n" +
+	"\x06status\x18\x01 \x01(\v2\x1f.privacyvault.v1.ClassKeyStatusR\x06status\"\xa5\x01\n" +
+	"\x14RetokenizeFPERequest\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12!\n" +
+	"\ffrom_version\x18\x02 \x01(\rR\vfromVersion\x12\x1d\n" +
+	"\n" +
+	"to_version\x18\x03 \x01(\rR\ttoVersion\x125\n" +
+	"\x05items\x18\x04 \x03(\v2\x1f.privacyvault.v1.DetokenizeItemR\x05items\"N\n" +
+	"\x15RetokenizeFPEResponse\x125\n" +
+	"\x05pairs\x18\x01 \x03(\v2\x1f.privacyvault.v1.RetokenizePairR\x05pairs\"t\n" +
+	"\x0eRetokenizePair\x12\x1b\n" +
+	"\told_token\x18\x01 \x01(\tR\boldToken\x12\x1b\n" +
+	"\tnew_token\x18\x02 \x01(\tR\bnewToken\x12(\n" +
+	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error2\xa6\x05\n" +
 	"\fAdminService\x12[\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\x12R\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\x12U\n" +
@@ -957,7 +1164,8 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"RewrapKeys\x12\".privacyvault.v1.RewrapKeysRequest\x1a#.privacyvault.v1.RewrapKeysResponse\x12a\n" +
 	"\x0eStartReencrypt\x12&.privacyvault.v1.StartReencryptRequest\x1a'.privacyvault.v1.StartReencryptResponse\x12[\n" +
 	"\fGetReencrypt\x12$.privacyvault.v1.GetReencryptRequest\x1a%.privacyvault.v1.GetReencryptResponse\x12j\n" +
-	"\x11RetireKeyVersions\x12).privacyvault.v1.RetireKeyVersionsRequest\x1a*.privacyvault.v1.RetireKeyVersionsResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\x11RetireKeyVersions\x12).privacyvault.v1.RetireKeyVersionsRequest\x1a*.privacyvault.v1.RetireKeyVersionsResponse\x12b\n" +
+	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01BKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_admin_proto_rawDescOnce sync.Once
@@ -972,7 +1180,7 @@ func file_privacyvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_privacyvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(ReencryptJob_State)(0),           // 0: privacyvault.v1.ReencryptJob.State
 	(*GetKeyStatusRequest)(nil),       // 1: privacyvault.v1.GetKeyStatusRequest
@@ -990,7 +1198,12 @@ var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(*ReencryptJob)(nil),              // 13: privacyvault.v1.ReencryptJob
 	(*RetireKeyVersionsRequest)(nil),  // 14: privacyvault.v1.RetireKeyVersionsRequest
 	(*RetireKeyVersionsResponse)(nil), // 15: privacyvault.v1.RetireKeyVersionsResponse
-	(*timestamppb.Timestamp)(nil),     // 16: google.protobuf.Timestamp
+	(*RetokenizeFPERequest)(nil),      // 16: privacyvault.v1.RetokenizeFPERequest
+	(*RetokenizeFPEResponse)(nil),     // 17: privacyvault.v1.RetokenizeFPEResponse
+	(*RetokenizePair)(nil),            // 18: privacyvault.v1.RetokenizePair
+	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
+	(*DetokenizeItem)(nil),            // 20: privacyvault.v1.DetokenizeItem
+	(*status.Status)(nil),             // 21: google.rpc.Status
 }
 var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	3,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
@@ -999,26 +1212,31 @@ var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	13, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	13, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	0,  // 5: privacyvault.v1.ReencryptJob.state:type_name -> privacyvault.v1.ReencryptJob.State
-	16, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
-	16, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
+	19, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
+	19, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
 	3,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	1,  // 9: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
-	5,  // 10: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
-	7,  // 11: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
-	9,  // 12: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
-	11, // 13: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
-	14, // 14: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
-	2,  // 15: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
-	6,  // 16: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
-	8,  // 17: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
-	10, // 18: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
-	12, // 19: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
-	15, // 20: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	20, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	18, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
+	21, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
+	1,  // 12: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
+	5,  // 13: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
+	7,  // 14: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
+	9,  // 15: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
+	11, // 16: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
+	14, // 17: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
+	16, // 18: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
+	2,  // 19: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
+	6,  // 20: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
+	8,  // 21: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
+	10, // 22: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
+	12, // 23: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
+	15, // 24: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
+	17, // 25: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
+	19, // [19:26] is the sub-list for method output_type
+	12, // [12:19] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_admin_proto_init() }
@@ -1026,13 +1244,14 @@ func file_privacyvault_v1_admin_proto_init() {
 	if File_privacyvault_v1_admin_proto != nil {
 		return
 	}
+	file_privacyvault_v1_token_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_admin_proto_rawDesc), len(file_privacyvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	AdminService_StartReencrypt_FullMethodName    = "/privacyvault.v1.AdminService/StartReencrypt"
 	AdminService_GetReencrypt_FullMethodName      = "/privacyvault.v1.AdminService/GetReencrypt"
 	AdminService_RetireKeyVersions_FullMethodName = "/privacyvault.v1.AdminService/RetireKeyVersions"
+	AdminService_RetokenizeFPE_FullMethodName     = "/privacyvault.v1.AdminService/RetokenizeFPE"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -53,6 +54,11 @@ type AdminServiceClient interface {
 	// RetireKeyVersions sets a class's minimum decryption version. It is
 	// refused (FailedPrecondition) while any record still needs an older one.
 	RetireKeyVersions(ctx context.Context, in *RetireKeyVersionsRequest, opts ...grpc.CallOption) (*RetireKeyVersionsResponse, error)
+	// RetokenizeFPE moves fpe tokens from one key version to another: the
+	// caller streams batches of its stored tokens and gets old → new pairs
+	// back, in order. FPE tokens cannot name their key version, so this (and
+	// then setting the class's key_version) is how an fpe class changes keys.
+	RetokenizeFPE(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RetokenizeFPERequest, RetokenizeFPEResponse], error)
 }
 
 type adminServiceClient struct {
@@ -123,6 +129,19 @@ func (c *adminServiceClient) RetireKeyVersions(ctx context.Context, in *RetireKe
 	return out, nil
 }
 
+func (c *adminServiceClient) RetokenizeFPE(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RetokenizeFPERequest, RetokenizeFPEResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[0], AdminService_RetokenizeFPE_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RetokenizeFPERequest, RetokenizeFPEResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_RetokenizeFPEClient = grpc.BidiStreamingClient[RetokenizeFPERequest, RetokenizeFPEResponse]
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -149,6 +168,11 @@ type AdminServiceServer interface {
 	// RetireKeyVersions sets a class's minimum decryption version. It is
 	// refused (FailedPrecondition) while any record still needs an older one.
 	RetireKeyVersions(context.Context, *RetireKeyVersionsRequest) (*RetireKeyVersionsResponse, error)
+	// RetokenizeFPE moves fpe tokens from one key version to another: the
+	// caller streams batches of its stored tokens and gets old → new pairs
+	// back, in order. FPE tokens cannot name their key version, so this (and
+	// then setting the class's key_version) is how an fpe class changes keys.
+	RetokenizeFPE(grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]) error
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -176,6 +200,9 @@ func (UnimplementedAdminServiceServer) GetReencrypt(context.Context, *GetReencry
 }
 func (UnimplementedAdminServiceServer) RetireKeyVersions(context.Context, *RetireKeyVersionsRequest) (*RetireKeyVersionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetireKeyVersions not implemented")
+}
+func (UnimplementedAdminServiceServer) RetokenizeFPE(grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]) error {
+	return status.Error(codes.Unimplemented, "method RetokenizeFPE not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -306,6 +333,13 @@ func _AdminService_RetireKeyVersions_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RetokenizeFPE_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AdminServiceServer).RetokenizeFPE(&grpc.GenericServerStream[RetokenizeFPERequest, RetokenizeFPEResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_RetokenizeFPEServer = grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -338,6 +372,13 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AdminService_RetireKeyVersions_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "RetokenizeFPE",
+			Handler:       _AdminService_RetokenizeFPE_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "privacyvault/v1/admin.proto",
 }

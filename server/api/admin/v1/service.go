@@ -24,6 +24,7 @@ type Core interface {
 	StartReencrypt(ctx context.Context, class string) (core.ReencryptStatus, error)
 	ReencryptStatus(ctx context.Context, class string) (core.ReencryptStatus, error)
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
+	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 }
 
 // Config configures New.
@@ -31,17 +32,20 @@ type Config struct {
 	Core Core
 	// Admins are the identities allowed to call the service.
 	Admins []string
+	// MaxBatch bounds the items of one RetokenizeFPE message.
+	MaxBatch int
 }
 
 // Service is the AdminService implementation.
 type Service struct {
 	pb.UnimplementedAdminServiceServer
-	core   Core
-	admins []string
+	core     Core
+	admins   []string
+	maxBatch int
 }
 
 // New returns the service.
-func New(c Config) *Service { return &Service{core: c.Core, admins: c.Admins} }
+func New(c Config) *Service { return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch} }
 
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterAdminServiceServer(g, s) }
@@ -139,6 +143,7 @@ func classStatus(c core.ClassKeyStatus) *pb.ClassKeyStatus {
 		Mode:                 string(c.Mode),
 		CurrentVersion:       c.Current,
 		MinDecryptionVersion: c.MinDecryptionVersion,
+		FpeKeyVersion:        c.FPEKeyVersion,
 	}
 	for _, v := range c.Versions {
 		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired})
