@@ -204,10 +204,10 @@ func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
 			return nil, fmt.Errorf("class %s: %w", c.Name, err)
 		}
 		specs = append(specs, core.ClassSpec{
-			Name:      c.Name,
-			Mode:      mode,
-			Binary:    c.Binary,
-			Retention: c.Retention.Std(),
+			Name:          c.Name,
+			Mode:          mode,
+			Binary:        c.Binary,
+			Retention:     c.Retention.Std(),
 			Format:        c.ParsedFormat(),
 			Algorithm:     alg,
 			FPEKeyVersion: c.KeyVersion,

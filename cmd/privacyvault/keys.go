@@ -194,4 +194,3 @@ func (p printer) job(j *pb.ReencryptJob) error {
 	}
 	return p.message(j, human)
 }
-
