@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
@@ -52,11 +53,22 @@ func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]Tok
 	if err != nil {
 		return nil, err
 	}
-	if len(resp.GetResults()) != len(items) {
-		return nil, fmt.Errorf("client: server returned %d results for %d items", len(resp.GetResults()), len(items))
+	return tokenResults(resp.GetResults(), len(items))
+}
+
+// tokenResult is a per-item result holding a token or an error:
+// TokenizeResult and LookupResult.
+type tokenResult interface {
+	GetToken() string
+	GetError() *spb.Status
+}
+
+func tokenResults[R tokenResult](results []R, n int) ([]TokenResult, error) {
+	if len(results) != n {
+		return nil, fmt.Errorf("client: server returned %d results for %d items", len(results), n)
 	}
-	out := make([]TokenResult, len(items))
-	for i, r := range resp.GetResults() {
+	out := make([]TokenResult, n)
+	for i, r := range results {
 		if e := r.GetError(); e != nil {
 			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
 			continue
@@ -146,18 +158,7 @@ func (c *Client) LookupBatch(ctx context.Context, items []TokenizeItem) ([]Token
 	if err != nil {
 		return nil, err
 	}
-	if len(resp.GetResults()) != len(items) {
-		return nil, fmt.Errorf("client: server returned %d results for %d items", len(resp.GetResults()), len(items))
-	}
-	out := make([]TokenResult, len(items))
-	for i, r := range resp.GetResults() {
-		if e := r.GetError(); e != nil {
-			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
-			continue
-		}
-		out[i].Token = r.GetToken()
-	}
-	return out, nil
+	return tokenResults(resp.GetResults(), len(items))
 }
 
 // Lookup returns the existing token of one value.

@@ -32,8 +32,15 @@ func addClientFlags(fs *flag.FlagSet) clientFlags {
 	}
 }
 
-func (f clientFlags) dial() (*client.Client, error) {
-	return client.Dial(*f.addr, client.WithInsecure(), client.WithBearerToken(pick(*f.token, os.Getenv(envToken))))
+// connect dials the sidecar and returns the client, a context bounded by
+// --timeout, and a func that releases both.
+func (f clientFlags) connect(ctx context.Context) (*client.Client, context.Context, func(), error) {
+	c, err := client.Dial(*f.addr, client.WithInsecure(), client.WithBearerToken(pick(*f.token, os.Getenv(envToken))))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
+	return c, ctx, func() { cancel(); c.Close() }, nil
 }
 
 // inputs returns the positional arguments, or the lines of stdin when
@@ -52,46 +59,25 @@ func inputs(fs *flag.FlagSet, stdin io.Reader) ([]string, error) {
 }
 
 func tokenizeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	class := fs.String("class", "", "data class (required)")
-	if err := fs.Parse(args); err != nil || *class == "" {
-		if err == nil {
-			fmt.Fprintln(stderr, "tokenize: --class is required")
-		}
-		return errUsage
-	}
-	values, err := inputs(fs, stdin)
-	if err != nil {
-		return err
-	}
-	c, err := cf.dial()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
-	defer cancel()
-	items := make([]client.TokenizeItem, len(values))
-	for i, v := range values {
-		items[i] = client.TokenizeItem{Class: *class, Value: []byte(v)}
-	}
-	res, err := c.TokenizeBatch(ctx, items)
-	if err != nil {
-		return err
-	}
-	return printTokens(stdout, stderr, res)
+	return valuesCmd(ctx, "tokenize", "data class (required)", (*client.Client).TokenizeBatch, args, stdin, stdout, stderr)
 }
 
 func lookupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
+	return valuesCmd(ctx, "lookup", "deterministic data class (required)", (*client.Client).LookupBatch, args, stdin, stdout, stderr)
+}
+
+// valuesCmd runs a command that sends values of one class and prints one
+// token per value (tokenize, lookup).
+func valuesCmd(ctx context.Context, name, classHelp string,
+	call func(*client.Client, context.Context, []client.TokenizeItem) ([]client.TokenResult, error),
+	args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := addClientFlags(fs)
-	class := fs.String("class", "", "deterministic data class (required)")
+	class := fs.String("class", "", classHelp)
 	if err := fs.Parse(args); err != nil || *class == "" {
 		if err == nil {
-			fmt.Fprintln(stderr, "lookup: --class is required")
+			fmt.Fprintf(stderr, "%s: --class is required\n", name)
 		}
 		return errUsage
 	}
@@ -99,18 +85,16 @@ func lookupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	c, err := cf.dial()
+	c, ctx, done, err := cf.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
-	defer cancel()
+	defer done()
 	items := make([]client.TokenizeItem, len(values))
 	for i, v := range values {
 		items[i] = client.TokenizeItem{Class: *class, Value: []byte(v)}
 	}
-	res, err := c.LookupBatch(ctx, items)
+	res, err := call(c, ctx, items)
 	if err != nil {
 		return err
 	}
@@ -150,13 +134,11 @@ func detokenizeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	c, err := cf.dial()
+	c, ctx, done, err := cf.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
-	defer cancel()
+	defer done()
 	items := make([]client.DetokenizeItem, len(tokens))
 	for i, t := range tokens {
 		items[i] = client.DetokenizeItem{Class: *class, Token: t}

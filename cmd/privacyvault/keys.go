@@ -54,13 +54,11 @@ func keysCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "keys %s: --class is required\n", args[0])
 		return errUsage
 	}
-	c, err := cf.dial()
+	c, ctx, done, err := cf.connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
-	defer cancel()
+	defer done()
 	out := printer{w: stdout, json: *asJSON}
 	switch args[0] {
 	case "status":
