@@ -369,7 +369,7 @@ func TestLogsHoldNoPII(t *testing.T) {
 	}
 	h.Stop()
 	out := logs.String()
-	if !strings.Contains(out, "privacyvault serving") || !strings.Contains(out, "finished call") {
+	if !strings.Contains(out, "privacyvault serving") || !strings.Contains(out, "finished call") || !strings.Contains(out, `"caller":"checkout"`) {
 		t.Fatalf("log capture holds no server or call lines; the check would be vacuous:\n%s", out)
 	}
 	for _, s := range append(values, tokens...) {

@@ -32,10 +32,7 @@ type Verifier interface {
 // (health and reflection are open, as probes and grpcurl need them);
 // validation checks request-level rules.
 func chains(log *slog.Logger, v Verifier) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
-	logOpts := []logging.Option{
-		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithFieldsFromContext(callerFields),
-	}
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -49,6 +46,9 @@ func chains(log *slog.Logger, v Verifier) ([]grpc.UnaryServerInterceptor, []grpc
 		if err != nil {
 			return nil, err
 		}
+		// The logging interceptor runs outside this one; AddFields puts the
+		// caller on its "finished call" line.
+		logging.AddFields(ctx, logging.Fields{"caller", string(id)})
 		return identity.NewContext(ctx, id), nil
 	}
 	needsAuth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
@@ -75,13 +75,6 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		l.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-}
-
-func callerFields(ctx context.Context) logging.Fields {
-	if id, ok := identity.FromContext(ctx); ok {
-		return logging.Fields{"caller", string(id)}
-	}
-	return nil
 }
 
 // errorsUnary is the one place where handler errors become gRPC statuses,
