@@ -47,6 +47,8 @@ type Config struct {
 type Keys struct {
 	// Provider is "dev" (development; the default) or "vault".
 	Provider string `yaml:"provider"`
+	// Vault configures the HashiCorp Vault provider.
+	Vault Vault `yaml:"vault"`
 	// RefreshInterval is how often keyrings are re-read, so rotations made
 	// at another sidecar are seen (default 30s).
 	RefreshInterval Duration `yaml:"refresh_interval"`
@@ -96,6 +98,47 @@ func (c Class) ParsedFormat() format.Format {
 	}
 	f, _ := format.New(*c.Format)
 	return f
+}
+
+// Vault configures the HashiCorp Vault key provider: a Transit key wraps
+// the data keys, which are kept as keyrings in KV version 2.
+type Vault struct {
+	// Address is Vault's URL (default from VAULT_ADDR).
+	Address string `yaml:"address"`
+	// CAFile verifies Vault's TLS certificate.
+	CAFile string `yaml:"ca_file"`
+	// TransitMount, KEKName, KVMount and KVPrefix name where keys live
+	// (defaults transit, privacyvault-kek, secret, privacyvault).
+	TransitMount string `yaml:"transit_mount"`
+	KEKName      string `yaml:"kek_name"`
+	KVMount      string `yaml:"kv_mount"`
+	KVPrefix     string `yaml:"kv_prefix"`
+	// CreateKEK creates the Transit key if it is missing.
+	CreateKEK bool `yaml:"create_kek"`
+	// Timeout bounds each call to Vault (default 5s).
+	Timeout Duration `yaml:"timeout"`
+	// Auth is how the sidecar logs in.
+	Auth VaultAuth `yaml:"auth"`
+}
+
+// VaultAuth configures the Vault auth method. Secrets are read from files
+// or the environment, never written in this file.
+type VaultAuth struct {
+	// Method is token (default), approle or kubernetes.
+	Method string `yaml:"method"`
+	// TokenEnv names the variable holding a Vault token (default
+	// VAULT_TOKEN); TokenFile is a file holding one instead.
+	TokenEnv  string `yaml:"token_env"`
+	TokenFile string `yaml:"token_file"`
+	// RoleID and SecretIDFile are the AppRole credentials.
+	RoleID       string `yaml:"role_id"`
+	SecretIDFile string `yaml:"secret_id_file"`
+	// Role and JWTFile are the Kubernetes credentials (JWTFile defaults to
+	// the pod's service-account token).
+	Role    string `yaml:"role"`
+	JWTFile string `yaml:"jwt_file"`
+	// MountPath is the auth method's mount (default approle or kubernetes).
+	MountPath string `yaml:"mount_path"`
 }
 
 // Caller is a static bearer-token identity.
@@ -240,8 +283,12 @@ func (c *Config) validate(v *validator) {
 	if c.Server.MaxValueBytes < 0 {
 		v.fail("must not be negative", "server", "max_value_bytes")
 	}
-	if c.Keys.Provider != "dev" {
-		v.fail(fmt.Sprintf("unknown key provider %q (want dev)", c.Keys.Provider), "keys", "provider")
+	switch c.Keys.Provider {
+	case "dev":
+	case "vault":
+		c.validateVault(v)
+	default:
+		v.fail(fmt.Sprintf("unknown key provider %q (want dev or vault)", c.Keys.Provider), "keys", "provider")
 	}
 	if len(c.Classes) == 0 {
 		v.fail("at least one data class is required", "classes")
@@ -307,6 +354,38 @@ func (c *Config) validate(v *validator) {
 			v.fail(err.Error(), append(at, "reveal")...)
 		}
 	}
+}
+
+func (c *Config) validateVault(v *validator) {
+	va := c.Keys.Vault
+	at := []any{"keys", "vault"}
+	if va.Address == "" && os.Getenv("VAULT_ADDR") == "" {
+		v.fail("is required (or set VAULT_ADDR)", append(at, "address")...)
+	}
+	auth := append(at, "auth")
+	switch va.Auth.Method {
+	case "", "token":
+		if va.Auth.TokenFile == "" && os.Getenv(pick(va.Auth.TokenEnv, "VAULT_TOKEN")) == "" {
+			v.fail(fmt.Sprintf("token auth needs token_file or the environment variable %s", pick(va.Auth.TokenEnv, "VAULT_TOKEN")), append(auth, "method")...)
+		}
+	case "approle":
+		if va.Auth.RoleID == "" || va.Auth.SecretIDFile == "" {
+			v.fail("approle auth needs role_id and secret_id_file", append(auth, "method")...)
+		}
+	case "kubernetes":
+		if va.Auth.Role == "" {
+			v.fail("kubernetes auth needs role", append(auth, "role")...)
+		}
+	default:
+		v.fail(fmt.Sprintf("unknown auth method %q (want token, approle or kubernetes)", va.Auth.Method), append(auth, "method")...)
+	}
+}
+
+func pick(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func validateFormat(v *validator, cl Class, mode tokenizer.Mode, at []any) {

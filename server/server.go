@@ -22,7 +22,6 @@ import (
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
@@ -77,7 +76,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.close = append(s.close, st.Close)
-	keys, err := devkms.Open(filepath.Join(dataDir, "devkeys"), log)
+	keys, err := openKeys(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
