@@ -17,7 +17,7 @@ GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test smoke fmt-check vet lint generate generate-check tools bench clean
+.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean
 
 all: build
 
@@ -28,9 +28,14 @@ build:
 run: build
 	./bin/privacyvault serve --dev
 
-## test: everything CI checks.
-test: fmt-check vet lint generate-check
-	$(GO) test -race -count=1 ./...
+## test: everything CI checks. Vault tests run against bin/devvault.
+test: fmt-check vet lint generate-check devvault
+	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
+	cd tools/devvault && $(GO) test -count=1 ./...
+
+## devvault: the Vault-API test server (HashiCorp Vault's Transit and KV v2 engines), its own module.
+devvault:
+	cd tools/devvault && $(GO) build -o ../../bin/devvault .
 
 ## smoke: the quickstart as a user runs it: `make run` in a fresh directory, then grpcurl list.
 smoke: build $(GRPCURL)
@@ -41,6 +46,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	cd tools/devvault && $(GO) vet ./...
 
 lint: $(BUF)
 	$(BUF) lint

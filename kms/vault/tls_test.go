@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/privacyvault/privacyvault/internal/devvaulttest"
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/kms/vault"
 )
@@ -71,7 +72,7 @@ func testPKI(t *testing.T) (caFile, certFile, keyFile string) {
 
 func TestTLSWithCAFile(t *testing.T) {
 	caFile, certFile, keyFile := testPKI(t)
-	dv := startDevVault(t, "-tls-cert", certFile, "-tls-key", keyFile)
+	dv := devvaulttest.Start(t, "-tls-cert", certFile, "-tls-key", keyFile)
 	if !strings.HasPrefix(dv.Addr, "https://") {
 		t.Fatalf("devvault address %q, want https", dv.Addr)
 	}

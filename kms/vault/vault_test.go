@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/privacyvault/privacyvault/internal/devvaulttest"
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/kms/kmstest"
 	"github.com/privacyvault/privacyvault/kms/vault"
@@ -28,7 +29,7 @@ func uniquePrefix() string {
 	return fmt.Sprintf("pv-test-%d-%d", time.Now().UnixNano(), prefixSeq.Add(1))
 }
 
-func rootConfig(dv *devVault, prefix string) vault.Config {
+func rootConfig(dv *devvaulttest.DevVault, prefix string) vault.Config {
 	return vault.Config{
 		Address:   dv.Addr,
 		Auth:      vault.AuthConfig{Method: vault.AuthToken, Token: dv.Token},
@@ -58,7 +59,7 @@ func writeFile(t *testing.T, content string) string {
 }
 
 func TestConformance(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	kmstest.Run(t, func(t *testing.T) func() kms.Provider {
 		cfg := rootConfig(dv, uniquePrefix())
 		return func() kms.Provider {
@@ -72,7 +73,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConcurrentRotationLosesNoVersion(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())
 	a, b := mustOpen(t, cfg), mustOpen(t, cfg)
 	ctx := context.Background()
@@ -131,7 +132,7 @@ func TestConcurrentRotationLosesNoVersion(t *testing.T) {
 }
 
 func TestKEKRotationAndRewrap(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())
 	p := mustOpen(t, cfg)
 	ctx := context.Background()
@@ -154,7 +155,7 @@ func TestKEKRotationAndRewrap(t *testing.T) {
 			before[fmt.Sprintf("%s/%d", class, v)] = k.Derive("x")
 		}
 	}
-	admin := dv.client(t)
+	admin := dv.Client(t)
 	kek := "transit/keys/" + vault.DefaultKEKName
 	if _, err := admin.Logical().Write(kek+"/rotate", nil); err != nil {
 		t.Fatalf("rotate Transit key: %v", err)
@@ -195,7 +196,7 @@ func TestKEKRotationAndRewrap(t *testing.T) {
 }
 
 func TestWrappedKeyBoundToClassAndVersion(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())
 	p := mustOpen(t, cfg)
 	ctx := context.Background()
@@ -204,7 +205,7 @@ func TestWrappedKeyBoundToClassAndVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kv := dv.client(t).KVv2("secret")
+	kv := dv.Client(t).KVv2("secret")
 	src, err := kv.Get(ctx, cfg.KVPrefix+"/keyrings/email")
 	if err != nil {
 		t.Fatal(err)
@@ -220,10 +221,10 @@ func TestWrappedKeyBoundToClassAndVersion(t *testing.T) {
 }
 
 func TestAppRoleLogin(t *testing.T) {
-	dv := startDevVault(t, "-approle-role-id", "pv-role", "-approle-secret-id", "s3cret-id-value")
+	dv := devvaulttest.Start(t, "-approle-role-id", "pv-role", "-approle-secret-id", "s3cret-id-value")
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Auth = vault.AuthConfig{Method: vault.AuthAppRole, RoleID: "pv-role", SecretIDFile: writeFile(t, "s3cret-id-value")}
-	var logs syncBuffer
+	var logs devvaulttest.SyncBuffer
 	p, err := vault.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("Open(approle) error = %v", err)
@@ -252,7 +253,7 @@ func TestAppRoleLogin(t *testing.T) {
 }
 
 func TestKubernetesLogin(t *testing.T) {
-	dv := startDevVault(t, "-k8s-role", "pv-sidecar", "-k8s-jwt", "eyJ.sa-token.sig")
+	dv := devvaulttest.Start(t, "-k8s-role", "pv-sidecar", "-k8s-jwt", "eyJ.sa-token.sig")
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Auth = vault.AuthConfig{Method: vault.AuthKubernetes, Role: "pv-sidecar", JWTFile: writeFile(t, "eyJ.sa-token.sig")}
 	p := mustOpen(t, cfg)
@@ -270,7 +271,7 @@ func TestKubernetesLogin(t *testing.T) {
 }
 
 func TestTokenFileAndBadToken(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Auth = vault.AuthConfig{Method: vault.AuthToken, TokenFile: writeFile(t, dv.Token)}
 	p := mustOpen(t, cfg)
@@ -285,7 +286,7 @@ func TestTokenFileAndBadToken(t *testing.T) {
 }
 
 func TestMissingKEKNotCreated(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.CreateKEK = false
 	_, err := vault.Open(context.Background(), cfg, nil)
@@ -295,7 +296,7 @@ func TestMissingKEKNotCreated(t *testing.T) {
 }
 
 func TestReloginWhenLeaseEnds(t *testing.T) {
-	dv := startDevVault(t, "-approle-role-id", "r", "-approle-secret-id", "s", "-token-ttl", "2s", "-token-max-ttl", "3s")
+	dv := devvaulttest.Start(t, "-approle-role-id", "r", "-approle-secret-id", "s", "-token-ttl", "2s", "-token-max-ttl", "3s")
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Auth = vault.AuthConfig{Method: vault.AuthAppRole, RoleID: "r", SecretIDFile: writeFile(t, "s")}
 	p := mustOpen(t, cfg)
@@ -314,7 +315,7 @@ func TestReloginWhenLeaseEnds(t *testing.T) {
 }
 
 func TestRenewableTokenIsRenewed(t *testing.T) {
-	dv := startDevVault(t, "-approle-role-id", "r", "-approle-secret-id", "s", "-token-ttl", "2s", "-token-max-ttl", "1m")
+	dv := devvaulttest.Start(t, "-approle-role-id", "r", "-approle-secret-id", "s", "-token-ttl", "2s", "-token-max-ttl", "1m")
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Auth = vault.AuthConfig{Method: vault.AuthAppRole, RoleID: "r", SecretIDFile: writeFile(t, "s")}
 	p := mustOpen(t, cfg)
@@ -323,7 +324,7 @@ func TestRenewableTokenIsRenewed(t *testing.T) {
 	if got := vault.ClientToken(p); got != first {
 		t.Error("token replaced although it could be renewed")
 	}
-	admin := dv.client(t)
+	admin := dv.Client(t)
 	admin.SetToken(first)
 	if _, err := admin.Auth().Token().LookupSelf(); err != nil {
 		t.Errorf("first token no longer valid after 5s with a 2s TTL: %v", err)
@@ -333,7 +334,7 @@ func TestRenewableTokenIsRenewed(t *testing.T) {
 func TestRestartedVaultKeepsKeysAndLogsInAgain(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"-data-dir", dir, "-approle-role-id", "r", "-approle-secret-id", "s"}
-	dv := startDevVault(t, args...)
+	dv := devvaulttest.Start(t, args...)
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Auth = vault.AuthConfig{Method: vault.AuthAppRole, RoleID: "r", SecretIDFile: writeFile(t, "s")}
 	p := mustOpen(t, cfg)
@@ -342,9 +343,9 @@ func TestRestartedVaultKeepsKeysAndLogsInAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dv.kill()
+	dv.Kill()
 	host := strings.TrimPrefix(dv.Addr, "http://")
-	startDevVault(t, append(args, "-addr", host)...) // same port, same data, tokens forgotten
+	devvaulttest.Start(t, append(args, "-addr", host)...) // same port, same data, tokens forgotten
 	after, err := p.Keyring(ctx, "email")
 	if err != nil {
 		t.Fatalf("Keyring after Vault restart error = %v", err)
@@ -379,7 +380,7 @@ func TestUnreachableFailsFast(t *testing.T) {
 }
 
 func TestOutage(t *testing.T) {
-	dv := startDevVault(t)
+	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())
 	cfg.Timeout = time.Second
 	p := mustOpen(t, cfg)
@@ -388,7 +389,7 @@ func TestOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dv.pause(t)
+	dv.Pause(t)
 	for name, call := range map[string]func() error{
 		"Keyring": func() error { _, err := p.Keyring(ctx, "email"); return err },
 		"Rotate":  func() error { _, err := p.Rotate(ctx, "email"); return err },
@@ -406,7 +407,7 @@ func TestOutage(t *testing.T) {
 			t.Errorf("%s during outage took %s, want about the 1s timeout", name, elapsed)
 		}
 	}
-	dv.resume(t)
+	dv.Resume(t)
 	got, err := p.Keyring(ctx, "email")
 	if err != nil {
 		t.Fatalf("Keyring after outage error = %v", err)
