@@ -79,12 +79,9 @@ func parseDecimal(s string, rev bool) (uint64, bool) {
 func putDecimal(dst []byte, x uint64, rev bool) {
 	m := len(dst)
 	for k := 0; k+8 <= m; k += 8 {
-		lo := x // x < 10^8 if these are the last digits: skip the divide
-		if k+8 < m {
-			q := x / 100000000
-			lo, x = x-q*100000000, q
-		}
-		w := digits8(lo)
+		q := x / 100000000
+		w := digits8(x - q*100000000)
+		x = q
 		if rev {
 			binary.LittleEndian.PutUint64(dst[k:], bits.ReverseBytes64(w))
 		} else {

@@ -6,9 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
-	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // SP 800-38G allows FF1 inputs and tweaks up to 2^32-1 numerals and bytes.
@@ -38,30 +36,17 @@ type FF1 struct {
 	rd    radix
 	alpha *alphabet // nil for NewFF1Radix ciphers
 	pool  sync.Pool // *ff1Scratch, so steady-state calls do not allocate
-	// ks is the expanded key for the assembly rounds (rounds64Asm), nil
-	// where they cannot run.
-	ks *aesSchedule
-	// pc caches CIPH(P) per input shape; see cipherP.
-	pc [pCacheSize]atomic.Pointer[pBlock]
-}
-
-// pCacheSize is how many input shapes (n, t) an FF1 remembers CIPH(P) for.
-const pCacheSize = 8
-
-// pBlock is CIPH(P) for n numerals and a t-byte tweak. It is immutable once
-// published in FF1.pc.
-type pBlock struct {
-	n, t int
-	enc  [16]byte
-	// key0 is enc ⊕ round key 0 as little-endian words, for rounds64Asm.
-	key0 [2]uint64
 }
 
 // ff1Scratch is per-call working memory. It lives on the heap (via the pool)
 // because buffers passed to cipher.Block.Encrypt escape.
 type ff1Scratch struct {
 	in, out [16]byte
-	state   [16]byte
+	// pEnc caches CIPH(P) for the (n, t) of the previous call: P depends
+	// only on the radix, n and the tweak length.
+	pEnc   [16]byte
+	pn, pt int
+	state  [16]byte
 	nums   []uint16
 	buf    []byte
 	q, s   []byte
@@ -83,7 +68,7 @@ func NewFF1(key []byte, alphabet string) (*FF1, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newFF1(block, key, len(a.runes), a), nil
+	return newFF1(block, len(a.runes), a), nil
 }
 
 // NewFF1Radix returns an FF1 cipher for numeral slices in the given radix,
@@ -97,14 +82,11 @@ func NewFF1Radix(key []byte, radix int) (*FF1, error) {
 	if err := checkRadix(op, radix); err != nil {
 		return nil, err
 	}
-	return newFF1(block, key, radix, nil), nil
+	return newFF1(block, radix, nil), nil
 }
 
-func newFF1(block cipher.Block, key []byte, radix int, a *alphabet) *FF1 {
+func newFF1(block cipher.Block, radix int, a *alphabet) *FF1 {
 	c := &FF1{block: block, rd: newRadix(radix), alpha: a}
-	if useAsm {
-		c.ks = newAESSchedule(key)
-	}
 	c.pool.New = func() any { return new(ff1Scratch) }
 	return c
 }
@@ -166,6 +148,8 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 	if err := c.check(op, n, len(tweak)); err != nil {
 		return "", err
 	}
+	s := c.pool.Get().(*ff1Scratch)
+	defer c.pool.Put(s)
 	u, v := n/2, n-n/2
 	if a.decimal && c.rd.fast(v) {
 		xa, okA := parseDecimal(x[:u], false)
@@ -173,15 +157,11 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 		if !okA || !okB {
 			return "", badCharError(op, firstBadByte(&a.lut, x))
 		}
-		var out strings.Builder
-		out.Grow(n)
-		xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
-		// fast(v) caps n at 2·18 digits, so the output fits on the stack.
-		var buf [36]byte
-		putDecimal(buf[:u], xa, false)
-		putDecimal(buf[u:n], xb, false)
-		out.Write(buf[:n])
-		return out.String(), nil
+		xa, xb = c.rounds64(s, tweak, n, xa, xb, enc)
+		s.buf = grow(s.buf, n)
+		putDecimal(s.buf[:u], xa, false)
+		putDecimal(s.buf[u:], xb, false)
+		return string(s.buf), nil
 	}
 	if a.ascii && c.rd.fast(v) {
 		// Fast path: parse straight into two integers and format straight
@@ -203,14 +183,12 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 		if bad != 0 {
 			return "", badCharError(op, firstBadByte(lut, x))
 		}
-		xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
-		var buf [128]byte // fast(v) allows at most 2·63 numerals (radix 2)
-		putDigits(&c.rd, buf[:n], a.chars, u-1, -1, u, xa)
-		putDigits(&c.rd, buf[:n], a.chars, n-1, -1, v, xb)
-		return string(buf[:n]), nil
+		xa, xb = c.rounds64(s, tweak, n, xa, xb, enc)
+		s.buf = grow(s.buf, n)
+		putDigits(&c.rd, s.buf, a.chars, u-1, -1, u, xa)
+		putDigits(&c.rd, s.buf, a.chars, n-1, -1, v, xb)
+		return string(s.buf), nil
 	}
-	s := c.pool.Get().(*ff1Scratch)
-	defer c.pool.Put(s)
 	nums, bad := a.decode(s.nums[:0], x)
 	s.nums = nums
 	if bad >= 0 {
@@ -264,10 +242,20 @@ func (c *FF1) crypt(s *ff1Scratch, tweak []byte, src, dst []uint16, enc bool) {
 // Q's total length; Q = T || 0^pad || [i]1 || [NUM(B)]b.
 func (c *FF1) prefix(s *ff1Scratch, tweak []byte, n, b int) (hi, lo uint64, cut, qlen int) {
 	t := len(tweak)
-	pEnc := &c.cipherP(n, t).enc
+	if s.pn != n || s.pt != t {
+		p := s.in[:]
+		r := c.rd.r
+		p[0], p[1], p[2] = 1, 2, 1
+		p[3], p[4], p[5] = byte(r>>16), byte(r>>8), byte(r)
+		p[6], p[7] = 10, byte(n/2)
+		binary.BigEndian.PutUint32(p[8:], uint32(n))
+		binary.BigEndian.PutUint32(p[12:], uint32(t))
+		c.block.Encrypt(s.pEnc[:], p)
+		s.pn, s.pt = n, t
+	}
 	qlen = t + (-(t + b + 1))&15 + 1 + b
 	cut = (qlen - 1 - b) &^ 15
-	hi, lo = binary.BigEndian.Uint64(pEnc[:8]), binary.BigEndian.Uint64(pEnc[8:])
+	hi, lo = binary.BigEndian.Uint64(s.pEnc[:8]), binary.BigEndian.Uint64(s.pEnc[8:])
 	for off := 0; off < cut; off += 16 {
 		binary.BigEndian.PutUint64(s.state[:8], hi^tweakWord(tweak, off))
 		binary.BigEndian.PutUint64(s.state[8:], lo^tweakWord(tweak, off+8))
@@ -275,32 +263,6 @@ func (c *FF1) prefix(s *ff1Scratch, tweak []byte, n, b int) (hi, lo uint64, cut,
 		hi, lo = binary.BigEndian.Uint64(s.state[:8]), binary.BigEndian.Uint64(s.state[8:])
 	}
 	return hi, lo, cut, qlen
-}
-
-// cipherP returns CIPH(P) for n numerals and a t-byte tweak. P depends only
-// on the radix, n and t, and a cipher typically sees few shapes, so results
-// are cached in a small direct-mapped table: a hit is one atomic load, a
-// miss allocates and publishes a new entry (readers never see one change).
-func (c *FF1) cipherP(n, t int) *pBlock {
-	slot := &c.pc[uint(n+3*t)%pCacheSize]
-	if e := slot.Load(); e != nil && e.n == n && e.t == t {
-		return e
-	}
-	e := &pBlock{n: n, t: t}
-	p, r := e.enc[:], c.rd.r
-	p[0], p[1], p[2] = 1, 2, 1
-	p[3], p[4], p[5] = byte(r>>16), byte(r>>8), byte(r)
-	p[6], p[7] = 10, byte(n/2)
-	binary.BigEndian.PutUint32(p[8:], uint32(n))
-	binary.BigEndian.PutUint32(p[12:], uint32(t))
-	c.block.Encrypt(p, p)
-	if c.ks != nil {
-		k0 := &c.ks.rk[0]
-		e.key0[0] = binary.LittleEndian.Uint64(p[:8]) ^ binary.LittleEndian.Uint64(k0[:8])
-		e.key0[1] = binary.LittleEndian.Uint64(p[8:]) ^ binary.LittleEndian.Uint64(k0[8:])
-	}
-	slot.Store(e)
-	return e
 }
 
 // tweakWord returns Q[off:off+8] as a big-endian word, counting only tweak
@@ -319,27 +281,12 @@ func tweakWord(tweak []byte, off int) uint64 {
 	return w
 }
 
-// rounds64String is rounds64 for the string methods, which need no scratch
-// memory when the assembly rounds apply.
-func (c *FF1) rounds64String(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
-	if b := c.rd.blen[n-n/2]; c.asmOK(len(tweak), b) {
-		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
-	}
-	s := c.pool.Get().(*ff1Scratch)
-	xa, xb = c.rounds64(s, tweak, n, xa, xb, enc)
-	c.pool.Put(s)
-	return xa, xb
-}
-
 // rounds64 runs the ten Feistel rounds on A and B held as integers; it needs
 // radix^v <= 2^63, so b <= 8, d <= 12 and Q's round bytes fit in one block.
 func (c *FF1) rounds64(s *ff1Scratch, tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
 	rd := &c.rd
 	u, v := n/2, n-n/2
 	b := rd.blen[v]
-	if c.asmOK(len(tweak), b) {
-		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
-	}
 	hi, lo, cut, _ := c.prefix(s, tweak, n, b)
 	// Each round's input block is the CBC state xored with Q's last block:
 	// the tweak tail, the round number and NUM(B). Precompute all but
