@@ -29,7 +29,7 @@ func startSidecar() (addr string, stop func()) {
 	}
 	cfg.Server.DataDir = dir
 	cfg.Server.Listen = "127.0.0.1:0"
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	s, err := server.Start(context.Background(), server.Options{Config: cfg, Dev: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/tokenizer"
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
@@ -38,9 +37,65 @@ type Config struct {
 	Keys    Keys     `yaml:"keys"`
 	Classes []Class  `yaml:"classes"`
 	Callers []Caller `yaml:"callers"`
-	Grants  []Grant  `yaml:"grants"`
+	Policy  Policy   `yaml:"policy"`
 	// Admins are the identities allowed to call AdminService.
 	Admins []string `yaml:"admins"`
+	// SubjectManagers may call SubjectService (consents; data-subject
+	// requests). Admins may too.
+	SubjectManagers []string `yaml:"subject_managers"`
+	// Identity configures how callers are authenticated.
+	Identity Identity `yaml:"identity"`
+	// Audit configures the audit trail.
+	Audit Audit `yaml:"audit"`
+	// Metrics configures the Prometheus metrics listener.
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Identity configures the caller identity sources, tried in order: mTLS
+// client certificate, Unix socket peer uid, JWT bearer token, and (with
+// --dev only) static bearer tokens from callers.
+type Identity struct {
+	JWT      *JWT              `yaml:"jwt"`
+	MTLS     *MTLS             `yaml:"mtls"`
+	UnixUIDs map[uint32]string `yaml:"unix_uids"`
+}
+
+// JWT checks signed bearer tokens against a JWKS file (RS256, ES256).
+type JWT struct {
+	JWKSFile      string   `yaml:"jwks_file"`
+	Issuer        string   `yaml:"issuer"`
+	Audience      string   `yaml:"audience"`
+	ClockSkew     Duration `yaml:"clock_skew"`
+	IdentityClaim string   `yaml:"identity_claim"`
+}
+
+// MTLS serves TLS and takes the caller's SPIFFE ID from its client
+// certificate. The CA bundle is reloaded when the file changes.
+type MTLS struct {
+	CABundleFile string `yaml:"ca_bundle_file"`
+	TrustDomain  string `yaml:"trust_domain"`
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+}
+
+// Audit configures the hash-chained audit log.
+type Audit struct {
+	// Dir holds audit.log (default <data_dir>/audit).
+	Dir string `yaml:"dir"`
+	// CheckpointEvery is how many events pass between signed checkpoints.
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// SigningKeyFile is the Ed25519 checkpoint key (default
+	// <dir>/signing.key, created 0600).
+	SigningKeyFile string `yaml:"signing_key_file"`
+	// TransitKey signs checkpoints with a Vault Transit key instead (keys
+	// provider vault only), e.g. privacyvault-audit.
+	TransitKey string `yaml:"transit_key"`
+}
+
+// Metrics configures the metrics listener.
+type Metrics struct {
+	// Listen is host:port for GET /metrics; empty turns it off.
+	Listen string `yaml:"listen"`
 }
 
 // Keys configures the key provider and the key cache.
@@ -150,13 +205,6 @@ type Caller struct {
 	TokenEnv string `yaml:"token_env"`
 }
 
-// Grant lets an identity read a class for a purpose at a reveal level.
-type Grant struct {
-	Identity string `yaml:"identity"`
-	Purpose  string `yaml:"purpose"`
-	Class    string `yaml:"class"`
-	Reveal   string `yaml:"reveal"`
-}
 
 // Duration is a time.Duration that also accepts a days suffix ("30d").
 type Duration time.Duration
@@ -334,25 +382,36 @@ func (c *Config) validate(v *validator) {
 		}
 		tokens[tok] = true
 	}
-	for i, a := range c.Admins {
-		if !callers[a] {
-			v.fail(fmt.Sprintf("unknown identity %q (not in callers)", a), "admins", i)
+	c.validateIdentity(v)
+	c.validatePolicy(v, classes)
+}
+
+func (c *Config) validateIdentity(v *validator) {
+	if j := c.Identity.JWT; j != nil {
+		at := []any{"identity", "jwt"}
+		if j.JWKSFile == "" {
+			v.fail("is required", append(at, "jwks_file")...)
+		}
+		if j.Issuer == "" {
+			v.fail("is required", append(at, "issuer")...)
+		}
+		if j.Audience == "" {
+			v.fail("is required", append(at, "audience")...)
 		}
 	}
-	for i, g := range c.Grants {
-		at := []any{"grants", i}
-		if !callers[g.Identity] {
-			v.fail(fmt.Sprintf("unknown identity %q (not in callers)", g.Identity), append(at, "identity")...)
+	if m := c.Identity.MTLS; m != nil {
+		at := []any{"identity", "mtls"}
+		for _, f := range []struct{ name, val string }{{"ca_bundle_file", m.CABundleFile}, {"cert_file", m.CertFile}, {"key_file", m.KeyFile}} {
+			if f.val == "" {
+				v.fail("is required", append(at, f.name)...)
+			}
 		}
-		if !namePattern.MatchString(g.Purpose) {
-			v.fail("must match "+namePattern.String(), append(at, "purpose")...)
-		}
-		if g.Class != policy.Wildcard && !classes[g.Class] {
-			v.fail(fmt.Sprintf("unknown class %q", g.Class), append(at, "class")...)
-		}
-		if _, err := policy.ParseReveal(g.Reveal); err != nil {
-			v.fail(err.Error(), append(at, "reveal")...)
-		}
+	}
+	if c.Audit.TransitKey != "" && c.Keys.Provider != "vault" {
+		v.fail("needs keys.provider: vault", "audit", "transit_key")
+	}
+	if c.Audit.CheckpointEvery < 0 {
+		v.fail("must not be negative", "audit", "checkpoint_every")
 	}
 }
 
@@ -424,16 +483,6 @@ func (c Caller) Secret() string {
 		return os.Getenv(c.TokenEnv)
 	}
 	return c.Token
-}
-
-// Policy returns the grant table as a policy. Call it on a validated Config.
-func (c *Config) Policy() *policy.Policy {
-	grants := make([]policy.Grant, 0, len(c.Grants))
-	for _, g := range c.Grants {
-		r, _ := policy.ParseReveal(g.Reveal)
-		grants = append(grants, policy.Grant{Identity: g.Identity, Purpose: g.Purpose, Class: g.Class, Reveal: r})
-	}
-	return policy.New(grants)
 }
 
 // Std returns d as a time.Duration.

@@ -14,8 +14,8 @@ func TestSampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse(sample) error = %v", err)
 	}
-	if len(c.Classes) == 0 || len(c.Callers) == 0 || len(c.Grants) == 0 {
-		t.Errorf("Parse(sample) = %d classes, %d callers, %d grants; want all non-empty", len(c.Classes), len(c.Callers), len(c.Grants))
+	if len(c.Classes) == 0 || len(c.Callers) == 0 || len(c.Policy.Grants) == 0 || len(c.Policy.Purposes) == 0 {
+		t.Errorf("Parse(sample) = %d classes, %d callers, %d grants, %d purposes; want all non-empty", len(c.Classes), len(c.Callers), len(c.Policy.Grants), len(c.Policy.Purposes))
 	}
 	if c.Server.MaxBatch != 10000 {
 		t.Errorf("sample max_batch = %d, want 10000", c.Server.MaxBatch)
@@ -42,9 +42,13 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"unknown field", "classes:\n  - name: a\n    mood: random\n", "c.yaml:3: field mood not found"},
 		{"no classes", "server:\n  listen: 127.0.0.1:1\n", "c.yaml:1: classes: at least one data class is required"},
 		{"bad retention", "classes:\n  - name: a\n    mode: random\n    retention: soon\n", "c.yaml:4: invalid duration"},
-		{"grant unknown class", base + "grants:\n  - identity: app\n    purpose: payment\n    class: card\n    reveal: plain\n", "c.yaml:10: grants[0].class: unknown class"},
-		{"grant unknown identity", base + "grants:\n  - identity: nobody\n    purpose: payment\n    class: email\n    reveal: plain\n", "c.yaml:8: grants[0].identity: unknown identity"},
-		{"grant bad reveal", base + "grants:\n  - identity: app\n    purpose: payment\n    class: email\n    reveal: everything\n", "c.yaml:11: grants[0].reveal: unknown reveal level"},
+		{"grant unknown class", base + "policy:\n  grants:\n    - identity: app\n      purpose: payment\n      class: card\n      reveal: plain\n", "c.yaml:11: policy.grants[0].class: unknown class"},
+		{"grant undeclared purpose", base + "policy:\n  purposes:\n    - name: payment\n  grants:\n    - identity: app\n      purpose: fun\n      class: email\n      reveal: plain\n", "c.yaml:12: policy.grants[0].purpose: purpose \"fun\" is not declared"},
+		{"grant bad reveal", base + "policy:\n  grants:\n    - identity: app\n      purpose: payment\n      class: email\n      reveal: everything\n", "c.yaml:12: policy.grants[0].reveal: unknown reveal level"},
+		{"grant bad pattern", base + "policy:\n  grants:\n    - identity: \"[\"\n      purpose: payment\n      class: email\n      reveal: plain\n", "c.yaml:9: policy.grants[0].identity: bad pattern"},
+		{"quota without limits", base + "policy:\n  quotas:\n    - identity: app\n      purpose: payment\n", "c.yaml:9: policy.quotas[0].limits: at least one limit"},
+		{"quota bad limit", base + "policy:\n  quotas:\n    - identity: app\n      purpose: payment\n      limits:\n        - {per: 1s, max: 0}\n", "c.yaml:12: policy.quotas[0].limits[0]: per and max must be positive"},
+		{"honeytoken unknown class", base + "policy:\n  honeytokens:\n    - class: card\n      token: x\n", "c.yaml:9: policy.honeytokens[0].class: unknown class"},
 		{"short token", "classes:\n  - name: a\n    mode: random\ncallers:\n  - identity: app\n    token: short\n", "c.yaml:6: callers[0].token: bearer token must be at least 16 characters"},
 		{"syntax", "classes: [\n", "c.yaml:1:"},
 		{"fpe without format", "classes:\n  - name: a\n    mode: fpe\n", "c.yaml:3: classes[0].mode: mode fpe needs a format"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/quota"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
 	"github.com/privacyvault/privacyvault/tokenizer/format"
@@ -28,6 +29,8 @@ type Store interface {
 	Replace(ctx context.Context, old, new store.Record) error
 	GetMeta(ctx context.Context, name string) ([]byte, error)
 	PutMeta(ctx context.Context, name string, value []byte) error
+	PutConsent(ctx context.Context, c store.Consent) error
+	Consents(ctx context.Context, subject []byte) ([]store.Consent, error)
 }
 
 // KeyProvider supplies class keyrings and changes them.
@@ -38,9 +41,11 @@ type KeyProvider interface {
 	Rewrap(ctx context.Context) (int, error)
 }
 
-// Policy decides reveal levels.
-type Policy interface {
-	Decide(identity, purpose, class string) policy.Reveal
+// Fingerprinter turns tokens and subject ids into keyed fingerprints, so
+// audit events and stored records can name them without holding them.
+type Fingerprinter interface {
+	Token(class, token string) string
+	Subject(id string) string
 }
 
 // Config configures New.
@@ -48,7 +53,10 @@ type Config struct {
 	Classes       []ClassSpec
 	Store         Store
 	Keys          KeyProvider
-	Policy        Policy
+	Policy        *policy.Policy
+	Auditor       Auditor
+	Fingerprints  Fingerprinter
+	Alerts        AlertSink
 	MaxValueBytes int
 	// GracePeriod is how long the data plane keeps serving from cached keys
 	// after the key provider was last reached; 0 means forever (the
@@ -65,7 +73,12 @@ type Service struct {
 	classes  map[string]*slot
 	store    Store
 	keys     KeyProvider
-	policy   Policy
+	policy   atomic.Pointer[policy.Policy]
+	audit    Auditor
+	fp       Fingerprinter
+	alerts   AlertSink
+	quota    *quota.Limiter
+	denials  denialCounter
 	maxValue int
 	grace    time.Duration
 	log      *slog.Logger
@@ -73,6 +86,9 @@ type Service struct {
 	lastSync atomic.Int64 // unix nanos of the last complete keyring refresh
 	jobs     jobs
 }
+
+// maxSubjectID bounds subject identifiers, which are opaque customer ids.
+const maxSubjectID = 256
 
 // maxCollisionRounds bounds retries after random-ID collisions; with
 // 128-bit IDs even one retry means the random source is broken.
@@ -85,7 +101,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		classes:  map[string]*slot{},
 		store:    cfg.Store,
 		keys:     cfg.Keys,
-		policy:   cfg.Policy,
+		audit:    cfg.Auditor,
+		fp:       cfg.Fingerprints,
+		alerts:   cfg.Alerts,
+		quota:    quota.New(),
 		maxValue: cfg.MaxValueBytes,
 		grace:    cfg.GracePeriod,
 		log:      cfg.Logger,
@@ -97,6 +116,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.audit == nil || s.fp == nil || cfg.Policy == nil {
+		return nil, errors.New("core: Config needs Policy, Auditor and Fingerprints")
+	}
+	if s.alerts == nil {
+		s.alerts = nopAlerts{}
+	}
+	s.policy.Store(cfg.Policy)
 	s.jobs.running = map[string]*job{}
 	s.jobs.base, s.jobs.stop = context.WithCancel(context.Background())
 	for _, spec := range cfg.Classes {
@@ -116,6 +142,9 @@ type TokenizeItem struct {
 	// tweak of ff3-1 classes. Vaulted modes ignore both.
 	Context string
 	Tweak   []byte
+	// SubjectID names the data subject the value belongs to (optional);
+	// only its keyed fingerprint is stored.
+	SubjectID string
 }
 
 // TokenResult is a token or the reason there is none.
@@ -126,7 +155,18 @@ type TokenResult struct {
 
 // Tokenize tokenizes items; results align with items. The error is for
 // failures of the whole batch (storage), never for one bad item.
-func (s *Service) Tokenize(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
+	res, err := s.tokenize(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), s.subjects(items), res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -150,7 +190,14 @@ func (s *Service) Tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 			res[i] = TokenResult{Token: tok, Err: err}
 			continue
 		}
+		if len(it.SubjectID) > maxSubjectID {
+			res[i].Err = Invalid("subject_id", "is %d bytes, limit is %d", len(it.SubjectID), maxSubjectID)
+			continue
+		}
 		r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
+		if it.SubjectID != "" {
+			r.Subject = []byte(s.fp.Subject(it.SubjectID))
+		}
 		if c.Mode == tokenizer.Deterministic {
 			r.Index = c.indexer.Index(it.Value)
 		}
@@ -237,106 +284,6 @@ func (s *Service) class(name string) (*class, error) {
 	return sl.load(), nil
 }
 
-// DetokenizeItem is one token to resolve.
-type DetokenizeItem struct {
-	Class string
-	Token string
-	// Context and Tweak must be those given at tokenize time (fpe classes).
-	Context string
-	Tweak   []byte
-}
-
-// Revealed is a value at the level policy allowed, or the reason there is
-// none.
-type Revealed struct {
-	Value []byte
-	Level policy.Reveal
-	Err   error
-}
-
-// Detokenize resolves items for identity and purpose. Policy is checked
-// before the token is even parsed, so a caller without a grant learns
-// nothing about the tokens it holds.
-func (s *Service) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
-	if err := s.keysFresh(); err != nil {
-		return nil, err
-	}
-	res := make([]Revealed, len(items))
-	now := s.now()
-	for i, it := range items {
-		c, err := s.class(it.Class)
-		if err != nil {
-			res[i].Err = err
-			continue
-		}
-		level := s.policy.Decide(identity, purpose, c.Name)
-		if level == policy.Deny {
-			res[i].Err = ErrDenied
-			continue
-		}
-		v, err := s.resolve(ctx, c, it, now)
-		if err != nil {
-			if !isItemError(err) {
-				return nil, err
-			}
-			res[i].Err = err
-			continue
-		}
-		res[i] = Revealed{Value: c.reveal(v, level), Level: level}
-	}
-	return res, nil
-}
-
-// resolve returns the value behind one token of class c.
-func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem, now time.Time) ([]byte, error) {
-	if it.Token == "" {
-		return nil, Invalid("token", "is required")
-	}
-	switch {
-	case c.Mode == tokenizer.FPE:
-		return s.untransform(c, it)
-	case !c.Mode.Vaulted():
-		return nil, Invalid("class", "class %s uses mode %s, whose tokens are irreversible", c.Name, c.Mode)
-	}
-	return s.open(ctx, c, it.Token, now)
-}
-
-func (s *Service) open(ctx context.Context, c *class, token string, now time.Time) ([]byte, error) {
-	id, err := c.codec.Decode(token)
-	if err != nil {
-		return nil, Invalid("token", "%v", err)
-	}
-	r, err := s.store.Get(ctx, c.Name, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("core: detokenize: %w", err)
-	}
-	if r.Expired(now) {
-		return nil, ErrExpired
-	}
-	sealer, err := c.sealer(r.KeyVersion)
-	if errors.Is(err, kms.ErrUnknownVersion) {
-		// Another sidecar rotated and wrote with a version this one has
-		// not seen yet: fetch the keyring once and try again.
-		if c, err = s.reload(ctx, c.Name); err == nil {
-			sealer, err = c.sealer(r.KeyVersion)
-		}
-	}
-	if errors.Is(err, kms.ErrRetiredVersion) {
-		return nil, ErrRetired
-	}
-	if err != nil {
-		return nil, fmt.Errorf("core: detokenize: %w", err)
-	}
-	v, err := sealer.Open(id, r.Ciphertext)
-	if err != nil {
-		return nil, fmt.Errorf("core: detokenize class %s: %w", c.Name, err)
-	}
-	return v, nil
-}
-
 // LookupItem is one value whose deterministic token is wanted.
 type LookupItem struct {
 	Class string
@@ -344,7 +291,22 @@ type LookupItem struct {
 }
 
 // Lookup returns the existing token of each value without creating one.
-func (s *Service) Lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
+func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem) ([]TokenResult, error) {
+	res, err := s.lookup(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	classes := make([]string, len(items))
+	for i, it := range items {
+		classes[i] = it.Class
+	}
+	if err := s.auditTokens(ctx, caller, "", "lookup", classes, make([]string, len(items)), res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -381,5 +343,5 @@ func (s *Service) Lookup(ctx context.Context, items []LookupItem) ([]TokenResult
 func isItemError(err error) bool {
 	var inv *InvalidError
 	return errors.As(err, &inv) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) ||
-		errors.Is(err, ErrDenied) || errors.Is(err, ErrRetired)
+		errors.Is(err, ErrDenied) || errors.Is(err, ErrRetired) || errors.Is(err, ErrNoConsent)
 }

@@ -3,6 +3,11 @@ package core_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sync"
 	"testing"
 
 	"github.com/privacyvault/privacyvault/core"
@@ -55,7 +60,9 @@ func newService(t *testing.T, st core.Store) *core.Service {
 		Classes:       []core.ClassSpec{{Name: "card", Mode: tokenizer.Random}},
 		Store:         st,
 		Keys:          keys,
-		Policy:        policy.New([]policy.Grant{{Identity: "app", Purpose: "payment", Class: "card", Reveal: policy.Plain}}),
+		Policy:        mustPolicy(t, policy.Spec{Grants: []policy.Grant{{Identity: "app", Purpose: "payment", Class: "card", Reveal: policy.Plain}}}),
+		Auditor:       &memAuditor{},
+		Fingerprints:  testFingerprints{},
 		MaxValueBytes: 1024,
 	})
 	if err != nil {
@@ -73,7 +80,7 @@ func TestTokenizeRetriesCollisions(t *testing.T) {
 	st := &collidingStore{Store: bs, seen: map[string]bool{}}
 	svc := newService(t, st)
 	items := []core.TokenizeItem{{Class: "card", Value: []byte("4111111111111111")}, {Class: "card", Value: []byte("5500005555555559")}}
-	res, err := svc.Tokenize(context.Background(), items)
+	res, err := svc.Tokenize(context.Background(), "app", items)
 	if err != nil {
 		t.Fatalf("Tokenize() error = %v", err)
 	}
@@ -89,4 +96,45 @@ func TestTokenizeRetriesCollisions(t *testing.T) {
 			t.Errorf("Detokenize(token %d after collision) = %q, %v; want %q", i, got[0].Value, got[0].Err, items[i].Value)
 		}
 	}
+}
+
+// memAuditor keeps events in memory; fail makes Record fail.
+type memAuditor struct {
+	mu     sync.Mutex
+	events []core.AuditEvent
+	fail   bool
+}
+
+func (a *memAuditor) Record(_ context.Context, e core.AuditEvent) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail {
+		return errors.New("disk full")
+	}
+	a.events = append(a.events, e)
+	return nil
+}
+
+// testFingerprints is a keyed fingerprint for tests.
+type testFingerprints struct{}
+
+func (testFingerprints) Token(class, token string) string { return fp("t", class, token) }
+func (testFingerprints) Subject(id string) string         { return fp("s", "", id) }
+
+func fp(parts ...string) string {
+	m := hmac.New(sha256.New, []byte("test-key"))
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func mustPolicy(t *testing.T, spec policy.Spec) *policy.Policy {
+	t.Helper()
+	p, err := policy.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -17,6 +17,8 @@ var (
 	ErrDenied = errors.New("permission denied")
 	// ErrNotAdmin means the caller is not one of the configured admins.
 	ErrNotAdmin = errors.New("admin operations are limited to the configured admin identities")
+	// ErrNotSubjectManager means the caller may not manage data subjects.
+	ErrNotSubjectManager = errors.New("subject operations are limited to the configured subject managers and admins")
 	// ErrRetired means the record is sealed under a key version below the
 	// class's minimum decryption version.
 	ErrRetired = errors.New("token is sealed under a retired key version")

@@ -38,7 +38,9 @@ func TestReloadOnUnknownVersion(t *testing.T) {
 			Classes:       []core.ClassSpec{{Name: "email", Mode: tokenizer.Random}},
 			Store:         st,
 			Keys:          p,
-			Policy:        policy.New([]policy.Grant{{Identity: "app", Purpose: "p", Class: "email", Reveal: policy.Plain}}),
+			Policy:        mustPolicy(t, policy.Spec{Grants: []policy.Grant{{Identity: "app", Purpose: "p", Class: "email", Reveal: policy.Plain}}}),
+			Auditor:       &memAuditor{},
+			Fingerprints:  testFingerprints{},
 			MaxValueBytes: 1024,
 		})
 		if err != nil {
@@ -51,7 +53,7 @@ func TestReloadOnUnknownVersion(t *testing.T) {
 	if _, err := a.Rotate(context.Background(), "email"); err != nil {
 		t.Fatalf("A.Rotate() error = %v", err)
 	}
-	res, err := a.Tokenize(context.Background(), []core.TokenizeItem{{Class: "email", Value: []byte("v2@example.com")}})
+	res, err := a.Tokenize(context.Background(), "app", []core.TokenizeItem{{Class: "email", Value: []byte("v2@example.com")}})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("A.Tokenize() = %v, %v", res, err)
 	}

@@ -1,8 +1,15 @@
 // Package policy decides how much of a value a caller may see: a pure
-// function of (identity, purpose, class) over a grant table, default deny.
+// function of (identity, purpose, class, consent) over a grant table,
+// default deny. It also answers which purposes need consent, which tokens
+// are honeytokens and which quotas apply; counting against quotas is the
+// caller's (package quota).
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"path"
+	"time"
+)
 
 // Reveal is the level at which a value is returned.
 type Reveal int
@@ -47,7 +54,17 @@ func (r Reveal) String() string {
 // Wildcard in a grant's Class matches every class.
 const Wildcard = "*"
 
-// Grant allows Identity to read Class for Purpose at level Reveal.
+// Purpose is a reason a caller may state for reading values.
+type Purpose struct {
+	Name string
+	// RequiresConsent means the value's subject must have a live consent
+	// record for this purpose, or the answer is deny.
+	RequiresConsent bool
+}
+
+// Grant allows identities matching Identity to read Class for Purpose at
+// level Reveal. Identity is an exact identity or a pattern in path.Match
+// syntax ("spiffe://prod.example/ns/shop/*"; '*' does not cross '/').
 type Grant struct {
 	Identity string
 	Purpose  string
@@ -55,35 +72,199 @@ type Grant struct {
 	Reveal   Reveal
 }
 
-// Policy is an immutable grant table.
-type Policy struct {
-	grants map[key]Reveal
+// Limit is one quota window: at most Max items per Per.
+type Limit struct {
+	Per time.Duration
+	Max int
 }
 
-type key struct{ identity, purpose, class string }
+// Quota limits how many items identities matching Identity may
+// detokenize for Purpose, over several windows at once.
+type Quota struct {
+	Identity string
+	Purpose  string
+	Limits   []Limit
+}
 
-// New returns the policy of grants. When several grants match a request,
-// the exact class beats the wildcard; an explicit deny for an exact class
-// overrides a wildcard allow.
-func New(grants []Grant) *Policy {
-	p := &Policy{grants: make(map[key]Reveal, len(grants))}
-	for _, g := range grants {
-		k := key{g.Identity, g.Purpose, g.Class}
-		// Two grants for one key keep the most restrictive: a policy file
-		// should never open more than its author could have meant.
-		if prev, ok := p.grants[k]; ok && prev < g.Reveal {
+// Honeytoken is a canary token: nobody legitimate ever detokenizes it.
+type Honeytoken struct {
+	Class string
+	Token string
+}
+
+// Spec is a whole policy as configured.
+type Spec struct {
+	// Purposes lists the purposes callers may state. Empty means any
+	// purpose is accepted (and none requires consent).
+	Purposes    []Purpose
+	Grants      []Grant
+	Quotas      []Quota
+	Honeytokens []Honeytoken
+}
+
+// Reason says why a decision came out as it did.
+type Reason string
+
+// Reasons.
+const (
+	Granted         Reason = "granted"
+	UnknownPurpose  Reason = "unknown_purpose"
+	NoGrant         Reason = "no_grant"
+	DeniedByGrant   Reason = "denied_by_grant"
+	ConsentRequired Reason = "consent_required"
+)
+
+// Request is one question to the policy.
+type Request struct {
+	Identity string
+	Purpose  string
+	Class    string
+	// Consent reports whether the value's subject has a live consent for
+	// Purpose; it only matters for purposes that require consent.
+	Consent bool
+}
+
+// Decision is the policy's answer.
+type Decision struct {
+	Reveal Reveal
+	Reason Reason
+}
+
+// Policy is an immutable, validated policy.
+type Policy struct {
+	purposes    map[string]Purpose
+	grants      []Grant
+	quotas      []Quota
+	honeytokens map[Honeytoken]bool
+}
+
+// New validates spec and returns the policy.
+func New(spec Spec) (*Policy, error) {
+	p := &Policy{honeytokens: map[Honeytoken]bool{}}
+	if len(spec.Purposes) > 0 {
+		p.purposes = map[string]Purpose{}
+		for _, pu := range spec.Purposes {
+			p.purposes[pu.Name] = pu
+		}
+	}
+	for _, g := range spec.Grants {
+		if _, err := path.Match(g.Identity, ""); err != nil {
+			return nil, fmt.Errorf("grant identity %q: bad pattern", g.Identity)
+		}
+		if p.purposes != nil && !p.knownPurpose(g.Purpose) {
+			return nil, fmt.Errorf("grant purpose %q is not a declared purpose", g.Purpose)
+		}
+	}
+	p.grants = append(p.grants, spec.Grants...)
+	for _, q := range spec.Quotas {
+		if _, err := path.Match(q.Identity, ""); err != nil {
+			return nil, fmt.Errorf("quota identity %q: bad pattern", q.Identity)
+		}
+		for _, l := range q.Limits {
+			if l.Per <= 0 || l.Max <= 0 {
+				return nil, fmt.Errorf("quota for %q/%q: limits need a positive window and maximum", q.Identity, q.Purpose)
+			}
+		}
+	}
+	p.quotas = append(p.quotas, spec.Quotas...)
+	for _, h := range spec.Honeytokens {
+		p.honeytokens[h] = true
+	}
+	return p, nil
+}
+
+func (p *Policy) knownPurpose(name string) bool {
+	_, ok := p.purposes[name]
+	return ok
+}
+
+// RequiresConsent reports whether purpose needs a live consent.
+func (p *Policy) RequiresConsent(purpose string) bool {
+	return p.purposes[purpose].RequiresConsent
+}
+
+// IsHoneytoken reports whether token of class is a configured canary.
+func (p *Policy) IsHoneytoken(class, token string) bool {
+	return p.honeytokens[Honeytoken{Class: class, Token: token}]
+}
+
+// Decide answers r. The most specific matching grant wins: an exact class
+// beats the wildcard, then an exact identity beats a pattern, then the
+// longer pattern wins; among equally specific grants the most restrictive
+// wins, so a policy never opens more than its author could have meant.
+func (p *Policy) Decide(r Request) Decision {
+	if p.purposes != nil && !p.knownPurpose(r.Purpose) {
+		return Decision{Deny, UnknownPurpose}
+	}
+	best, found := Grant{}, false
+	for _, g := range p.grants {
+		if g.Purpose != r.Purpose || (g.Class != r.Class && g.Class != Wildcard) || !matches(g.Identity, r.Identity) {
 			continue
 		}
-		p.grants[k] = g.Reveal
+		if !found || moreSpecific(g, best) || (sameSpecificity(g, best) && g.Reveal < best.Reveal) {
+			best, found = g, true
+		}
 	}
-	return p
+	switch {
+	case !found:
+		return Decision{Deny, NoGrant}
+	case best.Reveal == Deny:
+		return Decision{Deny, DeniedByGrant}
+	case p.RequiresConsent(r.Purpose) && !r.Consent:
+		return Decision{Deny, ConsentRequired}
+	}
+	return Decision{best.Reveal, Granted}
 }
 
-// Decide returns the reveal level for identity reading class for purpose.
-// Anything not granted is Deny.
-func (p *Policy) Decide(identity, purpose, class string) Reveal {
-	if r, ok := p.grants[key{identity, purpose, class}]; ok {
-		return r
+// Limits returns every quota limit that applies to identity and purpose.
+func (p *Policy) Limits(identity, purpose string) []Limit {
+	var out []Limit
+	for _, q := range p.quotas {
+		if q.Purpose == purpose && matches(q.Identity, identity) {
+			out = append(out, q.Limits...)
+		}
 	}
-	return p.grants[key{identity, purpose, Wildcard}]
+	return out
 }
+
+func matches(pattern, identity string) bool {
+	if pattern == identity {
+		return true
+	}
+	ok, _ := path.Match(pattern, identity)
+	return ok
+}
+
+func isPattern(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
+			return true
+		}
+	}
+	return false
+}
+
+// specificity orders grants: exact class, exact identity, pattern length.
+func specificity(g Grant) [3]int {
+	s := [3]int{0, 0, len(g.Identity)}
+	if g.Class != Wildcard {
+		s[0] = 1
+	}
+	if !isPattern(g.Identity) {
+		s[1] = 1
+	}
+	return s
+}
+
+func moreSpecific(a, b Grant) bool {
+	sa, sb := specificity(a), specificity(b)
+	for i := range sa {
+		if sa[i] != sb[i] {
+			return sa[i] > sb[i]
+		}
+	}
+	return false
+}
+
+func sameSpecificity(a, b Grant) bool { return specificity(a) == specificity(b) }

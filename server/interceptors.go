@@ -20,29 +20,20 @@ import (
 	"github.com/privacyvault/privacyvault/server/api"
 )
 
-// Verifier turns a bearer token into an identity.
-type Verifier interface {
-	Verify(token string) (identity.Identity, error)
-}
-
 // chains returns the unary and stream chains, outermost first:
 // logging sees the final code of every call; recovery turns a panic into
 // Internal without logging its value (which could hold request data);
 // errors maps domain errors in one place; auth sets the caller identity
 // (health and reflection are open, as probes and grpcurl need them);
 // validation checks request-level rules.
-func chains(log *slog.Logger, v Verifier) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+func chains(log *slog.Logger, a *authenticator) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
 	})}
 	authFn := func(ctx context.Context) (context.Context, error) {
-		tok, err := auth.AuthFromMD(ctx, "bearer")
-		if err != nil {
-			return nil, identity.ErrUnauthenticated
-		}
-		id, err := v.Verify(tok)
+		id, err := a.authenticate(ctx)
 		if err != nil {
 			return nil, err
 		}

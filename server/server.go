@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,9 @@ import (
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+	"github.com/privacyvault/privacyvault/metrics"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
+	subject "github.com/privacyvault/privacyvault/server/api/subject/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
 	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -40,12 +43,22 @@ type Options struct {
 	// Config is the validated configuration. Its Server.Listen and
 	// Server.DataDir are used as given (the caller resolves flags and env).
 	Config *config.Config
+	// ConfigPath is the file Config came from; when set, its policy
+	// section is reloaded when the file changes and on ReloadPolicy.
+	ConfigPath string
+	// Dev allows static bearer tokens (callers); production identities come
+	// from mTLS, JWT or Unix peer credentials.
+	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // Server is a running sidecar.
 type Server struct {
+	cfg    *config.Config
+	path   string
+	core   *core.Service
+	reg    *metrics.Registry
 	grpc   *grpc.Server
 	lis    net.Listener
 	health *health.Server
@@ -62,7 +75,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		log = slog.Default()
 	}
 	cfg := o.Config
-	s := &Server{log: log, done: make(chan error, 1)}
+	s := &Server{log: log, done: make(chan error, 1), cfg: cfg, path: o.ConfigPath, reg: metrics.New()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -86,6 +99,23 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	pol, err := cfg.BuildPolicy()
+	if err != nil {
+		return nil, err
+	}
+	authn, err := newAuthenticator(cfg, o.Dev, log)
+	if err != nil {
+		return nil, err
+	}
+	fps, err := fingerprints(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	auditLog, err := openAudit(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s.close = append(s.close, auditLog.Close)
 	var grace time.Duration
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
@@ -94,7 +124,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Classes:       specs,
 		Store:         st,
 		Keys:          keys,
-		Policy:        cfg.Policy(),
+		Policy:        pol,
+		Auditor:       auditor{auditLog},
+		Fingerprints:  fps,
+		Alerts:        metrics.Alerts{R: s.reg},
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
@@ -102,6 +135,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.core = dp
 	s.close = append(s.close, func() error { dp.Close(); return nil })
 	if err := dp.ResumeJobs(ctx); err != nil {
 		return nil, err
@@ -109,9 +143,20 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	bg, stopBG := context.WithCancel(context.Background())
 	s.close = append(s.close, func() error { stopBG(); return nil })
 	go dp.RefreshEvery(bg, cfg.Keys.RefreshInterval.Std())
+	if s.path != "" {
+		go s.watchPolicy(bg, policyPollInterval)
+	}
+	if err := s.serveMetrics(cfg.Metrics.Listen); err != nil {
+		return nil, err
+	}
 
-	unary, stream := chains(log, identity.NewStaticTokens(staticTokens(cfg)))
+	creds, err := authn.transportCredentials(cfg, strings.HasPrefix(cfg.Server.Listen, "unix://"))
+	if err != nil {
+		return nil, err
+	}
+	unary, stream := chains(log, authn)
 	s.grpc = grpc.NewServer(
+		grpc.Creds(creds),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
@@ -119,10 +164,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch}))
+	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(pb.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(pb.SubjectService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	reflection.Register(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)

@@ -38,6 +38,27 @@ type Record struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the record stops resolving; zero means never.
 	ExpiresAt time.Time
+	// Subject is the keyed fingerprint of the data subject the value
+	// belongs to, or nil.
+	Subject []byte
+}
+
+// Consent is a data subject's consent to one purpose.
+type Consent struct {
+	// Subject is the keyed fingerprint of the subject.
+	Subject     []byte
+	Purpose     string
+	LawfulBasis string
+	GrantedAt   time.Time
+	// ExpiresAt ends the consent; zero means it does not expire.
+	ExpiresAt time.Time
+	// RevokedAt is when the consent was revoked; zero means it was not.
+	RevokedAt time.Time
+}
+
+// Live reports whether c allows use at now.
+func (c Consent) Live(now time.Time) bool {
+	return c.RevokedAt.IsZero() && (c.ExpiresAt.IsZero() || now.Before(c.ExpiresAt))
 }
 
 // Expired reports whether r is past its expiry at now.
@@ -109,6 +130,12 @@ type Store interface {
 	// returns ErrNotFound for a name never put.
 	GetMeta(ctx context.Context, name string) ([]byte, error)
 	PutMeta(ctx context.Context, name string, value []byte) error
+	// PutConsent stores c, replacing the subject's consent for the same
+	// purpose; the write is durable when it returns.
+	PutConsent(ctx context.Context, c Consent) error
+	// Consents returns every consent record of subject, live or not,
+	// ordered by purpose.
+	Consents(ctx context.Context, subject []byte) ([]Consent, error)
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/examples"
@@ -29,7 +31,7 @@ const (
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dev := fs.Bool("dev", false, "run on embedded defaults: sample config, Badger under ./data, development keys, 127.0.0.1:7443")
+	dev := fs.Bool("dev", false, "development mode: embedded sample config unless --config is given, Badger under ./data, static bearer tokens allowed, 127.0.0.1:7443")
 	cfgPath := fs.String("config", "", "configuration file (env "+envConfig+")")
 	listen := fs.String("listen", "", "host:port or unix:///path (env "+envListen+"; default from config, else "+config.DefaultListen+")")
 	dataDir := fs.String("data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
@@ -47,24 +49,33 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg, err := loadConfig(*dev, pick(*cfgPath, os.Getenv(envConfig), ""))
+	path := pick(*cfgPath, os.Getenv(envConfig), "")
+	cfg, err := loadConfig(*dev, path)
 	if err != nil {
 		return err
 	}
 	cfg.Server.Listen = pick(*listen, os.Getenv(envListen), cfg.Server.Listen)
 	cfg.Server.DataDir = pick(*dataDir, os.Getenv(envDataDir), cfg.Server.DataDir)
 
-	s, err := server.Start(ctx, server.Options{Config: cfg, Logger: log})
+	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: *dev, Logger: log})
 	if err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-		return s.Stop()
-	case err := <-waitErr(s):
-		s.Stop()
-		return err
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	stopped := waitErr(s)
+	for {
+		select {
+		case <-hup:
+			s.ReloadPolicy() // logs its outcome; a bad file keeps the old policy
+		case <-ctx.Done():
+			log.Info("shutting down")
+			return s.Stop()
+		case err := <-stopped:
+			s.Stop()
+			return err
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func vaultConfig(t *testing.T, addr, prefix, refresh, grace string) string {
 func startVaultSidecar(t *testing.T, dv *devvaulttest.DevVault, cfg string) *sidecar {
 	t.Helper()
 	t.Setenv("VAULT_TOKEN", dv.Token)
-	return startSidecar(t, "--config", cfg, "--data-dir", t.TempDir())
+	return startSidecar(t, "--dev", "--config", cfg, "--data-dir", t.TempDir())
 }
 
 func adminClient(t *testing.T, addr string) *client.Client {
@@ -193,7 +193,7 @@ func TestVaultOutage(t *testing.T) {
 // TestVaultUnreachableAtStart: the sidecar fails fast with a clear error.
 func TestVaultUnreachableAtStart(t *testing.T) {
 	cfg := vaultConfig(t, "http://127.0.0.1:1", "unreachable", "30s", "1h")
-	cmd := exec.Command(binary, "serve", "--config", cfg, "--data-dir", t.TempDir(), "--listen", freeAddr(t))
+	cmd := exec.Command(binary, "serve", "--dev", "--config", cfg, "--data-dir", t.TempDir(), "--listen", freeAddr(t))
 	cmd.Env = append(os.Environ(), "VAULT_TOKEN=irrelevant-token")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

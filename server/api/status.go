@@ -28,8 +28,9 @@ const Domain = "privacyvault.dev"
 // cannot fix, so that it is logged exactly once, by the caller of Status.
 func Status(err error, field string) (st *status.Status, internal bool) {
 	var (
-		inv *core.InvalidError
-		pre *core.PreconditionError
+		inv   *core.InvalidError
+		pre   *core.PreconditionError
+		quota *core.QuotaError
 	)
 	switch {
 	case err == nil:
@@ -55,6 +56,17 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 		return status.New(codes.NotFound, core.ErrNoJob.Error()), false
 	case errors.Is(err, core.ErrKeysStale):
 		return status.New(codes.Unavailable, core.ErrKeysStale.Error()+"; retry later"), false
+	case errors.As(err, &quota):
+		return withDetails(status.New(codes.ResourceExhausted, quota.Error()),
+			&errdetails.ErrorInfo{Reason: "QUOTA_EXCEEDED", Domain: Domain},
+			&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: "caller and purpose", Description: quota.Error()}}}), false
+	case errors.Is(err, core.ErrNoConsent):
+		return withDetails(status.New(codes.PermissionDenied, core.ErrNoConsent.Error()),
+			&errdetails.ErrorInfo{Reason: "CONSENT_REQUIRED", Domain: Domain}), false
+	case errors.Is(err, core.ErrAuditFailed):
+		return status.New(codes.Unavailable, core.ErrAuditFailed.Error()), true
+	case errors.Is(err, core.ErrNotSubjectManager):
+		return status.New(codes.PermissionDenied, core.ErrNotSubjectManager.Error()), false
 	case errors.Is(err, core.ErrNotAdmin):
 		return status.New(codes.PermissionDenied, core.ErrNotAdmin.Error()), false
 	case errors.Is(err, core.ErrDenied):

@@ -24,6 +24,8 @@ type Options struct {
 	DataDir string
 	// Logs receives every log line (JSON); nil discards them.
 	Logs io.Writer
+	// ConfigPath names a file holding Config, to test policy reloads.
+	ConfigPath string
 }
 
 // Harness is a running test server.
@@ -51,7 +53,7 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log})
+	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}

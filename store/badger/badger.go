@@ -297,6 +297,56 @@ func (s *Store) PutMeta(ctx context.Context, name string, value []byte) error {
 	return nil
 }
 
+// PutConsent implements store.Store.
+func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if len(c.Subject) == 0 || len(c.Subject) > 255 {
+		return fmt.Errorf("store/badger: consent subject must be 1 to 255 bytes")
+	}
+	v, err := encodeConsent(c)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Update(func(txn *bdb.Txn) error { return txn.Set(consentKey(c.Subject, c.Purpose), v) }); err != nil {
+		return fmt.Errorf("store/badger: consent: %w", err)
+	}
+	return nil
+}
+
+// Consents implements store.Store.
+func (s *Store) Consents(ctx context.Context, subject []byte) ([]store.Consent, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	if len(subject) == 0 || len(subject) > 255 {
+		return nil, fmt.Errorf("store/badger: consent subject must be 1 to 255 bytes")
+	}
+	prefix := consentKey(subject, "")
+	var out []store.Consent
+	err := s.db.View(func(txn *bdb.Txn) error {
+		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+			var c store.Consent
+			err := it.Item().Value(func(v []byte) error {
+				var err error
+				c, err = decodeConsent(v)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("store/badger: consents: %w", err)
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Close flushes and closes the database.
 func (s *Store) Close() error {
 	s.mu.Lock()

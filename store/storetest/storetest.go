@@ -33,6 +33,48 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Scan", func(t *testing.T) { testScan(t, open) })
 	t.Run("Replace", func(t *testing.T) { testReplace(t, open) })
 	t.Run("Meta", func(t *testing.T) { testMeta(t, open) })
+	t.Run("Subject", func(t *testing.T) { testSubject(t, open) })
+	t.Run("Consents", func(t *testing.T) { testConsents(t, open) })
+}
+
+func testSubject(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	r := rec("email", "with-subject")
+	r.Subject = []byte("subject-fp-1")
+	mustInsert(t, s, r)
+	got, err := s.Get(context.Background(), "email", r.ID)
+	if err != nil || !bytes.Equal(got.Subject, r.Subject) || !equal(got, r) {
+		t.Errorf("Get(record with subject) = %+v, %v; want subject %q kept", got, err, r.Subject)
+	}
+}
+
+func testConsents(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	now := time.Unix(1700000000, 0).UTC()
+	a := store.Consent{Subject: []byte("subj-a"), Purpose: "marketing", LawfulBasis: "consent", GrantedAt: now, ExpiresAt: now.Add(time.Hour)}
+	b := store.Consent{Subject: []byte("subj-a"), Purpose: "analytics", LawfulBasis: "consent", GrantedAt: now}
+	other := store.Consent{Subject: []byte("subj-ab"), Purpose: "marketing", GrantedAt: now}
+	for _, c := range []store.Consent{a, b, other} {
+		if err := s.PutConsent(context.Background(), c); err != nil {
+			t.Fatalf("PutConsent() error = %v", err)
+		}
+	}
+	got, err := s.Consents(context.Background(), []byte("subj-a"))
+	if err != nil || len(got) != 2 || got[0].Purpose != "analytics" || got[1].Purpose != "marketing" || !got[1].ExpiresAt.Equal(a.ExpiresAt) {
+		t.Fatalf("Consents(subj-a) = %+v, %v; want analytics and marketing only", got, err)
+	}
+	revoked := a
+	revoked.RevokedAt = now.Add(time.Minute)
+	if err := s.PutConsent(context.Background(), revoked); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Consents(context.Background(), []byte("subj-a"))
+	if len(got) != 2 || got[1].RevokedAt.IsZero() || got[1].Live(now.Add(2*time.Minute)) {
+		t.Errorf("Consents after revoke = %+v; want marketing revoked and not live", got)
+	}
+	if got, _ := s.Consents(context.Background(), []byte("nobody")); len(got) != 0 {
+		t.Errorf("Consents(nobody) = %+v, want none", got)
+	}
 }
 
 func testScan(t *testing.T, open Opener) {
@@ -122,7 +164,7 @@ func rec(class, id string) store.Record {
 }
 
 func equal(a, b store.Record) bool {
-	return a.Class == b.Class && bytes.Equal(a.ID, b.ID) && bytes.Equal(a.Index, b.Index) &&
+	return a.Class == b.Class && bytes.Equal(a.ID, b.ID) && bytes.Equal(a.Index, b.Index) && bytes.Equal(a.Subject, b.Subject) &&
 		a.KeyVersion == b.KeyVersion && bytes.Equal(a.Ciphertext, b.Ciphertext) &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }

@@ -137,7 +137,11 @@ type TokenizeItem struct {
 	Context string `protobuf:"bytes,3,opt,name=context,proto3" json:"context,omitempty"`
 	// Optional FF3-1 tweak (exactly 7 bytes) for classes in ff3-1
 	// compatibility mode; ignored otherwise.
-	Tweak         []byte `protobuf:"bytes,4,opt,name=tweak,proto3" json:"tweak,omitempty"`
+	Tweak []byte `protobuf:"bytes,4,opt,name=tweak,proto3" json:"tweak,omitempty"`
+	// Optional data subject the value belongs to (a customer id). Only a
+	// keyed fingerprint is stored; it links the token to the subject's
+	// consents, access reports and erasure.
+	SubjectId     string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +202,13 @@ func (x *TokenizeItem) GetTweak() []byte {
 		return x.Tweak
 	}
 	return nil
+}
+
+func (x *TokenizeItem) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
 }
 
 // TokenizeResponse holds one result per request item, in request order.
@@ -398,7 +409,10 @@ type DetokenizeItem struct {
 	// The context given at tokenize time (FPE classes only).
 	Context string `protobuf:"bytes,3,opt,name=context,proto3" json:"context,omitempty"`
 	// The FF3-1 tweak given at tokenize time (ff3-1 classes only).
-	Tweak         []byte `protobuf:"bytes,4,opt,name=tweak,proto3" json:"tweak,omitempty"`
+	Tweak []byte `protobuf:"bytes,4,opt,name=tweak,proto3" json:"tweak,omitempty"`
+	// The subject of an fpe token, for consent-requiring purposes (vaulted
+	// tokens carry their subject).
+	SubjectId     string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -459,6 +473,13 @@ func (x *DetokenizeItem) GetTweak() []byte {
 		return x.Tweak
 	}
 	return nil
+}
+
+func (x *DetokenizeItem) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
 }
 
 // DetokenizeResponse holds one result per request item, in request order.
@@ -858,12 +879,14 @@ const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\n" +
 	"\x1bprivacyvault/v1/token.proto\x12\x0fprivacyvault.v1\x1a\x17google/rpc/status.proto\"F\n" +
 	"\x0fTokenizeRequest\x123\n" +
-	"\x05items\x18\x01 \x03(\v2\x1d.privacyvault.v1.TokenizeItemR\x05items\"j\n" +
+	"\x05items\x18\x01 \x03(\v2\x1d.privacyvault.v1.TokenizeItemR\x05items\"\x89\x01\n" +
 	"\fTokenizeItem\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
 	"\acontext\x18\x03 \x01(\tR\acontext\x12\x14\n" +
-	"\x05tweak\x18\x04 \x01(\fR\x05tweak\"M\n" +
+	"\x05tweak\x18\x04 \x01(\fR\x05tweak\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x05 \x01(\tR\tsubjectId\"M\n" +
 	"\x10TokenizeResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.privacyvault.v1.TokenizeResultR\aresults\"^\n" +
 	"\x0eTokenizeResult\x12\x16\n" +
@@ -872,12 +895,14 @@ const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\x06result\"d\n" +
 	"\x11DetokenizeRequest\x12\x18\n" +
 	"\apurpose\x18\x01 \x01(\tR\apurpose\x125\n" +
-	"\x05items\x18\x02 \x03(\v2\x1f.privacyvault.v1.DetokenizeItemR\x05items\"l\n" +
+	"\x05items\x18\x02 \x03(\v2\x1f.privacyvault.v1.DetokenizeItemR\x05items\"\x8b\x01\n" +
 	"\x0eDetokenizeItem\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n" +
 	"\acontext\x18\x03 \x01(\tR\acontext\x12\x14\n" +
-	"\x05tweak\x18\x04 \x01(\fR\x05tweak\"Q\n" +
+	"\x05tweak\x18\x04 \x01(\fR\x05tweak\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x05 \x01(\tR\tsubjectId\"Q\n" +
 	"\x12DetokenizeResponse\x12;\n" +
 	"\aresults\x18\x01 \x03(\v2!.privacyvault.v1.DetokenizeResultR\aresults\"s\n" +
 	"\x10DetokenizeResult\x125\n" +

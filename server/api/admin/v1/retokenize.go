@@ -14,7 +14,8 @@ import (
 // batch, in order, until the caller closes its side.
 func (s *Service) RetokenizeFPE(stream pb.AdminService_RetokenizeFPEServer) error {
 	ctx := stream.Context()
-	if err := s.authorize(ctx); err != nil {
+	caller, err := s.authorize(ctx)
+	if err != nil {
 		return err
 	}
 	var class string
@@ -41,6 +42,9 @@ func (s *Service) RetokenizeFPE(stream pb.AdminService_RetokenizeFPEServer) erro
 			items[i] = core.RetokenizeItem{Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak()}
 		}
 		res, err := s.core.Retokenize(ctx, class, from, to, items)
+		if aerr := s.core.RecordAdmin(ctx, caller, "retokenize", class, err); aerr != nil {
+			return aerr
+		}
 		if err != nil {
 			return err
 		}

@@ -25,6 +25,7 @@ type Core interface {
 	ReencryptStatus(ctx context.Context, class string) (core.ReencryptStatus, error)
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
+	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
 }
 
 // Config configures New.
@@ -50,23 +51,35 @@ func New(c Config) *Service { return &Service{core: c.Core, admins: c.Admins, ma
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterAdminServiceServer(g, s) }
 
-func (s *Service) authorize(ctx context.Context) error {
+func (s *Service) authorize(ctx context.Context) (string, error) {
 	id, ok := identity.FromContext(ctx)
 	if !ok {
-		return identity.ErrUnauthenticated
+		return "", identity.ErrUnauthenticated
 	}
 	if !slices.Contains(s.admins, string(id)) {
-		return core.ErrNotAdmin
+		return "", core.ErrNotAdmin
 	}
-	return nil
+	return string(id), nil
+}
+
+// audited runs an admin operation and writes its audit event; an
+// operation whose event cannot be written reports the audit failure.
+func audited[T any](ctx context.Context, s *Service, op, class string, f func() (T, error)) (T, error) {
+	var zero T
+	caller, err := s.authorize(ctx)
+	if err != nil {
+		return zero, err
+	}
+	v, err := f()
+	if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
+		return zero, aerr
+	}
+	return v, err
 }
 
 // GetKeyStatus implements pb.AdminServiceServer.
 func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (*pb.GetKeyStatusResponse, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	st, err := s.core.KeyStatus(ctx)
+	st, err := audited(ctx, s, "key_status", "", func() ([]core.ClassKeyStatus, error) { return s.core.KeyStatus(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +92,7 @@ func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (
 
 // RotateKey implements pb.AdminServiceServer.
 func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.RotateKeyResponse, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	st, err := s.core.Rotate(ctx, req.GetClass())
+	st, err := audited(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +101,7 @@ func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.
 
 // RewrapKeys implements pb.AdminServiceServer.
 func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.RewrapKeysResponse, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	n, err := s.core.Rewrap(ctx)
+	n, err := audited(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -103,10 +110,7 @@ func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.
 
 // StartReencrypt implements pb.AdminServiceServer.
 func (s *Service) StartReencrypt(ctx context.Context, req *pb.StartReencryptRequest) (*pb.StartReencryptResponse, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	st, err := s.core.StartReencrypt(ctx, req.GetClass())
+	st, err := audited(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -115,10 +119,7 @@ func (s *Service) StartReencrypt(ctx context.Context, req *pb.StartReencryptRequ
 
 // GetReencrypt implements pb.AdminServiceServer.
 func (s *Service) GetReencrypt(ctx context.Context, req *pb.GetReencryptRequest) (*pb.GetReencryptResponse, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	st, err := s.core.ReencryptStatus(ctx, req.GetClass())
+	st, err := audited(ctx, s, "reencrypt_status", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.ReencryptStatus(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +128,7 @@ func (s *Service) GetReencrypt(ctx context.Context, req *pb.GetReencryptRequest)
 
 // RetireKeyVersions implements pb.AdminServiceServer.
 func (s *Service) RetireKeyVersions(ctx context.Context, req *pb.RetireKeyVersionsRequest) (*pb.RetireKeyVersionsResponse, error) {
-	if err := s.authorize(ctx); err != nil {
-		return nil, err
-	}
-	st, err := s.core.Retire(ctx, req.GetClass(), req.GetBelow())
+	st, err := audited(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,9 @@ var _ pb.TokenServiceServer = (*Service)(nil)
 
 // Core is the data plane the handlers call.
 type Core interface {
-	Tokenize(ctx context.Context, items []core.TokenizeItem) ([]core.TokenResult, error)
-	Detokenize(ctx context.Context, identity, purpose string, items []core.DetokenizeItem) ([]core.Revealed, error)
-	Lookup(ctx context.Context, items []core.LookupItem) ([]core.TokenResult, error)
+	Tokenize(ctx context.Context, caller string, items []core.TokenizeItem) ([]core.TokenResult, error)
+	Detokenize(ctx context.Context, caller, purpose string, items []core.DetokenizeItem) ([]core.Revealed, error)
+	Lookup(ctx context.Context, caller string, items []core.LookupItem) ([]core.TokenResult, error)
 }
 
 // Config configures New.
@@ -52,14 +52,15 @@ func RegisterService(g grpc.ServiceRegistrar, s *Service) {
 
 // Tokenize implements pb.TokenServiceServer.
 func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.TokenizeResponse, error) {
-	if err := s.checkBatch(len(req.GetItems())); err != nil {
+	caller, err := s.start(ctx, len(req.GetItems()))
+	if err != nil {
 		return nil, err
 	}
 	items := make([]core.TokenizeItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
-		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak()}
+		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId()}
 	}
-	res, err := s.core.Tokenize(ctx, items)
+	res, err := s.core.Tokenize(ctx, caller, items)
 	if err != nil {
 		return nil, err
 	}
@@ -76,18 +77,15 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 
 // Detokenize implements pb.TokenServiceServer.
 func (s *Service) Detokenize(ctx context.Context, req *pb.DetokenizeRequest) (*pb.DetokenizeResponse, error) {
-	if err := s.checkBatch(len(req.GetItems())); err != nil {
+	caller, err := s.start(ctx, len(req.GetItems()))
+	if err != nil {
 		return nil, err
-	}
-	caller, ok := identity.FromContext(ctx)
-	if !ok {
-		return nil, identity.ErrUnauthenticated
 	}
 	items := make([]core.DetokenizeItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
-		items[i] = core.DetokenizeItem{Class: it.GetClass(), Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak()}
+		items[i] = core.DetokenizeItem{Class: it.GetClass(), Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId()}
 	}
-	res, err := s.core.Detokenize(ctx, string(caller), req.GetPurpose(), items)
+	res, err := s.core.Detokenize(ctx, caller, req.GetPurpose(), items)
 	if err != nil {
 		return nil, err
 	}
@@ -104,14 +102,15 @@ func (s *Service) Detokenize(ctx context.Context, req *pb.DetokenizeRequest) (*p
 
 // Lookup implements pb.TokenServiceServer.
 func (s *Service) Lookup(ctx context.Context, req *pb.LookupRequest) (*pb.LookupResponse, error) {
-	if err := s.checkBatch(len(req.GetItems())); err != nil {
+	caller, err := s.start(ctx, len(req.GetItems()))
+	if err != nil {
 		return nil, err
 	}
 	items := make([]core.LookupItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
 		items[i] = core.LookupItem{Class: it.GetClass(), Value: it.GetValue()}
 	}
-	res, err := s.core.Lookup(ctx, items)
+	res, err := s.core.Lookup(ctx, caller, items)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +125,16 @@ func (s *Service) Lookup(ctx context.Context, req *pb.LookupRequest) (*pb.Lookup
 	return out, nil
 }
 
-func (s *Service) checkBatch(n int) error {
+// start checks the batch size and returns the authenticated caller.
+func (s *Service) start(ctx context.Context, n int) (string, error) {
 	if n > s.maxBatch {
-		return core.Invalid("items", "batch has %d items, limit is %d", n, s.maxBatch)
+		return "", core.Invalid("items", "batch has %d items, limit is %d", n, s.maxBatch)
 	}
-	return nil
+	caller, ok := identity.FromContext(ctx)
+	if !ok {
+		return "", identity.ErrUnauthenticated
+	}
+	return string(caller), nil
 }
 
 // itemStatus maps one item's error. Core returns only caller-facing errors

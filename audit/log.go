@@ -1,0 +1,342 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// DefaultCheckpointEvery is the checkpoint interval when
+// Options.CheckpointEvery is zero.
+const DefaultCheckpointEvery = 1000
+
+const (
+	maxBatch = 1024 // events sharing one fsync
+	// signTimeout bounds a Sign call: it runs on the writer goroutine, so
+	// appends wait for it.
+	signTimeout = 5 * time.Second
+	// signRetry spaces attempts after a failed Sign, so a signer outage
+	// costs appenders one timeout per interval, not one per batch.
+	signRetry = 30 * time.Second
+)
+
+// Options configure Open.
+type Options struct {
+	// Signer signs checkpoints. Required.
+	Signer Signer
+	// CheckpointEvery is the number of events between checkpoints; 0
+	// means DefaultCheckpointEvery. A checkpoint is written after the
+	// batch that reaches the count, so under load the interval may run
+	// over by up to one batch.
+	CheckpointEvery int
+	// OnError, if set, receives problems that do not fail an Append: a
+	// checkpoint that could not be signed (retried later; the events are
+	// durable but not yet covered by a signature) and a torn last line
+	// discarded by Open (errors.Is ErrTornTail). It is called on the
+	// goroutine that writes the log, so it must not block or call Append.
+	OnError func(error)
+}
+
+// Log appends events to <dir>/audit.log. Concurrent Appends are written by
+// one goroutine in batches that share a single fsync (group commit). Only
+// one Log may have a directory open; Open locks the file.
+type Log struct {
+	path    string
+	f       *os.File
+	signer  Signer
+	every   int
+	onError func(error)
+
+	reqs      chan request // unbuffered: blocked senders are the next batch
+	closing   chan struct{}
+	exited    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+
+	// Owned by the writer goroutine (by Open before it starts).
+	seq     uint64    // last event seq
+	last    string    // hash of the last record
+	since   int       // events since the last checkpoint
+	retryAt time.Time // no Sign attempt before this, after a failure
+	err     error     // sticky: after a failed write the file state is unknown
+	buf     []byte
+	batch   []request
+	evs     []Event
+}
+
+type request struct {
+	ev   Event
+	done chan result // buffered, so the writer never waits for a reader
+}
+
+type result struct {
+	ev  Event
+	err error
+}
+
+// Open opens the log in dir, creating dir (0700) and the file (0600) if
+// needed, and continues an existing chain from its last record.
+//
+// Crash recovery: a last line without a trailing newline can only be a
+// write cut short by a crash, and the Append that made it did not return
+// success, so Open truncates it, reports it to Options.OnError and records
+// an OpRecover event saying how many bytes went. A last line that does end
+// in a newline but is not a valid record is never repaired: Open fails and
+// asks for audit verify. If the last record is an event (the previous
+// process did not Close), Open writes a checkpoint first, so what survived
+// the crash is signed before anything new is added. Open does not verify
+// the whole chain; that is Verify's job.
+func Open(dir string, opts Options) (*Log, error) {
+	if opts.Signer == nil {
+		return nil, errors.New("audit: Options.Signer is required")
+	}
+	l := &Log{
+		path:    filepath.Join(dir, FileName),
+		signer:  opts.Signer,
+		every:   opts.CheckpointEvery,
+		onError: opts.OnError,
+		reqs:    make(chan request),
+		closing: make(chan struct{}),
+		exited:  make(chan struct{}),
+	}
+	if l.every <= 0 {
+		l.every = DefaultCheckpointEvery
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	_, statErr := os.Stat(l.path)
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	l.f = f
+	if err := l.start(errors.Is(statErr, fs.ErrNotExist)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// start locks the file, recovers the chain state and seals a crashed tail.
+func (l *Log) start(created bool) error {
+	if err := lockFile(l.f); err != nil {
+		return fmt.Errorf("audit: %s is in use by another Log: %w", l.path, err)
+	}
+	if created {
+		// The new directory entry must survive a crash as well as the data.
+		if err := syncDir(filepath.Dir(l.path)); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	torn, err := l.recoverTail()
+	if err != nil {
+		return err
+	}
+	if torn != nil {
+		l.report(torn)
+		ev := Event{
+			Caller: "privacyvault/audit", Op: OpRecover, Decision: DecisionError,
+			Reason: torn.Error(),
+		}
+		if err := l.write([]Event{ev}); err != nil {
+			return err
+		}
+	}
+	if l.since > 0 {
+		l.checkpoint() // on failure the checkpoint stays due and is reported
+	}
+	return l.err
+}
+
+// Append writes ev as the next event and returns it with Seq, Time, Prev
+// and Hash set. It returns nil only once the event is on stable storage;
+// any error means the event may not be durable and the audited call must
+// be refused. (An error does not prove the event was not written: ctx may
+// end while its batch is being synced.) Seq, Time, Prev and Hash in ev are
+// ignored. Append is safe for concurrent use.
+func (l *Log) Append(ctx context.Context, ev Event) (Event, error) {
+	if err := ctx.Err(); err != nil {
+		return Event{}, err
+	}
+	ev.Tokens = slices.Clone(ev.Tokens) // the writer must not share the caller's slice
+	ev.Seq, ev.Time, ev.Prev, ev.Hash = 0, time.Time{}, "", ""
+	if err := validate(&ev); err != nil {
+		return Event{}, err
+	}
+	req := request{ev: ev, done: make(chan result, 1)}
+	select {
+	case l.reqs <- req:
+	case <-l.closing:
+		return Event{}, ErrClosed
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+	select {
+	case res := <-req.done:
+		return res.ev, res.err
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+}
+
+// Close writes a final checkpoint if events were appended since the last
+// one, and closes the file. It returns the signing error if that checkpoint
+// could not be made, or the error that made the Log unusable. Appends after Close fail with ErrClosed. Close
+// returns the same result when called again.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.closing)
+		<-l.exited
+	})
+	return l.closeErr
+}
+
+// run is the writer goroutine: it takes one waiting Append, then every
+// other Append already waiting, and commits them with one fsync.
+func (l *Log) run() {
+	defer close(l.exited)
+	for {
+		select {
+		case req := <-l.reqs:
+			l.batch = append(l.batch[:0], req)
+		drain:
+			for len(l.batch) < maxBatch {
+				select {
+				case req := <-l.reqs:
+					l.batch = append(l.batch, req)
+				default:
+					break drain
+				}
+			}
+			l.commit(l.batch)
+		case <-l.closing:
+			err := l.err
+			if l.since > 0 && err == nil {
+				err = l.checkpoint()
+			}
+			l.closeErr = errors.Join(err, l.f.Close())
+			return
+		}
+	}
+}
+
+// commit writes a batch, answers its appenders, then writes a checkpoint
+// if one is due, after answering so appenders do not wait for the signer.
+func (l *Log) commit(batch []request) {
+	l.evs = l.evs[:0]
+	for _, req := range batch {
+		l.evs = append(l.evs, req.ev)
+	}
+	err := l.write(l.evs)
+	for i, req := range batch {
+		if err != nil {
+			req.done <- result{err: err}
+		} else {
+			req.done <- result{ev: l.evs[i]}
+		}
+	}
+	clear(l.batch) // drop references to events already answered
+	clear(l.evs)
+	if err == nil && l.since >= l.every && !time.Now().Before(l.retryAt) {
+		l.checkpoint()
+	}
+}
+
+// write assigns Seq, Time, Prev and Hash to evs, appends them and fsyncs.
+func (l *Log) write(evs []Event) error {
+	if l.err != nil {
+		return l.err
+	}
+	seq, last := l.seq, l.last
+	buf := l.buf[:0]
+	for i := range evs {
+		ev := &evs[i]
+		seq++
+		ev.Seq, ev.Time, ev.Prev, ev.Hash = seq, time.Now().UTC(), last, ""
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("audit: encoding event: %w", err)
+		}
+		line, hash := seal(body)
+		buf = append(append(buf, line...), '\n')
+		ev.Hash, last = hash, hash
+	}
+	if cap(buf) <= 1<<20 {
+		l.buf = buf // keep the buffer unless one huge batch grew it
+	}
+	if err := l.flush(buf); err != nil {
+		return err
+	}
+	l.seq, l.last = seq, last
+	l.since += len(evs)
+	return nil
+}
+
+// checkpoint signs the chain so far and appends the checkpoint. A signing
+// failure is reported and retried after signRetry; the events stay durable.
+func (l *Log) checkpoint() error {
+	c := checkpoint{Type: "checkpoint", Seq: l.seq, Time: time.Now().UTC(), Prev: l.last}
+	ctx, cancel := context.WithTimeout(context.Background(), signTimeout)
+	sig, keyID, err := l.signer.Sign(ctx, c.message())
+	cancel()
+	if err == nil && keyID == "" {
+		err = errors.New("signer returned an empty key id")
+	}
+	if err != nil {
+		l.retryAt = time.Now().Add(signRetry)
+		err = fmt.Errorf("audit: checkpoint at seq %d not signed: %w", c.Seq, err)
+		l.report(err)
+		return err
+	}
+	c.KeyID, c.Sig = keyID, sig
+	body, err := json.Marshal(&c)
+	if err != nil {
+		return fmt.Errorf("audit: encoding checkpoint: %w", err)
+	}
+	line, hash := seal(body)
+	if err := l.flush(append(line, '\n')); err != nil {
+		return err
+	}
+	l.last, l.since, l.retryAt = hash, 0, time.Time{}
+	return nil
+}
+
+// flush appends buf and fsyncs. Any failure makes the Log unusable: after
+// a failed fsync the kernel may have dropped the pages, so neither the
+// file contents nor the chain position can be trusted until reopened.
+func (l *Log) flush(buf []byte) error {
+	_, err := l.f.Write(buf)
+	if err == nil {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		l.err = fmt.Errorf("audit: log unusable after failed write, reopen it: %w", err)
+		l.report(l.err)
+	}
+	return l.err
+}
+
+func (l *Log) report(err error) {
+	if l.onError != nil {
+		l.onError(err)
+	}
+}
+
+// syncDir fsyncs a directory so a new entry in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,142 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/store"
+)
+
+// ErrNoConsent means the purpose requires consent and the value's subject
+// has no live consent for it (none, expired, revoked, or no subject).
+var ErrNoConsent = errors.New("the purpose requires the data subject's consent, and there is no live consent")
+
+// LawfulBases are the GDPR Art. 6(1) bases a consent record may name.
+var LawfulBases = []string{"consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"}
+
+// Consent is a subject's consent to one purpose, as callers see it.
+type Consent struct {
+	SubjectID   string
+	Purpose     string
+	LawfulBasis string
+	GrantedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   time.Time
+	Live        bool
+}
+
+func (s *Service) checkConsent(ctx context.Context, subject, purpose string, now time.Time) error {
+	if subject == "" {
+		return ErrNoConsent
+	}
+	cs, err := s.store.Consents(ctx, []byte(subject))
+	if err != nil {
+		return fmt.Errorf("core: consent: %w", err)
+	}
+	for _, c := range cs {
+		if c.Purpose == purpose && c.Live(now) {
+			return nil
+		}
+	}
+	return ErrNoConsent
+}
+
+func (s *Service) checkSubject(subjectID, purpose string) error {
+	switch {
+	case subjectID == "":
+		return Invalid("subject_id", "is required")
+	case len(subjectID) > maxSubjectID:
+		return Invalid("subject_id", "is %d bytes, limit is %d", len(subjectID), maxSubjectID)
+	case purpose == "":
+		return Invalid("purpose", "is required")
+	}
+	return nil
+}
+
+// SetConsent records subjectID's consent to purpose, replacing any earlier
+// record for that purpose. It takes effect for the next detokenize call.
+func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, basis string, expires time.Time) (Consent, error) {
+	if err := s.checkSubject(subjectID, purpose); err != nil {
+		return Consent{}, err
+	}
+	if !slices.Contains(LawfulBases, basis) {
+		return Consent{}, Invalid("lawful_basis", "must be one of %v", LawfulBases)
+	}
+	now := s.now().UTC()
+	if !expires.IsZero() && !expires.After(now) {
+		return Consent{}, Invalid("expires_at", "is in the past")
+	}
+	c := store.Consent{Subject: []byte(s.fp.Subject(subjectID)), Purpose: purpose, LawfulBasis: basis, GrantedAt: now, ExpiresAt: expires}
+	if err := s.store.PutConsent(ctx, c); err != nil {
+		return Consent{}, fmt.Errorf("core: consent: %w", err)
+	}
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.set", Count: 1, Decision: "allow", Subject: string(c.Subject), Reason: basis}); err != nil {
+		return Consent{}, err
+	}
+	return consentView(subjectID, c, now), nil
+}
+
+// RevokeConsent revokes subjectID's consent to purpose at once; detokenize
+// calls for that purpose are denied from the next call on.
+func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (Consent, error) {
+	if err := s.checkSubject(subjectID, purpose); err != nil {
+		return Consent{}, err
+	}
+	fp := []byte(s.fp.Subject(subjectID))
+	cs, err := s.store.Consents(ctx, fp)
+	if err != nil {
+		return Consent{}, fmt.Errorf("core: consent: %w", err)
+	}
+	i := slices.IndexFunc(cs, func(c store.Consent) bool { return c.Purpose == purpose })
+	if i < 0 {
+		return Consent{}, ErrNotFound
+	}
+	now := s.now().UTC()
+	c := cs[i]
+	if c.RevokedAt.IsZero() {
+		c.RevokedAt = now
+		if err := s.store.PutConsent(ctx, c); err != nil {
+			return Consent{}, fmt.Errorf("core: consent: %w", err)
+		}
+	}
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.revoke", Count: 1, Decision: "allow", Subject: string(fp)}); err != nil {
+		return Consent{}, err
+	}
+	return consentView(subjectID, c, now), nil
+}
+
+// ListConsents returns every consent record of subjectID.
+func (s *Service) ListConsents(ctx context.Context, caller, subjectID string) ([]Consent, error) {
+	if err := s.checkSubject(subjectID, "-"); err != nil {
+		return nil, err
+	}
+	fp := []byte(s.fp.Subject(subjectID))
+	cs, err := s.store.Consents(ctx, fp)
+	if err != nil {
+		return nil, fmt.Errorf("core: consent: %w", err)
+	}
+	if err := s.record(ctx, AuditEvent{Caller: caller, Op: "consent.list", Count: len(cs), Decision: "allow", Subject: string(fp)}); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := make([]Consent, len(cs))
+	for i, c := range cs {
+		out[i] = consentView(subjectID, c, now)
+	}
+	return out, nil
+}
+
+func consentView(subjectID string, c store.Consent, now time.Time) Consent {
+	return Consent{SubjectID: subjectID, Purpose: c.Purpose, LawfulBasis: c.LawfulBasis, GrantedAt: c.GrantedAt, ExpiresAt: c.ExpiresAt, RevokedAt: c.RevokedAt, Live: c.Live(now)}
+}
+
+// SetPolicy installs p for every call that starts after it returns.
+func (s *Service) SetPolicy(p *policy.Policy) { s.policy.Store(p) }
+
+func isDenial(err error) bool {
+	return errors.Is(err, ErrDenied) || errors.Is(err, ErrNoConsent)
+}

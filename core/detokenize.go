@@ -1,0 +1,155 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/privacyvault/privacyvault/kms"
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// DetokenizeItem is one token to resolve.
+type DetokenizeItem struct {
+	Class string
+	Token string
+	// Context and Tweak must be those given at tokenize time (fpe classes).
+	Context string
+	Tweak   []byte
+	// SubjectID names the subject of an fpe token, whose consent is checked
+	// for consent-requiring purposes; vaulted tokens carry their subject.
+	SubjectID string
+}
+
+// Revealed is a value at the level policy allowed, or the reason there is
+// none.
+type Revealed struct {
+	Value []byte
+	Level policy.Reveal
+	Err   error
+}
+
+// Detokenize resolves items for identity and purpose. In order: quota
+// (the whole call), honeytokens, policy — checked before a token is even
+// parsed, so a caller without a grant learns nothing about the tokens it
+// holds — then, for consent-requiring purposes, the subject's consent.
+// The call is audited before any value is returned; if the audit event
+// cannot be written, nothing is returned.
+func (s *Service) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
+	if err := s.keysFresh(); err != nil {
+		return nil, err
+	}
+	pol := s.policy.Load()
+	now := s.now()
+	if lim, ok := s.quota.Take(identity, purpose, len(items), pol.Limits(identity, purpose), now); !ok {
+		err := &QuotaError{Per: lim.Per, Max: lim.Max}
+		if aerr := s.raise(ctx, AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
+	}
+	res := make([]Revealed, len(items))
+	subjects := make([]string, len(items))
+	honey := 0
+	for i, it := range items {
+		c, err := s.class(it.Class)
+		if err != nil {
+			res[i].Err = err
+			continue
+		}
+		if pol.IsHoneytoken(c.Name, it.Token) {
+			honey++
+			res[i].Err = ErrDenied
+			continue
+		}
+		d := pol.Decide(policy.Request{Identity: identity, Purpose: purpose, Class: c.Name, Consent: true})
+		if d.Reveal == policy.Deny {
+			res[i].Err = fmt.Errorf("%w (%s)", ErrDenied, d.Reason)
+			continue
+		}
+		v, subject, err := s.resolve(ctx, c, it, now)
+		if err == nil && pol.RequiresConsent(purpose) {
+			err = s.checkConsent(ctx, subject, purpose, now)
+		}
+		if err != nil {
+			if !isItemError(err) {
+				return nil, err
+			}
+			res[i].Err = err
+			continue
+		}
+		subjects[i] = subject
+		res[i] = Revealed{Value: c.reveal(v, d.Reveal), Level: d.Reveal}
+	}
+	if honey > 0 {
+		if err := s.raise(ctx, AlertHoneytoken, identity, purpose, "", honey, "honeytoken detokenize attempt"); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.auditReveals(ctx, identity, purpose, items, subjects, res); err != nil {
+		return nil, err
+	}
+	if err := s.noteDenials(ctx, identity, purpose, res, now); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// resolve returns the value behind one token of class c and the keyed
+// fingerprint of its subject ("" when it has none).
+func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem, now time.Time) ([]byte, string, error) {
+	if it.Token == "" {
+		return nil, "", Invalid("token", "is required")
+	}
+	switch {
+	case c.Mode == tokenizer.FPE:
+		v, err := s.untransform(c, it)
+		subject := ""
+		if it.SubjectID != "" {
+			subject = s.fp.Subject(it.SubjectID)
+		}
+		return v, subject, err
+	case !c.Mode.Vaulted():
+		return nil, "", Invalid("class", "class %s uses mode %s, whose tokens are irreversible", c.Name, c.Mode)
+	}
+	return s.open(ctx, c, it.Token, now)
+}
+
+func (s *Service) open(ctx context.Context, c *class, token string, now time.Time) ([]byte, string, error) {
+	id, err := c.codec.Decode(token)
+	if err != nil {
+		return nil, "", Invalid("token", "%v", err)
+	}
+	r, err := s.store.Get(ctx, c.Name, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("core: detokenize: %w", err)
+	}
+	if r.Expired(now) {
+		return nil, "", ErrExpired
+	}
+	sealer, err := c.sealer(r.KeyVersion)
+	if errors.Is(err, kms.ErrUnknownVersion) {
+		// Another sidecar rotated and wrote with a version this one has
+		// not seen yet: fetch the keyring once and try again.
+		if c, err = s.reload(ctx, c.Name); err == nil {
+			sealer, err = c.sealer(r.KeyVersion)
+		}
+	}
+	if errors.Is(err, kms.ErrRetiredVersion) {
+		return nil, "", ErrRetired
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("core: detokenize: %w", err)
+	}
+	v, err := sealer.Open(id, r.Ciphertext)
+	if err != nil {
+		return nil, "", fmt.Errorf("core: detokenize class %s: %w", c.Name, err)
+	}
+	return v, string(r.Subject), nil
+}

@@ -1,0 +1,122 @@
+// Package subject implements privacyvault.v1.SubjectService: consent
+// records for data subjects, for subject managers and admins only.
+package subject
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/identity"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+)
+
+var _ pb.SubjectServiceServer = (*Service)(nil)
+
+// Core is the part of the data plane subject calls use.
+type Core interface {
+	SetConsent(ctx context.Context, caller, subjectID, purpose, basis string, expires time.Time) (core.Consent, error)
+	RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (core.Consent, error)
+	ListConsents(ctx context.Context, caller, subjectID string) ([]core.Consent, error)
+}
+
+// Config configures New.
+type Config struct {
+	Core Core
+	// Managers are the identities allowed to call the service.
+	Managers []string
+}
+
+// Service is the SubjectService implementation.
+type Service struct {
+	pb.UnimplementedSubjectServiceServer
+	core     Core
+	managers []string
+}
+
+// New returns the service.
+func New(c Config) *Service { return &Service{core: c.Core, managers: c.Managers} }
+
+// RegisterService registers s with g.
+func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterSubjectServiceServer(g, s) }
+
+func (s *Service) caller(ctx context.Context) (string, error) {
+	id, ok := identity.FromContext(ctx)
+	if !ok {
+		return "", identity.ErrUnauthenticated
+	}
+	if !slices.Contains(s.managers, string(id)) {
+		return "", core.ErrNotSubjectManager
+	}
+	return string(id), nil
+}
+
+// SetConsent implements pb.SubjectServiceServer.
+func (s *Service) SetConsent(ctx context.Context, req *pb.SetConsentRequest) (*pb.SetConsentResponse, error) {
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var expires time.Time
+	if req.GetExpiresAt() != nil {
+		expires = req.GetExpiresAt().AsTime()
+	}
+	c, err := s.core.SetConsent(ctx, caller, req.GetSubjectId(), req.GetPurpose(), req.GetLawfulBasis(), expires)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SetConsentResponse{Consent: record(c)}, nil
+}
+
+// RevokeConsent implements pb.SubjectServiceServer.
+func (s *Service) RevokeConsent(ctx context.Context, req *pb.RevokeConsentRequest) (*pb.RevokeConsentResponse, error) {
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.core.RevokeConsent(ctx, caller, req.GetSubjectId(), req.GetPurpose())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RevokeConsentResponse{Consent: record(c)}, nil
+}
+
+// ListConsents implements pb.SubjectServiceServer.
+func (s *Service) ListConsents(ctx context.Context, req *pb.ListConsentsRequest) (*pb.ListConsentsResponse, error) {
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.core.ListConsents(ctx, caller, req.GetSubjectId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListConsentsResponse{}
+	for _, c := range cs {
+		out.Consents = append(out.Consents, record(c))
+	}
+	return out, nil
+}
+
+func record(c core.Consent) *pb.ConsentRecord {
+	return &pb.ConsentRecord{
+		SubjectId:   c.SubjectID,
+		Purpose:     c.Purpose,
+		LawfulBasis: c.LawfulBasis,
+		GrantedAt:   stamp(c.GrantedAt),
+		ExpiresAt:   stamp(c.ExpiresAt),
+		RevokedAt:   stamp(c.RevokedAt),
+		Live:        c.Live,
+	}
+}
+
+func stamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
