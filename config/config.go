@@ -205,7 +205,6 @@ type Caller struct {
 	TokenEnv string `yaml:"token_env"`
 }
 
-
 // Duration is a time.Duration that also accepts a days suffix ("30d").
 type Duration time.Duration
 

@@ -146,4 +146,3 @@ func (p peerCreds) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInf
 func (p peerCreds) Clone() credentials.TransportCredentials {
 	return peerCreds{TransportCredentials: p.TransportCredentials.Clone()}
 }
-
