@@ -84,3 +84,35 @@ func (c *Client) RetokenizeFPE(ctx context.Context, class string, from, to uint3
 	}
 	return stream.CloseSend()
 }
+
+// VerifyAudit verifies the sidecar's audit log; a tampered log is reported
+// in the response (Ok false, Kind, Line, Message), not as an error.
+func (c *Client) VerifyAudit(ctx context.Context) (*pb.VerifyAuditResponse, error) {
+	return pb.NewAdminServiceClient(c.conn).VerifyAudit(ctx, &pb.VerifyAuditRequest{})
+}
+
+// SubjectAccessReport lists who read subjectID's data, when and why.
+func (c *Client) SubjectAccessReport(ctx context.Context, subjectID string) ([]*pb.SubjectAccess, error) {
+	resp, err := pb.NewAdminServiceClient(c.conn).GetSubjectAccessReport(ctx, &pb.GetSubjectAccessReportRequest{SubjectId: subjectID})
+	return resp.GetAccesses(), err
+}
+
+// TailAudit calls line for every audit record (a JSON object) from fromSeq
+// on, following new records until ctx ends or line returns an error.
+func (c *Client) TailAudit(ctx context.Context, fromSeq uint64, line func(string) error) error {
+	stream, err := pb.NewAdminServiceClient(c.conn).TailAudit(ctx, &pb.TailAuditRequest{FromSeq: fromSeq})
+	if err != nil {
+		return err
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		for _, l := range resp.GetLines() {
+			if err := line(l); err != nil {
+				return err
+			}
+		}
+	}
+}

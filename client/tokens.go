@@ -34,6 +34,9 @@ type TokenizeItem struct {
 	Context string
 	// Tweak is the 7-byte FF3-1 tweak of ff3-1 classes.
 	Tweak []byte
+	// SubjectID names the data subject the value belongs to (optional):
+	// it links the token to the subject's consents and access reports.
+	SubjectID string
 }
 
 // TokenResult is the token for one item, or its error.
@@ -47,7 +50,7 @@ type TokenResult struct {
 func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
 	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
 	for i, it := range items {
-		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value, Context: it.Context, Tweak: it.Tweak}
+		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
 	}
 	resp, err := c.tokens.Tokenize(ctx, req)
 	if err != nil {
@@ -94,6 +97,9 @@ type DetokenizeItem struct {
 	// Context and Tweak are those given at tokenize time (fpe classes).
 	Context string
 	Tweak   []byte
+	// SubjectID names the subject of an fpe token, for purposes that
+	// require consent (vaulted tokens carry their subject).
+	SubjectID string
 }
 
 // Level is how much of a value was revealed.
@@ -118,7 +124,7 @@ type Revealed struct {
 func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []DetokenizeItem) ([]Revealed, error) {
 	req := &pb.DetokenizeRequest{Purpose: purpose, Items: make([]*pb.DetokenizeItem, len(items))}
 	for i, it := range items {
-		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token, Context: it.Context, Tweak: it.Tweak}
+		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
 	}
 	resp, err := c.tokens.Detokenize(ctx, req)
 	if err != nil {

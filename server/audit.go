@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/privacyvault/privacyvault/audit"
@@ -45,10 +47,15 @@ func AuditKeyFile(cfg *config.Config) string {
 	return filepath.Join(cfg.Server.DataDir, "audit-signing.key")
 }
 
-func openAudit(cfg *config.Config, log *slog.Logger) (*audit.Log, error) {
+func openAudit(cfg *config.Config, log *slog.Logger) (*audit.Log, *audit.Ed25519Signer, error) {
 	signer, err := audit.LoadOrCreateEd25519(AuditKeyFile(cfg))
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, nil, fmt.Errorf("audit: %w", err)
+	}
+	// The public key lets anyone verify a copy of the log offline
+	// (privacyvault audit verify --file ... --public-key ...).
+	if err := audit.WriteEd25519PublicKey(AuditKeyFile(cfg)+".pub", signer.Public()); err != nil {
+		return nil, nil, fmt.Errorf("audit: %w", err)
 	}
 	l, err := audit.Open(AuditDir(cfg), audit.Options{
 		Signer:          signer,
@@ -58,9 +65,9 @@ func openAudit(cfg *config.Config, log *slog.Logger) (*audit.Log, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, nil, fmt.Errorf("audit: %w", err)
 	}
-	return l, nil
+	return l, signer, nil
 }
 
 // fingerprints derives the audit fingerprint key from the sidecar's
@@ -72,4 +79,33 @@ func fingerprints(ctx context.Context, keys kms.Provider) (*audit.Fingerprinter,
 		return nil, fmt.Errorf("fingerprint key: %w", err)
 	}
 	return audit.NewFingerprinter(ring.First().Derive("audit/fingerprint/hmac-sha256"))
+}
+
+// auditReader gives AdminService read access to the audit log file.
+type auditReader struct {
+	path     string
+	verifier audit.Verifier
+	fp       *audit.Fingerprinter
+}
+
+func (r auditReader) Verify(ctx context.Context) (audit.Summary, error) {
+	f, err := os.Open(r.path)
+	if err != nil {
+		return audit.Summary{}, err
+	}
+	defer f.Close()
+	return audit.Verify(f, r.verifier)
+}
+
+func (r auditReader) SubjectReport(ctx context.Context, subjectID string) ([]audit.Access, error) {
+	f, err := os.Open(r.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return audit.SubjectReport(f, r.fp.Subject(subjectID))
+}
+
+func (r auditReader) Tail(ctx context.Context, fromSeq uint64, w io.Writer) error {
+	return audit.Tail(ctx, r.path, fromSeq, w)
 }

@@ -20,6 +20,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
@@ -111,7 +112,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, err := openAudit(cfg, log)
+	auditLog, signer, err := openAudit(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +164,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 	)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
-	admin.RegisterService(s.grpc, admin.New(admin.Config{Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch}))
+	admin.RegisterService(s.grpc, admin.New(admin.Config{
+		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
+		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
+	}))
 	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)

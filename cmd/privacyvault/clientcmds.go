@@ -32,10 +32,16 @@ func addClientFlags(fs *flag.FlagSet) clientFlags {
 	}
 }
 
+// dialOnly dials the sidecar without a call timeout (for streams that
+// run until interrupted).
+func (f clientFlags) dialOnly() (*client.Client, error) {
+	return client.Dial(*f.addr, client.WithInsecure(), client.WithBearerToken(pick(*f.token, os.Getenv(envToken))))
+}
+
 // connect dials the sidecar and returns the client, a context bounded by
 // --timeout, and a func that releases both.
 func (f clientFlags) connect(ctx context.Context) (*client.Client, context.Context, func(), error) {
-	c, err := client.Dial(*f.addr, client.WithInsecure(), client.WithBearerToken(pick(*f.token, os.Getenv(envToken))))
+	c, err := f.dialOnly()
 	if err != nil {
 		return nil, nil, nil, err
 	}

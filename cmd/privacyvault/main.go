@@ -5,6 +5,8 @@
 //	privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
 //	privacyvault lookup --class CLASS [VALUE ...]
 //	privacyvault keys status|rotate|rewrap|reencrypt|retire|retokenize [flags]
+//	privacyvault audit verify|subject|tail [flags]
+//	privacyvault consent set|revoke|list [flags]
 //
 // The client subcommands talk to a running sidecar through package client
 // only.
@@ -34,6 +36,8 @@ Usage:
   privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
   privacyvault lookup     --class CLASS [VALUE ...]
   privacyvault keys       status|rotate|rewrap|reencrypt|retire|retokenize [flags]
+  privacyvault audit      verify|subject|tail [flags]
+  privacyvault consent    set|revoke|list [flags]
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -56,6 +60,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = lookupCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "keys":
 		err = keysCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "audit":
+		err = auditCmd(ctx, args[1:], stdout, stderr)
+	case "consent":
+		err = consentCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1089,6 +1089,446 @@ func (x *RetokenizePair) GetError() *status.Status {
 	return nil
 }
 
+// VerifyAuditRequest asks to verify the audit log.
+type VerifyAuditRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditRequest) Reset() {
+	*x = VerifyAuditRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditRequest) ProtoMessage() {}
+
+func (x *VerifyAuditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditRequest.ProtoReflect.Descriptor instead.
+func (*VerifyAuditRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+// VerifyAuditResponse is the verification result.
+type VerifyAuditResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the whole log verified.
+	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// Events and checkpoints read (up to the first problem).
+	Events uint64 `protobuf:"varint,2,opt,name=events,proto3" json:"events,omitempty"`
+	// Checkpoints read.
+	Checkpoints uint64 `protobuf:"varint,3,opt,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	// Last event sequence number read.
+	LastSeq uint64 `protobuf:"varint,4,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	// Last sequence number covered by a signed checkpoint.
+	LastCheckpointSeq uint64 `protobuf:"varint,5,opt,name=last_checkpoint_seq,json=lastCheckpointSeq,proto3" json:"last_checkpoint_seq,omitempty"`
+	// The first problem: edited, deleted, inserted, reordered,
+	// bad_checkpoint or malformed; empty when ok.
+	Kind string `protobuf:"bytes,6,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Where: the line number in audit.log.
+	Line uint64 `protobuf:"varint,7,opt,name=line,proto3" json:"line,omitempty"`
+	// What, e.g. "line 17: event seq 16 missing after seq 15 (deleted)".
+	Message       string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditResponse) Reset() {
+	*x = VerifyAuditResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditResponse) ProtoMessage() {}
+
+func (x *VerifyAuditResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditResponse.ProtoReflect.Descriptor instead.
+func (*VerifyAuditResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *VerifyAuditResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *VerifyAuditResponse) GetEvents() uint64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *VerifyAuditResponse) GetCheckpoints() uint64 {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return 0
+}
+
+func (x *VerifyAuditResponse) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *VerifyAuditResponse) GetLastCheckpointSeq() uint64 {
+	if x != nil {
+		return x.LastCheckpointSeq
+	}
+	return 0
+}
+
+func (x *VerifyAuditResponse) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *VerifyAuditResponse) GetLine() uint64 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *VerifyAuditResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// GetSubjectAccessReportRequest names the data subject.
+type GetSubjectAccessReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject id as given at tokenize time.
+	SubjectId     string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSubjectAccessReportRequest) Reset() {
+	*x = GetSubjectAccessReportRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSubjectAccessReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSubjectAccessReportRequest) ProtoMessage() {}
+
+func (x *GetSubjectAccessReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSubjectAccessReportRequest.ProtoReflect.Descriptor instead.
+func (*GetSubjectAccessReportRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetSubjectAccessReportRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+// GetSubjectAccessReportResponse lists accesses, oldest first.
+type GetSubjectAccessReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Audit events that touched the subject's data.
+	Accesses      []*SubjectAccess `protobuf:"bytes,1,rep,name=accesses,proto3" json:"accesses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSubjectAccessReportResponse) Reset() {
+	*x = GetSubjectAccessReportResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSubjectAccessReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSubjectAccessReportResponse) ProtoMessage() {}
+
+func (x *GetSubjectAccessReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSubjectAccessReportResponse.ProtoReflect.Descriptor instead.
+func (*GetSubjectAccessReportResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetSubjectAccessReportResponse) GetAccesses() []*SubjectAccess {
+	if x != nil {
+		return x.Accesses
+	}
+	return nil
+}
+
+// SubjectAccess is one audited access to a subject's data.
+type SubjectAccess struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Audit sequence number.
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// When.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// Who.
+	Caller string `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
+	// For what purpose.
+	Purpose string `protobuf:"bytes,4,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// Operation, e.g. detokenize.
+	Op string `protobuf:"bytes,5,opt,name=op,proto3" json:"op,omitempty"`
+	// Data class.
+	Class string `protobuf:"bytes,6,opt,name=class,proto3" json:"class,omitempty"`
+	// Items.
+	Count int64 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
+	// allow, deny, partial or error.
+	Decision      string `protobuf:"bytes,8,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubjectAccess) Reset() {
+	*x = SubjectAccess{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubjectAccess) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubjectAccess) ProtoMessage() {}
+
+func (x *SubjectAccess) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubjectAccess.ProtoReflect.Descriptor instead.
+func (*SubjectAccess) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SubjectAccess) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *SubjectAccess) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *SubjectAccess) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+func (x *SubjectAccess) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *SubjectAccess) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *SubjectAccess) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *SubjectAccess) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *SubjectAccess) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+// TailAuditRequest says where to start.
+type TailAuditRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// First sequence number to send; 0 or 1 sends from the start.
+	FromSeq       uint64 `protobuf:"varint,1,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TailAuditRequest) Reset() {
+	*x = TailAuditRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TailAuditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TailAuditRequest) ProtoMessage() {}
+
+func (x *TailAuditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TailAuditRequest.ProtoReflect.Descriptor instead.
+func (*TailAuditRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *TailAuditRequest) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
+// TailAuditResponse carries audit records.
+type TailAuditResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Audit records, one JSON object each, as stored.
+	Lines         []string `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TailAuditResponse) Reset() {
+	*x = TailAuditResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TailAuditResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TailAuditResponse) ProtoMessage() {}
+
+func (x *TailAuditResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TailAuditResponse.ProtoReflect.Descriptor instead.
+func (*TailAuditResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *TailAuditResponse) GetLines() []string {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
 var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_admin_proto_rawDesc = "" +
@@ -1156,7 +1596,35 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x0eRetokenizePair\x12\x1b\n" +
 	"\told_token\x18\x01 \x01(\tR\boldToken\x12\x1b\n" +
 	"\tnew_token\x18\x02 \x01(\tR\bnewToken\x12(\n" +
-	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error2\xa6\x05\n" +
+	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error\"\x14\n" +
+	"\x12VerifyAuditRequest\"\xec\x01\n" +
+	"\x13VerifyAuditResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +
+	"\x06events\x18\x02 \x01(\x04R\x06events\x12 \n" +
+	"\vcheckpoints\x18\x03 \x01(\x04R\vcheckpoints\x12\x19\n" +
+	"\blast_seq\x18\x04 \x01(\x04R\alastSeq\x12.\n" +
+	"\x13last_checkpoint_seq\x18\x05 \x01(\x04R\x11lastCheckpointSeq\x12\x12\n" +
+	"\x04kind\x18\x06 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04line\x18\a \x01(\x04R\x04line\x12\x18\n" +
+	"\amessage\x18\b \x01(\tR\amessage\">\n" +
+	"\x1dGetSubjectAccessReportRequest\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\"\\\n" +
+	"\x1eGetSubjectAccessReportResponse\x12:\n" +
+	"\baccesses\x18\x01 \x03(\v2\x1e.privacyvault.v1.SubjectAccessR\baccesses\"\xdb\x01\n" +
+	"\rSubjectAccess\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
+	"\x06caller\x18\x03 \x01(\tR\x06caller\x12\x18\n" +
+	"\apurpose\x18\x04 \x01(\tR\apurpose\x12\x0e\n" +
+	"\x02op\x18\x05 \x01(\tR\x02op\x12\x14\n" +
+	"\x05class\x18\x06 \x01(\tR\x05class\x12\x14\n" +
+	"\x05count\x18\a \x01(\x03R\x05count\x12\x1a\n" +
+	"\bdecision\x18\b \x01(\tR\bdecision\"-\n" +
+	"\x10TailAuditRequest\x12\x19\n" +
+	"\bfrom_seq\x18\x01 \x01(\x04R\afromSeq\")\n" +
+	"\x11TailAuditResponse\x12\x14\n" +
+	"\x05lines\x18\x01 \x03(\tR\x05lines2\xd1\a\n" +
 	"\fAdminService\x12[\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\x12R\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\x12U\n" +
@@ -1165,7 +1633,10 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x0eStartReencrypt\x12&.privacyvault.v1.StartReencryptRequest\x1a'.privacyvault.v1.StartReencryptResponse\x12[\n" +
 	"\fGetReencrypt\x12$.privacyvault.v1.GetReencryptRequest\x1a%.privacyvault.v1.GetReencryptResponse\x12j\n" +
 	"\x11RetireKeyVersions\x12).privacyvault.v1.RetireKeyVersionsRequest\x1a*.privacyvault.v1.RetireKeyVersionsResponse\x12b\n" +
-	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01BKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01\x12X\n" +
+	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\x12y\n" +
+	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\x12T\n" +
+	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01BKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_admin_proto_rawDescOnce sync.Once
@@ -1180,30 +1651,37 @@ func file_privacyvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_privacyvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_privacyvault_v1_admin_proto_goTypes = []any{
-	(ReencryptJob_State)(0),           // 0: privacyvault.v1.ReencryptJob.State
-	(*GetKeyStatusRequest)(nil),       // 1: privacyvault.v1.GetKeyStatusRequest
-	(*GetKeyStatusResponse)(nil),      // 2: privacyvault.v1.GetKeyStatusResponse
-	(*ClassKeyStatus)(nil),            // 3: privacyvault.v1.ClassKeyStatus
-	(*KeyVersionStatus)(nil),          // 4: privacyvault.v1.KeyVersionStatus
-	(*RotateKeyRequest)(nil),          // 5: privacyvault.v1.RotateKeyRequest
-	(*RotateKeyResponse)(nil),         // 6: privacyvault.v1.RotateKeyResponse
-	(*RewrapKeysRequest)(nil),         // 7: privacyvault.v1.RewrapKeysRequest
-	(*RewrapKeysResponse)(nil),        // 8: privacyvault.v1.RewrapKeysResponse
-	(*StartReencryptRequest)(nil),     // 9: privacyvault.v1.StartReencryptRequest
-	(*StartReencryptResponse)(nil),    // 10: privacyvault.v1.StartReencryptResponse
-	(*GetReencryptRequest)(nil),       // 11: privacyvault.v1.GetReencryptRequest
-	(*GetReencryptResponse)(nil),      // 12: privacyvault.v1.GetReencryptResponse
-	(*ReencryptJob)(nil),              // 13: privacyvault.v1.ReencryptJob
-	(*RetireKeyVersionsRequest)(nil),  // 14: privacyvault.v1.RetireKeyVersionsRequest
-	(*RetireKeyVersionsResponse)(nil), // 15: privacyvault.v1.RetireKeyVersionsResponse
-	(*RetokenizeFPERequest)(nil),      // 16: privacyvault.v1.RetokenizeFPERequest
-	(*RetokenizeFPEResponse)(nil),     // 17: privacyvault.v1.RetokenizeFPEResponse
-	(*RetokenizePair)(nil),            // 18: privacyvault.v1.RetokenizePair
-	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
-	(*DetokenizeItem)(nil),            // 20: privacyvault.v1.DetokenizeItem
-	(*status.Status)(nil),             // 21: google.rpc.Status
+	(ReencryptJob_State)(0),                // 0: privacyvault.v1.ReencryptJob.State
+	(*GetKeyStatusRequest)(nil),            // 1: privacyvault.v1.GetKeyStatusRequest
+	(*GetKeyStatusResponse)(nil),           // 2: privacyvault.v1.GetKeyStatusResponse
+	(*ClassKeyStatus)(nil),                 // 3: privacyvault.v1.ClassKeyStatus
+	(*KeyVersionStatus)(nil),               // 4: privacyvault.v1.KeyVersionStatus
+	(*RotateKeyRequest)(nil),               // 5: privacyvault.v1.RotateKeyRequest
+	(*RotateKeyResponse)(nil),              // 6: privacyvault.v1.RotateKeyResponse
+	(*RewrapKeysRequest)(nil),              // 7: privacyvault.v1.RewrapKeysRequest
+	(*RewrapKeysResponse)(nil),             // 8: privacyvault.v1.RewrapKeysResponse
+	(*StartReencryptRequest)(nil),          // 9: privacyvault.v1.StartReencryptRequest
+	(*StartReencryptResponse)(nil),         // 10: privacyvault.v1.StartReencryptResponse
+	(*GetReencryptRequest)(nil),            // 11: privacyvault.v1.GetReencryptRequest
+	(*GetReencryptResponse)(nil),           // 12: privacyvault.v1.GetReencryptResponse
+	(*ReencryptJob)(nil),                   // 13: privacyvault.v1.ReencryptJob
+	(*RetireKeyVersionsRequest)(nil),       // 14: privacyvault.v1.RetireKeyVersionsRequest
+	(*RetireKeyVersionsResponse)(nil),      // 15: privacyvault.v1.RetireKeyVersionsResponse
+	(*RetokenizeFPERequest)(nil),           // 16: privacyvault.v1.RetokenizeFPERequest
+	(*RetokenizeFPEResponse)(nil),          // 17: privacyvault.v1.RetokenizeFPEResponse
+	(*RetokenizePair)(nil),                 // 18: privacyvault.v1.RetokenizePair
+	(*VerifyAuditRequest)(nil),             // 19: privacyvault.v1.VerifyAuditRequest
+	(*VerifyAuditResponse)(nil),            // 20: privacyvault.v1.VerifyAuditResponse
+	(*GetSubjectAccessReportRequest)(nil),  // 21: privacyvault.v1.GetSubjectAccessReportRequest
+	(*GetSubjectAccessReportResponse)(nil), // 22: privacyvault.v1.GetSubjectAccessReportResponse
+	(*SubjectAccess)(nil),                  // 23: privacyvault.v1.SubjectAccess
+	(*TailAuditRequest)(nil),               // 24: privacyvault.v1.TailAuditRequest
+	(*TailAuditResponse)(nil),              // 25: privacyvault.v1.TailAuditResponse
+	(*timestamppb.Timestamp)(nil),          // 26: google.protobuf.Timestamp
+	(*DetokenizeItem)(nil),                 // 27: privacyvault.v1.DetokenizeItem
+	(*status.Status)(nil),                  // 28: google.rpc.Status
 }
 var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	3,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
@@ -1212,31 +1690,39 @@ var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	13, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	13, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	0,  // 5: privacyvault.v1.ReencryptJob.state:type_name -> privacyvault.v1.ReencryptJob.State
-	19, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
-	19, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
+	26, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
+	26, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
 	3,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	20, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	27, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
 	18, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
-	21, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
-	1,  // 12: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
-	5,  // 13: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
-	7,  // 14: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
-	9,  // 15: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
-	11, // 16: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
-	14, // 17: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
-	16, // 18: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
-	2,  // 19: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
-	6,  // 20: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
-	8,  // 21: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
-	10, // 22: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
-	12, // 23: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
-	15, // 24: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
-	17, // 25: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	28, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
+	23, // 12: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
+	26, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
+	1,  // 14: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
+	5,  // 15: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
+	7,  // 16: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
+	9,  // 17: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
+	11, // 18: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
+	14, // 19: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
+	16, // 20: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
+	19, // 21: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
+	21, // 22: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
+	24, // 23: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
+	2,  // 24: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
+	6,  // 25: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
+	8,  // 26: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
+	10, // 27: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
+	12, // 28: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
+	15, // 29: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
+	17, // 30: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
+	20, // 31: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
+	22, // 32: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
+	25, // 33: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
+	24, // [24:34] is the sub-list for method output_type
+	14, // [14:24] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_admin_proto_init() }
@@ -1251,7 +1737,7 @@ func file_privacyvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_admin_proto_rawDesc), len(file_privacyvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_GetKeyStatus_FullMethodName      = "/privacyvault.v1.AdminService/GetKeyStatus"
-	AdminService_RotateKey_FullMethodName         = "/privacyvault.v1.AdminService/RotateKey"
-	AdminService_RewrapKeys_FullMethodName        = "/privacyvault.v1.AdminService/RewrapKeys"
-	AdminService_StartReencrypt_FullMethodName    = "/privacyvault.v1.AdminService/StartReencrypt"
-	AdminService_GetReencrypt_FullMethodName      = "/privacyvault.v1.AdminService/GetReencrypt"
-	AdminService_RetireKeyVersions_FullMethodName = "/privacyvault.v1.AdminService/RetireKeyVersions"
-	AdminService_RetokenizeFPE_FullMethodName     = "/privacyvault.v1.AdminService/RetokenizeFPE"
+	AdminService_GetKeyStatus_FullMethodName           = "/privacyvault.v1.AdminService/GetKeyStatus"
+	AdminService_RotateKey_FullMethodName              = "/privacyvault.v1.AdminService/RotateKey"
+	AdminService_RewrapKeys_FullMethodName             = "/privacyvault.v1.AdminService/RewrapKeys"
+	AdminService_StartReencrypt_FullMethodName         = "/privacyvault.v1.AdminService/StartReencrypt"
+	AdminService_GetReencrypt_FullMethodName           = "/privacyvault.v1.AdminService/GetReencrypt"
+	AdminService_RetireKeyVersions_FullMethodName      = "/privacyvault.v1.AdminService/RetireKeyVersions"
+	AdminService_RetokenizeFPE_FullMethodName          = "/privacyvault.v1.AdminService/RetokenizeFPE"
+	AdminService_VerifyAudit_FullMethodName            = "/privacyvault.v1.AdminService/VerifyAudit"
+	AdminService_GetSubjectAccessReport_FullMethodName = "/privacyvault.v1.AdminService/GetSubjectAccessReport"
+	AdminService_TailAudit_FullMethodName              = "/privacyvault.v1.AdminService/TailAudit"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -59,6 +62,16 @@ type AdminServiceClient interface {
 	// back, in order. FPE tokens cannot name their key version, so this (and
 	// then setting the class's key_version) is how an fpe class changes keys.
 	RetokenizeFPE(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RetokenizeFPERequest, RetokenizeFPEResponse], error)
+	// VerifyAudit checks this sidecar's audit log: the hash chain and every
+	// signed checkpoint. A tampered log is reported in the response, not as
+	// an error.
+	VerifyAudit(ctx context.Context, in *VerifyAuditRequest, opts ...grpc.CallOption) (*VerifyAuditResponse, error)
+	// GetSubjectAccessReport lists who read a data subject's data, when and
+	// for what purpose, from this sidecar's audit log.
+	GetSubjectAccessReport(ctx context.Context, in *GetSubjectAccessReportRequest, opts ...grpc.CallOption) (*GetSubjectAccessReportResponse, error)
+	// TailAudit streams audit records as JSON lines from a sequence number,
+	// then follows new ones until the caller cancels (for a SIEM).
+	TailAudit(ctx context.Context, in *TailAuditRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailAuditResponse], error)
 }
 
 type adminServiceClient struct {
@@ -142,6 +155,45 @@ func (c *adminServiceClient) RetokenizeFPE(ctx context.Context, opts ...grpc.Cal
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_RetokenizeFPEClient = grpc.BidiStreamingClient[RetokenizeFPERequest, RetokenizeFPEResponse]
 
+func (c *adminServiceClient) VerifyAudit(ctx context.Context, in *VerifyAuditRequest, opts ...grpc.CallOption) (*VerifyAuditResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyAuditResponse)
+	err := c.cc.Invoke(ctx, AdminService_VerifyAudit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetSubjectAccessReport(ctx context.Context, in *GetSubjectAccessReportRequest, opts ...grpc.CallOption) (*GetSubjectAccessReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSubjectAccessReportResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetSubjectAccessReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) TailAudit(ctx context.Context, in *TailAuditRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailAuditResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[1], AdminService_TailAudit_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[TailAuditRequest, TailAuditResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_TailAuditClient = grpc.ServerStreamingClient[TailAuditResponse]
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -173,6 +225,16 @@ type AdminServiceServer interface {
 	// back, in order. FPE tokens cannot name their key version, so this (and
 	// then setting the class's key_version) is how an fpe class changes keys.
 	RetokenizeFPE(grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]) error
+	// VerifyAudit checks this sidecar's audit log: the hash chain and every
+	// signed checkpoint. A tampered log is reported in the response, not as
+	// an error.
+	VerifyAudit(context.Context, *VerifyAuditRequest) (*VerifyAuditResponse, error)
+	// GetSubjectAccessReport lists who read a data subject's data, when and
+	// for what purpose, from this sidecar's audit log.
+	GetSubjectAccessReport(context.Context, *GetSubjectAccessReportRequest) (*GetSubjectAccessReportResponse, error)
+	// TailAudit streams audit records as JSON lines from a sequence number,
+	// then follows new ones until the caller cancels (for a SIEM).
+	TailAudit(*TailAuditRequest, grpc.ServerStreamingServer[TailAuditResponse]) error
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -203,6 +265,15 @@ func (UnimplementedAdminServiceServer) RetireKeyVersions(context.Context, *Retir
 }
 func (UnimplementedAdminServiceServer) RetokenizeFPE(grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]) error {
 	return status.Error(codes.Unimplemented, "method RetokenizeFPE not implemented")
+}
+func (UnimplementedAdminServiceServer) VerifyAudit(context.Context, *VerifyAuditRequest) (*VerifyAuditResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAudit not implemented")
+}
+func (UnimplementedAdminServiceServer) GetSubjectAccessReport(context.Context, *GetSubjectAccessReportRequest) (*GetSubjectAccessReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSubjectAccessReport not implemented")
+}
+func (UnimplementedAdminServiceServer) TailAudit(*TailAuditRequest, grpc.ServerStreamingServer[TailAuditResponse]) error {
+	return status.Error(codes.Unimplemented, "method TailAudit not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -340,6 +411,53 @@ func _AdminService_RetokenizeFPE_Handler(srv interface{}, stream grpc.ServerStre
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_RetokenizeFPEServer = grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]
 
+func _AdminService_VerifyAudit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyAuditRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).VerifyAudit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_VerifyAudit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).VerifyAudit(ctx, req.(*VerifyAuditRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetSubjectAccessReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSubjectAccessReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetSubjectAccessReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetSubjectAccessReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetSubjectAccessReport(ctx, req.(*GetSubjectAccessReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_TailAudit_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(TailAuditRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServiceServer).TailAudit(m, &grpc.GenericServerStream[TailAuditRequest, TailAuditResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_TailAuditServer = grpc.ServerStreamingServer[TailAuditResponse]
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -371,6 +489,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "RetireKeyVersions",
 			Handler:    _AdminService_RetireKeyVersions_Handler,
 		},
+		{
+			MethodName: "VerifyAudit",
+			Handler:    _AdminService_VerifyAudit_Handler,
+		},
+		{
+			MethodName: "GetSubjectAccessReport",
+			Handler:    _AdminService_GetSubjectAccessReport_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -378,6 +504,11 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _AdminService_RetokenizeFPE_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "TailAudit",
+			Handler:       _AdminService_TailAudit_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "privacyvault/v1/admin.proto",

@@ -35,6 +35,8 @@ type Config struct {
 	Admins []string
 	// MaxBatch bounds the items of one RetokenizeFPE message.
 	MaxBatch int
+	// Audit reads the sidecar's audit log.
+	Audit AuditLog
 }
 
 // Service is the AdminService implementation.
@@ -43,10 +45,13 @@ type Service struct {
 	core     Core
 	admins   []string
 	maxBatch int
+	audit    AuditLog
 }
 
 // New returns the service.
-func New(c Config) *Service { return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch} }
+func New(c Config) *Service {
+	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit}
+}
 
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterAdminServiceServer(g, s) }

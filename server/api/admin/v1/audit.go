@@ -1,0 +1,98 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/core"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+)
+
+// AuditLog is read access to the sidecar's own audit log.
+type AuditLog interface {
+	Verify(ctx context.Context) (audit.Summary, error)
+	SubjectReport(ctx context.Context, subjectID string) ([]audit.Access, error)
+	Tail(ctx context.Context, fromSeq uint64, w io.Writer) error
+}
+
+// VerifyAudit implements pb.AdminServiceServer.
+func (s *Service) VerifyAudit(ctx context.Context, _ *pb.VerifyAuditRequest) (*pb.VerifyAuditResponse, error) {
+	sum, err := audited(ctx, s, "audit_verify", "", func() (audit.Summary, error) { return s.audit.Verify(ctx) })
+	var ve *audit.VerifyError
+	if err != nil && !errors.As(err, &ve) {
+		return nil, err
+	}
+	out := &pb.VerifyAuditResponse{
+		Ok:                err == nil,
+		Events:            uint64(sum.Events),
+		Checkpoints:       uint64(sum.Checkpoints),
+		LastSeq:           sum.LastSeq,
+		LastCheckpointSeq: sum.LastCheckpointSeq,
+	}
+	if ve != nil {
+		out.Kind, out.Line, out.Message = ve.Kind, uint64(ve.Line), ve.Msg
+	}
+	return out, nil
+}
+
+// GetSubjectAccessReport implements pb.AdminServiceServer.
+func (s *Service) GetSubjectAccessReport(ctx context.Context, req *pb.GetSubjectAccessReportRequest) (*pb.GetSubjectAccessReportResponse, error) {
+	if req.GetSubjectId() == "" {
+		return nil, core.Invalid("subject_id", "is required")
+	}
+	acc, err := audited(ctx, s, "audit_subject_report", "", func() ([]audit.Access, error) {
+		return s.audit.SubjectReport(ctx, req.GetSubjectId())
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.GetSubjectAccessReportResponse{}
+	for _, a := range acc {
+		out.Accesses = append(out.Accesses, &pb.SubjectAccess{
+			Seq: a.Seq, Time: timestamppb.New(a.Time), Caller: a.Caller, Purpose: a.Purpose,
+			Op: a.Op, Class: a.Class, Count: int64(a.Count), Decision: a.Decision,
+		})
+	}
+	return out, nil
+}
+
+// TailAudit implements pb.AdminServiceServer.
+func (s *Service) TailAudit(req *pb.TailAuditRequest, stream pb.AdminService_TailAuditServer) error {
+	ctx := stream.Context()
+	_, err := audited(ctx, s, "audit_tail", "", func() (struct{}, error) { return struct{}{}, nil })
+	if err != nil {
+		return err
+	}
+	err = s.audit.Tail(ctx, req.GetFromSeq(), streamWriter{stream})
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// streamWriter sends each write's complete lines as one message.
+type streamWriter struct {
+	stream pb.AdminService_TailAuditServer
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	var lines []string
+	for _, l := range bytes.Split(bytes.TrimRight(p, "\n"), []byte("\n")) {
+		if len(l) > 0 {
+			lines = append(lines, strings.Clone(string(l)))
+		}
+	}
+	if len(lines) == 0 {
+		return len(p), nil
+	}
+	if err := w.stream.Send(&pb.TailAuditResponse{Lines: lines}); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
