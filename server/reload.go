@@ -87,4 +87,6 @@ func (s *Server) serveMetrics(addr string) error {
 // Metrics returns the server's metric registry.
 func (s *Server) Metrics() interface {
 	Get(string, ...string) float64
-} { return s.reg }
+} {
+	return s.reg
+}
