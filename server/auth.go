@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +110,20 @@ func (a *authenticator) transportCredentials(cfg *config.Config, unixSocket bool
 		tc, err := a.spiffe.TLSConfig(m.CertFile, m.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("identity.mtls: %w", err)
+		}
+		// Accept any client certificate at the handshake and verify it in
+		// the auth interceptor against the current bundle: a certificate
+		// from another CA then gets a clear Unauthenticated instead of a
+		// torn connection. Every RPC but health and reflection checks it.
+		perClient := tc.GetConfigForClient
+		tc.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := perClient(h)
+			if err != nil {
+				return nil, err
+			}
+			c = c.Clone()
+			c.ClientAuth = tls.RequestClientCert
+			return c, nil
 		}
 		return credentials.NewTLS(tc), nil
 	}

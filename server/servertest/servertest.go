@@ -26,6 +26,9 @@ type Options struct {
 	Logs io.Writer
 	// ConfigPath names a file holding Config, to test policy reloads.
 	ConfigPath string
+	// KeepListen uses server.listen from Config (e.g. a Unix socket)
+	// instead of a free loopback port.
+	KeepListen bool
 }
 
 // Harness is a running test server.
@@ -47,7 +50,9 @@ func Start(t testing.TB, o Options) *Harness {
 		o.DataDir = t.TempDir()
 	}
 	cfg.Server.DataDir = o.DataDir
-	cfg.Server.Listen = "127.0.0.1:0"
+	if !o.KeepListen {
+		cfg.Server.Listen = "127.0.0.1:0"
+	}
 	w := o.Logs
 	if w == nil {
 		w = io.Discard
@@ -58,6 +63,9 @@ func Start(t testing.TB, o Options) *Harness {
 		t.Fatalf("servertest: start: %v", err)
 	}
 	h := &Harness{Addr: s.Addr().String(), DataDir: o.DataDir, Server: s, t: t}
+	if s.Addr().Network() == "unix" {
+		h.Addr = "unix://" + s.Addr().String()
+	}
 	t.Cleanup(func() { h.Stop() })
 	return h
 }
