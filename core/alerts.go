@@ -42,6 +42,7 @@ func (e *QuotaError) Error() string {
 // raise writes an alert event, logs it at WARN and counts it.
 func (s *Service) raise(ctx context.Context, kind, caller, purpose, class string, count int, reason string) error {
 	s.alerts.Alert(kind)
+	purpose = s.auditPurpose(purpose)
 	s.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
 	return s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "alert", Class: class, Count: count, Decision: "deny", Reason: reason, Alert: kind})
 }

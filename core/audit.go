@@ -48,7 +48,7 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 	groups := map[string]*AuditEvent{}
 	var order []string
 	for i, r := range res {
-		class := classes[i]
+		class := s.auditClass(classes[i])
 		e := groups[class]
 		if e == nil {
 			e = &AuditEvent{Caller: caller, Purpose: purpose, Op: op, Class: class}
@@ -58,7 +58,7 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 		e.Count++
 		tally(e, r.Err == nil)
 		if r.Token != "" {
-			e.Tokens = append(e.Tokens, s.fp.Token(class, r.Token))
+			e.Tokens = append(e.Tokens, s.fp.Token(classes[i], r.Token))
 		}
 		setSubject(e, subjects[i])
 	}
@@ -70,21 +70,41 @@ func (s *Service) auditReveals(ctx context.Context, caller, purpose string, item
 	groups := map[string]*AuditEvent{}
 	var order []string
 	for i, r := range res {
-		class := items[i].Class
+		class := s.auditClass(items[i].Class)
 		e := groups[class]
 		if e == nil {
-			e = &AuditEvent{Caller: caller, Purpose: purpose, Op: "detokenize", Class: class}
+			e = &AuditEvent{Caller: caller, Purpose: s.auditPurpose(purpose), Op: "detokenize", Class: class}
 			groups[class] = e
 			order = append(order, class)
 		}
 		e.Count++
 		tally(e, r.Err == nil)
 		if items[i].Token != "" {
-			e.Tokens = append(e.Tokens, s.fp.Token(class, items[i].Token))
+			e.Tokens = append(e.Tokens, s.fp.Token(items[i].Class, items[i].Token))
 		}
 		setSubject(e, subjects[i])
 	}
 	return s.recordAll(ctx, groups, order)
+}
+
+// unknownClass stands for class names that are not configured: a caller
+// may have put anything there, even a value, so it is never recorded.
+const unknownClass = "(unknown)"
+
+func (s *Service) auditClass(name string) string {
+	if _, ok := s.classes[name]; ok {
+		return name
+	}
+	return unknownClass
+}
+
+// auditPurpose records a purpose only when the policy declares it (or
+// declares none), for the same reason as auditClass.
+func (s *Service) auditPurpose(p string) string {
+	if s.policy.Load().Declared(p) {
+		return p
+	}
+	return "(undeclared)"
 }
 
 func (s *Service) recordAll(ctx context.Context, groups map[string]*AuditEvent, order []string) error {

@@ -178,6 +178,12 @@ func (p *Policy) knownPurpose(name string) bool {
 	return ok
 }
 
+// Declared reports whether purpose is one the policy names; with no
+// purposes declared, every purpose counts as declared.
+func (p *Policy) Declared(purpose string) bool {
+	return p.purposes == nil || p.knownPurpose(purpose)
+}
+
 // RequiresConsent reports whether purpose needs a live consent.
 func (p *Policy) RequiresConsent(purpose string) bool {
 	return p.purposes[purpose].RequiresConsent

@@ -345,7 +345,7 @@ func TestRestartPersistence(t *testing.T) {
 }
 
 // TestLogsHoldNoPII runs a mix of good and bad calls and checks that no
-// value and no token reaches the log.
+// value and no token reaches the server log or the audit log.
 func TestLogsHoldNoPII(t *testing.T) {
 	logs := &syncBuffer{}
 	h := servertest.Start(t, servertest.Options{Config: examples.Config, Logs: logs})
@@ -368,6 +368,15 @@ func TestLogsHoldNoPII(t *testing.T) {
 		c.Tokenize(context.Background(), "notes", append([]byte(values[i]), 0xff))
 	}
 	h.Stop()
+	auditLog, err := os.ReadFile(filepath.Join(h.DataDir, "audit", "audit.log"))
+	if err != nil || !bytes.Contains(auditLog, []byte(`"op":"detokenize"`)) {
+		t.Fatalf("audit log = %d bytes, %v; want detokenize events to check", len(auditLog), err)
+	}
+	for _, s := range append(values, tokens...) {
+		if bytes.Contains(auditLog, []byte(s)) {
+			t.Errorf("audit log contains %q", s)
+		}
+	}
 	out := logs.String()
 	if !strings.Contains(out, "privacyvault serving") || !strings.Contains(out, "finished call") || !strings.Contains(out, `"caller":"checkout"`) {
 		t.Fatalf("log capture holds no server or call lines; the check would be vacuous:\n%s", out)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -285,5 +286,73 @@ func TestKeysCommands(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, &errOut); code != 2 {
 		t.Errorf("keys rotate without --class = %d, want 2", code)
+	}
+}
+
+// TestAuditCommands: verify the live log, report on a subject, then
+// tamper with copies of the log and get the exact failure each time.
+func TestAuditCommands(t *testing.T) {
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	t.Setenv(envAddr, h.Addr)
+	t.Setenv(envToken, checkoutToken)
+	c := dial(t, h.Addr)
+	for i := range 6 {
+		res, err := c.TokenizeBatch(context.Background(), []client.TokenizeItem{{Class: "email", Value: []byte(fmt.Sprintf("a%d@example.com", i)), SubjectID: "cust-42"}})
+		if err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+		if _, err := c.Detokenize(context.Background(), "payment", "email", res[0].Token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv(envToken, "dev-ops-token-00000004")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "verify"}, nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "audit log OK") {
+		t.Errorf("audit verify = %d, %q, %q; want OK", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"audit", "subject", "cust-42"}, nil, &out, &errOut); code != 0 || strings.Count(out.String(), "detokenize") != 6 || !strings.Contains(out.String(), "checkout") || !strings.Contains(out.String(), "payment") {
+		t.Errorf("audit subject cust-42 = %d:\n%s\nwant six detokenize rows by checkout for payment", code, out.String())
+	}
+	h.Stop()
+
+	logPath := filepath.Join(h.DataDir, "audit", "audit.log")
+	pub := filepath.Join(h.DataDir, "audit-signing.key.pub")
+	orig, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(orig), "\n")
+	lines = lines[:len(lines)-1] // the empty string after the last newline
+	if len(lines) < 8 {
+		t.Fatalf("audit log has %d lines, want at least 8 to tamper with", len(lines))
+	}
+	edit := slices.Clone(lines)
+	edit[2] = strings.Replace(edit[2], `"caller":"checkout"`, `"caller":"someone"`, 1)
+	deleted := slices.Delete(slices.Clone(lines), 3, 4)
+	swapped := slices.Clone(lines)
+	swapped[2], swapped[3] = swapped[3], swapped[2]
+	tests := []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"untouched", lines, "audit log OK"},
+		{"edited", edit, "line 3: event seq 3 was edited"},
+		{"deleted", deleted, "deleted"},
+		{"reordered", swapped, "reordered"},
+	}
+	for _, tt := range tests {
+		copyPath := filepath.Join(t.TempDir(), "audit.log")
+		if err := os.WriteFile(copyPath, []byte(strings.Join(tt.lines, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		errOut.Reset()
+		code := run(context.Background(), []string{"audit", "verify", "--file", copyPath, "--public-key", pub}, nil, &out, &errOut)
+		wantCode := map[bool]int{true: 0, false: 1}[tt.name == "untouched"]
+		if code != wantCode || !strings.Contains(out.String()+errOut.String(), tt.want) {
+			t.Errorf("audit verify --file (%s) = %d, %q %q; want %d and %q", tt.name, code, out.String(), errOut.String(), wantCode, tt.want)
+		}
 	}
 }
