@@ -12,6 +12,7 @@ import (
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/kms"
+	"github.com/privacyvault/privacyvault/kms/vault"
 )
 
 // reservedKeyring holds the sidecar's own keys (audit fingerprints); its
@@ -47,15 +48,38 @@ func AuditKeyFile(cfg *config.Config) string {
 	return filepath.Join(cfg.Server.DataDir, "audit-signing.key")
 }
 
-func openAudit(cfg *config.Config, log *slog.Logger) (*audit.Log, *audit.Ed25519Signer, error) {
+// checkpointSigner signs audit checkpoints and verifies them.
+type checkpointSigner interface {
+	audit.Signer
+	audit.Verifier
+}
+
+// openSigner returns the checkpoint signer: a Vault Transit key when
+// audit.transit_key is set (keys provider vault), else an Ed25519 key file.
+func openSigner(ctx context.Context, cfg *config.Config, keys kms.Provider) (checkpointSigner, error) {
+	if cfg.Audit.TransitKey != "" {
+		vp, ok := keys.(*vault.Provider)
+		if !ok {
+			return nil, fmt.Errorf("audit.transit_key needs keys.provider: vault")
+		}
+		return vp.AuditSigner(ctx, cfg.Audit.TransitKey, true)
+	}
 	signer, err := audit.LoadOrCreateEd25519(AuditKeyFile(cfg))
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
 	// The public key lets anyone verify a copy of the log offline
 	// (privacyvault audit verify --file ... --public-key ...).
 	if err := audit.WriteEd25519PublicKey(AuditKeyFile(cfg)+".pub", signer.Public()); err != nil {
-		return nil, nil, fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return signer, nil
+}
+
+func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger) (*audit.Log, checkpointSigner, error) {
+	signer, err := openSigner(ctx, cfg, keys)
+	if err != nil {
+		return nil, nil, err
 	}
 	l, err := audit.Open(AuditDir(cfg), audit.Options{
 		Signer:          signer,

@@ -112,7 +112,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, signer, err := openAudit(cfg, log)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log)
 	if err != nil {
 		return nil, err
 	}
