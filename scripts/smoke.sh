@@ -15,7 +15,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 cat list.txt
-for svc in grpc.health.v1.Health grpc.reflection.v1.ServerReflection privacyvault.v1.TokenService privacyvault.v1.AdminService; do
+for svc in grpc.health.v1.Health grpc.reflection.v1.ServerReflection privacyvault.v1.TokenService privacyvault.v1.AdminService privacyvault.v1.SubjectService; do
   grep -qx "$svc" list.txt || { echo "smoke: $svc not listed"; cat serve.log; exit 1; }
 done
 export PRIVACYVAULT_TOKEN=dev-checkout-token-0001
