@@ -136,6 +136,37 @@ type Store interface {
 	// Consents returns every consent record of subject, live or not,
 	// ordered by purpose.
 	Consents(ctx context.Context, subject []byte) ([]Consent, error)
+	// SubjectKey returns the wrapped key of subject in class, or
+	// ErrNotFound.
+	SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error)
+	// PutSubjectKeyIfAbsent stores wrapped as subject's key in class unless
+	// one exists, and returns the key now stored (so concurrent first uses
+	// agree on one key).
+	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
+	// SubjectRecords returns every record linked to subject, in all classes.
+	SubjectRecords(ctx context.Context, subject []byte) ([]Record, error)
+	// EraseSubject deletes subject's keys, records, their indexes and its
+	// consents in one transaction, then purges old versions of them from
+	// disk as far as the engine allows. It reports what it deleted.
+	EraseSubject(ctx context.Context, subject []byte) (Erased, error)
+	// Rectify replaces old (same Class and ID) by new, moving its
+	// deterministic index: ErrChanged if the stored record is no longer
+	// old, ErrIndexTaken if new's index belongs to another record.
+	Rectify(ctx context.Context, old, new Record) error
+	// DeleteExpired deletes up to limit records of class that expired at or
+	// before now, with their indexes, and returns how many it deleted.
+	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
 }
+
+// Erased counts what EraseSubject deleted.
+type Erased struct {
+	Records  int
+	Keys     int
+	Consents int
+}
+
+// ErrIndexTaken is returned by Rectify when the new value already has a
+// token in the class.
+var ErrIndexTaken = errors.New("store: another record already holds this deterministic index")

@@ -143,6 +143,14 @@ func insertOne(txn *bdb.Txn, r store.Record) (store.Outcome, error) {
 			return store.Outcome{}, err
 		}
 	}
+	if r.Subject != nil {
+		if err := checkSubject(r.Subject); err != nil {
+			return store.Outcome{}, err
+		}
+		if err := txn.Set(subjectIndexKey(r.Subject, r.Class, r.ID), nil); err != nil {
+			return store.Outcome{}, err
+		}
+	}
 	return store.Outcome{Status: store.Inserted, ID: append([]byte(nil), r.ID...)}, nil
 }
 

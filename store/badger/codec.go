@@ -16,6 +16,10 @@ const (
 	prefixIndex   = 'i'
 	prefixMeta    = 'm'
 	prefixConsent = 'c'
+	// Subject keys and the subject index start with the subject, so one
+	// DropPrefix removes every version of them from disk on erasure.
+	prefixSubjectKey   = 'k'
+	prefixSubjectIndex = 'x'
 )
 
 // Record layouts: version 1 has no subject; version 2 adds it after the
@@ -37,6 +41,23 @@ func consentKey(subject []byte, purpose string) []byte {
 	k := []byte{prefixConsent, byte(len(subject))}
 	k = append(k, subject...)
 	return append(k, purpose...)
+}
+
+// subjectPrefix is prefix | len(subject) | subject.
+func subjectPrefix(prefix byte, subject []byte) []byte {
+	k := []byte{prefix, byte(len(subject))}
+	return append(k, subject...)
+}
+
+func subjectKeyKey(subject []byte, class string) []byte {
+	return append(subjectPrefix(prefixSubjectKey, subject), class...)
+}
+
+// subjectIndexKey is prefix | len | subject | class | 0 | id.
+func subjectIndexKey(subject []byte, class string, id []byte) []byte {
+	k := append(subjectPrefix(prefixSubjectIndex, subject), class...)
+	k = append(k, 0)
+	return append(k, id...)
 }
 
 func encodeConsent(c store.Consent) ([]byte, error) { return json.Marshal(consentJSON(c)) }

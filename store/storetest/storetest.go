@@ -35,6 +35,131 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Meta", func(t *testing.T) { testMeta(t, open) })
 	t.Run("Subject", func(t *testing.T) { testSubject(t, open) })
 	t.Run("Consents", func(t *testing.T) { testConsents(t, open) })
+	t.Run("SubjectKeys", func(t *testing.T) { testSubjectKeys(t, open) })
+	t.Run("EraseSubject", func(t *testing.T) { testEraseSubject(t, open) })
+	t.Run("Rectify", func(t *testing.T) { testRectify(t, open) })
+	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open) })
+}
+
+func testSubjectKeys(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	if _, err := s.SubjectKey(ctx, []byte("subj"), "email"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SubjectKey(none) error = %v, want ErrNotFound", err)
+	}
+	first, err := s.PutSubjectKeyIfAbsent(ctx, []byte("subj"), "email", []byte("wrapped-1"))
+	if err != nil || string(first) != "wrapped-1" {
+		t.Fatalf("PutSubjectKeyIfAbsent(first) = %q, %v", first, err)
+	}
+	second, err := s.PutSubjectKeyIfAbsent(ctx, []byte("subj"), "email", []byte("wrapped-2"))
+	if err != nil || string(second) != "wrapped-1" {
+		t.Errorf("PutSubjectKeyIfAbsent(second) = %q, %v; want the first key kept", second, err)
+	}
+	if got, err := s.SubjectKey(ctx, []byte("subj"), "phone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SubjectKey(other class) = %q, %v; want ErrNotFound", got, err)
+	}
+}
+
+func testEraseSubject(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	a1, a2, b := rec("email", "a1"), rec("card", "a2"), rec("email", "b1")
+	a1.Subject, a2.Subject, b.Subject = []byte("alice"), []byte("alice"), []byte("bob")
+	a1.Index = []byte("idx-a1")
+	mustInsert(t, s, a1, a2, b)
+	for _, k := range []struct{ subj, class string }{{"alice", "email"}, {"alice", "card"}, {"bob", "email"}} {
+		if _, err := s.PutSubjectKeyIfAbsent(ctx, []byte(k.subj), k.class, []byte("w")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutConsent(ctx, store.Consent{Subject: []byte("alice"), Purpose: "marketing"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.SubjectRecords(ctx, []byte("alice"))
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("SubjectRecords(alice) = %d records, %v; want 2", len(recs), err)
+	}
+	n, err := s.EraseSubject(ctx, []byte("alice"))
+	if err != nil || n != (store.Erased{Records: 2, Keys: 2, Consents: 1}) {
+		t.Fatalf("EraseSubject(alice) = %+v, %v; want 2 records, 2 keys, 1 consent", n, err)
+	}
+	checks := []struct {
+		name string
+		err  error
+	}{
+		{"record a1", second(s.Get(ctx, "email", []byte("a1")))},
+		{"record a2", second(s.Get(ctx, "card", []byte("a2")))},
+		{"index of a1", second(s.LookupIndex(ctx, "email", []byte("idx-a1")))},
+		{"key alice/email", second(s.SubjectKey(ctx, []byte("alice"), "email"))},
+	}
+	for _, c := range checks {
+		if !errors.Is(c.err, store.ErrNotFound) {
+			t.Errorf("after erase, %s error = %v, want ErrNotFound", c.name, c.err)
+		}
+	}
+	if recs, _ := s.SubjectRecords(ctx, []byte("alice")); len(recs) != 0 {
+		t.Errorf("after erase SubjectRecords(alice) = %d, want 0", len(recs))
+	}
+	if _, err := s.Get(ctx, "email", []byte("b1")); err != nil {
+		t.Errorf("after erasing alice, Get(bob's record) error = %v", err)
+	}
+	if _, err := s.SubjectKey(ctx, []byte("bob"), "email"); err != nil {
+		t.Errorf("after erasing alice, SubjectKey(bob) error = %v", err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func testRectify(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	a, other := rec("email", "a"), rec("email", "o")
+	a.Index, other.Index = []byte("old-index"), []byte("taken")
+	mustInsert(t, s, a, other)
+	next := a
+	next.Index, next.Ciphertext = []byte("new-index"), []byte("new-sealed")
+	if err := s.Rectify(ctx, a, next); err != nil {
+		t.Fatalf("Rectify() error = %v", err)
+	}
+	if got, err := s.LookupIndex(ctx, "email", []byte("new-index")); err != nil || string(got.ID) != "a" || string(got.Ciphertext) != "new-sealed" {
+		t.Errorf("after Rectify LookupIndex(new) = %+v, %v", got, err)
+	}
+	if _, err := s.LookupIndex(ctx, "email", []byte("old-index")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after Rectify LookupIndex(old) error = %v, want ErrNotFound", err)
+	}
+	if err := s.Rectify(ctx, a, next); !errors.Is(err, store.ErrChanged) {
+		t.Errorf("Rectify(stale) error = %v, want ErrChanged", err)
+	}
+	clash := next
+	clash.Index = []byte("taken")
+	if err := s.Rectify(ctx, next, clash); !errors.Is(err, store.ErrIndexTaken) {
+		t.Errorf("Rectify(to a taken index) error = %v, want ErrIndexTaken", err)
+	}
+}
+
+func testDeleteExpired(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	now := time.Unix(1750000000, 0).UTC()
+	old, live, forever := rec("notes", "old"), rec("notes", "live"), rec("notes", "forever")
+	old.ExpiresAt, live.ExpiresAt, forever.ExpiresAt = now.Add(-time.Second), now.Add(time.Hour), time.Time{}
+	old.Index, old.Subject = []byte("old-idx"), []byte("subj")
+	mustInsert(t, s, old, live, forever)
+	n, err := s.DeleteExpired(ctx, "notes", now, 100)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpired() = %d, %v; want 1", n, err)
+	}
+	if _, err := s.Get(ctx, "notes", []byte("old")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after purge Get(old) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.LookupIndex(ctx, "notes", []byte("old-idx")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after purge LookupIndex(old) error = %v, want ErrNotFound", err)
+	}
+	for _, id := range []string{"live", "forever"} {
+		if _, err := s.Get(ctx, "notes", []byte(id)); err != nil {
+			t.Errorf("after purge Get(%s) error = %v", id, err)
+		}
+	}
 }
 
 func testSubject(t *testing.T, open Opener) {

@@ -1,0 +1,314 @@
+package badger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+func checkSubject(subject []byte) error {
+	if len(subject) == 0 || len(subject) > 255 {
+		return fmt.Errorf("store/badger: subject must be 1 to 255 bytes")
+	}
+	return nil
+}
+
+// SubjectKey implements store.Store.
+func (s *Store) SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error) {
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var out []byte
+	err := s.db.View(func(txn *bdb.Txn) error {
+		item, err := txn.Get(subjectKeyKey(subject, class))
+		if errors.Is(err, bdb.ErrKeyNotFound) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store/badger: subject key: %w", err)
+		}
+		out, err = item.ValueCopy(nil)
+		return err
+	})
+	return out, err
+}
+
+// PutSubjectKeyIfAbsent implements store.Store.
+func (s *Store) PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error) {
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	for attempt := 0; ; attempt++ {
+		var out []byte
+		err := s.db.Update(func(txn *bdb.Txn) error {
+			k := subjectKeyKey(subject, class)
+			item, err := txn.Get(k)
+			if err == nil {
+				out, err = item.ValueCopy(nil)
+				return err
+			}
+			if !errors.Is(err, bdb.ErrKeyNotFound) {
+				return err
+			}
+			out = wrapped
+			return txn.Set(k, wrapped)
+		})
+		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store/badger: subject key: %w", err)
+		}
+		return out, nil
+	}
+}
+
+// SubjectRecords implements store.Store.
+func (s *Store) SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error) {
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var out []store.Record
+	err := s.db.View(func(txn *bdb.Txn) error {
+		refs, err := subjectRefs(txn, subject)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			r, err := get(txn, ref.class, ref.id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // purged by retention
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+type recordRef struct {
+	class string
+	id    []byte
+	key   []byte
+}
+
+func subjectRefs(txn *bdb.Txn, subject []byte) ([]recordRef, error) {
+	prefix := subjectPrefix(prefixSubjectIndex, subject)
+	it := txn.NewIterator(bdb.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var refs []recordRef
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		k := it.Item().KeyCopy(nil)
+		rest := k[len(prefix):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			return nil, errCorrupt
+		}
+		refs = append(refs, recordRef{class: string(rest[:i]), id: rest[i+1:], key: k})
+	}
+	return refs, nil
+}
+
+// EraseSubject implements store.Store. After the deleting transaction it
+// drops every version of the subject's keys and index entries from the
+// memtables and SSTables (DropPrefix), then compacts the whole tree
+// (Flatten) and runs value-log GC, so older versions of the deleted
+// records leave the disk too.
+func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased, error) {
+	if err := checkSubject(subject); err != nil {
+		return store.Erased{}, err
+	}
+	if err := s.use(ctx); err != nil {
+		return store.Erased{}, err
+	}
+	defer s.mu.RUnlock()
+	var n store.Erased
+	err := s.db.Update(func(txn *bdb.Txn) error {
+		n = store.Erased{}
+		refs, err := subjectRefs(txn, subject)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			r, err := get(txn, ref.class, ref.id)
+			switch {
+			case err == nil:
+				if r.Index != nil {
+					if err := txn.Delete(indexKey(r.Class, r.Index)); err != nil {
+						return err
+					}
+				}
+				if err := txn.Delete(recordKey(ref.class, ref.id)); err != nil {
+					return err
+				}
+				n.Records++
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+			if err := txn.Delete(ref.key); err != nil {
+				return err
+			}
+		}
+		for _, p := range [][]byte{subjectPrefix(prefixSubjectKey, subject), consentKey(subject, "")} {
+			it := txn.NewIterator(bdb.IteratorOptions{Prefix: p})
+			var keys [][]byte
+			for it.Rewind(); it.ValidForPrefix(p); it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			it.Close()
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			if p[0] == prefixSubjectKey {
+				n.Keys = len(keys)
+			} else {
+				n.Consents = len(keys)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Erased{}, fmt.Errorf("store/badger: erase subject: %w", err)
+	}
+	if err := s.purgeDisk(subjectPrefix(prefixSubjectKey, subject), subjectPrefix(prefixSubjectIndex, subject), consentKey(subject, "")); err != nil {
+		return n, fmt.Errorf("store/badger: erase subject: deleted, but purging old versions from disk failed: %w", err)
+	}
+	return n, nil
+}
+
+// purgeDisk removes every version of keys under prefixes and compacts the
+// tree so that deleted data's older versions are dropped.
+func (s *Store) purgeDisk(prefixes ...[]byte) error {
+	if err := s.db.DropPrefix(prefixes...); err != nil {
+		return err
+	}
+	if err := s.db.Flatten(1); err != nil {
+		return err
+	}
+	for {
+		err := s.db.RunValueLogGC(0.01)
+		if errors.Is(err, bdb.ErrNoRewrite) || errors.Is(err, bdb.ErrGCInMemoryMode) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Rectify implements store.Store.
+func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	err := s.db.Update(func(txn *bdb.Txn) error {
+		cur, err := get(txn, old.Class, old.ID)
+		if err != nil {
+			return err
+		}
+		if cur.KeyVersion != old.KeyVersion || !bytes.Equal(cur.Ciphertext, old.Ciphertext) {
+			return store.ErrChanged
+		}
+		if !bytes.Equal(old.Index, new.Index) {
+			if new.Index != nil {
+				switch _, err := txn.Get(indexKey(new.Class, new.Index)); {
+				case err == nil:
+					return store.ErrIndexTaken
+				case !errors.Is(err, bdb.ErrKeyNotFound):
+					return err
+				}
+				if err := txn.Set(indexKey(new.Class, new.Index), bytes.Clone(new.ID)); err != nil {
+					return err
+				}
+			}
+			if old.Index != nil {
+				if err := txn.Delete(indexKey(old.Class, old.Index)); err != nil {
+					return err
+				}
+			}
+		}
+		return txn.Set(recordKey(new.Class, new.ID), encodeRecord(new))
+	})
+	if err != nil && !errors.Is(err, store.ErrChanged) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIndexTaken) {
+		return fmt.Errorf("store/badger: rectify: %w", err)
+	}
+	return err
+}
+
+// DeleteExpired implements store.Store.
+func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error) {
+	if err := s.use(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.RUnlock()
+	n := 0
+	err := s.db.Update(func(txn *bdb.Txn) error {
+		n = 0
+		prefix := recordKey(class, nil)
+		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, Prefix: prefix})
+		var expired []store.Record
+		for it.Rewind(); it.ValidForPrefix(prefix) && len(expired) < limit; it.Next() {
+			item := it.Item()
+			id := item.KeyCopy(nil)[len(prefix):]
+			var r store.Record
+			err := item.Value(func(v []byte) error {
+				var err error
+				r, err = decodeRecord(class, id, v)
+				return err
+			})
+			if err != nil {
+				it.Close()
+				return err
+			}
+			if r.Expired(now) {
+				expired = append(expired, r)
+			}
+		}
+		it.Close()
+		for _, r := range expired {
+			if r.Index != nil {
+				if err := txn.Delete(indexKey(class, r.Index)); err != nil {
+					return err
+				}
+			}
+			if r.Subject != nil {
+				if err := txn.Delete(subjectIndexKey(r.Subject, class, r.ID)); err != nil {
+					return err
+				}
+			}
+			if err := txn.Delete(recordKey(class, r.ID)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store/badger: delete expired: %w", err)
+	}
+	return n, nil
+}
