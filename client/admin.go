@@ -116,3 +116,10 @@ func (c *Client) TailAudit(ctx context.Context, fromSeq uint64, line func(string
 		}
 	}
 }
+
+// PurgeExpired deletes every record past its retention and returns counts
+// by class.
+func (c *Client) PurgeExpired(ctx context.Context) (map[string]uint64, error) {
+	resp, err := pb.NewAdminServiceClient(c.conn).PurgeExpired(ctx, &pb.PurgeExpiredRequest{})
+	return resp.GetDeleted(), err
+}

@@ -3,6 +3,9 @@ package client
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/status"
@@ -35,8 +38,11 @@ type TokenizeItem struct {
 	// Tweak is the 7-byte FF3-1 tweak of ff3-1 classes.
 	Tweak []byte
 	// SubjectID names the data subject the value belongs to (optional):
-	// it links the token to the subject's consents and access reports.
+	// it links the token to the subject's consents, access reports and
+	// erasure. Lookup needs it again for subject-linked values.
 	SubjectID string
+	// TTL shortens the class retention for this token (0 keeps it).
+	TTL time.Duration
 }
 
 // TokenResult is the token for one item, or its error.
@@ -51,6 +57,9 @@ func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]Tok
 	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
 	for i, it := range items {
 		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
+		if it.TTL > 0 {
+			req.Items[i].Ttl = durationpb.New(it.TTL)
+		}
 	}
 	resp, err := c.tokens.Tokenize(ctx, req)
 	if err != nil {
@@ -158,7 +167,7 @@ func (c *Client) Detokenize(ctx context.Context, purpose, class, token string) (
 func (c *Client) LookupBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
 	req := &pb.LookupRequest{Items: make([]*pb.LookupItem, len(items))}
 	for i, it := range items {
-		req.Items[i] = &pb.LookupItem{Class: it.Class, Value: it.Value}
+		req.Items[i] = &pb.LookupItem{Class: it.Class, Value: it.Value, SubjectId: it.SubjectID}
 	}
 	resp, err := c.tokens.Lookup(ctx, req)
 	if err != nil {

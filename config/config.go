@@ -122,6 +122,9 @@ type Server struct {
 	MaxBatch int `yaml:"max_batch"`
 	// MaxValueBytes is the largest value accepted.
 	MaxValueBytes int `yaml:"max_value_bytes"`
+	// PurgeInterval is how often expired records are deleted (default
+	// 10m); they are unreadable from the moment they expire.
+	PurgeInterval Duration `yaml:"purge_interval"`
 }
 
 // Class is a data class: a named kind of personal data.
@@ -143,6 +146,10 @@ type Class struct {
 	// (default 1). Change it only after re-tokenizing the stored tokens
 	// (privacyvault keys retokenize): FPE tokens cannot name their version.
 	KeyVersion uint32 `yaml:"key_version"`
+	// ShredWithSubject (fpe) keys the tweak by the subject's key, so that
+	// erasing the subject makes its vaultless tokens undecryptable too;
+	// every tokenize and detokenize then names the subject.
+	ShredWithSubject bool `yaml:"shred_with_subject"`
 }
 
 // ParsedFormat returns the class format, or nil if it has none. Call it on
@@ -310,6 +317,9 @@ func (c *Config) applyDefaults() {
 	if c.Server.MaxValueBytes == 0 {
 		c.Server.MaxValueBytes = DefaultMaxValueBytes
 	}
+	if c.Server.PurgeInterval == 0 {
+		c.Server.PurgeInterval = Duration(10 * time.Minute)
+	}
 	if c.Keys.Provider == "" {
 		c.Keys.Provider = "dev"
 	}
@@ -452,6 +462,9 @@ func validateFormat(v *validator, cl Class, mode tokenizer.Mode, at []any) {
 	}
 	if cl.Algorithm != "" && mode != tokenizer.FPE {
 		v.fail("only fpe classes take an algorithm", append(at, "algorithm")...)
+	}
+	if cl.ShredWithSubject && mode != tokenizer.FPE {
+		v.fail("only fpe classes take shred_with_subject; vaulted values given a subject_id are always sealed under the subject's key", append(at, "shred_with_subject")...)
 	}
 	if cl.KeyVersion != 0 && mode != tokenizer.FPE {
 		v.fail("only fpe classes take a key_version; vaulted classes rotate with privacyvault keys rotate", append(at, "key_version")...)

@@ -136,7 +136,7 @@ func (s *Service) Retire(ctx context.Context, class string, below uint32) (Class
 	}
 	var need uint64
 	for v, n := range counts {
-		if v < below {
+		if v > 0 && v < below { // version 0: sealed under subject keys
 			need += n
 		}
 	}

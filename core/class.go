@@ -24,6 +24,10 @@ type ClassSpec struct {
 	Format format.Format
 	// Algorithm is the FPE cipher of an fpe class.
 	Algorithm tokenizer.Algorithm
+	// ShredWithSubject keys an fpe class's tweak by the subject's key, so
+	// erasing the subject reaches its vaultless tokens too; every item then
+	// needs a subject id.
+	ShredWithSubject bool
 	// FPEKeyVersion is the keyring version an fpe class encrypts with (0
 	// means 1). FPE tokens cannot name their key version, so moving to a
 	// new one is a re-tokenization (Service.Retokenize) followed by a
@@ -70,10 +74,12 @@ type class struct {
 	ring    *kms.Keyring
 	codec   *tokenizer.Codec
 	indexer *tokenizer.Indexer
-	engine  format.Engine // fpe and hash modes
-	hashKey []byte        // hash mode
-	current uint32
-	sealers map[uint32]*tokenizer.Sealer
+	// subjectIndexer indexes deterministic values linked to a subject.
+	subjectIndexer *tokenizer.Indexer
+	engine         format.Engine // fpe and hash modes
+	hashKey        []byte        // hash mode
+	current        uint32
+	sealers        map[uint32]*tokenizer.Sealer
 }
 
 // Labels for keys derived from a class data key. Token tags, the
@@ -82,23 +88,25 @@ type class struct {
 // every deterministic token and invalidate every issued one. FPE keys come
 // from the configured FPE key version.
 const (
-	labelSeal  = "seal/aes-256-gcm"
-	labelTag   = "token-tag/hmac-sha256"
-	labelIndex = "index/hmac-sha256"
-	labelFF1   = "fpe/ff1-aes-256"
-	labelFF31  = "fpe/ff3-1-aes-256"
-	labelHash  = "hash/hmac-sha256"
+	labelSeal         = "seal/aes-256-gcm"
+	labelTag          = "token-tag/hmac-sha256"
+	labelIndex        = "index/hmac-sha256"
+	labelSubjectIndex = "subject-index/hmac-sha256"
+	labelFF1          = "fpe/ff1-aes-256"
+	labelFF31         = "fpe/ff3-1-aes-256"
+	labelHash         = "hash/hmac-sha256"
 )
 
 func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 	stable := ring.First()
 	c := &class{
-		ClassSpec: spec,
-		codec:     tokenizer.NewCodec(spec.Name, stable.Derive(labelTag)),
-		indexer:   tokenizer.NewIndexer(stable.Derive(labelIndex)),
-		current:   ring.Current().Version(),
-		sealers:   map[uint32]*tokenizer.Sealer{},
-		ring:      ring,
+		ClassSpec:      spec,
+		codec:          tokenizer.NewCodec(spec.Name, stable.Derive(labelTag)),
+		indexer:        tokenizer.NewIndexer(stable.Derive(labelIndex)),
+		subjectIndexer: tokenizer.NewIndexer(stable.Derive(labelSubjectIndex)),
+		current:        ring.Current().Version(),
+		sealers:        map[uint32]*tokenizer.Sealer{},
+		ring:           ring,
 	}
 	switch {
 	case spec.Mode == tokenizer.FPE:
@@ -123,6 +131,19 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 		c.sealers[v] = s
 	}
 	return c, nil
+}
+
+// index returns the deterministic index of value. Values linked to a
+// subject are indexed per subject, so two subjects never share a token and
+// erasing one never touches another's.
+func (c *class) index(subject, value []byte) []byte {
+	if subject == nil {
+		return c.indexer.Index(value)
+	}
+	// A separate key keeps subject-scoped indexes apart from plain ones;
+	// the length prefix keeps subject and value apart.
+	msg := append([]byte{byte(len(subject))}, subject...)
+	return c.subjectIndexer.Index(append(msg, value...))
 }
 
 // fpeEngine returns the FPE engine of keyring version v.

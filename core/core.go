@@ -31,6 +31,12 @@ type Store interface {
 	PutMeta(ctx context.Context, name string, value []byte) error
 	PutConsent(ctx context.Context, c store.Consent) error
 	Consents(ctx context.Context, subject []byte) ([]store.Consent, error)
+	SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error)
+	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
+	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
+	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
+	Rectify(ctx context.Context, old, new store.Record) error
+	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
 }
 
 // KeyProvider supplies class keyrings and changes them.
@@ -50,13 +56,15 @@ type Fingerprinter interface {
 
 // Config configures New.
 type Config struct {
-	Classes       []ClassSpec
-	Store         Store
-	Keys          KeyProvider
-	Policy        *policy.Policy
-	Auditor       Auditor
-	Fingerprints  Fingerprinter
-	Alerts        AlertSink
+	Classes      []ClassSpec
+	Store        Store
+	Keys         KeyProvider
+	Policy       *policy.Policy
+	Auditor      Auditor
+	Fingerprints Fingerprinter
+	Alerts       AlertSink
+	// Receipts signs erasure receipts (the audit checkpoint signer).
+	Receipts      ReceiptSigner
 	MaxValueBytes int
 	// GracePeriod is how long the data plane keeps serving from cached keys
 	// after the key provider was last reached; 0 means forever (the
@@ -77,6 +85,7 @@ type Service struct {
 	audit    Auditor
 	fp       Fingerprinter
 	alerts   AlertSink
+	receipts ReceiptSigner
 	quota    *quota.Limiter
 	denials  denialCounter
 	maxValue int
@@ -104,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		audit:    cfg.Auditor,
 		fp:       cfg.Fingerprints,
 		alerts:   cfg.Alerts,
+		receipts: cfg.Receipts,
 		quota:    quota.New(),
 		maxValue: cfg.MaxValueBytes,
 		grace:    cfg.GracePeriod,
@@ -145,6 +155,23 @@ type TokenizeItem struct {
 	// SubjectID names the data subject the value belongs to (optional);
 	// only its keyed fingerprint is stored.
 	SubjectID string
+	// TTL shortens the class retention for this token (0 keeps it).
+	TTL time.Duration
+}
+
+// retention returns the TTL of a token: the class retention, or the
+// item's shorter one. A TTL longer than the class's is refused rather than
+// silently cut, so callers learn their data will not live that long.
+func retention(class, item time.Duration) (time.Duration, error) {
+	switch {
+	case item < 0:
+		return 0, Invalid("ttl", "must not be negative")
+	case item == 0:
+		return class, nil
+	case class > 0 && item > class:
+		return 0, Invalid("ttl", "is longer than the class retention %s", class)
+	}
+	return item, nil
 }
 
 // TokenResult is a token or the reason there is none.
@@ -183,7 +210,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 			continue
 		}
 		if !c.Mode.Vaulted() {
-			tok, err := s.transform(c, it)
+			tok, err := s.transform(ctx, c, it)
 			if err != nil && !isItemError(err) {
 				return nil, err
 			}
@@ -196,15 +223,21 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 		}
 		r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
 		if it.SubjectID != "" {
-			r.Subject = []byte(s.fp.Subject(it.SubjectID))
+			// Sealed under the subject's key: erasing the key shreds it.
+			r.Subject, r.KeyVersion = []byte(s.fp.Subject(it.SubjectID)), 0
 		}
 		if c.Mode == tokenizer.Deterministic {
-			r.Index = c.indexer.Index(it.Value)
+			r.Index = c.index(r.Subject, it.Value)
 		}
-		if c.Retention > 0 {
-			r.ExpiresAt = now.Add(c.Retention)
+		ttl, err := retention(c.Retention, it.TTL)
+		if err != nil {
+			res[i].Err = err
+			continue
 		}
-		sealer, err := c.sealer(c.current)
+		if ttl > 0 {
+			r.ExpiresAt = now.Add(ttl)
+		}
+		sealer, err := s.recordSealer(ctx, c, r, true)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +263,10 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 			default:
 				r := recs[j]
 				r.ID = tokenizer.NewID()
-				sealer, _ := c.sealer(r.KeyVersion)
+				sealer, err := s.recordSealer(ctx, c, r, true)
+				if err != nil {
+					return nil, err
+				}
 				value, err := sealer.Open(recs[j].ID, recs[j].Ciphertext)
 				if err != nil {
 					return nil, fmt.Errorf("core: reseal after collision: %w", err)
@@ -288,6 +324,8 @@ func (s *Service) class(name string) (*class, error) {
 type LookupItem struct {
 	Class string
 	Value []byte
+	// SubjectID must be the one given at tokenize time, if any.
+	SubjectID string
 }
 
 // Lookup returns the existing token of each value without creating one.
@@ -322,7 +360,11 @@ func (s *Service) lookup(ctx context.Context, items []LookupItem) ([]TokenResult
 			res[i].Err = Invalid("class", "lookup needs a deterministic class; %s is %s", c.Name, c.Mode)
 			continue
 		}
-		r, err := s.store.LookupIndex(ctx, c.Name, c.indexer.Index(it.Value))
+		var subject []byte
+		if it.SubjectID != "" {
+			subject = []byte(s.fp.Subject(it.SubjectID))
+		}
+		r, err := s.store.LookupIndex(ctx, c.Name, c.index(subject, it.Value))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			res[i].Err = ErrNotFound

@@ -106,7 +106,7 @@ func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem, now 
 	}
 	switch {
 	case c.Mode == tokenizer.FPE:
-		v, err := s.untransform(c, it)
+		v, err := s.untransform(ctx, c, it)
 		subject := ""
 		if it.SubjectID != "" {
 			subject = s.fp.Subject(it.SubjectID)
@@ -133,7 +133,10 @@ func (s *Service) open(ctx context.Context, c *class, token string, now time.Tim
 	if r.Expired(now) {
 		return nil, "", ErrExpired
 	}
-	sealer, err := c.sealer(r.KeyVersion)
+	sealer, err := s.recordSealer(ctx, c, r, false)
+	if errors.Is(err, ErrSubjectErased) {
+		return nil, "", ErrNotFound
+	}
 	if errors.Is(err, kms.ErrUnknownVersion) {
 		// Another sidecar rotated and wrote with a version this one has
 		// not seen yet: fetch the keyring once and try again.

@@ -78,7 +78,7 @@ func (s *Service) StartReencrypt(ctx context.Context, class string) (ReencryptSt
 	}
 	st := ReencryptStatus{Class: class, Target: c.current, State: JobRunning, Started: s.now().UTC()}
 	for v, n := range counts {
-		if v < c.current {
+		if v > 0 && v < c.current {
 			st.Total += n
 		}
 	}
@@ -192,8 +192,8 @@ func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
 func (s *Service) reencryptPage(ctx context.Context, class string, target uint32, page []store.Record) (uint64, error) {
 	var moved uint64
 	for _, r := range page {
-		if r.KeyVersion >= target {
-			continue
+		if r.KeyVersion >= target || r.KeyVersion == 0 {
+			continue // subject-sealed records do not use class key versions
 		}
 		ok, err := s.reseal(ctx, class, target, r)
 		if err != nil {

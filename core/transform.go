@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
@@ -17,11 +18,11 @@ import (
 const HashPrefix = "pvh_"
 
 // transform tokenizes one item of a vaultless class (fpe, mask, hash).
-func (s *Service) transform(c *class, it TokenizeItem) (string, error) {
+func (s *Service) transform(ctx context.Context, c *class, it TokenizeItem) (string, error) {
 	if c.Mode == tokenizer.Mask {
 		return string(c.mask(it.Value)), nil
 	}
-	tweak, err := c.tweak(it.Context, it.Tweak)
+	tweak, err := s.itemTweak(ctx, c, it.Context, it.Tweak, it.SubjectID, true)
 	if err != nil {
 		return "", err
 	}
@@ -38,8 +39,11 @@ func (s *Service) transform(c *class, it TokenizeItem) (string, error) {
 // untransform detokenizes one fpe token. FPE tokens carry no integrity
 // tag (that would break the format): a tampered token that still parses
 // decrypts to some other value of the same format.
-func (s *Service) untransform(c *class, it DetokenizeItem) ([]byte, error) {
-	tweak, err := c.tweak(it.Context, it.Tweak)
+func (s *Service) untransform(ctx context.Context, c *class, it DetokenizeItem) ([]byte, error) {
+	tweak, err := s.itemTweak(ctx, c, it.Context, it.Tweak, it.SubjectID, false)
+	if errors.Is(err, ErrSubjectErased) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +52,23 @@ func (s *Service) untransform(c *class, it DetokenizeItem) ([]byte, error) {
 		return nil, formatError("token", err)
 	}
 	return []byte(v), nil
+}
+
+// itemTweak returns the tweak of one vaultless item. For classes with
+// shred_with_subject the tweak is keyed by the subject's key, created on
+// tokenize and only looked up on detokenize.
+func (s *Service) itemTweak(ctx context.Context, c *class, context string, given []byte, subjectID string, create bool) ([]byte, error) {
+	if !c.ShredWithSubject {
+		return c.tweak(context, given)
+	}
+	if subjectID == "" {
+		return nil, Invalid("subject_id", "class %s has shred_with_subject and needs the subject id", c.Name)
+	}
+	key, err := s.subjectKey(ctx, c, s.fp.Subject(subjectID), create)
+	if err != nil {
+		return nil, err
+	}
+	return subjectTweak(key, c.Name, context), nil
 }
 
 var hashEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -129,6 +129,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Auditor:       auditor{auditLog},
 		Fingerprints:  fps,
 		Alerts:        metrics.Alerts{R: s.reg},
+		Receipts:      signer,
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
@@ -144,6 +145,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	bg, stopBG := context.WithCancel(context.Background())
 	s.close = append(s.close, func() error { stopBG(); return nil })
 	go dp.RefreshEvery(bg, cfg.Keys.RefreshInterval.Std())
+	go dp.PurgeEvery(bg, cfg.Server.PurgeInterval.Std())
 	if s.path != "" {
 		go s.watchPolicy(bg, policyPollInterval)
 	}
@@ -168,7 +170,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
 		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
 	}))
-	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
+	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -254,13 +256,14 @@ func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
 			return nil, fmt.Errorf("class %s: %w", c.Name, err)
 		}
 		specs = append(specs, core.ClassSpec{
-			Name:          c.Name,
-			Mode:          mode,
-			Binary:        c.Binary,
-			Retention:     c.Retention.Std(),
-			Format:        c.ParsedFormat(),
-			Algorithm:     alg,
-			FPEKeyVersion: c.KeyVersion,
+			Name:             c.Name,
+			Mode:             mode,
+			Binary:           c.Binary,
+			Retention:        c.Retention.Std(),
+			Format:           c.ParsedFormat(),
+			Algorithm:        alg,
+			FPEKeyVersion:    c.KeyVersion,
+			ShredWithSubject: c.ShredWithSubject,
 		})
 	}
 	return specs, nil

@@ -7,6 +7,8 @@
 //	privacyvault keys status|rotate|rewrap|reencrypt|retire|retokenize [flags]
 //	privacyvault audit verify|subject|tail [flags]
 //	privacyvault consent set|revoke|list [flags]
+//	privacyvault subject export|rectify|erase|verify-receipt [flags]
+//	privacyvault purge
 //
 // The client subcommands talk to a running sidecar through package client
 // only.
@@ -38,6 +40,8 @@ Usage:
   privacyvault keys       status|rotate|rewrap|reencrypt|retire|retokenize [flags]
   privacyvault audit      verify|subject|tail [flags]
   privacyvault consent    set|revoke|list [flags]
+  privacyvault subject    export|rectify|erase|verify-receipt [flags]
+  privacyvault purge      delete expired records now
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -64,6 +68,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = auditCmd(ctx, args[1:], stdout, stderr)
 	case "consent":
 		err = consentCmd(ctx, args[1:], stdout, stderr)
+	case "subject":
+		err = subjectCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "purge":
+		err = purgeCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1529,6 +1529,89 @@ func (x *TailAuditResponse) GetLines() []string {
 	return nil
 }
 
+// PurgeExpiredRequest asks for a retention purge.
+type PurgeExpiredRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgeExpiredRequest) Reset() {
+	*x = PurgeExpiredRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeExpiredRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeExpiredRequest) ProtoMessage() {}
+
+func (x *PurgeExpiredRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeExpiredRequest.ProtoReflect.Descriptor instead.
+func (*PurgeExpiredRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+// PurgeExpiredResponse reports what was purged.
+type PurgeExpiredResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Records deleted, by class.
+	Deleted       map[string]uint64 `protobuf:"bytes,1,rep,name=deleted,proto3" json:"deleted,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgeExpiredResponse) Reset() {
+	*x = PurgeExpiredResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeExpiredResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeExpiredResponse) ProtoMessage() {}
+
+func (x *PurgeExpiredResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeExpiredResponse.ProtoReflect.Descriptor instead.
+func (*PurgeExpiredResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PurgeExpiredResponse) GetDeleted() map[string]uint64 {
+	if x != nil {
+		return x.Deleted
+	}
+	return nil
+}
+
 var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_admin_proto_rawDesc = "" +
@@ -1624,7 +1707,13 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x10TailAuditRequest\x12\x19\n" +
 	"\bfrom_seq\x18\x01 \x01(\x04R\afromSeq\")\n" +
 	"\x11TailAuditResponse\x12\x14\n" +
-	"\x05lines\x18\x01 \x03(\tR\x05lines2\xd1\a\n" +
+	"\x05lines\x18\x01 \x03(\tR\x05lines\"\x15\n" +
+	"\x13PurgeExpiredRequest\"\xa0\x01\n" +
+	"\x14PurgeExpiredResponse\x12L\n" +
+	"\adeleted\x18\x01 \x03(\v22.privacyvault.v1.PurgeExpiredResponse.DeletedEntryR\adeleted\x1a:\n" +
+	"\fDeletedEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\xae\b\n" +
 	"\fAdminService\x12[\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\x12R\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\x12U\n" +
@@ -1636,7 +1725,8 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01\x12X\n" +
 	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\x12y\n" +
 	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\x12T\n" +
-	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01BKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01\x12[\n" +
+	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_admin_proto_rawDescOnce sync.Once
@@ -1651,7 +1741,7 @@ func file_privacyvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_privacyvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(ReencryptJob_State)(0),                // 0: privacyvault.v1.ReencryptJob.State
 	(*GetKeyStatusRequest)(nil),            // 1: privacyvault.v1.GetKeyStatusRequest
@@ -1679,9 +1769,12 @@ var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(*SubjectAccess)(nil),                  // 23: privacyvault.v1.SubjectAccess
 	(*TailAuditRequest)(nil),               // 24: privacyvault.v1.TailAuditRequest
 	(*TailAuditResponse)(nil),              // 25: privacyvault.v1.TailAuditResponse
-	(*timestamppb.Timestamp)(nil),          // 26: google.protobuf.Timestamp
-	(*DetokenizeItem)(nil),                 // 27: privacyvault.v1.DetokenizeItem
-	(*status.Status)(nil),                  // 28: google.rpc.Status
+	(*PurgeExpiredRequest)(nil),            // 26: privacyvault.v1.PurgeExpiredRequest
+	(*PurgeExpiredResponse)(nil),           // 27: privacyvault.v1.PurgeExpiredResponse
+	nil,                                    // 28: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	(*timestamppb.Timestamp)(nil),          // 29: google.protobuf.Timestamp
+	(*DetokenizeItem)(nil),                 // 30: privacyvault.v1.DetokenizeItem
+	(*status.Status)(nil),                  // 31: google.rpc.Status
 }
 var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	3,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
@@ -1690,39 +1783,42 @@ var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	13, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	13, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	0,  // 5: privacyvault.v1.ReencryptJob.state:type_name -> privacyvault.v1.ReencryptJob.State
-	26, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
-	26, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
+	29, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
+	29, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
 	3,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	27, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	30, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
 	18, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
-	28, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
+	31, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
 	23, // 12: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
-	26, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
-	1,  // 14: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
-	5,  // 15: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
-	7,  // 16: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
-	9,  // 17: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
-	11, // 18: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
-	14, // 19: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
-	16, // 20: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
-	19, // 21: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
-	21, // 22: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
-	24, // 23: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
-	2,  // 24: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
-	6,  // 25: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
-	8,  // 26: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
-	10, // 27: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
-	12, // 28: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
-	15, // 29: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
-	17, // 30: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
-	20, // 31: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
-	22, // 32: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
-	25, // 33: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
-	24, // [24:34] is the sub-list for method output_type
-	14, // [14:24] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	29, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
+	28, // 14: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	1,  // 15: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
+	5,  // 16: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
+	7,  // 17: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
+	9,  // 18: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
+	11, // 19: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
+	14, // 20: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
+	16, // 21: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
+	19, // 22: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
+	21, // 23: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
+	24, // 24: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
+	26, // 25: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
+	2,  // 26: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
+	6,  // 27: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
+	8,  // 28: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
+	10, // 29: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
+	12, // 30: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
+	15, // 31: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
+	17, // 32: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
+	20, // 33: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
+	22, // 34: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
+	25, // 35: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
+	27, // 36: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
+	26, // [26:37] is the sub-list for method output_type
+	15, // [15:26] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_admin_proto_init() }
@@ -1737,7 +1833,7 @@ func file_privacyvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_admin_proto_rawDesc), len(file_privacyvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,7 @@ const (
 	AdminService_VerifyAudit_FullMethodName            = "/privacyvault.v1.AdminService/VerifyAudit"
 	AdminService_GetSubjectAccessReport_FullMethodName = "/privacyvault.v1.AdminService/GetSubjectAccessReport"
 	AdminService_TailAudit_FullMethodName              = "/privacyvault.v1.AdminService/TailAudit"
+	AdminService_PurgeExpired_FullMethodName           = "/privacyvault.v1.AdminService/PurgeExpired"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -72,6 +73,9 @@ type AdminServiceClient interface {
 	// TailAudit streams audit records as JSON lines from a sequence number,
 	// then follows new ones until the caller cancels (for a SIEM).
 	TailAudit(ctx context.Context, in *TailAuditRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailAuditResponse], error)
+	// PurgeExpired deletes every record past its retention now (a background
+	// purge does it periodically) and reports counts by class.
+	PurgeExpired(ctx context.Context, in *PurgeExpiredRequest, opts ...grpc.CallOption) (*PurgeExpiredResponse, error)
 }
 
 type adminServiceClient struct {
@@ -194,6 +198,16 @@ func (c *adminServiceClient) TailAudit(ctx context.Context, in *TailAuditRequest
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_TailAuditClient = grpc.ServerStreamingClient[TailAuditResponse]
 
+func (c *adminServiceClient) PurgeExpired(ctx context.Context, in *PurgeExpiredRequest, opts ...grpc.CallOption) (*PurgeExpiredResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurgeExpiredResponse)
+	err := c.cc.Invoke(ctx, AdminService_PurgeExpired_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -235,6 +249,9 @@ type AdminServiceServer interface {
 	// TailAudit streams audit records as JSON lines from a sequence number,
 	// then follows new ones until the caller cancels (for a SIEM).
 	TailAudit(*TailAuditRequest, grpc.ServerStreamingServer[TailAuditResponse]) error
+	// PurgeExpired deletes every record past its retention now (a background
+	// purge does it periodically) and reports counts by class.
+	PurgeExpired(context.Context, *PurgeExpiredRequest) (*PurgeExpiredResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -274,6 +291,9 @@ func (UnimplementedAdminServiceServer) GetSubjectAccessReport(context.Context, *
 }
 func (UnimplementedAdminServiceServer) TailAudit(*TailAuditRequest, grpc.ServerStreamingServer[TailAuditResponse]) error {
 	return status.Error(codes.Unimplemented, "method TailAudit not implemented")
+}
+func (UnimplementedAdminServiceServer) PurgeExpired(context.Context, *PurgeExpiredRequest) (*PurgeExpiredResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PurgeExpired not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -458,6 +478,24 @@ func _AdminService_TailAudit_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_TailAuditServer = grpc.ServerStreamingServer[TailAuditResponse]
 
+func _AdminService_PurgeExpired_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PurgeExpiredRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PurgeExpired(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_PurgeExpired_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PurgeExpired(ctx, req.(*PurgeExpiredRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -496,6 +534,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSubjectAccessReport",
 			Handler:    _AdminService_GetSubjectAccessReport_Handler,
+		},
+		{
+			MethodName: "PurgeExpired",
+			Handler:    _AdminService_PurgeExpired_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

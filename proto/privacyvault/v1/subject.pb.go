@@ -22,6 +22,482 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ExportSubjectRequest names the subject.
+type ExportSubjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject id as given at tokenize time.
+	SubjectId     string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSubjectRequest) Reset() {
+	*x = ExportSubjectRequest{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSubjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSubjectRequest) ProtoMessage() {}
+
+func (x *ExportSubjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSubjectRequest.ProtoReflect.Descriptor instead.
+func (*ExportSubjectRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ExportSubjectRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+// ExportSubjectResponse is one batch of the subject's data.
+type ExportSubjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tokens with their values.
+	Tokens        []*SubjectToken `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSubjectResponse) Reset() {
+	*x = ExportSubjectResponse{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSubjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSubjectResponse) ProtoMessage() {}
+
+func (x *ExportSubjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSubjectResponse.ProtoReflect.Descriptor instead.
+func (*ExportSubjectResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ExportSubjectResponse) GetTokens() []*SubjectToken {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+// SubjectToken is one stored token of a subject.
+type SubjectToken struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Data class.
+	Class string `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	// The token.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// The value at the granted level; empty when no dsar grant covers it.
+	Value []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// The level granted.
+	Level RevealLevel `protobuf:"varint,4,opt,name=level,proto3,enum=privacyvault.v1.RevealLevel" json:"level,omitempty"`
+	// When the token was created.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When it expires, if it does.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubjectToken) Reset() {
+	*x = SubjectToken{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubjectToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubjectToken) ProtoMessage() {}
+
+func (x *SubjectToken) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubjectToken.ProtoReflect.Descriptor instead.
+func (*SubjectToken) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SubjectToken) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *SubjectToken) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *SubjectToken) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *SubjectToken) GetLevel() RevealLevel {
+	if x != nil {
+		return x.Level
+	}
+	return RevealLevel_REVEAL_LEVEL_UNSPECIFIED
+}
+
+func (x *SubjectToken) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *SubjectToken) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+// RectifyTokenRequest is the correction of one value.
+type RectifyTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Data class of the token; must be vaulted.
+	Class string `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	// The token to keep.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// The corrected value.
+	Value         []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RectifyTokenRequest) Reset() {
+	*x = RectifyTokenRequest{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RectifyTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RectifyTokenRequest) ProtoMessage() {}
+
+func (x *RectifyTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RectifyTokenRequest.ProtoReflect.Descriptor instead.
+func (*RectifyTokenRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RectifyTokenRequest) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *RectifyTokenRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *RectifyTokenRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// RectifyTokenResponse confirms the correction.
+type RectifyTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RectifyTokenResponse) Reset() {
+	*x = RectifyTokenResponse{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RectifyTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RectifyTokenResponse) ProtoMessage() {}
+
+func (x *RectifyTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RectifyTokenResponse.ProtoReflect.Descriptor instead.
+func (*RectifyTokenResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{4}
+}
+
+// EraseSubjectRequest names the subject to erase.
+type EraseSubjectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject id as given at tokenize time.
+	SubjectId     string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseSubjectRequest) Reset() {
+	*x = EraseSubjectRequest{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseSubjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseSubjectRequest) ProtoMessage() {}
+
+func (x *EraseSubjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseSubjectRequest.ProtoReflect.Descriptor instead.
+func (*EraseSubjectRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EraseSubjectRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+// EraseSubjectResponse is the erasure receipt.
+type EraseSubjectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signed receipt.
+	Receipt       *ErasureReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseSubjectResponse) Reset() {
+	*x = EraseSubjectResponse{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseSubjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseSubjectResponse) ProtoMessage() {}
+
+func (x *EraseSubjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseSubjectResponse.ProtoReflect.Descriptor instead.
+func (*EraseSubjectResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *EraseSubjectResponse) GetReceipt() *ErasureReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// ErasureReceipt proves an erasure without naming the subject.
+type ErasureReceipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keyed fingerprint of the subject (as in audit events).
+	SubjectFp string `protobuf:"bytes,1,opt,name=subject_fp,json=subjectFp,proto3" json:"subject_fp,omitempty"`
+	// When.
+	ErasedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=erased_at,json=erasedAt,proto3" json:"erased_at,omitempty"`
+	// Stored records destroyed.
+	Records uint32 `protobuf:"varint,3,opt,name=records,proto3" json:"records,omitempty"`
+	// Per-class subject keys destroyed.
+	SubjectKeys uint32 `protobuf:"varint,4,opt,name=subject_keys,json=subjectKeys,proto3" json:"subject_keys,omitempty"`
+	// Consent records destroyed.
+	Consents uint32 `protobuf:"varint,5,opt,name=consents,proto3" json:"consents,omitempty"`
+	// Signing key, as for audit checkpoints.
+	KeyId string `protobuf:"bytes,6,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Signature over the receipt fields.
+	Signature     []byte `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasureReceipt) Reset() {
+	*x = ErasureReceipt{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasureReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasureReceipt) ProtoMessage() {}
+
+func (x *ErasureReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasureReceipt.ProtoReflect.Descriptor instead.
+func (*ErasureReceipt) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ErasureReceipt) GetSubjectFp() string {
+	if x != nil {
+		return x.SubjectFp
+	}
+	return ""
+}
+
+func (x *ErasureReceipt) GetErasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ErasedAt
+	}
+	return nil
+}
+
+func (x *ErasureReceipt) GetRecords() uint32 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *ErasureReceipt) GetSubjectKeys() uint32 {
+	if x != nil {
+		return x.SubjectKeys
+	}
+	return 0
+}
+
+func (x *ErasureReceipt) GetConsents() uint32 {
+	if x != nil {
+		return x.Consents
+	}
+	return 0
+}
+
+func (x *ErasureReceipt) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *ErasureReceipt) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 // SetConsentRequest is one consent to record.
 type SetConsentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -40,7 +516,7 @@ type SetConsentRequest struct {
 
 func (x *SetConsentRequest) Reset() {
 	*x = SetConsentRequest{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[0]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -52,7 +528,7 @@ func (x *SetConsentRequest) String() string {
 func (*SetConsentRequest) ProtoMessage() {}
 
 func (x *SetConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[0]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -65,7 +541,7 @@ func (x *SetConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConsentRequest.ProtoReflect.Descriptor instead.
 func (*SetConsentRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{0}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetConsentRequest) GetSubjectId() string {
@@ -107,7 +583,7 @@ type SetConsentResponse struct {
 
 func (x *SetConsentResponse) Reset() {
 	*x = SetConsentResponse{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[1]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -119,7 +595,7 @@ func (x *SetConsentResponse) String() string {
 func (*SetConsentResponse) ProtoMessage() {}
 
 func (x *SetConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[1]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -132,7 +608,7 @@ func (x *SetConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConsentResponse.ProtoReflect.Descriptor instead.
 func (*SetConsentResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{1}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SetConsentResponse) GetConsent() *ConsentRecord {
@@ -155,7 +631,7 @@ type RevokeConsentRequest struct {
 
 func (x *RevokeConsentRequest) Reset() {
 	*x = RevokeConsentRequest{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[2]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -167,7 +643,7 @@ func (x *RevokeConsentRequest) String() string {
 func (*RevokeConsentRequest) ProtoMessage() {}
 
 func (x *RevokeConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[2]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -180,7 +656,7 @@ func (x *RevokeConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeConsentRequest.ProtoReflect.Descriptor instead.
 func (*RevokeConsentRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{2}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RevokeConsentRequest) GetSubjectId() string {
@@ -208,7 +684,7 @@ type RevokeConsentResponse struct {
 
 func (x *RevokeConsentResponse) Reset() {
 	*x = RevokeConsentResponse{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[3]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -220,7 +696,7 @@ func (x *RevokeConsentResponse) String() string {
 func (*RevokeConsentResponse) ProtoMessage() {}
 
 func (x *RevokeConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[3]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -233,7 +709,7 @@ func (x *RevokeConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeConsentResponse.ProtoReflect.Descriptor instead.
 func (*RevokeConsentResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{3}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RevokeConsentResponse) GetConsent() *ConsentRecord {
@@ -254,7 +730,7 @@ type ListConsentsRequest struct {
 
 func (x *ListConsentsRequest) Reset() {
 	*x = ListConsentsRequest{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[4]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -266,7 +742,7 @@ func (x *ListConsentsRequest) String() string {
 func (*ListConsentsRequest) ProtoMessage() {}
 
 func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[4]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -279,7 +755,7 @@ func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsRequest.ProtoReflect.Descriptor instead.
 func (*ListConsentsRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{4}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListConsentsRequest) GetSubjectId() string {
@@ -300,7 +776,7 @@ type ListConsentsResponse struct {
 
 func (x *ListConsentsResponse) Reset() {
 	*x = ListConsentsResponse{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[5]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +788,7 @@ func (x *ListConsentsResponse) String() string {
 func (*ListConsentsResponse) ProtoMessage() {}
 
 func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[5]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +801,7 @@ func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsResponse.ProtoReflect.Descriptor instead.
 func (*ListConsentsResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{5}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListConsentsResponse) GetConsents() []*ConsentRecord {
@@ -358,7 +834,7 @@ type ConsentRecord struct {
 
 func (x *ConsentRecord) Reset() {
 	*x = ConsentRecord{}
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[6]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -370,7 +846,7 @@ func (x *ConsentRecord) String() string {
 func (*ConsentRecord) ProtoMessage() {}
 
 func (x *ConsentRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_subject_proto_msgTypes[6]
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -383,7 +859,7 @@ func (x *ConsentRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentRecord.ProtoReflect.Descriptor instead.
 func (*ConsentRecord) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{6}
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ConsentRecord) GetSubjectId() string {
@@ -439,7 +915,40 @@ var File_privacyvault_v1_subject_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\n" +
-	"\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n" +
+	"\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/token.proto\"5\n" +
+	"\x14ExportSubjectRequest\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\"N\n" +
+	"\x15ExportSubjectResponse\x125\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x1d.privacyvault.v1.SubjectTokenR\x06tokens\"\xfa\x01\n" +
+	"\fSubjectToken\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x122\n" +
+	"\x05level\x18\x04 \x01(\x0e2\x1c.privacyvault.v1.RevealLevelR\x05level\x129\n" +
+	"\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"W\n" +
+	"\x13RectifyTokenRequest\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\"\x16\n" +
+	"\x14RectifyTokenResponse\"4\n" +
+	"\x13EraseSubjectRequest\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\"Q\n" +
+	"\x14EraseSubjectResponse\x129\n" +
+	"\areceipt\x18\x01 \x01(\v2\x1f.privacyvault.v1.ErasureReceiptR\areceipt\"\xf6\x01\n" +
+	"\x0eErasureReceipt\x12\x1d\n" +
+	"\n" +
+	"subject_fp\x18\x01 \x01(\tR\tsubjectFp\x127\n" +
+	"\terased_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\berasedAt\x12\x18\n" +
+	"\arecords\x18\x03 \x01(\rR\arecords\x12!\n" +
+	"\fsubject_keys\x18\x04 \x01(\rR\vsubjectKeys\x12\x1a\n" +
+	"\bconsents\x18\x05 \x01(\rR\bconsents\x12\x15\n" +
+	"\x06key_id\x18\x06 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature\"\xaa\x01\n" +
 	"\x11SetConsentRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x12\x18\n" +
@@ -471,12 +980,15 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x129\n" +
 	"\n" +
 	"revoked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x12\n" +
-	"\x04live\x18\a \x01(\bR\x04live2\xa4\x02\n" +
+	"\x04live\x18\a \x01(\bR\x04live2\xc0\x04\n" +
 	"\x0eSubjectService\x12U\n" +
 	"\n" +
 	"SetConsent\x12\".privacyvault.v1.SetConsentRequest\x1a#.privacyvault.v1.SetConsentResponse\x12^\n" +
 	"\rRevokeConsent\x12%.privacyvault.v1.RevokeConsentRequest\x1a&.privacyvault.v1.RevokeConsentResponse\x12[\n" +
-	"\fListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\fListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\x12`\n" +
+	"\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse0\x01\x12[\n" +
+	"\fRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\x12[\n" +
+	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_subject_proto_rawDescOnce sync.Once
@@ -490,36 +1002,57 @@ func file_privacyvault_v1_subject_proto_rawDescGZIP() []byte {
 	return file_privacyvault_v1_subject_proto_rawDescData
 }
 
-var file_privacyvault_v1_subject_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_privacyvault_v1_subject_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_privacyvault_v1_subject_proto_goTypes = []any{
-	(*SetConsentRequest)(nil),     // 0: privacyvault.v1.SetConsentRequest
-	(*SetConsentResponse)(nil),    // 1: privacyvault.v1.SetConsentResponse
-	(*RevokeConsentRequest)(nil),  // 2: privacyvault.v1.RevokeConsentRequest
-	(*RevokeConsentResponse)(nil), // 3: privacyvault.v1.RevokeConsentResponse
-	(*ListConsentsRequest)(nil),   // 4: privacyvault.v1.ListConsentsRequest
-	(*ListConsentsResponse)(nil),  // 5: privacyvault.v1.ListConsentsResponse
-	(*ConsentRecord)(nil),         // 6: privacyvault.v1.ConsentRecord
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*ExportSubjectRequest)(nil),  // 0: privacyvault.v1.ExportSubjectRequest
+	(*ExportSubjectResponse)(nil), // 1: privacyvault.v1.ExportSubjectResponse
+	(*SubjectToken)(nil),          // 2: privacyvault.v1.SubjectToken
+	(*RectifyTokenRequest)(nil),   // 3: privacyvault.v1.RectifyTokenRequest
+	(*RectifyTokenResponse)(nil),  // 4: privacyvault.v1.RectifyTokenResponse
+	(*EraseSubjectRequest)(nil),   // 5: privacyvault.v1.EraseSubjectRequest
+	(*EraseSubjectResponse)(nil),  // 6: privacyvault.v1.EraseSubjectResponse
+	(*ErasureReceipt)(nil),        // 7: privacyvault.v1.ErasureReceipt
+	(*SetConsentRequest)(nil),     // 8: privacyvault.v1.SetConsentRequest
+	(*SetConsentResponse)(nil),    // 9: privacyvault.v1.SetConsentResponse
+	(*RevokeConsentRequest)(nil),  // 10: privacyvault.v1.RevokeConsentRequest
+	(*RevokeConsentResponse)(nil), // 11: privacyvault.v1.RevokeConsentResponse
+	(*ListConsentsRequest)(nil),   // 12: privacyvault.v1.ListConsentsRequest
+	(*ListConsentsResponse)(nil),  // 13: privacyvault.v1.ListConsentsResponse
+	(*ConsentRecord)(nil),         // 14: privacyvault.v1.ConsentRecord
+	(RevealLevel)(0),              // 15: privacyvault.v1.RevealLevel
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_privacyvault_v1_subject_proto_depIdxs = []int32{
-	7,  // 0: privacyvault.v1.SetConsentRequest.expires_at:type_name -> google.protobuf.Timestamp
-	6,  // 1: privacyvault.v1.SetConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
-	6,  // 2: privacyvault.v1.RevokeConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
-	6,  // 3: privacyvault.v1.ListConsentsResponse.consents:type_name -> privacyvault.v1.ConsentRecord
-	7,  // 4: privacyvault.v1.ConsentRecord.granted_at:type_name -> google.protobuf.Timestamp
-	7,  // 5: privacyvault.v1.ConsentRecord.expires_at:type_name -> google.protobuf.Timestamp
-	7,  // 6: privacyvault.v1.ConsentRecord.revoked_at:type_name -> google.protobuf.Timestamp
-	0,  // 7: privacyvault.v1.SubjectService.SetConsent:input_type -> privacyvault.v1.SetConsentRequest
-	2,  // 8: privacyvault.v1.SubjectService.RevokeConsent:input_type -> privacyvault.v1.RevokeConsentRequest
-	4,  // 9: privacyvault.v1.SubjectService.ListConsents:input_type -> privacyvault.v1.ListConsentsRequest
-	1,  // 10: privacyvault.v1.SubjectService.SetConsent:output_type -> privacyvault.v1.SetConsentResponse
-	3,  // 11: privacyvault.v1.SubjectService.RevokeConsent:output_type -> privacyvault.v1.RevokeConsentResponse
-	5,  // 12: privacyvault.v1.SubjectService.ListConsents:output_type -> privacyvault.v1.ListConsentsResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	2,  // 0: privacyvault.v1.ExportSubjectResponse.tokens:type_name -> privacyvault.v1.SubjectToken
+	15, // 1: privacyvault.v1.SubjectToken.level:type_name -> privacyvault.v1.RevealLevel
+	16, // 2: privacyvault.v1.SubjectToken.created_at:type_name -> google.protobuf.Timestamp
+	16, // 3: privacyvault.v1.SubjectToken.expires_at:type_name -> google.protobuf.Timestamp
+	7,  // 4: privacyvault.v1.EraseSubjectResponse.receipt:type_name -> privacyvault.v1.ErasureReceipt
+	16, // 5: privacyvault.v1.ErasureReceipt.erased_at:type_name -> google.protobuf.Timestamp
+	16, // 6: privacyvault.v1.SetConsentRequest.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 7: privacyvault.v1.SetConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
+	14, // 8: privacyvault.v1.RevokeConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
+	14, // 9: privacyvault.v1.ListConsentsResponse.consents:type_name -> privacyvault.v1.ConsentRecord
+	16, // 10: privacyvault.v1.ConsentRecord.granted_at:type_name -> google.protobuf.Timestamp
+	16, // 11: privacyvault.v1.ConsentRecord.expires_at:type_name -> google.protobuf.Timestamp
+	16, // 12: privacyvault.v1.ConsentRecord.revoked_at:type_name -> google.protobuf.Timestamp
+	8,  // 13: privacyvault.v1.SubjectService.SetConsent:input_type -> privacyvault.v1.SetConsentRequest
+	10, // 14: privacyvault.v1.SubjectService.RevokeConsent:input_type -> privacyvault.v1.RevokeConsentRequest
+	12, // 15: privacyvault.v1.SubjectService.ListConsents:input_type -> privacyvault.v1.ListConsentsRequest
+	0,  // 16: privacyvault.v1.SubjectService.ExportSubject:input_type -> privacyvault.v1.ExportSubjectRequest
+	3,  // 17: privacyvault.v1.SubjectService.RectifyToken:input_type -> privacyvault.v1.RectifyTokenRequest
+	5,  // 18: privacyvault.v1.SubjectService.EraseSubject:input_type -> privacyvault.v1.EraseSubjectRequest
+	9,  // 19: privacyvault.v1.SubjectService.SetConsent:output_type -> privacyvault.v1.SetConsentResponse
+	11, // 20: privacyvault.v1.SubjectService.RevokeConsent:output_type -> privacyvault.v1.RevokeConsentResponse
+	13, // 21: privacyvault.v1.SubjectService.ListConsents:output_type -> privacyvault.v1.ListConsentsResponse
+	1,  // 22: privacyvault.v1.SubjectService.ExportSubject:output_type -> privacyvault.v1.ExportSubjectResponse
+	4,  // 23: privacyvault.v1.SubjectService.RectifyToken:output_type -> privacyvault.v1.RectifyTokenResponse
+	6,  // 24: privacyvault.v1.SubjectService.EraseSubject:output_type -> privacyvault.v1.EraseSubjectResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_subject_proto_init() }
@@ -527,13 +1060,14 @@ func file_privacyvault_v1_subject_proto_init() {
 	if File_privacyvault_v1_subject_proto != nil {
 		return
 	}
+	file_privacyvault_v1_token_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_subject_proto_rawDesc), len(file_privacyvault_v1_subject_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

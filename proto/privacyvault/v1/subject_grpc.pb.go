@@ -22,15 +22,19 @@ const (
 	SubjectService_SetConsent_FullMethodName    = "/privacyvault.v1.SubjectService/SetConsent"
 	SubjectService_RevokeConsent_FullMethodName = "/privacyvault.v1.SubjectService/RevokeConsent"
 	SubjectService_ListConsents_FullMethodName  = "/privacyvault.v1.SubjectService/ListConsents"
+	SubjectService_ExportSubject_FullMethodName = "/privacyvault.v1.SubjectService/ExportSubject"
+	SubjectService_RectifyToken_FullMethodName  = "/privacyvault.v1.SubjectService/RectifyToken"
+	SubjectService_EraseSubject_FullMethodName  = "/privacyvault.v1.SubjectService/EraseSubject"
 )
 
 // SubjectServiceClient is the client API for SubjectService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// SubjectService answers for data subjects: consent records today; access,
-// rectification and erasure as they land. Callers must be listed as
-// subject managers (or admins) in the configuration.
+// SubjectService answers data-subject requests: consent records, access
+// (export), rectification and erasure. Callers must be listed as subject
+// managers (or admins) in the configuration; export reveals values at the
+// level of the caller's grant for purpose "dsar".
 type SubjectServiceClient interface {
 	// SetConsent records a subject's consent to a purpose, replacing an
 	// earlier record for the same purpose.
@@ -39,6 +43,17 @@ type SubjectServiceClient interface {
 	RevokeConsent(ctx context.Context, in *RevokeConsentRequest, opts ...grpc.CallOption) (*RevokeConsentResponse, error)
 	// ListConsents lists a subject's consent records, live or not.
 	ListConsents(ctx context.Context, in *ListConsentsRequest, opts ...grpc.CallOption) (*ListConsentsResponse, error)
+	// ExportSubject streams every stored token of a subject with its value
+	// at the level the caller's dsar grant allows (right of access and
+	// portability).
+	ExportSubject(ctx context.Context, in *ExportSubjectRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportSubjectResponse], error)
+	// RectifyToken replaces the value behind a vaulted token, keeping the
+	// token; the old value cannot be read again.
+	RectifyToken(ctx context.Context, in *RectifyTokenRequest, opts ...grpc.CallOption) (*RectifyTokenResponse, error)
+	// EraseSubject crypto-shreds a subject: its keys, records and consents
+	// are destroyed, every token of the subject stops resolving at once, and
+	// a signed erasure receipt is returned.
+	EraseSubject(ctx context.Context, in *EraseSubjectRequest, opts ...grpc.CallOption) (*EraseSubjectResponse, error)
 }
 
 type subjectServiceClient struct {
@@ -79,13 +94,53 @@ func (c *subjectServiceClient) ListConsents(ctx context.Context, in *ListConsent
 	return out, nil
 }
 
+func (c *subjectServiceClient) ExportSubject(ctx context.Context, in *ExportSubjectRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportSubjectResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &SubjectService_ServiceDesc.Streams[0], SubjectService_ExportSubject_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportSubjectRequest, ExportSubjectResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SubjectService_ExportSubjectClient = grpc.ServerStreamingClient[ExportSubjectResponse]
+
+func (c *subjectServiceClient) RectifyToken(ctx context.Context, in *RectifyTokenRequest, opts ...grpc.CallOption) (*RectifyTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RectifyTokenResponse)
+	err := c.cc.Invoke(ctx, SubjectService_RectifyToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *subjectServiceClient) EraseSubject(ctx context.Context, in *EraseSubjectRequest, opts ...grpc.CallOption) (*EraseSubjectResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseSubjectResponse)
+	err := c.cc.Invoke(ctx, SubjectService_EraseSubject_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SubjectServiceServer is the server API for SubjectService service.
 // All implementations must embed UnimplementedSubjectServiceServer
 // for forward compatibility.
 //
-// SubjectService answers for data subjects: consent records today; access,
-// rectification and erasure as they land. Callers must be listed as
-// subject managers (or admins) in the configuration.
+// SubjectService answers data-subject requests: consent records, access
+// (export), rectification and erasure. Callers must be listed as subject
+// managers (or admins) in the configuration; export reveals values at the
+// level of the caller's grant for purpose "dsar".
 type SubjectServiceServer interface {
 	// SetConsent records a subject's consent to a purpose, replacing an
 	// earlier record for the same purpose.
@@ -94,6 +149,17 @@ type SubjectServiceServer interface {
 	RevokeConsent(context.Context, *RevokeConsentRequest) (*RevokeConsentResponse, error)
 	// ListConsents lists a subject's consent records, live or not.
 	ListConsents(context.Context, *ListConsentsRequest) (*ListConsentsResponse, error)
+	// ExportSubject streams every stored token of a subject with its value
+	// at the level the caller's dsar grant allows (right of access and
+	// portability).
+	ExportSubject(*ExportSubjectRequest, grpc.ServerStreamingServer[ExportSubjectResponse]) error
+	// RectifyToken replaces the value behind a vaulted token, keeping the
+	// token; the old value cannot be read again.
+	RectifyToken(context.Context, *RectifyTokenRequest) (*RectifyTokenResponse, error)
+	// EraseSubject crypto-shreds a subject: its keys, records and consents
+	// are destroyed, every token of the subject stops resolving at once, and
+	// a signed erasure receipt is returned.
+	EraseSubject(context.Context, *EraseSubjectRequest) (*EraseSubjectResponse, error)
 	mustEmbedUnimplementedSubjectServiceServer()
 }
 
@@ -112,6 +178,15 @@ func (UnimplementedSubjectServiceServer) RevokeConsent(context.Context, *RevokeC
 }
 func (UnimplementedSubjectServiceServer) ListConsents(context.Context, *ListConsentsRequest) (*ListConsentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConsents not implemented")
+}
+func (UnimplementedSubjectServiceServer) ExportSubject(*ExportSubjectRequest, grpc.ServerStreamingServer[ExportSubjectResponse]) error {
+	return status.Error(codes.Unimplemented, "method ExportSubject not implemented")
+}
+func (UnimplementedSubjectServiceServer) RectifyToken(context.Context, *RectifyTokenRequest) (*RectifyTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RectifyToken not implemented")
+}
+func (UnimplementedSubjectServiceServer) EraseSubject(context.Context, *EraseSubjectRequest) (*EraseSubjectResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseSubject not implemented")
 }
 func (UnimplementedSubjectServiceServer) mustEmbedUnimplementedSubjectServiceServer() {}
 func (UnimplementedSubjectServiceServer) testEmbeddedByValue()                        {}
@@ -188,6 +263,53 @@ func _SubjectService_ListConsents_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SubjectService_ExportSubject_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportSubjectRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(SubjectServiceServer).ExportSubject(m, &grpc.GenericServerStream[ExportSubjectRequest, ExportSubjectResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SubjectService_ExportSubjectServer = grpc.ServerStreamingServer[ExportSubjectResponse]
+
+func _SubjectService_RectifyToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RectifyTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SubjectServiceServer).RectifyToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SubjectService_RectifyToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SubjectServiceServer).RectifyToken(ctx, req.(*RectifyTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SubjectService_EraseSubject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseSubjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SubjectServiceServer).EraseSubject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SubjectService_EraseSubject_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SubjectServiceServer).EraseSubject(ctx, req.(*EraseSubjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SubjectService_ServiceDesc is the grpc.ServiceDesc for SubjectService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -207,7 +329,21 @@ var SubjectService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListConsents",
 			Handler:    _SubjectService_ListConsents_Handler,
 		},
+		{
+			MethodName: "RectifyToken",
+			Handler:    _SubjectService_RectifyToken_Handler,
+		},
+		{
+			MethodName: "EraseSubject",
+			Handler:    _SubjectService_EraseSubject_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExportSubject",
+			Handler:       _SubjectService_ExportSubject_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "privacyvault/v1/subject.proto",
 }

@@ -10,6 +10,7 @@ import (
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -141,7 +142,10 @@ type TokenizeItem struct {
 	// Optional data subject the value belongs to (a customer id). Only a
 	// keyed fingerprint is stored; it links the token to the subject's
 	// consents, access reports and erasure.
-	SubjectId     string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	SubjectId string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// Optional retention shorter than the class's (vaulted classes): the
+	// token stops resolving after it.
+	Ttl           *durationpb.Duration `protobuf:"bytes,6,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -209,6 +213,13 @@ func (x *TokenizeItem) GetSubjectId() string {
 		return x.SubjectId
 	}
 	return ""
+}
+
+func (x *TokenizeItem) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
 }
 
 // TokenizeResponse holds one result per request item, in request order.
@@ -690,7 +701,10 @@ type LookupItem struct {
 	// Data class name; must use mode deterministic.
 	Class string `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
 	// The value.
-	Value         []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Value []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// The subject given at tokenize time, if any (subject-linked values are
+	// indexed per subject).
+	SubjectId     string `protobuf:"bytes,3,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -737,6 +751,13 @@ func (x *LookupItem) GetValue() []byte {
 		return x.Value
 	}
 	return nil
+}
+
+func (x *LookupItem) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
 }
 
 // LookupResponse holds one result per request item, in request order.
@@ -877,16 +898,17 @@ var File_privacyvault_v1_token_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprivacyvault/v1/token.proto\x12\x0fprivacyvault.v1\x1a\x17google/rpc/status.proto\"F\n" +
+	"\x1bprivacyvault/v1/token.proto\x12\x0fprivacyvault.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\"F\n" +
 	"\x0fTokenizeRequest\x123\n" +
-	"\x05items\x18\x01 \x03(\v2\x1d.privacyvault.v1.TokenizeItemR\x05items\"\x89\x01\n" +
+	"\x05items\x18\x01 \x03(\v2\x1d.privacyvault.v1.TokenizeItemR\x05items\"\xb6\x01\n" +
 	"\fTokenizeItem\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
 	"\acontext\x18\x03 \x01(\tR\acontext\x12\x14\n" +
 	"\x05tweak\x18\x04 \x01(\fR\x05tweak\x12\x1d\n" +
 	"\n" +
-	"subject_id\x18\x05 \x01(\tR\tsubjectId\"M\n" +
+	"subject_id\x18\x05 \x01(\tR\tsubjectId\x12+\n" +
+	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"M\n" +
 	"\x10TokenizeResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.privacyvault.v1.TokenizeResultR\aresults\"^\n" +
 	"\x0eTokenizeResult\x12\x16\n" +
@@ -912,11 +934,13 @@ const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\x05value\x18\x01 \x01(\fR\x05value\x122\n" +
 	"\x05level\x18\x02 \x01(\x0e2\x1c.privacyvault.v1.RevealLevelR\x05level\"B\n" +
 	"\rLookupRequest\x121\n" +
-	"\x05items\x18\x01 \x03(\v2\x1b.privacyvault.v1.LookupItemR\x05items\"8\n" +
+	"\x05items\x18\x01 \x03(\v2\x1b.privacyvault.v1.LookupItemR\x05items\"W\n" +
 	"\n" +
 	"LookupItem\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value\"I\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x03 \x01(\tR\tsubjectId\"I\n" +
 	"\x0eLookupResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.privacyvault.v1.LookupResultR\aresults\"\\\n" +
 	"\fLookupResult\x12\x16\n" +
@@ -949,45 +973,47 @@ func file_privacyvault_v1_token_proto_rawDescGZIP() []byte {
 var file_privacyvault_v1_token_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_privacyvault_v1_token_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_privacyvault_v1_token_proto_goTypes = []any{
-	(RevealLevel)(0),           // 0: privacyvault.v1.RevealLevel
-	(*TokenizeRequest)(nil),    // 1: privacyvault.v1.TokenizeRequest
-	(*TokenizeItem)(nil),       // 2: privacyvault.v1.TokenizeItem
-	(*TokenizeResponse)(nil),   // 3: privacyvault.v1.TokenizeResponse
-	(*TokenizeResult)(nil),     // 4: privacyvault.v1.TokenizeResult
-	(*DetokenizeRequest)(nil),  // 5: privacyvault.v1.DetokenizeRequest
-	(*DetokenizeItem)(nil),     // 6: privacyvault.v1.DetokenizeItem
-	(*DetokenizeResponse)(nil), // 7: privacyvault.v1.DetokenizeResponse
-	(*DetokenizeResult)(nil),   // 8: privacyvault.v1.DetokenizeResult
-	(*Revealed)(nil),           // 9: privacyvault.v1.Revealed
-	(*LookupRequest)(nil),      // 10: privacyvault.v1.LookupRequest
-	(*LookupItem)(nil),         // 11: privacyvault.v1.LookupItem
-	(*LookupResponse)(nil),     // 12: privacyvault.v1.LookupResponse
-	(*LookupResult)(nil),       // 13: privacyvault.v1.LookupResult
-	(*status.Status)(nil),      // 14: google.rpc.Status
+	(RevealLevel)(0),            // 0: privacyvault.v1.RevealLevel
+	(*TokenizeRequest)(nil),     // 1: privacyvault.v1.TokenizeRequest
+	(*TokenizeItem)(nil),        // 2: privacyvault.v1.TokenizeItem
+	(*TokenizeResponse)(nil),    // 3: privacyvault.v1.TokenizeResponse
+	(*TokenizeResult)(nil),      // 4: privacyvault.v1.TokenizeResult
+	(*DetokenizeRequest)(nil),   // 5: privacyvault.v1.DetokenizeRequest
+	(*DetokenizeItem)(nil),      // 6: privacyvault.v1.DetokenizeItem
+	(*DetokenizeResponse)(nil),  // 7: privacyvault.v1.DetokenizeResponse
+	(*DetokenizeResult)(nil),    // 8: privacyvault.v1.DetokenizeResult
+	(*Revealed)(nil),            // 9: privacyvault.v1.Revealed
+	(*LookupRequest)(nil),       // 10: privacyvault.v1.LookupRequest
+	(*LookupItem)(nil),          // 11: privacyvault.v1.LookupItem
+	(*LookupResponse)(nil),      // 12: privacyvault.v1.LookupResponse
+	(*LookupResult)(nil),        // 13: privacyvault.v1.LookupResult
+	(*durationpb.Duration)(nil), // 14: google.protobuf.Duration
+	(*status.Status)(nil),       // 15: google.rpc.Status
 }
 var file_privacyvault_v1_token_proto_depIdxs = []int32{
 	2,  // 0: privacyvault.v1.TokenizeRequest.items:type_name -> privacyvault.v1.TokenizeItem
-	4,  // 1: privacyvault.v1.TokenizeResponse.results:type_name -> privacyvault.v1.TokenizeResult
-	14, // 2: privacyvault.v1.TokenizeResult.error:type_name -> google.rpc.Status
-	6,  // 3: privacyvault.v1.DetokenizeRequest.items:type_name -> privacyvault.v1.DetokenizeItem
-	8,  // 4: privacyvault.v1.DetokenizeResponse.results:type_name -> privacyvault.v1.DetokenizeResult
-	9,  // 5: privacyvault.v1.DetokenizeResult.revealed:type_name -> privacyvault.v1.Revealed
-	14, // 6: privacyvault.v1.DetokenizeResult.error:type_name -> google.rpc.Status
-	0,  // 7: privacyvault.v1.Revealed.level:type_name -> privacyvault.v1.RevealLevel
-	11, // 8: privacyvault.v1.LookupRequest.items:type_name -> privacyvault.v1.LookupItem
-	13, // 9: privacyvault.v1.LookupResponse.results:type_name -> privacyvault.v1.LookupResult
-	14, // 10: privacyvault.v1.LookupResult.error:type_name -> google.rpc.Status
-	1,  // 11: privacyvault.v1.TokenService.Tokenize:input_type -> privacyvault.v1.TokenizeRequest
-	5,  // 12: privacyvault.v1.TokenService.Detokenize:input_type -> privacyvault.v1.DetokenizeRequest
-	10, // 13: privacyvault.v1.TokenService.Lookup:input_type -> privacyvault.v1.LookupRequest
-	3,  // 14: privacyvault.v1.TokenService.Tokenize:output_type -> privacyvault.v1.TokenizeResponse
-	7,  // 15: privacyvault.v1.TokenService.Detokenize:output_type -> privacyvault.v1.DetokenizeResponse
-	12, // 16: privacyvault.v1.TokenService.Lookup:output_type -> privacyvault.v1.LookupResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	14, // 1: privacyvault.v1.TokenizeItem.ttl:type_name -> google.protobuf.Duration
+	4,  // 2: privacyvault.v1.TokenizeResponse.results:type_name -> privacyvault.v1.TokenizeResult
+	15, // 3: privacyvault.v1.TokenizeResult.error:type_name -> google.rpc.Status
+	6,  // 4: privacyvault.v1.DetokenizeRequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	8,  // 5: privacyvault.v1.DetokenizeResponse.results:type_name -> privacyvault.v1.DetokenizeResult
+	9,  // 6: privacyvault.v1.DetokenizeResult.revealed:type_name -> privacyvault.v1.Revealed
+	15, // 7: privacyvault.v1.DetokenizeResult.error:type_name -> google.rpc.Status
+	0,  // 8: privacyvault.v1.Revealed.level:type_name -> privacyvault.v1.RevealLevel
+	11, // 9: privacyvault.v1.LookupRequest.items:type_name -> privacyvault.v1.LookupItem
+	13, // 10: privacyvault.v1.LookupResponse.results:type_name -> privacyvault.v1.LookupResult
+	15, // 11: privacyvault.v1.LookupResult.error:type_name -> google.rpc.Status
+	1,  // 12: privacyvault.v1.TokenService.Tokenize:input_type -> privacyvault.v1.TokenizeRequest
+	5,  // 13: privacyvault.v1.TokenService.Detokenize:input_type -> privacyvault.v1.DetokenizeRequest
+	10, // 14: privacyvault.v1.TokenService.Lookup:input_type -> privacyvault.v1.LookupRequest
+	3,  // 15: privacyvault.v1.TokenService.Tokenize:output_type -> privacyvault.v1.TokenizeResponse
+	7,  // 16: privacyvault.v1.TokenService.Detokenize:output_type -> privacyvault.v1.DetokenizeResponse
+	12, // 17: privacyvault.v1.TokenService.Lookup:output_type -> privacyvault.v1.LookupResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_token_proto_init() }

@@ -26,6 +26,7 @@ type Core interface {
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
+	PurgeExpired(ctx context.Context) (map[string]int, error)
 }
 
 // Config configures New.
@@ -175,4 +176,17 @@ func job(st core.ReencryptStatus) *pb.ReencryptJob {
 		Started:       timestamppb.New(st.Started),
 		Updated:       timestamppb.New(st.Updated),
 	}
+}
+
+// PurgeExpired implements pb.AdminServiceServer.
+func (s *Service) PurgeExpired(ctx context.Context, _ *pb.PurgeExpiredRequest) (*pb.PurgeExpiredResponse, error) {
+	n, err := audited(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.PurgeExpiredResponse{Deleted: map[string]uint64{}}
+	for class, v := range n {
+		out.Deleted[class] = uint64(v)
+	}
+	return out, nil
 }

@@ -1,5 +1,6 @@
-// Package subject implements privacyvault.v1.SubjectService: consent
-// records for data subjects, for subject managers and admins only.
+// Package subject implements privacyvault.v1.SubjectService: consents,
+// access export, rectification and erasure, for subject managers and
+// admins only.
 package subject
 
 import (
@@ -10,9 +11,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+	"github.com/privacyvault/privacyvault/server/api"
 )
 
 var _ pb.SubjectServiceServer = (*Service)(nil)
@@ -27,6 +30,7 @@ type Core interface {
 // Config configures New.
 type Config struct {
 	Core Core
+	Life Lifecycle
 	// Managers are the identities allowed to call the service.
 	Managers []string
 }
@@ -35,11 +39,12 @@ type Config struct {
 type Service struct {
 	pb.UnimplementedSubjectServiceServer
 	core     Core
+	life     Lifecycle
 	managers []string
 }
 
 // New returns the service.
-func New(c Config) *Service { return &Service{core: c.Core, managers: c.Managers} }
+func New(c Config) *Service { return &Service{core: c.Core, life: c.Life, managers: c.Managers} }
 
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterSubjectServiceServer(g, s) }
@@ -119,4 +124,70 @@ func stamp(t time.Time) *timestamppb.Timestamp {
 		return nil
 	}
 	return timestamppb.New(t)
+}
+
+// Lifecycle is the part of the data plane data-subject requests use.
+type Lifecycle interface {
+	ExportSubject(ctx context.Context, caller, subjectID string) ([]core.SubjectItem, error)
+	RectifyToken(ctx context.Context, caller, class, token string, value []byte) error
+	EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error)
+}
+
+// exportBatch is how many tokens one ExportSubject message carries.
+const exportBatch = 500
+
+// ExportSubject implements pb.SubjectServiceServer.
+func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectService_ExportSubjectServer) error {
+	caller, err := s.caller(stream.Context())
+	if err != nil {
+		return err
+	}
+	items, err := s.life.ExportSubject(stream.Context(), caller, req.GetSubjectId())
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(items) || start == 0; start += exportBatch {
+		msg := &pb.ExportSubjectResponse{}
+		for _, it := range items[start:min(start+exportBatch, len(items))] {
+			msg.Tokens = append(msg.Tokens, &pb.SubjectToken{
+				Class: it.Class, Token: it.Token, Value: it.Value, Level: api.RevealLevel(it.Level),
+				CreatedAt: stamp(it.CreatedAt), ExpiresAt: stamp(it.ExpiresAt),
+			})
+		}
+		if err := stream.Send(msg); err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+// RectifyToken implements pb.SubjectServiceServer.
+func (s *Service) RectifyToken(ctx context.Context, req *pb.RectifyTokenRequest) (*pb.RectifyTokenResponse, error) {
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.life.RectifyToken(ctx, caller, req.GetClass(), req.GetToken(), req.GetValue()); err != nil {
+		return nil, err
+	}
+	return &pb.RectifyTokenResponse{}, nil
+}
+
+// EraseSubject implements pb.SubjectServiceServer.
+func (s *Service) EraseSubject(ctx context.Context, req *pb.EraseSubjectRequest) (*pb.EraseSubjectResponse, error) {
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.life.EraseSubject(ctx, caller, req.GetSubjectId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.EraseSubjectResponse{Receipt: &pb.ErasureReceipt{
+		SubjectFp: r.Subject, ErasedAt: timestamppb.New(r.ErasedAt), Records: uint32(r.Records),
+		SubjectKeys: uint32(r.Keys), Consents: uint32(r.Consents), KeyId: r.KeyID, Signature: r.Signature,
+	}}, nil
 }

@@ -58,7 +58,7 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	}
 	items := make([]core.TokenizeItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
-		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId()}
+		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId(), TTL: it.GetTtl().AsDuration()}
 	}
 	res, err := s.core.Tokenize(ctx, caller, items)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Service) Lookup(ctx context.Context, req *pb.LookupRequest) (*pb.Lookup
 	}
 	items := make([]core.LookupItem, len(req.GetItems()))
 	for i, it := range req.GetItems() {
-		items[i] = core.LookupItem{Class: it.GetClass(), Value: it.GetValue()}
+		items[i] = core.LookupItem{Class: it.GetClass(), Value: it.GetValue(), SubjectID: it.GetSubjectId()}
 	}
 	res, err := s.core.Lookup(ctx, caller, items)
 	if err != nil {

@@ -1,0 +1,45 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Receipt is the signed record of a data subject's erasure, signed like
+// audit checkpoints so the same key (file or Vault Transit) vouches for it.
+type Receipt struct {
+	// Subject is the keyed fingerprint of the erased subject: the receipt
+	// proves erasure without naming the person.
+	Subject   string    `json:"subject_fp"`
+	ErasedAt  time.Time `json:"erased_at"`
+	Records   int       `json:"records"`
+	Keys      int       `json:"subject_keys"`
+	Consents  int       `json:"consents"`
+	KeyID     string    `json:"key_id"`
+	Signature []byte    `json:"signature"`
+}
+
+// receiptMessage is what a receipt's signature covers.
+func receiptMessage(r Receipt) []byte {
+	return fmt.Appendf(nil, "privacyvault erasure receipt v1\nsubject %s\nerased_at %s\nrecords %d\nsubject_keys %d\nconsents %d\n",
+		r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records, r.Keys, r.Consents)
+}
+
+// SignReceipt fills r's KeyID and Signature.
+func SignReceipt(ctx context.Context, s Signer, r Receipt) (Receipt, error) {
+	sig, keyID, err := s.Sign(ctx, receiptMessage(r))
+	if err != nil {
+		return Receipt{}, fmt.Errorf("audit: sign receipt: %w", err)
+	}
+	r.Signature, r.KeyID = sig, keyID
+	return r, nil
+}
+
+// VerifyReceipt checks r's signature with v.
+func VerifyReceipt(r Receipt, v Verifier) error {
+	if err := v.Verify(r.KeyID, receiptMessage(r), r.Signature); err != nil {
+		return fmt.Errorf("audit: receipt: %w", err)
+	}
+	return nil
+}

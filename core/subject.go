@@ -1,0 +1,289 @@
+package core
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// ErrSubjectErased means the value's subject was erased: its key is gone.
+var ErrSubjectErased = errors.New("the data subject was erased; the token no longer resolves")
+
+// labelSubjectWrap derives the key that wraps per-subject keys, from the
+// class's first key version like the token-tag and index keys, so that
+// retiring data-key versions never strands a subject key.
+const labelSubjectWrap = "subject-key-wrap/aes-256-gcm"
+
+// subjectKey returns subject's 32-byte key in class c, creating it on
+// first use when create is set. The key is random, wrapped with AES-GCM
+// under the class's subject-wrap key (class and subject bound as
+// associated data) and kept in the store, so every sidecar sharing the
+// store uses the same key, and erasing it shreds every value under it.
+func (s *Service) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
+	wrapped, err := s.store.SubjectKey(ctx, []byte(subject), c.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && !create:
+		return nil, ErrSubjectErased
+	case errors.Is(err, store.ErrNotFound):
+		key := make([]byte, 32)
+		rand.Read(key)
+		if wrapped, err = s.store.PutSubjectKeyIfAbsent(ctx, []byte(subject), c.Name, c.wrapSubjectKey(subject, key)); err != nil {
+			return nil, fmt.Errorf("core: subject key: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("core: subject key: %w", err)
+	}
+	key, err := c.unwrapSubjectKey(subject, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("core: subject key of class %s: %w", c.Name, err)
+	}
+	return key, nil
+}
+
+func (c *class) subjectAEAD() cipher.AEAD {
+	b, _ := aes.NewCipher(c.ring.First().Derive(labelSubjectWrap))
+	a, _ := cipher.NewGCM(b)
+	return a
+}
+
+func (c *class) wrapSubjectKey(subject string, key []byte) []byte {
+	a := c.subjectAEAD()
+	nonce := make([]byte, a.NonceSize())
+	rand.Read(nonce)
+	return a.Seal(nonce, nonce, key, []byte(c.Name+"\x00"+subject))
+}
+
+func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error) {
+	a := c.subjectAEAD()
+	if len(wrapped) < a.NonceSize() {
+		return nil, tokenizer.ErrDecrypt
+	}
+	key, err := a.Open(nil, wrapped[:a.NonceSize()], wrapped[a.NonceSize():], []byte(c.Name+"\x00"+subject))
+	if err != nil {
+		return nil, tokenizer.ErrDecrypt
+	}
+	return key, nil
+}
+
+// recordSealer returns the sealer of record r: the subject's key for
+// subject-sealed records (KeyVersion 0), else the class key version.
+func (s *Service) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
+	if r.KeyVersion != 0 {
+		return c.sealer(r.KeyVersion)
+	}
+	key, err := s.subjectKey(ctx, c, string(r.Subject), create)
+	if err != nil {
+		return nil, err
+	}
+	return tokenizer.NewSealer(c.Name, key)
+}
+
+// subjectTweak is the FPE tweak of a shred_with_subject class: keyed by
+// the subject's key, so erasing the key makes the tokens undecryptable.
+func subjectTweak(key []byte, class, context string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("privacyvault/fpe-subject-tweak\x00" + class + "\x00" + context))
+	return m.Sum(nil)[:8]
+}
+
+// SubjectItem is one token of a subject, with its value at the level the
+// caller's dsar grant allows.
+type SubjectItem struct {
+	Class     string
+	Token     string
+	Value     []byte
+	Level     policy.Reveal
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ExportSubject returns every stored token of subjectID with its value at
+// the level the caller's grant for purpose "dsar" allows (right of access
+// and portability). Vaultless (fpe) tokens are not stored and cannot be
+// listed.
+func (s *Service) ExportSubject(ctx context.Context, caller, subjectID string) ([]SubjectItem, error) {
+	if err := s.checkSubject(subjectID, "dsar"); err != nil {
+		return nil, err
+	}
+	fp := s.fp.Subject(subjectID)
+	recs, err := s.store.SubjectRecords(ctx, []byte(fp))
+	if err != nil {
+		return nil, fmt.Errorf("core: export: %w", err)
+	}
+	pol := s.policy.Load()
+	now := s.now()
+	var out []SubjectItem
+	for _, r := range recs {
+		sl, ok := s.classes[r.Class]
+		if !ok || r.Expired(now) {
+			continue
+		}
+		c := sl.load()
+		it := SubjectItem{Class: c.Name, Token: c.codec.Encode(r.ID), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+		d := pol.Decide(policy.Request{Identity: caller, Purpose: "dsar", Class: c.Name, Consent: true})
+		if d.Reveal != policy.Deny {
+			sealer, err := s.recordSealer(ctx, c, r, false)
+			if err != nil {
+				return nil, err
+			}
+			v, err := sealer.Open(r.ID, r.Ciphertext)
+			if err != nil {
+				return nil, fmt.Errorf("core: export class %s: %w", c.Name, err)
+			}
+			it.Value, it.Level = c.reveal(v, d.Reveal), d.Reveal
+		}
+		out = append(out, it)
+	}
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.export", Count: len(out), Decision: "allow", Subject: fp}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RectifyToken replaces the value behind a vaulted token, keeping the
+// token. The old ciphertext is overwritten in the store (older versions
+// leave the disk at the store's next compaction; the API can never return
+// the old value again).
+func (s *Service) RectifyToken(ctx context.Context, caller, className, token string, value []byte) error {
+	c, err := s.checkValue(className, value)
+	if err != nil {
+		return err
+	}
+	if !c.Mode.Vaulted() {
+		return Invalid("class", "rectify is for vaulted classes; %s tokens hold no stored value", c.Mode)
+	}
+	id, err := c.codec.Decode(token)
+	if err != nil {
+		return Invalid("token", "%v", err)
+	}
+	old, err := s.store.Get(ctx, c.Name, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("core: rectify: %w", err)
+	}
+	next := old
+	if old.KeyVersion != 0 {
+		next.KeyVersion = c.current
+	}
+	sealer, err := s.recordSealer(ctx, c, next, false)
+	if errors.Is(err, ErrSubjectErased) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	next.Ciphertext = sealer.Seal(id, value)
+	if c.Mode == tokenizer.Deterministic {
+		next.Index = c.index(old.Subject, value)
+	}
+	err = s.store.Rectify(ctx, old, next)
+	switch {
+	case errors.Is(err, store.ErrIndexTaken):
+		return &PreconditionError{Reason: "the new value already has another token in this class"}
+	case errors.Is(err, store.ErrChanged):
+		return &PreconditionError{Reason: "the token changed concurrently; retry"}
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("core: rectify: %w", err)
+	}
+	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Count: 1,
+		Decision: "allow", Tokens: []string{s.fp.Token(c.Name, token)}, Subject: string(old.Subject)})
+}
+
+// ReceiptSigner signs erasure receipts.
+type ReceiptSigner interface {
+	Sign(ctx context.Context, msg []byte) ([]byte, string, error)
+}
+
+// EraseSubject crypto-shreds subjectID: its keys, records, indexes and
+// consents are deleted in one transaction (so every token of the subject,
+// vaulted or shred_with_subject fpe, stops resolving at once for every
+// sidecar sharing the store), old versions are purged from disk, and a
+// signed receipt is returned and the erasure audited.
+func (s *Service) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
+	if err := s.checkSubject(subjectID, "dsar"); err != nil {
+		return audit.Receipt{}, err
+	}
+	fp := s.fp.Subject(subjectID)
+	n, err := s.store.EraseSubject(ctx, []byte(fp))
+	if err != nil {
+		return audit.Receipt{}, fmt.Errorf("core: erase: %w", err)
+	}
+	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
+	if s.receipts == nil {
+		return audit.Receipt{}, errors.New("core: no receipt signer configured")
+	}
+	if r, err = audit.SignReceipt(ctx, s.receipts, r); err != nil {
+		return audit.Receipt{}, err
+	}
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: n.Records, Decision: "allow", Subject: fp,
+		Reason: fmt.Sprintf("records=%d subject_keys=%d consents=%d", n.Records, n.Keys, n.Consents)}); err != nil {
+		return audit.Receipt{}, err
+	}
+	return r, nil
+}
+
+// purgeBatch bounds one purge transaction.
+const purgeBatch = 1000
+
+// PurgeExpired deletes every expired record now and returns counts by
+// class. Expired records are already unreadable; this reclaims them.
+func (s *Service) PurgeExpired(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	now := s.now()
+	for _, name := range s.classNames() {
+		if !s.classes[name].spec.Mode.Vaulted() {
+			continue
+		}
+		for {
+			n, err := s.store.DeleteExpired(ctx, name, now, purgeBatch)
+			if err != nil {
+				return out, fmt.Errorf("core: purge %s: %w", name, err)
+			}
+			out[name] += n
+			if n < purgeBatch {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// PurgeEvery runs PurgeExpired every interval until ctx ends.
+func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.PurgeExpired(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("retention purge failed", "error", err)
+			continue
+		}
+		total := 0
+		for _, v := range n {
+			total += v
+		}
+		if total > 0 {
+			s.log.Info("retention purge", "deleted", total)
+		}
+	}
+}
