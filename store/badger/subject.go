@@ -130,11 +130,14 @@ func subjectRefs(txn *bdb.Txn, subject []byte) ([]recordRef, error) {
 	return refs, nil
 }
 
-// EraseSubject implements store.Store. After the deleting transaction it
-// drops every version of the subject's keys and index entries from the
-// memtables and SSTables (DropPrefix), then compacts the whole tree
-// (Flatten) and runs value-log GC, so older versions of the deleted
-// records leave the disk too.
+// EraseSubject implements store.Store. A transaction deletes the
+// subject's records and their deterministic indexes; DropPrefix then
+// removes every version of the subject's keys, index entries and consents
+// from the memtables and all levels (it only drops keys that are live, so
+// it must run before anything deletes them); a full compaction and
+// value-log GC finally drop the deleted records' older versions. A crash
+// in between leaves the subject keys in place, and erasing again finishes
+// the job.
 func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased, error) {
 	if err := checkSubject(subject); err != nil {
 		return store.Erased{}, err
@@ -152,49 +155,43 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 		}
 		for _, ref := range refs {
 			r, err := get(txn, ref.class, ref.id)
-			switch {
-			case err == nil:
-				if r.Index != nil {
-					if err := txn.Delete(indexKey(r.Class, r.Index)); err != nil {
-						return err
-					}
-				}
-				if err := txn.Delete(recordKey(ref.class, ref.id)); err != nil {
-					return err
-				}
-				n.Records++
-			case !errors.Is(err, store.ErrNotFound):
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
-			if err := txn.Delete(ref.key); err != nil {
-				return err
-			}
-		}
-		for _, p := range [][]byte{subjectPrefix(prefixSubjectKey, subject), consentKey(subject, "")} {
-			it := txn.NewIterator(bdb.IteratorOptions{Prefix: p})
-			var keys [][]byte
-			for it.Rewind(); it.ValidForPrefix(p); it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			it.Close()
-			for _, k := range keys {
-				if err := txn.Delete(k); err != nil {
+			if r.Index != nil {
+				if err := txn.Delete(indexKey(r.Class, r.Index)); err != nil {
 					return err
 				}
 			}
-			if p[0] == prefixSubjectKey {
-				n.Keys = len(keys)
-			} else {
-				n.Consents = len(keys)
+			if err := txn.Delete(recordKey(ref.class, ref.id)); err != nil {
+				return err
 			}
+			n.Records++
 		}
-		return nil
+		if n.Keys, err = countPrefix(txn, subjectPrefix(prefixSubjectKey, subject)); err != nil {
+			return err
+		}
+		n.Consents, err = countPrefix(txn, consentKey(subject, ""))
+		return err
 	})
 	if err != nil {
 		return store.Erased{}, fmt.Errorf("store/badger: erase subject: %w", err)
 	}
 	if err := s.purgeDisk(subjectPrefix(prefixSubjectKey, subject), subjectPrefix(prefixSubjectIndex, subject), consentKey(subject, "")); err != nil {
-		return n, fmt.Errorf("store/badger: erase subject: deleted, but purging old versions from disk failed: %w", err)
+		return n, fmt.Errorf("store/badger: erase subject: %w", err)
+	}
+	return n, nil
+}
+
+func countPrefix(txn *bdb.Txn, prefix []byte) (int, error) {
+	it := txn.NewIterator(bdb.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		n++
 	}
 	return n, nil
 }
