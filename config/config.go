@@ -85,10 +85,12 @@ type Audit struct {
 	// CheckpointEvery is how many events pass between signed checkpoints.
 	CheckpointEvery int `yaml:"checkpoint_every"`
 	// SigningKeyFile is the Ed25519 checkpoint key (default
-	// <dir>/signing.key, created 0600).
+	// <data_dir>/audit-signing.key, created 0600). With keys provider
+	// vault, checkpoints are signed by a Vault Transit key instead, unless
+	// this is set.
 	SigningKeyFile string `yaml:"signing_key_file"`
-	// TransitKey signs checkpoints with a Vault Transit key instead (keys
-	// provider vault only), e.g. privacyvault-audit.
+	// TransitKey names that Transit key (default privacyvault-audit;
+	// created as ed25519 if missing).
 	TransitKey string `yaml:"transit_key"`
 }
 

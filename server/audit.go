@@ -48,6 +48,10 @@ func AuditKeyFile(cfg *config.Config) string {
 	return filepath.Join(cfg.Server.DataDir, "audit-signing.key")
 }
 
+// DefaultAuditTransitKey is the Transit key that signs audit checkpoints
+// when the key provider is Vault.
+const DefaultAuditTransitKey = "privacyvault-audit"
+
 // checkpointSigner signs audit checkpoints and verifies them.
 type checkpointSigner interface {
 	audit.Signer
@@ -57,6 +61,15 @@ type checkpointSigner interface {
 // openSigner returns the checkpoint signer: a Vault Transit key when
 // audit.transit_key is set (keys provider vault), else an Ed25519 key file.
 func openSigner(ctx context.Context, cfg *config.Config, keys kms.Provider) (checkpointSigner, error) {
+	if vp, ok := keys.(*vault.Provider); ok && cfg.Audit.SigningKeyFile == "" {
+		// With Vault configured, checkpoints are signed in Vault unless a
+		// key file is named explicitly.
+		name := cfg.Audit.TransitKey
+		if name == "" {
+			name = DefaultAuditTransitKey
+		}
+		return vp.AuditSigner(ctx, name, true)
+	}
 	if cfg.Audit.TransitKey != "" {
 		vp, ok := keys.(*vault.Provider)
 		if !ok {

@@ -356,3 +356,43 @@ func TestAuditCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestSIGHUPReloadsPolicy: a serve process re-reads its policy on SIGHUP.
+func TestSIGHUPReloadsPolicy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, examples.Config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startSidecar(t, "--dev", "--config", path, "--data-dir", t.TempDir())
+	app := dial(t, s.addr)
+	card, err := app.Tokenize(context.Background(), "card_number", []byte("4111111111111111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	analytics, err := client.Dial(s.addr, client.WithInsecure(), client.WithBearerToken("dev-analytics-token-0003"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer analytics.Close()
+	if _, err := analytics.Detokenize(context.Background(), "analytics", "card_number", card); err == nil {
+		t.Fatal("Detokenize(analytics, card) before the grant succeeded")
+	}
+	granted := strings.Replace(string(examples.Config), "  grants:\n", "  grants:\n    - {identity: analytics, purpose: analytics, class: card_number, reveal: masked}\n", 1)
+	if err := os.WriteFile(path, []byte(granted), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := analytics.Detokenize(context.Background(), "analytics", "card_number", card)
+		if err == nil && got.Level == client.Masked {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after SIGHUP Detokenize = %v; want the new grant\n%s", err, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -274,4 +274,7 @@ func TestVaultRotationRunbook(t *testing.T) {
 		t.Errorf("RetireKeyVersions after reencrypt = %v, %v", st, err)
 	}
 	check("after retire", toks, vals)
+	if r, err := admin.VerifyAudit(context.Background()); err != nil || !r.GetOk() {
+		t.Errorf("VerifyAudit() with Vault-signed checkpoints = %v, %v", r, err)
+	}
 }
