@@ -31,6 +31,8 @@ run: build
 ## test: everything CI checks. Vault tests run against bin/devvault.
 test: fmt-check vet lint generate-check devvault
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
+	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
+	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
 
 ## devvault: the Vault-API test server (HashiCorp Vault's Transit and KV v2 engines), its own module.
@@ -46,6 +48,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(GO) vet ./...
 
 lint: $(BUF)

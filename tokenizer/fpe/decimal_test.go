@@ -1,6 +1,8 @@
 package fpe
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -65,5 +67,25 @@ func TestParseDecimalRejects(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDigits8 checks the SWAR formatter against strconv on every value
+// near a power of ten and on a spread of others.
+func TestDigits8(t *testing.T) {
+	check := func(x uint64) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], digits8(x))
+		if want := fmt.Sprintf("%08d", x); string(b[:]) != want {
+			t.Fatalf("digits8(%d) = %q, want %q", x, b[:], want)
+		}
+	}
+	for p := uint64(1); p <= 1e8; p *= 10 {
+		for x := p - min(p, 1000); x < min(p+1000, 1e8); x++ {
+			check(x)
+		}
+	}
+	for x := uint64(0); x < 1e8; x += 997 {
+		check(x)
 	}
 }

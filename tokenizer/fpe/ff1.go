@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 )
 
 // SP 800-38G allows FF1 inputs and tweaks up to 2^32-1 numerals and bytes.
@@ -36,23 +37,38 @@ type FF1 struct {
 	rd    radix
 	alpha *alphabet // nil for NewFF1Radix ciphers
 	pool  sync.Pool // *ff1Scratch, so steady-state calls do not allocate
+	// ks is the expanded key for the assembly rounds (rounds64Asm), nil
+	// where they cannot run.
+	ks *aesSchedule
+	// pc caches CIPH(P) per input shape; see cipherP.
+	pc [pCacheSize]atomic.Pointer[pBlock]
+}
+
+// pCacheSize is how many input shapes (n, t) an FF1 remembers CIPH(P) for.
+// Shapes share a slot only if n+t agrees mod pCacheSize, so 16 slots keep
+// any 16 consecutive lengths at one tweak length apart.
+const pCacheSize = 16
+
+// pBlock is CIPH(P) for n numerals and a t-byte tweak. It is immutable once
+// published in FF1.pc.
+type pBlock struct {
+	n, t int
+	enc  [16]byte
+	// key0 is enc ⊕ round key 0 as little-endian words, for rounds64Asm.
+	key0 [2]uint64
 }
 
 // ff1Scratch is per-call working memory. It lives on the heap (via the pool)
 // because buffers passed to cipher.Block.Encrypt escape.
 type ff1Scratch struct {
 	in, out [16]byte
-	// pEnc caches CIPH(P) for the (n, t) of the previous call: P depends
-	// only on the radix, n and the tweak length.
-	pEnc   [16]byte
-	pn, pt int
-	state  [16]byte
-	nums   []uint16
-	buf    []byte
-	q, s   []byte
-	a, b   big.Int
-	c, y   big.Int
-	mu, mv big.Int
+	state   [16]byte
+	nums    []uint16
+	buf     []byte
+	q, s    []byte
+	a, b    big.Int
+	c, y    big.Int
+	mu, mv  big.Int
 }
 
 // NewFF1 returns an FF1 cipher for strings over alphabet, whose characters
@@ -68,7 +84,7 @@ func NewFF1(key []byte, alphabet string) (*FF1, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newFF1(block, len(a.runes), a), nil
+	return newFF1(block, key, len(a.runes), a), nil
 }
 
 // NewFF1Radix returns an FF1 cipher for numeral slices in the given radix,
@@ -82,11 +98,14 @@ func NewFF1Radix(key []byte, radix int) (*FF1, error) {
 	if err := checkRadix(op, radix); err != nil {
 		return nil, err
 	}
-	return newFF1(block, radix, nil), nil
+	return newFF1(block, key, radix, nil), nil
 }
 
-func newFF1(block cipher.Block, radix int, a *alphabet) *FF1 {
+func newFF1(block cipher.Block, key []byte, radix int, a *alphabet) *FF1 {
 	c := &FF1{block: block, rd: newRadix(radix), alpha: a}
+	if useAsm {
+		c.ks = newAESSchedule(key)
+	}
 	c.pool.New = func() any { return new(ff1Scratch) }
 	return c
 }
@@ -127,6 +146,13 @@ func (c *FF1) DecryptNumerals(dst []uint16, tweak []byte, src []uint16) ([]uint1
 }
 
 func (c *FF1) check(op string, n, t int) error {
+	if n < c.rd.minLen || n > MaxFF1Len || t > MaxFF1TweakLen {
+		return c.checkError(op, n, t)
+	}
+	return nil
+}
+
+func (c *FF1) checkError(op string, n, t int) error {
 	if n < c.rd.minLen {
 		return lengthError(op, ErrTooShort, n, c.rd.minLen, c.rd.r)
 	}
@@ -148,47 +174,18 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 	if err := c.check(op, n, len(tweak)); err != nil {
 		return "", err
 	}
+	// Fast paths: parse straight into two integers and format straight out
+	// of them; the only allocation is the result string.
+	if v := n - n/2; c.rd.fast(v) {
+		if a.decimal {
+			return c.cryptDecimal(op, tweak, x, enc)
+		}
+		if a.ascii {
+			return c.cryptASCII(op, tweak, x, enc)
+		}
+	}
 	s := c.pool.Get().(*ff1Scratch)
 	defer c.pool.Put(s)
-	u, v := n/2, n-n/2
-	if a.decimal && c.rd.fast(v) {
-		xa, okA := parseDecimal(x[:u], false)
-		xb, okB := parseDecimal(x[u:], false)
-		if !okA || !okB {
-			return "", badCharError(op, firstBadByte(&a.lut, x))
-		}
-		xa, xb = c.rounds64(s, tweak, n, xa, xb, enc)
-		s.buf = grow(s.buf, n)
-		putDecimal(s.buf[:u], xa, false)
-		putDecimal(s.buf[u:], xb, false)
-		return string(s.buf), nil
-	}
-	if a.ascii && c.rd.fast(v) {
-		// Fast path: parse straight into two integers and format straight
-		// out of them; the only allocation is the result string.
-		r, lut := c.rd.r, &a.lut
-		var xa, xb uint64
-		bad := uint16(0)
-		for i := 0; i < u; i++ {
-			da, db := lut[x[i]], lut[x[u+i]]
-			bad |= da&0x8000 | db&0x8000 // noNumeral has the top bit set
-			xa = xa*r + uint64(da)
-			xb = xb*r + uint64(db)
-		}
-		if v > u {
-			db := lut[x[n-1]]
-			bad |= db & 0x8000
-			xb = xb*r + uint64(db)
-		}
-		if bad != 0 {
-			return "", badCharError(op, firstBadByte(lut, x))
-		}
-		xa, xb = c.rounds64(s, tweak, n, xa, xb, enc)
-		s.buf = grow(s.buf, n)
-		putDigits(&c.rd, s.buf, a.chars, u-1, -1, u, xa)
-		putDigits(&c.rd, s.buf, a.chars, n-1, -1, v, xb)
-		return string(s.buf), nil
-	}
 	nums, bad := a.decode(s.nums[:0], x)
 	s.nums = nums
 	if bad >= 0 {
@@ -197,6 +194,52 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 	c.crypt(s, tweak, nums, nums, enc)
 	s.buf = a.encode(s.buf[:0], nums)
 	return string(s.buf), nil
+}
+
+// cryptDecimal is cryptString for the decimal alphabet with halves that fit
+// in a uint64, at most 2·18 digits.
+func (c *FF1) cryptDecimal(op string, tweak []byte, x string, enc bool) (string, error) {
+	n := len(x)
+	u := n / 2
+	xa, okA := parseDecimal(x[:u], false)
+	xb, okB := parseDecimal(x[u:], false)
+	if !okA || !okB {
+		return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
+	}
+	xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
+	var buf [36]byte
+	putDecimal(buf[:u], xa, false)
+	putDecimal(buf[u:n], xb, false)
+	return string(buf[:n]), nil
+}
+
+// cryptASCII is cryptString for other ASCII alphabets with halves that fit
+// in a uint64, at most 2·63 numerals (radix 2).
+func (c *FF1) cryptASCII(op string, tweak []byte, x string, enc bool) (string, error) {
+	n := len(x)
+	u, v := n/2, n-n/2
+	r, lut := c.rd.r, &c.alpha.lut
+	var xa, xb uint64
+	bad := uint16(0)
+	for i := 0; i < u; i++ {
+		da, db := lut[x[i]], lut[x[u+i]]
+		bad |= da&0x8000 | db&0x8000 // noNumeral has the top bit set
+		xa = xa*r + uint64(da)
+		xb = xb*r + uint64(db)
+	}
+	if v > u {
+		db := lut[x[n-1]]
+		bad |= db & 0x8000
+		xb = xb*r + uint64(db)
+	}
+	if bad != 0 {
+		return "", badCharError(op, firstBadByte(lut, x))
+	}
+	xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
+	var buf [128]byte
+	putDigits(&c.rd, buf[:n], c.alpha.chars, u-1, -1, u, xa)
+	putDigits(&c.rd, buf[:n], c.alpha.chars, n-1, -1, v, xb)
+	return string(buf[:n]), nil
 }
 
 func (c *FF1) cryptNumerals(op string, dst []uint16, tweak []byte, src []uint16, enc bool) ([]uint16, error) {
@@ -242,20 +285,10 @@ func (c *FF1) crypt(s *ff1Scratch, tweak []byte, src, dst []uint16, enc bool) {
 // Q's total length; Q = T || 0^pad || [i]1 || [NUM(B)]b.
 func (c *FF1) prefix(s *ff1Scratch, tweak []byte, n, b int) (hi, lo uint64, cut, qlen int) {
 	t := len(tweak)
-	if s.pn != n || s.pt != t {
-		p := s.in[:]
-		r := c.rd.r
-		p[0], p[1], p[2] = 1, 2, 1
-		p[3], p[4], p[5] = byte(r>>16), byte(r>>8), byte(r)
-		p[6], p[7] = 10, byte(n/2)
-		binary.BigEndian.PutUint32(p[8:], uint32(n))
-		binary.BigEndian.PutUint32(p[12:], uint32(t))
-		c.block.Encrypt(s.pEnc[:], p)
-		s.pn, s.pt = n, t
-	}
+	pEnc := &c.cipherP(n, t).enc
 	qlen = t + (-(t + b + 1))&15 + 1 + b
 	cut = (qlen - 1 - b) &^ 15
-	hi, lo = binary.BigEndian.Uint64(s.pEnc[:8]), binary.BigEndian.Uint64(s.pEnc[8:])
+	hi, lo = binary.BigEndian.Uint64(pEnc[:8]), binary.BigEndian.Uint64(pEnc[8:])
 	for off := 0; off < cut; off += 16 {
 		binary.BigEndian.PutUint64(s.state[:8], hi^tweakWord(tweak, off))
 		binary.BigEndian.PutUint64(s.state[8:], lo^tweakWord(tweak, off+8))
@@ -263,6 +296,37 @@ func (c *FF1) prefix(s *ff1Scratch, tweak []byte, n, b int) (hi, lo uint64, cut,
 		hi, lo = binary.BigEndian.Uint64(s.state[:8]), binary.BigEndian.Uint64(s.state[8:])
 	}
 	return hi, lo, cut, qlen
+}
+
+// cipherP returns CIPH(P) for n numerals and a t-byte tweak. P depends only
+// on the radix, n and t, and a cipher typically sees few shapes, so results
+// are cached in a small direct-mapped table: a hit is one atomic load; a
+// miss costs one AES call and one allocation, and publishes a new entry
+// (entries never change once published, so readers need no lock).
+func (c *FF1) cipherP(n, t int) *pBlock {
+	if e := c.pc[uint(n+t)%pCacheSize].Load(); e != nil && e.n == n && e.t == t {
+		return e
+	}
+	return c.newPBlock(n, t)
+}
+
+// newPBlock computes CIPH(P) for n and t and caches it.
+func (c *FF1) newPBlock(n, t int) *pBlock {
+	e := &pBlock{n: n, t: t}
+	p, r := e.enc[:], c.rd.r
+	p[0], p[1], p[2] = 1, 2, 1
+	p[3], p[4], p[5] = byte(r>>16), byte(r>>8), byte(r)
+	p[6], p[7] = 10, byte(n/2)
+	binary.BigEndian.PutUint32(p[8:], uint32(n))
+	binary.BigEndian.PutUint32(p[12:], uint32(t))
+	c.block.Encrypt(p, p)
+	if c.ks != nil {
+		k0 := &c.ks.rk[0]
+		e.key0[0] = binary.LittleEndian.Uint64(p[:8]) ^ binary.LittleEndian.Uint64(k0[:8])
+		e.key0[1] = binary.LittleEndian.Uint64(p[8:]) ^ binary.LittleEndian.Uint64(k0[8:])
+	}
+	c.pc[uint(n+t)%pCacheSize].Store(e)
+	return e
 }
 
 // tweakWord returns Q[off:off+8] as a big-endian word, counting only tweak
@@ -281,12 +345,31 @@ func tweakWord(tweak []byte, off int) uint64 {
 	return w
 }
 
+// rounds64String is rounds64 for the string methods, which need no scratch
+// memory when the assembly rounds apply.
+func (c *FF1) rounds64String(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
+	if b := c.rd.blen[n-n/2]; c.asmOK(len(tweak), b) {
+		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
+	}
+	return c.rounds64Pooled(tweak, n, xa, xb, enc)
+}
+
+func (c *FF1) rounds64Pooled(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
+	s := c.pool.Get().(*ff1Scratch)
+	xa, xb = c.rounds64(s, tweak, n, xa, xb, enc)
+	c.pool.Put(s)
+	return xa, xb
+}
+
 // rounds64 runs the ten Feistel rounds on A and B held as integers; it needs
 // radix^v <= 2^63, so b <= 8, d <= 12 and Q's round bytes fit in one block.
 func (c *FF1) rounds64(s *ff1Scratch, tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
 	rd := &c.rd
 	u, v := n/2, n-n/2
 	b := rd.blen[v]
+	if c.asmOK(len(tweak), b) {
+		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
+	}
 	hi, lo, cut, _ := c.prefix(s, tweak, n, b)
 	// Each round's input block is the CBC state xored with Q's last block:
 	// the tweak tail, the round number and NUM(B). Precompute all but

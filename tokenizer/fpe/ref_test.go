@@ -194,6 +194,31 @@ func TestFF1MatchesReference(t *testing.T) {
 	}
 }
 
+// TestFF1ShapesShareCipher runs many input shapes (n, t) in random order
+// through one cipher, against the reference, so that CIPH(P) cache entries
+// are replaced and shapes share cache slots.
+func TestFF1ShapesShareCipher(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, radix := range []int{10, 36} {
+		c, err := NewFF1Radix(randBytes(rng, 32), radix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for iter := 0; iter < 1000; iter++ {
+			n := c.MinLen() + rng.IntN(40)
+			tweak := randBytes(rng, rng.IntN(20))
+			x := randNumerals(rng, radix, n)
+			want := refFF1(c.block, radix, tweak, x, true)
+			if got, err := c.EncryptNumerals(nil, tweak, x); err != nil || !slices.Equal(got, want) {
+				t.Fatalf("radix %d n %d t %d: EncryptNumerals(%v) = %v, %v, want %v", radix, n, len(tweak), x, got, err, want)
+			}
+			if got, err := c.DecryptNumerals(nil, tweak, want); err != nil || !slices.Equal(got, x) {
+				t.Fatalf("radix %d n %d t %d: DecryptNumerals(%v) = %v, %v, want %v", radix, n, len(tweak), want, got, err, x)
+			}
+		}
+	}
+}
+
 func TestFF3MatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, radix := range refRadices {
