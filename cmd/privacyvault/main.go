@@ -42,6 +42,7 @@ Usage:
   privacyvault consent    set|revoke|list [flags]
   privacyvault subject    export|rectify|erase|verify-receipt [flags]
   privacyvault purge      delete expired records now
+  privacyvault health     [--addr ADDR] [--service NAME]   exit 0 when serving (for probes)
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = subjectCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "purge":
 		err = purgeCmd(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = healthCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

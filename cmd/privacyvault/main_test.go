@@ -232,6 +232,10 @@ func TestClientCommands(t *testing.T) {
 	if code := run(context.Background(), []string{"tokenize"}, nil, &out, &errOut); code != 2 {
 		t.Errorf("run(tokenize without --class) = %d, want 2", code)
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"health", "--service", "privacyvault.v1.TokenService"}, nil, &out, &errOut); code != 0 || strings.TrimSpace(out.String()) != "SERVING" {
+		t.Errorf("run(health) = %d, %q; want 0 and SERVING", code, out.String())
+	}
 }
 
 // TestKeysCommands runs the rotation runbook through the CLI.
