@@ -59,7 +59,7 @@ func (c *Client) RetokenizeFPE(ctx context.Context, class string, from, to uint3
 		end := min(start+batch, len(items))
 		req := &pb.RetokenizeFPERequest{Class: class, FromVersion: from, ToVersion: to}
 		for _, it := range items[start:end] {
-			req.Items = append(req.Items, &pb.DetokenizeItem{Class: class, Token: it.Token, Context: it.Context, Tweak: it.Tweak})
+			req.Items = append(req.Items, &pb.DetokenizeItem{Class: class, Token: it.Token, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID})
 		}
 		if err := stream.Send(req); err != nil {
 			_, rerr := stream.Recv()

@@ -203,6 +203,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 		pos  []int // pos[j] is the item index of recs[j]
 	)
 	now := s.now().UTC()
+	sealers := sealerCache{}
 	for i, it := range items {
 		c, err := s.checkValue(it.Class, it.Value)
 		if err != nil {
@@ -237,7 +238,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 		if ttl > 0 {
 			r.ExpiresAt = now.Add(ttl)
 		}
-		sealer, err := s.recordSealer(ctx, c, r, true)
+		sealer, err := s.recordSealerCached(ctx, c, r, true, sealers)
 		if err != nil {
 			return nil, err
 		}
@@ -263,7 +264,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 			default:
 				r := recs[j]
 				r.ID = tokenizer.NewID()
-				sealer, err := s.recordSealer(ctx, c, r, true)
+				sealer, err := s.recordSealerCached(ctx, c, r, true, sealers)
 				if err != nil {
 					return nil, err
 				}

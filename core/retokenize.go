@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -9,9 +10,10 @@ import (
 
 // RetokenizeItem is one FPE token to move to another key version.
 type RetokenizeItem struct {
-	Token   string
-	Context string
-	Tweak   []byte
+	Token     string
+	Context   string
+	Tweak     []byte
+	SubjectID string // shred_with_subject classes
 }
 
 // Retokenize decrypts fpe tokens of class under key version from and
@@ -45,7 +47,10 @@ func (s *Service) Retokenize(ctx context.Context, class string, from, to uint32,
 	}
 	res := make([]TokenResult, len(items))
 	for i, it := range items {
-		tweak, err := c.tweak(it.Context, it.Tweak)
+		tweak, err := s.itemTweak(ctx, c, it.Context, it.Tweak, it.SubjectID, false)
+		if errors.Is(err, ErrSubjectErased) {
+			err = ErrNotFound
+		}
 		if err != nil {
 			res[i].Err = err
 			continue

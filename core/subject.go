@@ -79,14 +79,30 @@ func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error)
 // recordSealer returns the sealer of record r: the subject's key for
 // subject-sealed records (KeyVersion 0), else the class key version.
 func (s *Service) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
+	return s.recordSealerCached(ctx, c, r, create, nil)
+}
+
+// sealerCache keeps one call's subject sealers, so a batch of many values
+// of one subject reads and unwraps the subject key once.
+type sealerCache map[string]*tokenizer.Sealer
+
+func (s *Service) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
 	if r.KeyVersion != 0 {
 		return c.sealer(r.KeyVersion)
+	}
+	k := c.Name + "\x00" + string(r.Subject)
+	if sl, ok := cache[k]; ok {
+		return sl, nil
 	}
 	key, err := s.subjectKey(ctx, c, string(r.Subject), create)
 	if err != nil {
 		return nil, err
 	}
-	return tokenizer.NewSealer(c.Name, key)
+	sl, err := tokenizer.NewSealer(c.Name, key)
+	if err == nil && cache != nil {
+		cache[k] = sl
+	}
+	return sl, err
 }
 
 // subjectTweak is the FPE tweak of a shred_with_subject class: keyed by

@@ -39,7 +39,7 @@ func (s *Service) RetokenizeFPE(stream pb.AdminService_RetokenizeFPEServer) erro
 		}
 		items := make([]core.RetokenizeItem, len(req.GetItems()))
 		for i, it := range req.GetItems() {
-			items[i] = core.RetokenizeItem{Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak()}
+			items[i] = core.RetokenizeItem{Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId()}
 		}
 		res, err := s.core.Retokenize(ctx, class, from, to, items)
 		if aerr := s.core.RecordAdmin(ctx, caller, "retokenize", class, err); aerr != nil {

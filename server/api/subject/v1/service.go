@@ -146,9 +146,10 @@ func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectS
 	if err != nil {
 		return err
 	}
-	for start := 0; start < len(items) || start == 0; start += exportBatch {
+	for start := 0; ; start += exportBatch {
+		end := min(start+exportBatch, len(items))
 		msg := &pb.ExportSubjectResponse{}
-		for _, it := range items[start:min(start+exportBatch, len(items))] {
+		for _, it := range items[start:end] {
 			msg.Tokens = append(msg.Tokens, &pb.SubjectToken{
 				Class: it.Class, Token: it.Token, Value: it.Value, Level: api.RevealLevel(it.Level),
 				CreatedAt: stamp(it.CreatedAt), ExpiresAt: stamp(it.ExpiresAt),
@@ -157,11 +158,10 @@ func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectS
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
-		if len(items) == 0 {
-			break
+		if end == len(items) {
+			return nil
 		}
 	}
-	return nil
 }
 
 // RectifyToken implements pb.SubjectServiceServer.
