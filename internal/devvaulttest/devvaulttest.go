@@ -151,6 +151,21 @@ func (dv *DevVault) Pause(t testing.TB) {
 	}
 	dv.stopped = true
 	t.Cleanup(func() { dv.Resume(t) })
+	// The signal is asynchronous: wait until the kernel reports the
+	// process stopped, so no request sent after Pause is served before
+	// Resume.
+	stat := fmt.Sprintf("/proc/%d/stat", dv.cmd.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatalf("devvaulttest: %v", err)
+		}
+		// The state follows the parenthesised command name: "pid (comm) T ...".
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+	}
+	t.Fatal("devvaulttest: devvault did not stop within 5s")
 }
 
 // Resume continues a paused process (SIGCONT).

@@ -412,8 +412,11 @@ func TestOutage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Keyring after outage error = %v", err)
 	}
-	if !bytes.Equal(got.Current().Derive("x"), want.Current().Derive("x")) {
-		t.Error("keyring changed across the outage")
+	// A Rotate sent during the outage may still be served after it (its
+	// bytes wait in the socket buffer), so only version 1 must be intact.
+	v1, err := got.Key(1)
+	if err != nil || !bytes.Equal(v1.Derive("x"), want.Current().Derive("x")) {
+		t.Errorf("version 1 changed across the outage (%v)", err)
 	}
 	if _, err := p.Rotate(ctx, "email"); err != nil {
 		t.Errorf("Rotate after outage error = %v", err)
