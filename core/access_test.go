@@ -99,6 +99,9 @@ func TestConsentLifecycle(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Live || list[0].RevokedAt.IsZero() {
 		t.Errorf("ListConsents() = %+v, %v; want one revoked consent", list, err)
 	}
+	if _, err := f.svc.RevokeConsent(ctx, "dpo", "customer-2", "marketing"); !errors.Is(err, core.ErrNoConsentRecord) {
+		t.Errorf("RevokeConsent(no record) = %v, want ErrNoConsentRecord", err)
+	}
 	if _, err := f.svc.SetConsent(ctx, "dpo", "customer-1", "marketing", "because", time.Time{}); err == nil {
 		t.Error("SetConsent(bad lawful basis) error = nil, want InvalidError")
 	}

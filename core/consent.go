@@ -15,6 +15,10 @@ import (
 // has no live consent for it (none, expired, revoked, or no subject).
 var ErrNoConsent = errors.New("the purpose requires the data subject's consent, and there is no live consent")
 
+// ErrNoConsentRecord means there is no consent of the subject for the
+// purpose to revoke.
+var ErrNoConsentRecord = errors.New("no consent record for this subject and purpose")
+
 // LawfulBases are the GDPR Art. 6(1) bases a consent record may name.
 var LawfulBases = []string{"consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"}
 
@@ -93,7 +97,7 @@ func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose 
 	}
 	i := slices.IndexFunc(cs, func(c store.Consent) bool { return c.Purpose == purpose })
 	if i < 0 {
-		return Consent{}, ErrNotFound
+		return Consent{}, ErrNoConsentRecord
 	}
 	now := s.now().UTC()
 	c := cs[i]

@@ -52,6 +52,8 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 			&errdetails.ErrorInfo{Reason: "KEY_VERSION_RETIRED", Domain: Domain}), false
 	case errors.As(err, &pre):
 		return status.New(codes.FailedPrecondition, pre.Reason), false
+	case errors.Is(err, core.ErrNoConsentRecord):
+		return status.New(codes.NotFound, core.ErrNoConsentRecord.Error()), false
 	case errors.Is(err, core.ErrNoJob):
 		return status.New(codes.NotFound, core.ErrNoJob.Error()), false
 	case errors.Is(err, core.ErrKeysStale):
