@@ -81,6 +81,7 @@ func valuesCmd(ctx context.Context, name, classHelp string,
 	fs.SetOutput(stderr)
 	cf := addClientFlags(fs)
 	class := fs.String("class", "", classHelp)
+	subject := fs.String("subject", "", "data subject the values belong to (links them to consents, export and erasure)")
 	if err := fs.Parse(args); err != nil || *class == "" {
 		if err == nil {
 			fmt.Fprintf(stderr, "%s: --class is required\n", name)
@@ -98,7 +99,7 @@ func valuesCmd(ctx context.Context, name, classHelp string,
 	defer done()
 	items := make([]client.TokenizeItem, len(values))
 	for i, v := range values {
-		items[i] = client.TokenizeItem{Class: *class, Value: []byte(v)}
+		items[i] = client.TokenizeItem{Class: *class, Value: []byte(v), SubjectID: *subject}
 	}
 	res, err := call(c, ctx, items)
 	if err != nil {
@@ -130,6 +131,7 @@ func detokenizeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	cf := addClientFlags(fs)
 	class := fs.String("class", "", "data class (required)")
 	purpose := fs.String("purpose", "", "why the values are needed, e.g. payment (required)")
+	subject := fs.String("subject", "", "fpe classes: the subject the tokens belong to")
 	if err := fs.Parse(args); err != nil || *class == "" || *purpose == "" {
 		if err == nil {
 			fmt.Fprintln(stderr, "detokenize: --class and --purpose are required")
@@ -147,7 +149,7 @@ func detokenizeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	defer done()
 	items := make([]client.DetokenizeItem, len(tokens))
 	for i, t := range tokens {
-		items[i] = client.DetokenizeItem{Class: *class, Token: t}
+		items[i] = client.DetokenizeItem{Class: *class, Token: t, SubjectID: *subject}
 	}
 	res, err := c.DetokenizeBatch(ctx, *purpose, items)
 	if err != nil {
