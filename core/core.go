@@ -183,17 +183,20 @@ type TokenResult struct {
 // Tokenize tokenizes items; results align with items. The error is for
 // failures of the whole batch (storage), never for one bad item.
 func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
-	res, err := s.tokenize(ctx, items)
+	subjects := s.subjects(items)
+	res, err := s.tokenize(ctx, items, subjects)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), s.subjects(items), res); err != nil {
+	if err := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), subjects, res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+// tokenize does the work of Tokenize; subjects[i] is the fingerprint of
+// items[i].SubjectID ("" for none).
+func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -225,7 +228,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem) ([]TokenRe
 		r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
 		if it.SubjectID != "" {
 			// Sealed under the subject's key: erasing the key shreds it.
-			r.Subject, r.KeyVersion = []byte(s.fp.Subject(it.SubjectID)), 0
+			r.Subject, r.KeyVersion = []byte(subjects[i]), 0
 		}
 		if c.Mode == tokenizer.Deterministic {
 			r.Index = c.index(r.Subject, it.Value)

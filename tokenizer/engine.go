@@ -18,69 +18,51 @@ var (
 
 // FF1Engine is the format.Engine of the fpe mode: NIST FF1 with AES-256
 // under one class key. Ciphers are built once per alphabet and reused.
-type FF1Engine struct {
-	key     []byte
-	ciphers sync.Map // alphabet → *fpe.FF1
-}
+type FF1Engine struct{ cipherEngine[*fpe.FF1] }
 
 // NewFF1Engine returns an FF1 engine with a 32-byte key.
-func NewFF1Engine(key []byte) *FF1Engine { return &FF1Engine{key: key} }
-
-func (e *FF1Engine) cipher(alphabet string) (*fpe.FF1, error) {
-	if c, ok := e.ciphers.Load(alphabet); ok {
-		return c.(*fpe.FF1), nil
-	}
-	c, err := fpe.NewFF1(e.key, alphabet)
-	if err != nil {
-		return nil, err
-	}
-	actual, _ := e.ciphers.LoadOrStore(alphabet, c)
-	return actual.(*fpe.FF1), nil
-}
-
-// Encrypt implements format.Engine.
-func (e *FF1Engine) Encrypt(alphabet string, tweak []byte, s string) (string, error) {
-	c, err := e.cipher(alphabet)
-	if err != nil {
-		return "", err
-	}
-	return c.Encrypt(tweak, s)
-}
-
-// Decrypt implements format.Engine.
-func (e *FF1Engine) Decrypt(alphabet string, tweak []byte, s string) (string, error) {
-	c, err := e.cipher(alphabet)
-	if err != nil {
-		return "", err
-	}
-	return c.Decrypt(tweak, s)
+func NewFF1Engine(key []byte) *FF1Engine {
+	return &FF1Engine{cipherEngine[*fpe.FF1]{key: key, build: fpe.NewFF1}}
 }
 
 // FF31Engine is the FF3-1 compatibility engine: the tweak must be the
 // 7 bytes the caller used elsewhere (for example with HashiCorp Vault's
 // Transform engine). FF1 is the default; NIST's 2025 draft drops FF3.
-type FF31Engine struct {
-	key     []byte
-	ciphers sync.Map // alphabet → *fpe.FF31
-}
+type FF31Engine struct{ cipherEngine[*fpe.FF31] }
 
 // NewFF31Engine returns an FF3-1 engine with a 32-byte key.
-func NewFF31Engine(key []byte) *FF31Engine { return &FF31Engine{key: key} }
+func NewFF31Engine(key []byte) *FF31Engine {
+	return &FF31Engine{cipherEngine[*fpe.FF31]{key: key, build: fpe.NewFF31}}
+}
 
-func (e *FF31Engine) cipher(alphabet string) (*fpe.FF31, error) {
+// fpeCipher is what FF1 and FF3-1 have in common.
+type fpeCipher interface {
+	Encrypt(tweak []byte, s string) (string, error)
+	Decrypt(tweak []byte, s string) (string, error)
+}
+
+// cipherEngine adapts an FPE cipher type to format.Engine, building one
+// cipher per alphabet on first use.
+type cipherEngine[C fpeCipher] struct {
+	key     []byte
+	build   func(key []byte, alphabet string) (C, error)
+	ciphers sync.Map // alphabet → C
+}
+
+func (e *cipherEngine[C]) cipher(alphabet string) (C, error) {
 	if c, ok := e.ciphers.Load(alphabet); ok {
-		return c.(*fpe.FF31), nil
+		return c.(C), nil
 	}
-	c, err := fpe.NewFF31(e.key, alphabet)
+	c, err := e.build(e.key, alphabet)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	actual, _ := e.ciphers.LoadOrStore(alphabet, c)
-	return actual.(*fpe.FF31), nil
+	return actual.(C), nil
 }
 
 // Encrypt implements format.Engine.
-func (e *FF31Engine) Encrypt(alphabet string, tweak []byte, s string) (string, error) {
+func (e *cipherEngine[C]) Encrypt(alphabet string, tweak []byte, s string) (string, error) {
 	c, err := e.cipher(alphabet)
 	if err != nil {
 		return "", err
@@ -89,7 +71,7 @@ func (e *FF31Engine) Encrypt(alphabet string, tweak []byte, s string) (string, e
 }
 
 // Decrypt implements format.Engine.
-func (e *FF31Engine) Decrypt(alphabet string, tweak []byte, s string) (string, error) {
+func (e *cipherEngine[C]) Decrypt(alphabet string, tweak []byte, s string) (string, error) {
 	c, err := e.cipher(alphabet)
 	if err != nil {
 		return "", err

@@ -307,13 +307,10 @@ func (s *Store) PutMeta(ctx context.Context, name string, value []byte) error {
 
 // PutConsent implements store.Store.
 func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
-	if err := s.use(ctx); err != nil {
+	if err := s.useSubject(ctx, c.Subject); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
-	if len(c.Subject) == 0 || len(c.Subject) > 255 {
-		return fmt.Errorf("store/badger: consent subject must be 1 to 255 bytes")
-	}
 	v, err := encodeConsent(c)
 	if err != nil {
 		return err
@@ -326,13 +323,10 @@ func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 
 // Consents implements store.Store.
 func (s *Store) Consents(ctx context.Context, subject []byte) ([]store.Consent, error) {
-	if err := s.use(ctx); err != nil {
+	if err := s.useSubject(ctx, subject); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	if len(subject) == 0 || len(subject) > 255 {
-		return nil, fmt.Errorf("store/badger: consent subject must be 1 to 255 bytes")
-	}
 	prefix := consentKey(subject, "")
 	var out []store.Consent
 	err := s.db.View(func(txn *bdb.Txn) error {

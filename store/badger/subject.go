@@ -19,12 +19,18 @@ func checkSubject(subject []byte) error {
 	return nil
 }
 
+// useSubject is use for calls keyed by a subject: the subject's length
+// must fit the one-byte length prefix of subject keys.
+func (s *Store) useSubject(ctx context.Context, subject []byte) error {
+	if err := checkSubject(subject); err != nil {
+		return err
+	}
+	return s.use(ctx)
+}
+
 // SubjectKey implements store.Store.
 func (s *Store) SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error) {
-	if err := checkSubject(subject); err != nil {
-		return nil, err
-	}
-	if err := s.use(ctx); err != nil {
+	if err := s.useSubject(ctx, subject); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
@@ -45,10 +51,7 @@ func (s *Store) SubjectKey(ctx context.Context, subject []byte, class string) ([
 
 // PutSubjectKeyIfAbsent implements store.Store.
 func (s *Store) PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error) {
-	if err := checkSubject(subject); err != nil {
-		return nil, err
-	}
-	if err := s.use(ctx); err != nil {
+	if err := s.useSubject(ctx, subject); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
@@ -79,10 +82,7 @@ func (s *Store) PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class
 
 // SubjectRecords implements store.Store.
 func (s *Store) SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error) {
-	if err := checkSubject(subject); err != nil {
-		return nil, err
-	}
-	if err := s.use(ctx); err != nil {
+	if err := s.useSubject(ctx, subject); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
@@ -139,10 +139,7 @@ func subjectRefs(txn *bdb.Txn, subject []byte) ([]recordRef, error) {
 // in between leaves the subject keys in place, and erasing again finishes
 // the job.
 func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased, error) {
-	if err := checkSubject(subject); err != nil {
-		return store.Erased{}, err
-	}
-	if err := s.use(ctx); err != nil {
+	if err := s.useSubject(ctx, subject); err != nil {
 		return store.Erased{}, err
 	}
 	defer s.mu.RUnlock()
