@@ -205,6 +205,10 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 	if c.Mode == tokenizer.Deterministic {
 		next.Index = c.index(old.Subject, value)
 	}
+	tokenFP := []string{s.fp.Token(c.Name, token)}
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
+		return err
+	}
 	err = s.store.Rectify(ctx, old, next)
 	switch {
 	case errors.Is(err, store.ErrIndexTaken):
@@ -217,7 +221,7 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 		return fmt.Errorf("core: rectify: %w", err)
 	}
 	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Count: 1,
-		Decision: "allow", Tokens: []string{s.fp.Token(c.Name, token)}, Subject: string(old.Subject)})
+		Decision: "allow", Tokens: tokenFP, Subject: string(old.Subject)})
 }
 
 // ReceiptSigner signs erasure receipts.
@@ -229,28 +233,53 @@ type ReceiptSigner interface {
 // consents are deleted in one transaction (so every token of the subject,
 // vaulted or shred_with_subject fpe, stops resolving at once for every
 // sidecar sharing the store), old versions are purged from disk, and a
-// signed receipt is returned and the erasure audited.
+// signed receipt is returned. The order is: intent event (nothing is
+// erased if it cannot be written), erasure, the receipt's facts saved in
+// the store, the outcome event, then signing. If signing fails the
+// erasure stands and ErrReceiptUnsigned is returned; erasing the subject
+// again (which finds nothing left to erase) signs and returns the stored
+// receipt.
 func (s *Service) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
 	if err := s.checkSubject(subjectID, "dsar"); err != nil {
 		return audit.Receipt{}, err
 	}
-	fp := s.fp.Subject(subjectID)
-	n, err := s.store.EraseSubject(ctx, []byte(fp))
-	if err != nil {
-		return audit.Receipt{}, fmt.Errorf("core: erase: %w", err)
-	}
-	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
 	if s.receipts == nil {
 		return audit.Receipt{}, errors.New("core: no receipt signer configured")
 	}
-	if r, err = audit.SignReceipt(ctx, s.receipts, r); err != nil {
+	fp := s.fp.Subject(subjectID)
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Subject: fp}); err != nil {
+		return audit.Receipt{}, err
+	}
+	n, err := s.store.EraseSubject(ctx, []byte(fp))
+	if err != nil {
+		err = fmt.Errorf("core: erase: %w", err)
+		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: 1, Decision: "error", Subject: fp, Reason: "store error"})
+		return audit.Receipt{}, err
+	}
+	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
+	if n == (store.Erased{}) {
+		// Nothing left: an earlier erasure did it. Return its receipt.
+		prev, ok, err := s.storedReceipt(ctx, fp)
+		if err != nil {
+			return audit.Receipt{}, err
+		}
+		if ok {
+			r = prev
+		}
+	}
+	if err := s.saveReceipt(ctx, r); err != nil {
 		return audit.Receipt{}, err
 	}
 	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: n.Records, Decision: "allow", Subject: fp,
 		Reason: fmt.Sprintf("records=%d subject_keys=%d consents=%d", n.Records, n.Keys, n.Consents)}); err != nil {
 		return audit.Receipt{}, err
 	}
-	return r, nil
+	signed, err := audit.SignReceipt(ctx, s.receipts, r)
+	if err != nil {
+		s.log.ErrorContext(ctx, "erasure receipt not signed; the erasure stands", "error", err)
+		return audit.Receipt{}, fmt.Errorf("%w: %v", ErrReceiptUnsigned, err)
+	}
+	return signed, nil
 }
 
 // purgeBatch bounds one purge transaction.
@@ -289,7 +318,7 @@ func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		n, err := s.PurgeExpired(ctx)
+		n, err := s.purgeAudited(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("retention purge failed", "error", err)
 			continue
@@ -302,4 +331,20 @@ func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
 			s.log.Info("retention purge", "deleted", total)
 		}
 	}
+}
+
+// retentionCaller is the caller recorded for the background purge.
+const retentionCaller = "privacyvault/retention"
+
+// purgeAudited is the background purge: intent event, purge, outcome
+// event, like an admin's purge call.
+func (s *Service) purgeAudited(ctx context.Context) (map[string]int, error) {
+	if err := s.RecordAdminIntent(ctx, retentionCaller, "purge", ""); err != nil {
+		return nil, err
+	}
+	n, err := s.PurgeExpired(ctx)
+	if aerr := s.RecordAdmin(ctx, retentionCaller, "purge", "", err); aerr != nil && err == nil {
+		err = aerr
+	}
+	return n, err
 }

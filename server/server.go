@@ -52,6 +52,8 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// Hooks wrap internal parts, for fault-injection tests only.
+	Hooks Hooks
 }
 
 // Server is a running sidecar.
@@ -126,10 +128,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Store:         st,
 		Keys:          keys,
 		Policy:        pol,
-		Auditor:       auditor{auditLog},
+		Auditor:       o.Hooks.auditor(auditor{auditLog}),
 		Fingerprints:  fps,
 		Alerts:        metrics.Alerts{R: s.reg},
-		Receipts:      signer,
+		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,

@@ -67,6 +67,8 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 			&errdetails.ErrorInfo{Reason: "CONSENT_REQUIRED", Domain: Domain}), false
 	case errors.Is(err, core.ErrAuditFailed):
 		return status.New(codes.Unavailable, core.ErrAuditFailed.Error()), true
+	case errors.Is(err, core.ErrReceiptUnsigned):
+		return status.New(codes.Unavailable, core.ErrReceiptUnsigned.Error()), true
 	case errors.Is(err, core.ErrNotSubjectManager):
 		return status.New(codes.PermissionDenied, core.ErrNotSubjectManager.Error()), false
 	case errors.Is(err, core.ErrNotAdmin):

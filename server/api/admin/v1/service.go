@@ -26,6 +26,7 @@ type Core interface {
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
+	RecordAdminIntent(ctx context.Context, caller, op, class string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
 }
 
@@ -98,7 +99,7 @@ func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (
 
 // RotateKey implements pb.AdminServiceServer.
 func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.RotateKeyResponse, error) {
-	st, err := audited(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
+	st, err := changing(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.
 
 // RewrapKeys implements pb.AdminServiceServer.
 func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.RewrapKeysResponse, error) {
-	n, err := audited(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
+	n, err := changing(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.
 
 // StartReencrypt implements pb.AdminServiceServer.
 func (s *Service) StartReencrypt(ctx context.Context, req *pb.StartReencryptRequest) (*pb.StartReencryptResponse, error) {
-	st, err := audited(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
+	st, err := changing(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func (s *Service) GetReencrypt(ctx context.Context, req *pb.GetReencryptRequest)
 
 // RetireKeyVersions implements pb.AdminServiceServer.
 func (s *Service) RetireKeyVersions(ctx context.Context, req *pb.RetireKeyVersionsRequest) (*pb.RetireKeyVersionsResponse, error) {
-	st, err := audited(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
+	st, err := changing(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func job(st core.ReencryptStatus) *pb.ReencryptJob {
 
 // PurgeExpired implements pb.AdminServiceServer.
 func (s *Service) PurgeExpired(ctx context.Context, _ *pb.PurgeExpiredRequest) (*pb.PurgeExpiredResponse, error) {
-	n, err := audited(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
+	n, err := changing(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
 	if err != nil {
 		return nil, err
 	}
