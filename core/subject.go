@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -20,15 +19,10 @@ import (
 // ErrSubjectErased means the value's subject was erased: its key is gone.
 var ErrSubjectErased = errors.New("the data subject was erased; the token no longer resolves")
 
-// labelSubjectWrap derives the key that wraps per-subject keys, from the
-// class's first key version like the token-tag and index keys, so that
-// retiring data-key versions never strands a subject key.
-const labelSubjectWrap = "subject-key-wrap/aes-256-gcm"
-
 // subjectKey returns subject's 32-byte key in class c, creating it on
 // first use when create is set. The key is random, wrapped with AES-GCM
-// under the class's subject-wrap key (class and subject bound as
-// associated data) and kept in the store, so every sidecar sharing the
+// under a subject-wrap key derived from the class's current key version
+// (see wrapSubjectKey) and kept in the store, so every sidecar sharing the
 // store uses the same key, and erasing it shreds every value under it.
 func (s *Service) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
 	wrapped, err := s.store.SubjectKey(ctx, []byte(subject), c.Name)
@@ -45,33 +39,14 @@ func (s *Service) subjectKey(ctx context.Context, c *class, subject string, crea
 		return nil, fmt.Errorf("core: subject key: %w", err)
 	}
 	key, err := c.unwrapSubjectKey(subject, wrapped)
+	if errors.Is(err, kms.ErrUnknownVersion) {
+		// Another sidecar rotated and re-wrapped the key: fetch the keyring.
+		if c, err = s.reload(ctx, c.Name); err == nil {
+			key, err = c.unwrapSubjectKey(subject, wrapped)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("core: subject key of class %s: %w", c.Name, err)
-	}
-	return key, nil
-}
-
-func (c *class) subjectAEAD() cipher.AEAD {
-	b, _ := aes.NewCipher(c.ring.First().Derive(labelSubjectWrap))
-	a, _ := cipher.NewGCM(b)
-	return a
-}
-
-func (c *class) wrapSubjectKey(subject string, key []byte) []byte {
-	a := c.subjectAEAD()
-	nonce := make([]byte, a.NonceSize())
-	rand.Read(nonce)
-	return a.Seal(nonce, nonce, key, []byte(c.Name+"\x00"+subject))
-}
-
-func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error) {
-	a := c.subjectAEAD()
-	if len(wrapped) < a.NonceSize() {
-		return nil, tokenizer.ErrDecrypt
-	}
-	key, err := a.Open(nil, wrapped[:a.NonceSize()], wrapped[a.NonceSize():], []byte(c.Name+"\x00"+subject))
-	if err != nil {
-		return nil, tokenizer.ErrDecrypt
 	}
 	return key, nil
 }

@@ -151,7 +151,7 @@ func classStatus(c core.ClassKeyStatus) *pb.ClassKeyStatus {
 		FpeKeyVersion:        c.FPEKeyVersion,
 	}
 	for _, v := range c.Versions {
-		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired})
+		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired, SubjectKeys: v.SubjectKeys})
 	}
 	return out
 }
