@@ -54,6 +54,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Hooks wrap internal parts, for fault-injection tests only.
 	Hooks Hooks
+	// AcceptAuditLogReset starts even if the audit log does not reach the
+	// chain head recorded outside it (truncated, deleted or replaced); the
+	// reset is written to the log as an audit.reset event.
+	AcceptAuditLogReset bool
 }
 
 // Server is a running sidecar.
@@ -114,7 +118,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log)
+	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
+	s.close = append(s.close, stopAnchors)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, o.AcceptAuditLogReset)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +176,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
-		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
+		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
+		Keys:  signer,
 	}))
 	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
@@ -39,6 +40,8 @@ type Config struct {
 	MaxBatch int
 	// Audit reads the sidecar's audit log.
 	Audit AuditLog
+	// Keys lists the audit verification keys.
+	Keys audit.KeySource
 }
 
 // Service is the AdminService implementation.
@@ -48,11 +51,12 @@ type Service struct {
 	admins   []string
 	maxBatch int
 	audit    AuditLog
+	keys     audit.KeySource
 }
 
 // New returns the service.
 func New(c Config) *Service {
-	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit}
+	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit, keys: c.Keys}
 }
 
 // RegisterService registers s with g.
