@@ -19,7 +19,7 @@ const subjectUsage = `Usage: privacyvault subject COMMAND [flags]   (subject man
 
 Commands:
   export SUBJECT_ID                 every stored token and value (at your dsar grant's level), as JSON
-  rectify --class C --token T       replace the value behind a vaulted token (new value on stdin)
+  rectify --class C --rectify-token T   replace the value behind a vaulted token (new value on stdin)
   erase SUBJECT_ID [--receipt F]    crypto-shred the subject; prints (or writes) the signed receipt
   verify-receipt --receipt F --public-key K   check an erasure receipt offline (K: audit export-keys);
                                     exit 0 valid, 1 invalid, 3 could not be checked
@@ -34,7 +34,8 @@ func subjectCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(stderr)
 	cf := addClientFlags(fs)
 	class := fs.String("class", "", "rectify: data class")
-	token := fs.String("token", "", "rectify: the token to keep")
+	// Not --token: that is the bearer token of every client command.
+	token := fs.String("rectify-token", "", "rectify: the token to keep")
 	receipt := fs.String("receipt", "", "erase: write the receipt to this file; verify-receipt: the receipt file")
 	pub := fs.String("public-key", "", "verify-receipt: the audit verification keys (<data_dir>/audit-verification-keys.pem or audit export-keys)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -61,7 +62,7 @@ func subjectCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return printer{w: stdout, json: true}.message(&pb.ExportSubjectResponse{Tokens: toks}, "")
 	case "rectify":
 		if *class == "" || *token == "" {
-			fmt.Fprintln(stderr, "subject rectify: --class and --token are required; the new value is read from stdin")
+			fmt.Fprintln(stderr, "subject rectify: --class and --rectify-token are required; the new value is read from stdin")
 			return errUsage
 		}
 		value, err := readValue(stdin)
