@@ -58,7 +58,7 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 		e.Count++
 		tally(e, r.Err == nil)
 		if r.Token != "" {
-			e.Tokens = append(e.Tokens, s.fp.Token(classes[i], r.Token))
+			e.Tokens = append(e.Tokens, s.tokenFP(classes[i], r.Token))
 		}
 		setSubject(e, subjects[i])
 	}
@@ -80,7 +80,7 @@ func (s *Service) auditReveals(ctx context.Context, caller, purpose string, item
 		e.Count++
 		tally(e, r.Err == nil)
 		if items[i].Token != "" {
-			e.Tokens = append(e.Tokens, s.fp.Token(items[i].Class, items[i].Token))
+			e.Tokens = append(e.Tokens, s.tokenFP(items[i].Class, items[i].Token))
 		}
 		setSubject(e, subjects[i])
 	}

@@ -88,6 +88,7 @@ type Service struct {
 	receipts ReceiptSigner
 	quota    *quota.Limiter
 	denials  denialCounter
+	honey    honeytokens
 	maxValue int
 	grace    time.Duration
 	log      *slog.Logger

@@ -60,7 +60,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = err
 			continue
 		}
-		if pol.IsHoneytoken(c.Name, it.Token) {
+		if s.isHoneytoken(pol, c, it.Token) {
 			honey++
 			res[i].Err = ErrDenied
 			continue
