@@ -161,7 +161,10 @@ func (s *Service) subjects(items []TokenizeItem) []string {
 // RecordAdmin audits one admin call and its outcome. An admin call whose
 // event cannot be written reports ErrAuditFailed.
 func (s *Service) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
-	e := AuditEvent{Caller: caller, Op: "admin." + op, Class: class, Count: 1, Decision: "allow"}
+	e := AuditEvent{Caller: caller, Op: "admin." + op, Count: 1, Decision: "allow"}
+	if class != "" {
+		e.Class = s.auditClass(class) // a name that is no class is never written
+	}
 	if opErr != nil {
 		e.Decision, e.Reason = "error", opErr.Error()
 	}

@@ -62,6 +62,16 @@ func auditEvents(t *testing.T, dataDir string) []audit.Event {
 	return out
 }
 
+// auditLogText returns the audit log in dataDir.
+func auditLogText(t *testing.T, dataDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "audit", audit.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // withPolicyFile starts a server whose configuration is a file, so tests
 // can change its policy and reload it.
 func withPolicyFile(t *testing.T) (*servertest.Harness, string) {
