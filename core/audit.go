@@ -187,7 +187,7 @@ func (s *Service) RecordAdmin(ctx context.Context, caller, op, class string, opE
 		e.Class = s.auditClass(class) // a name that is no class is never written
 	}
 	if opErr != nil {
-		e.Decision, e.Reason = "error", opErr.Error()
+		e.Decision, e.Reason = "error", publicReason(opErr)
 	}
 	return s.record(ctx, e)
 }
