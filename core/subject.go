@@ -180,7 +180,7 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 	if c.Mode == tokenizer.Deterministic {
 		next.Index = c.index(old.Subject, value)
 	}
-	tokenFP := []string{s.fp.Token(c.Name, token)}
+	tokenFP := []string{s.tokenFP(c.Name, token)}
 	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
 		return err
 	}

@@ -41,8 +41,8 @@ func (a switchAuditor) Record(ctx context.Context, e core.AuditEvent) error {
 func TestNoChangeWithoutAudit(t *testing.T) {
 	dir := t.TempDir()
 	failing := &atomic.Bool{}
-	hooks := server.Hooks{Auditor: func(a core.Auditor) core.Auditor { return switchAuditor{a, failing} }}
-	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, Hooks: hooks})
+	hook := func(a core.Auditor) core.Auditor { return switchAuditor{a, failing} }
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, AuditHook: hook})
 	ctx := context.Background()
 	app, officer, admin := h.Client(checkout), h.Client(dpo), h.Client(ops)
 	dana := tokenizeFor(t, app, "dana", subjectData{class: "email", value: "dana@example.com"})

@@ -32,7 +32,7 @@ type Options struct {
 // Store is a store.Store on Badger v4.
 type Store struct {
 	db     *bdb.DB
-	opts   bdb.Options // to reopen (see rotateValueLog)
+	opts   bdb.Options  // to reopen (see rotateValueLog)
 	mu     sync.RWMutex // guards closed against use after Close
 	closed bool
 }
