@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/config"
@@ -101,19 +105,23 @@ func (a *vaultAnchor) SaveHead(_ context.Context, h audit.Head) error {
 }
 
 // run writes pending heads to Vault until ctx ends, then the last one.
+// Writes use their own deadline, so stopping never cuts one short.
 func (a *vaultAnchor) run(ctx context.Context) {
 	for {
 		select {
 		case <-a.wake:
+			a.flush()
 		case <-ctx.Done():
-			a.flush(context.Background())
+			a.flush()
 			return
 		}
-		a.flush(ctx)
 	}
 }
 
-func (a *vaultAnchor) flush(ctx context.Context) {
+// vaultHeadTimeout bounds one write of the head to Vault.
+const vaultHeadTimeout = 10 * time.Second
+
+func (a *vaultAnchor) flush() {
 	a.mu.Lock()
 	h := a.pending
 	a.pending = nil
@@ -122,6 +130,8 @@ func (a *vaultAnchor) flush(ctx context.Context) {
 		return
 	}
 	b, _ := json.Marshal(h)
+	ctx, cancel := context.WithTimeout(context.Background(), vaultHeadTimeout)
+	defer cancel()
 	if err := a.p.WriteAuditHead(ctx, a.name, string(b)); err != nil {
 		a.log.Warn("audit chain head not copied to Vault; retried at the next checkpoint", "error", err)
 	}
@@ -138,11 +148,29 @@ func auditAnchors(cfg *config.Config, st *badger.Store, keys kms.Provider, log *
 	}
 	name := cfg.Audit.HeadName
 	if name == "" {
-		name, _ = os.Hostname()
+		name = defaultHeadName(AuditDir(cfg))
 	}
 	va := newVaultAnchor(vp, name, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); va.run(ctx) }()
 	return append(anchors, va), func() error { cancel(); <-done; return nil }
+}
+
+// defaultHeadName names a sidecar's head in Vault by host and audit
+// directory, so sidecars sharing a host and a Vault do not mix their
+// heads. Where host names change on every restart (Kubernetes
+// Deployments) set audit.head_name to a stable name, or the Vault copy is
+// never found again.
+func defaultHeadName(auditDir string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "sidecar"
+	}
+	abs, err := filepath.Abs(auditDir)
+	if err != nil {
+		abs = auditDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return host + "-" + hex.EncodeToString(sum[:4])
 }

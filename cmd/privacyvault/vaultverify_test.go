@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/internal/devvaulttest"
@@ -102,4 +104,40 @@ func TestOfflineVerifyVaultSigned(t *testing.T) {
 		t.Errorf("subject verify-receipt (altered) = %d: %s; want %d INVALID", code, out, exitTampered)
 	}
 	dv.Resume(t)
+}
+
+// TestVaultKeepsAuditHead: with keys in Vault the chain head is kept in
+// Vault KV too, so wiping the whole data directory (log and store) does
+// not let a sidecar start a fresh chain unnoticed; the operator flag
+// accepts it.
+func TestVaultKeepsAuditHead(t *testing.T) {
+	dv := devvaulttest.Start(t)
+	cfg := vaultConfig(t, dv.Addr, "audit-head", "1h", "1h")
+	t.Setenv("VAULT_TOKEN", dv.Token)
+	dataDir := t.TempDir()
+	s := startSidecar(t, "--dev", "--config", cfg, "--data-dir", dataDir)
+	for range 3 {
+		if _, err := dial(t, s.addr).Tokenize(context.Background(), "email", []byte("lee@example.com")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopSidecar(t, s) // the closing checkpoint's head goes to Vault
+	for _, d := range []string{"audit", "store"} {
+		if err := os.RemoveAll(filepath.Join(dataDir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a start that is not refused would serve forever
+	defer cancel()
+	serve := exec.CommandContext(ctx, binary, "serve", "--dev", "--config", cfg, "--data-dir", dataDir, "--listen", freeAddr(t))
+	serve.Stderr = &stderr
+	if err := serve.Run(); err == nil || !strings.Contains(stderr.String(), "recorded in the vault") || !strings.Contains(stderr.String(), "truncated") {
+		t.Fatalf("serve on a wiped data directory = %v, want refused naming the head recorded in Vault:\n%s", err, stderr.String())
+	}
+	s = startSidecar(t, "--dev", "--config", cfg, "--data-dir", dataDir, "--accept-audit-log-reset")
+	b, err := os.ReadFile(filepath.Join(dataDir, "audit", "audit.log"))
+	if err != nil || !bytes.Contains(b, []byte(`"op":"audit.reset"`)) {
+		t.Errorf("after --accept-audit-log-reset the log has no audit.reset event: %v\n%s", err, b)
+	}
 }
