@@ -135,7 +135,7 @@ func TestVaultKeepsAuditHead(t *testing.T) {
 	if err := serve.Run(); err == nil || !strings.Contains(stderr.String(), "recorded in the vault") || !strings.Contains(stderr.String(), "truncated") {
 		t.Fatalf("serve on a wiped data directory = %v, want refused naming the head recorded in Vault:\n%s", err, stderr.String())
 	}
-	s = startSidecar(t, "--dev", "--config", cfg, "--data-dir", dataDir, "--accept-audit-log-reset")
+	startSidecar(t, "--dev", "--config", cfg, "--data-dir", dataDir, "--accept-audit-log-reset")
 	b, err := os.ReadFile(filepath.Join(dataDir, "audit", "audit.log"))
 	if err != nil || !bytes.Contains(b, []byte(`"op":"audit.reset"`)) {
 		t.Errorf("after --accept-audit-log-reset the log has no audit.reset event: %v\n%s", err, b)
