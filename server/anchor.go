@@ -21,19 +21,20 @@ import (
 	"github.com/privacyvault/privacyvault/store/badger"
 )
 
+// headStore is where an anchor keeps the head: read at start, written in
+// the background.
+type headStore interface {
+	load(ctx context.Context) (audit.Head, bool, error)
+	save(ctx context.Context, h audit.Head) error
+}
+
 // auditHeadMeta is the store meta entry holding the audit chain head.
 const auditHeadMeta = "audit/head"
 
-// storeAnchor keeps the audit chain head in the store, written
-// synchronously after every audit write, so any cut of acknowledged
-// events is found at the next start.
-type storeAnchor struct{ st *badger.Store }
+// storeHeads keeps the head in the store.
+type storeHeads struct{ st *badger.Store }
 
-var _ audit.Anchor = storeAnchor{}
-
-func (a storeAnchor) Name() string { return "store" }
-
-func (a storeAnchor) LoadHead(ctx context.Context) (audit.Head, bool, error) {
+func (a storeHeads) load(ctx context.Context) (audit.Head, bool, error) {
 	b, err := a.st.GetMeta(ctx, auditHeadMeta)
 	if errors.Is(err, store.ErrNotFound) {
 		return audit.Head{}, false, nil
@@ -48,7 +49,7 @@ func (a storeAnchor) LoadHead(ctx context.Context) (audit.Head, bool, error) {
 	return h, true, nil
 }
 
-func (a storeAnchor) SaveHead(ctx context.Context, h audit.Head) error {
+func (a storeHeads) save(ctx context.Context, h audit.Head) error {
 	b, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -56,29 +57,14 @@ func (a storeAnchor) SaveHead(ctx context.Context, h audit.Head) error {
 	return a.st.PutMeta(ctx, auditHeadMeta, b)
 }
 
-// vaultAnchor keeps the head in Vault KV, out of reach of whoever can
-// write the data directory. A Vault call per audit write would tie every
-// call to Vault, so only heads ending in a checkpoint are sent, in the
-// background (latest wins); the store anchor covers the events between.
-type vaultAnchor struct {
+// vaultHeads keeps the head in Vault KV, out of reach of whoever can
+// write the data directory.
+type vaultHeads struct {
 	p    *vault.Provider
 	name string
-	log  *slog.Logger
-
-	mu      sync.Mutex
-	pending *audit.Head
-	wake    chan struct{}
 }
 
-var _ audit.Anchor = (*vaultAnchor)(nil)
-
-func newVaultAnchor(p *vault.Provider, name string, log *slog.Logger) *vaultAnchor {
-	return &vaultAnchor{p: p, name: name, log: log, wake: make(chan struct{}, 1)}
-}
-
-func (a *vaultAnchor) Name() string { return "vault" }
-
-func (a *vaultAnchor) LoadHead(ctx context.Context) (audit.Head, bool, error) {
+func (a vaultHeads) load(ctx context.Context) (audit.Head, bool, error) {
 	s, ok, err := a.p.ReadAuditHead(ctx, a.name)
 	if err != nil || !ok {
 		return audit.Head{}, false, err
@@ -90,8 +76,45 @@ func (a *vaultAnchor) LoadHead(ctx context.Context) (audit.Head, bool, error) {
 	return h, true, nil
 }
 
-func (a *vaultAnchor) SaveHead(_ context.Context, h audit.Head) error {
-	if !h.Checkpoint {
+func (a vaultHeads) save(ctx context.Context, h audit.Head) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return a.p.WriteAuditHead(ctx, a.name, string(b))
+}
+
+// bgAnchor is an audit.Anchor that writes heads in the background, latest
+// wins, so audit appends never wait for it: a synchronous write per batch
+// would add a second fsync (or a Vault call) to every audited call. The
+// price is a window: after a crash (not a clean stop, which writes the
+// last head) the final few milliseconds of events may be unanchored.
+type bgAnchor struct {
+	name  string
+	heads headStore
+	// want selects the heads worth writing (Vault: checkpoints only).
+	want func(audit.Head) bool
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending *audit.Head
+	wake    chan struct{}
+}
+
+var _ audit.Anchor = (*bgAnchor)(nil)
+
+func newBGAnchor(name string, heads headStore, want func(audit.Head) bool, log *slog.Logger) *bgAnchor {
+	return &bgAnchor{name: name, heads: heads, want: want, log: log, wake: make(chan struct{}, 1)}
+}
+
+func (a *bgAnchor) Name() string { return a.name }
+
+func (a *bgAnchor) LoadHead(ctx context.Context) (audit.Head, bool, error) {
+	return a.heads.load(ctx)
+}
+
+func (a *bgAnchor) SaveHead(_ context.Context, h audit.Head) error {
+	if !a.want(h) {
 		return nil
 	}
 	a.mu.Lock()
@@ -104,9 +127,9 @@ func (a *vaultAnchor) SaveHead(_ context.Context, h audit.Head) error {
 	return nil
 }
 
-// run writes pending heads to Vault until ctx ends, then the last one.
-// Writes use their own deadline, so stopping never cuts one short.
-func (a *vaultAnchor) run(ctx context.Context) {
+// run writes pending heads until ctx ends, then the last one. Writes use
+// their own deadline, so stopping never cuts one short.
+func (a *bgAnchor) run(ctx context.Context) {
 	for {
 		select {
 		case <-a.wake:
@@ -118,10 +141,10 @@ func (a *vaultAnchor) run(ctx context.Context) {
 	}
 }
 
-// vaultHeadTimeout bounds one write of the head to Vault.
-const vaultHeadTimeout = 10 * time.Second
+// headTimeout bounds one write of the head.
+const headTimeout = 10 * time.Second
 
-func (a *vaultAnchor) flush() {
+func (a *bgAnchor) flush() {
 	a.mu.Lock()
 	h := a.pending
 	a.pending = nil
@@ -129,32 +152,35 @@ func (a *vaultAnchor) flush() {
 	if h == nil {
 		return
 	}
-	b, _ := json.Marshal(h)
-	ctx, cancel := context.WithTimeout(context.Background(), vaultHeadTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), headTimeout)
 	defer cancel()
-	if err := a.p.WriteAuditHead(ctx, a.name, string(b)); err != nil {
-		a.log.Warn("audit chain head not copied to Vault; retried at the next checkpoint", "error", err)
+	if err := a.heads.save(ctx, *h); err != nil {
+		a.log.Warn("audit chain head not recorded; retried with the next one", "anchor", a.name, "error", err)
 	}
 }
 
-// auditAnchors returns the anchors of cfg: the store, and Vault when the
-// key provider is Vault. start runs background work until the server
-// stops; stop flushes it.
+// auditAnchors returns the anchors of cfg: the store (every head), and
+// Vault (heads ending in a checkpoint) when the key provider is Vault.
+// stop writes their last heads; call it after the audit log is closed.
 func auditAnchors(cfg *config.Config, st *badger.Store, keys kms.Provider, log *slog.Logger) (anchors []audit.Anchor, stop func() error) {
-	anchors = []audit.Anchor{storeAnchor{st}}
-	vp, ok := keys.(*vault.Provider)
-	if !ok {
-		return anchors, func() error { return nil }
+	all := func(audit.Head) bool { return true }
+	bgs := []*bgAnchor{newBGAnchor("store", storeHeads{st}, all, log)}
+	if vp, ok := keys.(*vault.Provider); ok {
+		name := cfg.Audit.HeadName
+		if name == "" {
+			name = defaultHeadName(AuditDir(cfg))
+		}
+		checkpoints := func(h audit.Head) bool { return h.Checkpoint }
+		bgs = append(bgs, newBGAnchor("vault", vaultHeads{vp, name}, checkpoints, log))
 	}
-	name := cfg.Audit.HeadName
-	if name == "" {
-		name = defaultHeadName(AuditDir(cfg))
-	}
-	va := newVaultAnchor(vp, name, log)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); va.run(ctx) }()
-	return append(anchors, va), func() error { cancel(); <-done; return nil }
+	var wg sync.WaitGroup
+	for _, a := range bgs {
+		anchors = append(anchors, a)
+		wg.Add(1)
+		go func() { defer wg.Done(); a.run(ctx) }()
+	}
+	return anchors, func() error { cancel(); wg.Wait(); return nil }
 }
 
 // defaultHeadName names a sidecar's head in Vault by host and audit
