@@ -88,7 +88,7 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 	for i, r := range res {
 		fp := ""
 		if r.Token != "" {
-			fp = s.tokenFP(classes[i], r.Token)
+			fp = s.tokenFP(classes[i], r.Token, true) // issued by Encode
 		}
 		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: op, Class: s.auditClass(classes[i])}, subjects[i], r.Err == nil, fp)
 	}
@@ -103,7 +103,8 @@ func (s *Service) auditReveals(ctx context.Context, caller, purpose string, item
 	for i, r := range res {
 		fp := ""
 		if items[i].Token != "" {
-			fp = s.tokenFP(items[i].Class, items[i].Token)
+			// A token that resolved passed the strict Decode.
+			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
 		}
 		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: "detokenize", Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
 	}
