@@ -180,7 +180,7 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 	if c.Mode == tokenizer.Deterministic {
 		next.Index = c.index(old.Subject, value)
 	}
-	tokenFP := []string{s.tokenFP(c.Name, token)}
+	tokenFP := []string{s.tokenFP(c.Name, token, false)}
 	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
 		return err
 	}
@@ -206,8 +206,8 @@ type ReceiptSigner interface {
 
 // EraseSubject crypto-shreds subjectID: its keys, records, indexes and
 // consents are deleted in one transaction (so every token of the subject,
-// vaulted or shred_with_subject fpe, stops resolving at once for every
-// sidecar sharing the store), old versions are purged from disk, and a
+// vaulted or shred_with_subject fpe, stops resolving at once), old
+// versions are purged from disk, and a
 // signed receipt is returned. The order is: intent event (nothing is
 // erased if it cannot be written), erasure, the receipt's facts saved in
 // the store, the outcome event, then signing. If signing fails the
