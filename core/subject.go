@@ -22,8 +22,8 @@ var ErrSubjectErased = errors.New("the data subject was erased; the token no lon
 // subjectKey returns subject's 32-byte key in class c, creating it on
 // first use when create is set. The key is random, wrapped with AES-GCM
 // under a subject-wrap key derived from the class's current key version
-// (see wrapSubjectKey) and kept in the store, so every sidecar sharing the
-// store uses the same key, and erasing it shreds every value under it.
+// (see wrapSubjectKey) and kept in the store, so concurrent first uses
+// agree on one key, and erasing it shreds every value under it.
 func (s *Service) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
 	wrapped, err := s.store.SubjectKey(ctx, []byte(subject), c.Name)
 	switch {
