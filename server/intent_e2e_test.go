@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,4 +180,28 @@ func loadPub(t *testing.T, dataDir string) audit.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestIntentThenOutcome: a change writes its intent event before its
+// outcome, both naming the caller and class.
+func TestIntentThenOutcome(t *testing.T) {
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	if _, err := h.Client(ops).RotateKey(context.Background(), "email"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(h.DataDir, "audit", audit.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(string(b), "\n") {
+		var ev audit.Event
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Op == "admin.rotate" {
+			got = append(got, ev.Caller+"/"+ev.Class+"/"+ev.Decision+"/"+ev.Reason)
+		}
+	}
+	want := []string{"ops/email/allow/" + core.ReasonIntent, "ops/email/allow/"}
+	if !slices.Equal(got, want) {
+		t.Errorf("admin.rotate events = %v, want %v", got, want)
+	}
 }
