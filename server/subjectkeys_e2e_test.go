@@ -73,3 +73,34 @@ func TestSubjectKeysFollowRotation(t *testing.T) {
 	app = h.Client(checkout)
 	check("after restart")
 }
+
+// TestShredFPESubjectKeysFollowRotation: subject keys of a
+// shred_with_subject fpe class move too (re-encryption runs for them
+// alone), and its tokens still resolve after the old version is retired.
+func TestShredFPESubjectKeysFollowRotation(t *testing.T) {
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	ctx := context.Background()
+	app, admin := h.Client(checkout), h.Client(ops)
+	mona := tokenizeFor(t, app, "mona", subjectData{class: "member_number", value: "00123456789"})
+	if _, err := admin.RotateKey(ctx, "member_number"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.RetireKeyVersions(ctx, "member_number", 2); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("RetireKeyVersions(member_number, 2) while v1 wraps a subject key = %v, want FailedPrecondition", err)
+	}
+	if _, err := admin.StartReencrypt(ctx, "member_number"); err != nil {
+		t.Fatalf("StartReencrypt(member_number) = %v, want a job for its subject keys", err)
+	}
+	if j := waitJob(t, admin, "member_number"); j.GetState() != pb.ReencryptJob_STATE_DONE {
+		t.Fatalf("re-encryption job = %v, want done", j)
+	}
+	if got := versionSubjectKeys(classStatus(t, admin, "member_number")); got[1] != 0 || got[2] != 1 {
+		t.Errorf("after reencrypt subject keys per version = %v, want 1 at v2", got)
+	}
+	if _, err := admin.RetireKeyVersions(ctx, "member_number", 2); err != nil {
+		t.Fatalf("RetireKeyVersions(member_number, 2) after reencrypt = %v", err)
+	}
+	if v, err := detokenizeFor(app, "mona", mona[0]); err != nil || v != mona[0].value {
+		t.Errorf("Detokenize(mona's member number) after retire = %q, %v; want %q", v, err, mona[0].value)
+	}
+}
