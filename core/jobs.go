@@ -179,7 +179,7 @@ func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
 				if ctx.Err() != nil {
 					return
 				}
-				st.State, st.Error = JobFailed, err.Error()
+				st.State, st.Error = JobFailed, publicReason(err)
 				s.log.Error("re-encryption job failed", "class", st.Class, "error", err)
 				break
 			}
