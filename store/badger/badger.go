@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	bdb "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/skl"
 
 	"github.com/privacyvault/privacyvault/store"
 )
@@ -34,6 +35,14 @@ type Store struct {
 	db     *bdb.DB
 	mu     sync.RWMutex // guards closed against use after Close
 	closed bool
+	// wmu serializes every write transaction, so none ever conflicts with
+	// another and the committer's decisions stand (see commitGroup).
+	wmu           sync.Mutex
+	inserts       chan *insertReq
+	stopCommitter chan struct{}
+	committerDone chan struct{}
+	txnBytes      int64 // budget of one insert transaction, under Badger's limit
+	txnEntries    int
 }
 
 // Open opens or creates the database in o.Dir. Writes are synchronous
@@ -56,61 +65,34 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
-	return &Store{db: db}, nil
+	st := &Store{
+		db: db, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
+		// Badger refuses a transaction over 15% of the memtable (bytes) or
+		// that many skiplist nodes; stay at three quarters of both.
+		txnBytes:   opts.MemTableSize * 15 / 100 * 3 / 4,
+		txnEntries: int(opts.MemTableSize*15/100/int64(skl.MaxNodeSize)) * 3 / 4,
+	}
+	go st.commitLoop()
+	return st, nil
 }
 
-// Insert implements store.Store. Records are written in as few transactions
-// as Badger's size limit allows; each transaction is atomic and durable.
+// update runs fn in a write transaction under the write lock.
+func (s *Store) update(fn func(txn *bdb.Txn) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.db.Update(fn)
+}
+
+// Insert implements store.Store: InsertStaged, then wait until durable.
 func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
-	if err := s.use(ctx); err != nil {
+	out, wait, err := s.InsertStaged(ctx, recs)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.RUnlock()
-	out := make([]store.Outcome, len(recs))
-	for start := 0; start < len(recs); {
-		n, err := s.insertChunk(recs[start:], out[start:])
-		if err != nil {
-			return nil, err
-		}
-		start += n
+	if err := wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
-}
-
-// insertChunk writes as many leading records as fit in one transaction and
-// returns how many it wrote.
-func (s *Store) insertChunk(recs []store.Record, out []store.Outcome) (int, error) {
-	for attempt := 0; ; attempt++ {
-		n, err := s.tryChunk(recs, out)
-		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("store/badger: insert: %w", err)
-		}
-		return n, nil
-	}
-}
-
-func (s *Store) tryChunk(recs []store.Record, out []store.Outcome) (int, error) {
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	n := 0
-	for i, r := range recs {
-		o, err := insertOne(txn, r)
-		if errors.Is(err, bdb.ErrTxnTooBig) && n > 0 {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-		out[i] = o
-		n++
-	}
-	if err := txn.Commit(); err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 func insertOne(txn *bdb.Txn, r store.Record) (store.Outcome, error) {
@@ -167,6 +149,41 @@ func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record,
 		return err
 	})
 	return r, err
+}
+
+// GetMany implements store.Store: one read transaction for all refs.
+func (s *Store) GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out := make([]store.Record, len(refs))
+	err := s.db.View(func(txn *bdb.Txn) error {
+		var key []byte
+		for i, ref := range refs {
+			key = appendKey(key[:0], prefixRecord, ref.Class, ref.ID)
+			item, err := txn.Get(key)
+			if errors.Is(err, bdb.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store/badger: get: %w", err)
+			}
+			err = item.Value(func(v []byte) error {
+				var err error
+				out[i], err = decodeRecord(ref.Class, ref.ID, v)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("store/badger: get: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // LookupIndex implements store.Store.
@@ -252,7 +269,7 @@ func (s *Store) Replace(ctx context.Context, old, new store.Record) error {
 	}
 	defer s.mu.RUnlock()
 	for attempt := 0; ; attempt++ {
-		err := s.db.Update(func(txn *bdb.Txn) error {
+		err := s.update(func(txn *bdb.Txn) error {
 			cur, err := get(txn, old.Class, old.ID)
 			if err != nil {
 				return err
@@ -299,7 +316,7 @@ func (s *Store) PutMeta(ctx context.Context, name string, value []byte) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	if err := s.db.Update(func(txn *bdb.Txn) error { return txn.Set(metaKey(name), value) }); err != nil {
+	if err := s.update(func(txn *bdb.Txn) error { return txn.Set(metaKey(name), value) }); err != nil {
 		return fmt.Errorf("store/badger: meta: %w", err)
 	}
 	return nil
@@ -315,7 +332,7 @@ func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Update(func(txn *bdb.Txn) error { return txn.Set(consentKey(c.Subject, c.Purpose), v) }); err != nil {
+	if err := s.update(func(txn *bdb.Txn) error { return txn.Set(consentKey(c.Subject, c.Purpose), v) }); err != nil {
 		return fmt.Errorf("store/badger: consent: %w", err)
 	}
 	return nil
@@ -357,6 +374,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.stopCommitter)
+	<-s.committerDone
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store/badger: close: %w", err)
 	}

@@ -57,7 +57,7 @@ func (s *Store) PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class
 	defer s.mu.RUnlock()
 	for attempt := 0; ; attempt++ {
 		var out []byte
-		err := s.db.Update(func(txn *bdb.Txn) error {
+		err := s.update(func(txn *bdb.Txn) error {
 			k := subjectKeyKey(subject, class)
 			item, err := txn.Get(k)
 			if err == nil {
@@ -144,7 +144,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	}
 	defer s.mu.RUnlock()
 	var n store.Erased
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		n = store.Erased{}
 		refs, err := subjectRefs(txn, subject)
 		if err != nil {
@@ -219,7 +219,7 @@ func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		cur, err := get(txn, old.Class, old.ID)
 		if err != nil {
 			return err
@@ -260,7 +260,7 @@ func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, 
 	}
 	defer s.mu.RUnlock()
 	n := 0
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		n = 0
 		prefix := recordKey(class, nil)
 		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, Prefix: prefix})
