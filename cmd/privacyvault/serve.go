@@ -36,6 +36,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	listen := fs.String("listen", "", "host:port or unix:///path (env "+envListen+"; default from config, else "+config.DefaultListen+")")
 	dataDir := fs.String("data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env "+envLog+")")
+	pprofAddr := pprofFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -48,6 +49,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if *pprofAddr != "" {
+		_, stop, err := startPprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	path := pick(*cfgPath, os.Getenv(envConfig), "")
 	cfg, err := loadConfig(*dev, path)
