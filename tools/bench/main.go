@@ -48,10 +48,15 @@ func main() {
 	flag.StringVar(&o.devvault, "devvault", "bin/devvault", "devvault binary (Vault's Transit engine)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose generated section is replaced; empty prints only")
 	flag.StringVar(&o.cmd, "cmd", "go run ./tools/bench", "the command line to record in the report")
+	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
+	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
 	flag.Parse()
 	o.dur, o.rounds, o.pool, o.scale, o.scaleDur = 1500*time.Millisecond, 3, 5000, 1_000_000, 2*time.Second
 	if o.short {
 		o.dur, o.rounds, o.pool, o.scale, o.scaleDur = 100*time.Millisecond, 1, 200, 20_000, 100*time.Millisecond
+	}
+	if *scale > 0 {
+		o.scale = *scale
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -176,7 +181,30 @@ func mainPhase(o options, work string, r *report) error {
 	}
 	rss, err := side.peakRSS()
 	r.mainRSS = rss
-	return err
+	if err != nil || profileDir == "" {
+		return err
+	}
+	return profileUnder(side, map[string]point{
+		"tok-rnd-8":     {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
+		"detok-rnd-8":   {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
+		"tok-fpe-batch": {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
+		"empty-8":       {key: "profile/empty/8", clients: clients, run: emptyOps(sideConns)},
+	})
+}
+
+// profileUnder takes a CPU profile of the sidecar while each point runs.
+func profileUnder(side *proc, points map[string]point) error {
+	for name, p := range points {
+		errc := make(chan error, 1)
+		go func() { errc <- side.saveProfile("profile?seconds=4", "cpu-"+name+".pprof") }()
+		if err := measure(p, 5*time.Second, &stats{}); err != nil {
+			return err
+		}
+		if err := <-errc; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var classes = []string{"rnd", "det", "fpe"}
@@ -215,6 +243,9 @@ func scalePhase(o options, dir string, r *report) error {
 		logf("loaded %8d  %8.0f tokens/s", loaded, rate)
 	}
 	if r.loadRSS, err = side.peakRSS(); err != nil {
+		return err
+	}
+	if err := side.saveProfile("heap", "heap-after-load.pprof"); err != nil {
 		return err
 	}
 	side.stop()

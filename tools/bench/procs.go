@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +59,7 @@ type proc struct {
 	name  string
 	cmd   *exec.Cmd
 	addr  string
+	pprof string // the sidecar's --pprof address, when profiling
 	exit  chan error
 	lines <-chan string
 }
@@ -146,12 +149,20 @@ func startSidecar(bin, dir string) (*proc, time.Duration, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, 0, err
 	}
+	args := []string{bin, "serve", "--dev", "--config", cfgPath}
+	var pprofAddr string
+	if profileDir != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, 0, err
+		}
+		args = append(args, "--pprof", pprofAddr)
+	}
 	t0 := time.Now()
-	p, err := startProc("sidecar", filepath.Join(dir, "sidecar.log"), bin, "serve", "--dev", "--config", cfgPath)
+	p, err := startProc("sidecar", filepath.Join(dir, "sidecar.log"), args...)
 	if err != nil {
 		return nil, 0, err
 	}
-	p.addr = addr
+	p.addr, p.pprof = addr, pprofAddr
 	if err := waitHealth(p, addr); err != nil {
 		p.stop()
 		return nil, 0, fmt.Errorf("sidecar (log %s): %w", filepath.Join(dir, "sidecar.log"), err)
@@ -252,4 +263,28 @@ func diskUsage(dir string) (alloc, apparent int64, err error) {
 		return nil
 	})
 	return alloc, apparent, err
+}
+
+// profileDir, when set (-profile), makes the sidecar serve pprof and the
+// bench save a CPU profile under load and a heap profile after the load.
+var profileDir string
+
+// saveProfile fetches /debug/pprof/<what> from the sidecar into profileDir.
+func (p *proc) saveProfile(what, file string) error {
+	if profileDir == "" {
+		return nil
+	}
+	resp, err := http.Get("http://" + p.pprof + "/debug/pprof/" + what)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(profileDir, file))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	logf("saved %s", f.Name())
+	return err
 }
