@@ -60,6 +60,11 @@ func Open(o Options) (*Store, error) {
 		WithNumLevelZeroTablesStall(8).
 		WithBaseTableSize(2 << 20).
 		WithValueLogFileSize(64 << 20).
+		// Every value (at most max_value_bytes, 64 KiB by default, sealed)
+		// stays in the LSM tree, so erasure's DropPrefix and Flatten
+		// remove it; the threshold must stay under Badger's batch limit,
+		// 15% of the memtable.
+		WithValueThreshold(512 << 10).
 		// Values are AES-GCM ciphertext, which does not compress, but keys,
 		// versions and record headers do: Snappy saves about 20 bytes a
 		// token on disk. Compressed blocks need a block cache; a small one

@@ -22,16 +22,17 @@ import (
 )
 
 type options struct {
-	short    bool
-	bin      string
-	devvault string
-	out      string
-	cmd      string
-	dur      time.Duration
-	rounds   int
-	pool     int
-	scale    int
-	scaleDur time.Duration
+	short     bool
+	bin       string
+	devvault  string
+	out       string
+	cmd       string
+	dur       time.Duration
+	rounds    int
+	pool      int
+	scale     int
+	scaleDur  time.Duration
+	scaleOnly bool
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&o.devvault, "devvault", "bin/devvault", "devvault binary (Vault's Transit engine)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose generated section is replaced; empty prints only")
 	flag.StringVar(&o.cmd, "cmd", "go run ./tools/bench", "the command line to record in the report")
+	scaleOnly := flag.Bool("scale-only", false, "run only the scale phase (for tuning memory and load rate)")
 	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
 	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
 	flag.Parse()
@@ -58,6 +60,7 @@ func main() {
 	if *scale > 0 {
 		o.scale = *scale
 	}
+	o.scaleOnly = *scaleOnly
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -80,8 +83,10 @@ func run(o options) error {
 	if err := r.micro(); err != nil {
 		return err
 	}
-	if err := mainPhase(o, work, r); err != nil {
-		return err
+	if !o.scaleOnly {
+		if err := mainPhase(o, work, r); err != nil {
+			return err
+		}
 	}
 	if err := scalePhase(o, filepath.Join(work, "scale"), r); err != nil {
 		return err
@@ -243,6 +248,12 @@ func scalePhase(o options, dir string, r *report) error {
 		logf("loaded %8d  %8.0f tokens/s", loaded, rate)
 	}
 	if r.loadRSS, err = side.peakRSS(); err != nil {
+		return err
+	}
+	if r.anonRSS, err = side.status("RssAnon"); err != nil {
+		return err
+	}
+	if r.fileRSS, err = side.status("RssFile"); err != nil {
 		return err
 	}
 	if err := side.saveProfile("heap", "heap-after-load.pprof"); err != nil {

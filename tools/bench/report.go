@@ -26,6 +26,8 @@ type report struct {
 	scaled       int
 	loadRates    []float64 // tokens/s per tenth of the load
 	loadRSS      int64
+	anonRSS      int64 // at the end of the load: process memory
+	fileRSS      int64 // and file pages mapped (Badger's tables and logs)
 	serveRSS     int64
 	diskAlloc    int64
 	diskApparent int64
@@ -170,6 +172,7 @@ func (r *report) markdown() string {
 		w("| last tenth ÷ first tenth | %s |", ratio(r.loadRates[n-1], r.loadRates[0]))
 	}
 	w("| peak RSS of the sidecar while loading (VmHWM) | %.1f MiB |", float64(r.loadRSS)/(1<<20))
+	w("| RSS at the end of the load: anonymous · file-backed (Badger's mmapped tables and logs) | %.1f MiB · %.1f MiB |", float64(r.anonRSS)/(1<<20), float64(r.fileRSS)/(1<<20))
 	w("| peak RSS of the restarted sidecar after unary detokenize | %.1f MiB |", float64(r.serveRSS)/(1<<20))
 	w("| peak RSS of the main-phase sidecar | %.1f MiB |", float64(r.mainRSS)/(1<<20))
 	if r.scaled > 0 {
