@@ -9,15 +9,25 @@ BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
+STATICCHECK_VERSION        := v0.8.2
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
+
+# Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME;
+# `make test` runs each for FUZZTIME_SHORT. Minimizing a new input is capped
+# so a short run spends its time fuzzing.
+FUZZ_TARGETS   := ./tokenizer:FuzzCodecDecode ./tokenizer/format:FuzzFormatRoundTrip ./tokenizer/fpe:FuzzRoundTrip \
+                  ./audit:FuzzVerify ./config:FuzzParse
+FUZZTIME       ?= 30s
+FUZZTIME_SHORT ?= 3s
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench bench-short bench-micro clean
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean
 
 all: build
 
@@ -29,11 +39,19 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint generate-check devvault
+test: fmt-check vet lint tidy-check generate-check devvault
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+## fuzz: run every fuzz target for FUZZTIME (default 30s) each; new crashers land in testdata/fuzz.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t##*:}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x "$${t%%:*}"; \
+	done
 
 ## devvault: the Vault-API test server (HashiCorp Vault's Transit and KV v2 engines), its own module.
 devvault:
@@ -51,8 +69,16 @@ vet:
 	$(GO) vet -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(GO) vet ./...
 
-lint: $(BUF)
+lint: $(BUF) $(STATICCHECK)
 	$(BUF) lint
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags purego ./tokenizer/fpe/
+	cd tools/devvault && $(STATICCHECK) ./...
+
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (either module).
+tidy-check:
+	$(GO) mod tidy -diff
+	cd tools/devvault && $(GO) mod tidy -diff
 
 ## generate: regenerate the Go code from proto/ with the pinned tools.
 generate: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
@@ -78,7 +104,7 @@ bench-short: build devvault
 bench-micro:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
-tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(STATICCHECK)
 
 $(BUF):
 	@mkdir -p $(TOOLS)
@@ -99,6 +125,11 @@ $(GRPCURL):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 	mv $(TOOLS)/grpcurl $@
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $@
 
 clean:
 	rm -rf bin data

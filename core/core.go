@@ -35,6 +35,8 @@ type Store interface {
 	Consents(ctx context.Context, subject []byte) ([]store.Consent, error)
 	SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error)
 	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
+	SubjectKeys(ctx context.Context, after []byte, limit int) ([]store.SubjectKeyEntry, error)
+	ReplaceSubjectKey(ctx context.Context, subject []byte, class string, old, new []byte) error
 	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
 	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
 	Rectify(ctx context.Context, old, new store.Record) error
@@ -90,6 +92,7 @@ type Service struct {
 	receipts ReceiptSigner
 	quota    *quota.Limiter
 	denials  denialCounter
+	honey    honeytokens
 	maxValue int
 	grace    time.Duration
 	log      *slog.Logger
@@ -365,10 +368,16 @@ func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem)
 		return nil, err
 	}
 	classes := make([]string, len(items))
+	subjects := make([]string, len(items))
 	for i, it := range items {
 		classes[i] = it.Class
+		// A lookup tells whether the subject has the value: an access to
+		// the subject's data even when it finds nothing.
+		if it.SubjectID != "" && len(it.SubjectID) <= maxSubjectID {
+			subjects[i] = s.fp.Subject(it.SubjectID)
+		}
 	}
-	if err := s.auditTokens(ctx, caller, "", "lookup", classes, make([]string, len(items)), res); err != nil {
+	if err := s.auditTokens(ctx, caller, "", "lookup", classes, subjects, res); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -56,6 +56,10 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 	honey := 0
 	// finish applies consent and the granted level to one resolved item.
 	finish := func(i int, c *class, reveal policy.Reveal, v []byte, subject string, err error) error {
+		if subject != "" {
+			// The subject's data was read, even if consent then withholds it.
+			subjects[i] = subject
+		}
 		if err == nil && pol.RequiresConsent(purpose) {
 			err = s.checkConsent(ctx, subject, purpose, now)
 		}
@@ -66,7 +70,6 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = err
 			return nil
 		}
-		subjects[i] = subject
 		res[i] = Revealed{Value: c.reveal(v, reveal), Level: reveal}
 		return nil
 	}
@@ -82,10 +85,15 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = err
 			continue
 		}
-		if pol.IsHoneytoken(c.Name, it.Token) {
+		if s.isHoneytoken(pol, c, it.Token) {
 			honey++
 			res[i].Err = ErrDenied
 			continue
+		}
+		if c.Mode == tokenizer.FPE && it.SubjectID != "" && len(it.SubjectID) <= maxSubjectID {
+			// An fpe token's subject is the one its caller names, even
+			// when policy refuses the read.
+			subjects[i] = s.fp.Subject(it.SubjectID)
 		}
 		d := pol.Decide(policy.Request{Identity: identity, Purpose: purpose, Class: c.Name, Consent: true})
 		if d.Reveal == policy.Deny {

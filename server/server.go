@@ -25,7 +25,6 @@ import (
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	"github.com/privacyvault/privacyvault/metrics"
-	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	subject "github.com/privacyvault/privacyvault/server/api/subject/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
@@ -52,6 +51,15 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// Hooks wrap internal parts, for fault-injection tests only.
+	Hooks Hooks
+	// AcceptAuditLogReset starts even if the audit log does not reach the
+	// chain head recorded outside it (truncated, deleted or replaced); the
+	// reset is written to the log as an audit.reset event.
+	AcceptAuditLogReset bool
+	// AuditHook, if set, wraps the auditor the data plane writes through;
+	// tests use it to make audit writes fail and recover.
+	AuditHook func(core.Auditor) core.Auditor
 }
 
 // Server is a running sidecar.
@@ -63,9 +71,11 @@ type Server struct {
 	grpc   *grpc.Server
 	lis    net.Listener
 	health *health.Server
-	close  []func() error
-	log    *slog.Logger
-	done   chan error
+	// auditState tracks whether audit writes fail, for health.
+	auditState *auditHealth
+	close      []func() error
+	log        *slog.Logger
+	done       chan error
 }
 
 // Start opens the store and keys, builds the data plane and starts serving
@@ -112,7 +122,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log)
+	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
+	s.close = append(s.close, stopAnchors)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, o.AcceptAuditLogReset)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +133,20 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
+	var aud core.Auditor = auditor{auditLog}
+	if o.AuditHook != nil {
+		aud = o.AuditHook(aud)
+	}
+	s.auditState = &auditHealth{next: aud}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
 		Store:         st,
 		Keys:          keys,
 		Policy:        pol,
-		Auditor:       auditor{auditLog},
+		Auditor:       s.auditState,
 		Fingerprints:  fps,
 		Alerts:        metrics.Alerts{R: s.reg},
-		Receipts:      signer,
+		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
@@ -168,14 +185,16 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
-		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
+		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
+		Keys:  signer,
 	}))
 	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(pb.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(pb.SubjectService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	for _, name := range healthServices {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	go s.watchHealth(bg, healthInterval)
 	reflection.Register(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)

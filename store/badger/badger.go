@@ -34,6 +34,7 @@ type Options struct {
 // Store is a store.Store on Badger v4.
 type Store struct {
 	db     *bdb.DB
+	opts   bdb.Options  // to reopen (see rotateValueLog)
 	mu     sync.RWMutex // guards closed against use after Close
 	closed bool
 	// wmu serializes every write transaction, so none ever conflicts with
@@ -81,7 +82,7 @@ func Open(o Options) (*Store, error) {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
 	st := &Store{
-		db: db, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
+		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
 		// Badger refuses a transaction over 15% of the memtable (bytes) or
 		// that many skiplist nodes; stay at three quarters of both.
 		txnBytes:   opts.MemTableSize * 15 / 100 * 3 / 4,

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
@@ -26,6 +27,9 @@ type Core interface {
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
+	RecordAdminIntent(ctx context.Context, caller, op, class string) error
+	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
+	CheckClass(name string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
 }
 
@@ -38,6 +42,8 @@ type Config struct {
 	MaxBatch int
 	// Audit reads the sidecar's audit log.
 	Audit AuditLog
+	// Keys lists the audit verification keys.
+	Keys audit.KeySource
 }
 
 // Service is the AdminService implementation.
@@ -47,34 +53,48 @@ type Service struct {
 	admins   []string
 	maxBatch int
 	audit    AuditLog
+	keys     audit.KeySource
 }
 
 // New returns the service.
 func New(c Config) *Service {
-	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit}
+	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit, keys: c.Keys}
 }
 
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterAdminServiceServer(g, s) }
 
-func (s *Service) authorize(ctx context.Context) (string, error) {
+// authorize returns the caller if it is an admin. A refusal is audited
+// and counts towards the caller's denied-burst alert, like a denied
+// detokenize.
+func (s *Service) authorize(ctx context.Context, op, class string) (string, error) {
 	id, ok := identity.FromContext(ctx)
 	if !ok {
 		return "", identity.ErrUnauthenticated
 	}
 	if !slices.Contains(s.admins, string(id)) {
-		return "", core.ErrNotAdmin
+		return "", s.core.RecordRefused(ctx, string(id), "admin."+op, class, "", core.ErrNotAdmin)
 	}
 	return string(id), nil
 }
 
 // audited runs an admin operation and writes its audit event; an
 // operation whose event cannot be written reports the audit failure.
+// An operation on a class refuses names that are not configured classes
+// before it acts (the event then names no class).
 func audited[T any](ctx context.Context, s *Service, op, class string, f func() (T, error)) (T, error) {
 	var zero T
-	caller, err := s.authorize(ctx)
+	caller, err := s.authorize(ctx, op, class)
 	if err != nil {
 		return zero, err
+	}
+	if class != "" || classOps[op] {
+		if err := s.core.CheckClass(class); err != nil {
+			if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
+				return zero, aerr
+			}
+			return zero, err
+		}
 	}
 	v, err := f()
 	if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
@@ -82,6 +102,9 @@ func audited[T any](ctx context.Context, s *Service, op, class string, f func() 
 	}
 	return v, err
 }
+
+// classOps are the operations that name a class.
+var classOps = map[string]bool{"rotate": true, "reencrypt": true, "reencrypt_status": true, "retire": true, "retokenize": true}
 
 // GetKeyStatus implements pb.AdminServiceServer.
 func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (*pb.GetKeyStatusResponse, error) {
@@ -98,7 +121,7 @@ func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (
 
 // RotateKey implements pb.AdminServiceServer.
 func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.RotateKeyResponse, error) {
-	st, err := audited(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
+	st, err := changing(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +130,7 @@ func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.
 
 // RewrapKeys implements pb.AdminServiceServer.
 func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.RewrapKeysResponse, error) {
-	n, err := audited(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
+	n, err := changing(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +139,7 @@ func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.
 
 // StartReencrypt implements pb.AdminServiceServer.
 func (s *Service) StartReencrypt(ctx context.Context, req *pb.StartReencryptRequest) (*pb.StartReencryptResponse, error) {
-	st, err := audited(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
+	st, err := changing(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +157,7 @@ func (s *Service) GetReencrypt(ctx context.Context, req *pb.GetReencryptRequest)
 
 // RetireKeyVersions implements pb.AdminServiceServer.
 func (s *Service) RetireKeyVersions(ctx context.Context, req *pb.RetireKeyVersionsRequest) (*pb.RetireKeyVersionsResponse, error) {
-	st, err := audited(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
+	st, err := changing(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +173,7 @@ func classStatus(c core.ClassKeyStatus) *pb.ClassKeyStatus {
 		FpeKeyVersion:        c.FPEKeyVersion,
 	}
 	for _, v := range c.Versions {
-		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired})
+		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired, SubjectKeys: v.SubjectKeys})
 	}
 	return out
 }
@@ -180,7 +203,7 @@ func job(st core.ReencryptStatus) *pb.ReencryptJob {
 
 // PurgeExpired implements pb.AdminServiceServer.
 func (s *Service) PurgeExpired(ctx context.Context, _ *pb.PurgeExpiredRequest) (*pb.PurgeExpiredResponse, error) {
-	n, err := audited(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
+	n, err := changing(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
 	if err != nil {
 		return nil, err
 	}
