@@ -38,9 +38,11 @@ build:
 run: build
 	./bin/privacyvault serve --dev
 
-## test: everything CI checks. Vault tests run against bin/devvault.
+## test: everything CI checks. Vault tests run against bin/devvault;
+## PostgreSQL tests against a throwaway cluster (scripts/with-postgres.sh)
+## unless PRIVACYVAULT_TEST_POSTGRES_DSN names a server.
 test: fmt-check vet lint tidy-check generate-check devvault
-	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
+	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...

@@ -17,6 +17,10 @@ var ErrNotFound = errors.New("store: record not found")
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrUnavailable is returned when a store on a database server cannot
+// reach it. Nothing of the call may be acknowledged; the caller may retry.
+var ErrUnavailable = errors.New("store: database unavailable")
+
 // ErrChanged is returned by Replace when the stored record is no longer the
 // one the caller read.
 var ErrChanged = errors.New("store: record changed since it was read")

@@ -1,0 +1,381 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+const recordColumns = `class, id, idx, key_version, ciphertext, created_at, expires_at, subject`
+
+// insertSQL inserts a batch in one statement and reports, per input row,
+// whether it was written and the ID already holding its index when the
+// statement began. ON CONFLICT DO NOTHING covers both the primary key and
+// the unique (class, idx) index, so the database decides between
+// concurrent sidecars.
+const insertSQL = `
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[], $6::bigint[], $7::bigint[], $8::bytea[], $9::int[])
+        AS t(class, id, idx, key_version, ciphertext, created_at, expires_at, subject, ord)
+), ins AS (
+    INSERT INTO pv_records (` + recordColumns + `)
+    SELECT class, id, idx, key_version, ciphertext, created_at, expires_at, subject FROM input
+    ON CONFLICT DO NOTHING
+    RETURNING class, id
+)
+SELECT input.ord, ins.id IS NOT NULL, ex.id
+FROM input
+LEFT JOIN ins ON ins.class = input.class AND ins.id = input.id
+LEFT JOIN pv_records ex ON input.idx IS NOT NULL AND ex.class = input.class AND ex.idx = input.idx
+ORDER BY input.ord`
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Insert implements store.Store: one round trip for a batch whose records
+// neither share an ID nor an index with each other (the usual case).
+func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	for _, r := range recs {
+		if r.Subject != nil {
+			if err := checkSubject(r.Subject); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(recs) == 0 {
+		return []store.Outcome{}, nil
+	}
+	out := make([]store.Outcome, len(recs))
+	first, rest := splitDuplicates(recs)
+	if len(rest) == 0 {
+		if err := insertRound(ctx, s.pool, recs, first, out); err != nil {
+			return nil, wrapErr("insert", err)
+		}
+		return out, nil
+	}
+	// Records repeating an earlier one's ID or index are decided after it,
+	// as if inserted one after the other, in one transaction.
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		pending := first
+		for len(pending) > 0 {
+			if err := insertRound(ctx, tx, recs, pending, out); err != nil {
+				return err
+			}
+			sub := make([]store.Record, len(rest))
+			for i, p := range rest {
+				sub[i] = recs[p]
+			}
+			f, r := splitDuplicates(sub)
+			pending = pending[:0]
+			for _, i := range f {
+				pending = append(pending, rest[i])
+			}
+			next := make([]int, len(r))
+			for i, j := range r {
+				next[i] = rest[j]
+			}
+			rest = next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapErr("insert", err)
+	}
+	return out, nil
+}
+
+// InsertStaged implements store.Store. The batch is committed (durable)
+// before the outcomes return, so wait has nothing left to do.
+func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	out, err := s.Insert(ctx, recs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, func() error { return nil }, nil
+}
+
+// splitDuplicates returns the positions of records that share neither ID
+// nor index with an earlier record of recs, and the positions of the rest.
+func splitDuplicates(recs []store.Record) (first, rest []int) {
+	ids := make(map[string]bool, len(recs))
+	idx := make(map[string]bool)
+	for i, r := range recs {
+		ik := r.Class + "\x00" + string(r.ID)
+		xk := r.Class + "\x00" + string(r.Index)
+		if ids[ik] || (r.Index != nil && idx[xk]) {
+			rest = append(rest, i)
+			continue
+		}
+		ids[ik] = true
+		if r.Index != nil {
+			idx[xk] = true
+		}
+		first = append(first, i)
+	}
+	return first, rest
+}
+
+// insertRound inserts recs[pos] in one statement and fills their outcomes.
+func insertRound(ctx context.Context, q querier, recs []store.Record, pos []int, out []store.Outcome) error {
+	n := len(pos)
+	classes, ids, idxs := make([]string, n), make([][]byte, n), make([][]byte, n)
+	versions, cts := make([]int64, n), make([][]byte, n)
+	created, expires, subjects := make([]int64, n), make([]*int64, n), make([][]byte, n)
+	ords := make([]int32, n)
+	for i, p := range pos {
+		r := recs[p]
+		classes[i], ids[i], idxs[i], versions[i], cts[i] = r.Class, r.ID, r.Index, int64(r.KeyVersion), r.Ciphertext
+		created[i], expires[i], subjects[i], ords[i] = r.CreatedAt.UnixNano(), nanos(r.ExpiresAt), r.Subject, int32(i)
+	}
+	rows, err := q.Query(ctx, insertSQL, classes, ids, idxs, versions, cts, created, expires, subjects, ords)
+	if err != nil {
+		return err
+	}
+	var unresolved []int
+	var (
+		ord      int32
+		inserted bool
+		existing []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ord, &inserted, &existing}, func() error {
+		p := pos[ord]
+		switch {
+		case inserted:
+			out[p] = store.Outcome{Status: store.Inserted, ID: bytes.Clone(recs[p].ID)}
+		case existing != nil:
+			out[p] = store.Outcome{Status: store.Existing, ID: bytes.Clone(existing)}
+		default:
+			unresolved = append(unresolved, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Not written and no index holder in the statement's snapshot: either
+	// the ID is taken, or another sidecar committed the same index while
+	// the statement ran (ON CONFLICT waited for it). Ask again.
+	for _, p := range unresolved {
+		r := recs[p]
+		if r.Index != nil {
+			var id []byte
+			err := q.QueryRow(ctx, `SELECT id FROM pv_records WHERE class = $1 AND idx = $2`, r.Class, r.Index).Scan(&id)
+			if err == nil {
+				out[p] = store.Outcome{Status: store.Existing, ID: id}
+				continue
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		out[p] = store.Outcome{Status: store.Collision}
+	}
+	return nil
+}
+
+func nanos(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	n := t.UnixNano()
+	return &n
+}
+
+func fromNanos(n *int64) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *n).UTC()
+}
+
+// scanRecord reads one row of recordColumns.
+func scanRecord(row pgx.Row) (store.Record, error) {
+	var (
+		r       store.Record
+		version int64
+		created int64
+		expires *int64
+	)
+	if err := row.Scan(&r.Class, &r.ID, &r.Index, &version, &r.Ciphertext, &created, &expires, &r.Subject); err != nil {
+		return store.Record{}, err
+	}
+	r.KeyVersion = uint32(version)
+	r.CreatedAt = time.Unix(0, created).UTC()
+	r.ExpiresAt = fromNanos(expires)
+	return r, nil
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record, error) {
+	return s.getOne(ctx, "get", `SELECT `+recordColumns+` FROM pv_records WHERE class = $1 AND id = $2`, class, id)
+}
+
+// LookupIndex implements store.Store.
+func (s *Store) LookupIndex(ctx context.Context, class string, index []byte) (store.Record, error) {
+	return s.getOne(ctx, "lookup", `SELECT `+recordColumns+` FROM pv_records WHERE class = $1 AND idx = $2`, class, index)
+}
+
+func (s *Store) getOne(ctx context.Context, op, sql string, args ...any) (store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return store.Record{}, err
+	}
+	defer s.mu.RUnlock()
+	r, err := scanRecord(s.pool.QueryRow(ctx, sql, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Record{}, store.ErrNotFound
+	}
+	return r, wrapErr(op, err)
+}
+
+// GetMany implements store.Store in one query.
+func (s *Store) GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out := make([]store.Record, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	classes, ids := make([]string, len(refs)), make([][]byte, len(refs))
+	for i, ref := range refs {
+		classes[i], ids[i] = ref.Class, ref.ID
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT q.ord, r.class, r.id, r.idx, r.key_version, r.ciphertext, r.created_at, r.expires_at, r.subject
+FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS q(class, id, ord)
+JOIN pv_records r ON r.class = q.class AND r.id = q.id`, classes, ids)
+	if err != nil {
+		return nil, wrapErr("get many", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ord int64
+		var r store.Record
+		var version, created int64
+		var expires *int64
+		if err := rows.Scan(&ord, &r.Class, &r.ID, &r.Index, &version, &r.Ciphertext, &created, &expires, &r.Subject); err != nil {
+			return nil, wrapErr("get many", err)
+		}
+		r.KeyVersion, r.CreatedAt, r.ExpiresAt = uint32(version), time.Unix(0, created).UTC(), fromNanos(expires)
+		out[ord-1] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr("get many", err)
+	}
+	return out, nil
+}
+
+// Scan implements store.Store.
+func (s *Store) Scan(ctx context.Context, class string, after []byte, limit int) ([]store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	if after == nil {
+		after = []byte{}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM pv_records WHERE class = $1 AND id > $2 ORDER BY id LIMIT $3`, class, after, limit)
+	if err != nil {
+		return nil, wrapErr("scan", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Record, error) { return scanRecord(row) })
+	return out, wrapErr("scan", err)
+}
+
+// Replace implements store.Store.
+func (s *Store) Replace(ctx context.Context, old, new store.Record) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	tag, err := s.pool.Exec(ctx, `
+UPDATE pv_records SET key_version = $3, ciphertext = $4, created_at = $5, expires_at = $6, subject = $7
+WHERE class = $1 AND id = $2 AND key_version = $8 AND ciphertext = $9`,
+		new.Class, new.ID, int64(new.KeyVersion), new.Ciphertext, new.CreatedAt.UnixNano(), nanos(new.ExpiresAt), new.Subject,
+		int64(old.KeyVersion), old.Ciphertext)
+	if err != nil {
+		return wrapErr("replace", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	return s.changedOrGone(ctx, "replace", old)
+}
+
+// changedOrGone tells why a conditional update of r matched no row.
+func (s *Store) changedOrGone(ctx context.Context, op string, r store.Record) error {
+	var one int
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM pv_records WHERE class = $1 AND id = $2`, r.Class, r.ID).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return wrapErr(op, err)
+	}
+	return store.ErrChanged
+}
+
+// Rectify implements store.Store.
+func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	tag, err := s.pool.Exec(ctx, `
+UPDATE pv_records SET idx = $3, key_version = $4, ciphertext = $5, created_at = $6, expires_at = $7, subject = $8
+WHERE class = $1 AND id = $2 AND key_version = $9 AND ciphertext = $10`,
+		new.Class, new.ID, new.Index, int64(new.KeyVersion), new.Ciphertext, new.CreatedAt.UnixNano(), nanos(new.ExpiresAt), new.Subject,
+		int64(old.KeyVersion), old.Ciphertext)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return store.ErrIndexTaken
+	}
+	if err != nil {
+		return wrapErr("rectify", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	return s.changedOrGone(ctx, "rectify", old)
+}
+
+// DeleteExpired implements store.Store. Rows another sidecar is purging at
+// the same moment are skipped (SKIP LOCKED), so the fleet never does the
+// same work twice.
+func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error) {
+	if err := s.use(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.RUnlock()
+	tag, err := s.pool.Exec(ctx, `
+DELETE FROM pv_records WHERE class = $1 AND id IN (
+    SELECT id FROM pv_records WHERE class = $1 AND expires_at IS NOT NULL AND expires_at <= $2
+    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)`, class, now.UnixNano(), limit)
+	if err != nil {
+		return 0, wrapErr("delete expired", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func checkSubject(subject []byte) error {
+	if len(subject) == 0 || len(subject) > 255 {
+		return fmt.Errorf("store/postgres: subject must be 1 to 255 bytes")
+	}
+	return nil
+}
