@@ -18,5 +18,5 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("Open() error = %v", err)
 		}
 		return s
-	})
+	}, storetest.Shared())
 }

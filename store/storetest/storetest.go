@@ -19,8 +19,25 @@ import (
 // it opens.
 type Opener func(t *testing.T, dir string) store.Store
 
+// Option changes what Run checks.
+type Option func(*options)
+
+type options struct{ shared bool }
+
+// Shared declares that two stores open on the same dir at once are one
+// store (a database server shared by a fleet of sidecars), and adds the
+// Shared case, which checks that they behave as one.
+func Shared() Option { return func(o *options) { o.shared = true } }
+
 // Run runs the conformance suite against the stores open returns.
-func Run(t *testing.T, open Opener) {
+func Run(t *testing.T, open Opener, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.shared {
+		t.Run("Shared", func(t *testing.T) { testShared(t, open) })
+	}
 	t.Run("InsertGet", func(t *testing.T) { testInsertGet(t, open) })
 	t.Run("Collision", func(t *testing.T) { testCollision(t, open) })
 	t.Run("IndexUnique", func(t *testing.T) { testIndexUnique(t, open) })
