@@ -49,6 +49,8 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Metrics configures the Prometheus metrics listener.
 	Metrics Metrics `yaml:"metrics"`
+	// Store selects the record store (see store.go).
+	Store Store `yaml:"store"`
 }
 
 // Identity configures the caller identity sources, tried in order: mTLS
@@ -335,11 +337,13 @@ func (c *Config) applyDefaults() {
 	if c.Keys.GracePeriod == 0 {
 		c.Keys.GracePeriod = Duration(DefaultGracePeriod)
 	}
+	c.applyStoreDefaults()
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 
 func (c *Config) validate(v *validator) {
+	c.validateStore(v)
 	if c.Server.MaxBatch < 0 {
 		v.fail("must not be negative", "server", "max_batch")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/privacyvault/privacyvault/kms"
+	"github.com/privacyvault/privacyvault/store"
 )
 
 // Errors a caller can act on. The server maps each to one gRPC code in one
@@ -72,6 +73,8 @@ func publicReason(err error) string {
 		return pre.Reason
 	case errors.Is(err, kms.ErrUnavailable):
 		return "key provider unavailable"
+	case errors.Is(err, store.ErrUnavailable):
+		return "store unavailable"
 	}
 	for _, e := range callerErrors {
 		if errors.Is(err, e) {

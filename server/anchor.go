@@ -18,7 +18,6 @@ import (
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/kms/vault"
 	"github.com/privacyvault/privacyvault/store"
-	"github.com/privacyvault/privacyvault/store/badger"
 )
 
 // headStore is where an anchor keeps the head: read at start, written in
@@ -32,10 +31,13 @@ type headStore interface {
 const auditHeadMeta = "audit/head"
 
 // storeHeads keeps the head in the store.
-type storeHeads struct{ st *badger.Store }
+type storeHeads struct {
+	st   store.Store
+	name string
+}
 
 func (a storeHeads) load(ctx context.Context) (audit.Head, bool, error) {
-	b, err := a.st.GetMeta(ctx, auditHeadMeta)
+	b, err := a.st.GetMeta(ctx, a.name)
 	if errors.Is(err, store.ErrNotFound) {
 		return audit.Head{}, false, nil
 	}
@@ -54,7 +56,7 @@ func (a storeHeads) save(ctx context.Context, h audit.Head) error {
 	if err != nil {
 		return err
 	}
-	return a.st.PutMeta(ctx, auditHeadMeta, b)
+	return a.st.PutMeta(ctx, a.name, b)
 }
 
 // vaultHeads keeps the head in Vault KV, out of reach of whoever can
@@ -162,9 +164,9 @@ func (a *bgAnchor) flush() {
 // auditAnchors returns the anchors of cfg: the store (every head), and
 // Vault (heads ending in a checkpoint) when the key provider is Vault.
 // stop writes their last heads; call it after the audit log is closed.
-func auditAnchors(cfg *config.Config, st *badger.Store, keys kms.Provider, log *slog.Logger) (anchors []audit.Anchor, stop func() error) {
+func auditAnchors(cfg *config.Config, st store.Store, keys kms.Provider, log *slog.Logger) (anchors []audit.Anchor, stop func() error) {
 	all := func(audit.Head) bool { return true }
-	bgs := []*bgAnchor{newBGAnchor("store", storeHeads{st}, all, log)}
+	bgs := []*bgAnchor{newBGAnchor("store", storeHeads{st, auditHeadName(cfg)}, all, log)}
 	if vp, ok := keys.(*vault.Provider); ok {
 		name := cfg.Audit.HeadName
 		if name == "" {

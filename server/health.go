@@ -43,6 +43,14 @@ func (s *Server) problem(ctx context.Context) error {
 	if err := s.core.KeysFresh(); err != nil {
 		return err
 	}
+	if s.storePing != nil {
+		pctx, cancel := context.WithTimeout(ctx, healthInterval*5)
+		err := s.storePing.Ping(pctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
 	if s.auditState.failed.Load() {
 		ev := core.AuditEvent{Caller: "privacyvault", Op: "health.audit_writable", Count: 1, Decision: "allow", Reason: "audit log writable again"}
 		if err := s.auditState.Record(ctx, ev); err != nil {

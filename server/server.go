@@ -28,7 +28,6 @@ import (
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	subject "github.com/privacyvault/privacyvault/server/api/subject/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 )
 
@@ -73,9 +72,12 @@ type Server struct {
 	health *health.Server
 	// auditState tracks whether audit writes fail, for health.
 	auditState *auditHealth
-	close      []func() error
-	log        *slog.Logger
-	done       chan error
+	// storePing checks a store on a database server, for health; nil for
+	// the embedded store.
+	storePing pinger
+	close     []func() error
+	log       *slog.Logger
+	done      chan error
 }
 
 // Start opens the store and keys, builds the data plane and starts serving
@@ -94,12 +96,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 
-	dataDir := cfg.Server.DataDir
-	st, err := badger.Open(badger.Options{Dir: filepath.Join(dataDir, "store"), Logger: log})
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	s.close = append(s.close, st.Close)
+	s.storePing, _ = st.(pinger)
 	keys, err := openKeys(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -202,7 +204,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	go func() { s.done <- s.grpc.Serve(s.lis) }()
-	log.Info("privacyvault serving", "listen", s.lis.Addr().String(), "data_dir", dataDir, "classes", len(specs))
+	log.Info("privacyvault serving", "listen", s.lis.Addr().String(), "data_dir", cfg.Server.DataDir, "store", cfg.Store.Backend, "classes", len(specs))
 	ok = true
 	return s, nil
 }

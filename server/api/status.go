@@ -14,6 +14,7 @@ import (
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	"github.com/privacyvault/privacyvault/kms"
+	"github.com/privacyvault/privacyvault/store"
 )
 
 // Domain is the ErrorInfo domain of privacyvault's error reasons.
@@ -80,6 +81,8 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 		return status.New(codes.PermissionDenied, "no grant allows this caller to read the class for the stated purpose"), false
 	case errors.Is(err, identity.ErrUnauthenticated):
 		return status.New(codes.Unauthenticated, identity.ErrUnauthenticated.Error()), false
+	case errors.Is(err, store.ErrUnavailable):
+		return status.New(codes.Unavailable, "store unavailable; retry later"), true
 	case errors.Is(err, kms.ErrUnavailable):
 		return status.New(codes.Unavailable, "key provider unavailable; retry later"), true
 	case errors.Is(err, context.Canceled):

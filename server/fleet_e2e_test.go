@@ -1,0 +1,200 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/privacyvault/privacyvault/client"
+	"github.com/privacyvault/privacyvault/examples"
+	"github.com/privacyvault/privacyvault/internal/devvaulttest"
+	"github.com/privacyvault/privacyvault/internal/pgtest"
+	"github.com/privacyvault/privacyvault/server/servertest"
+)
+
+// fleet is several in-process sidecars sharing keys in one devvault and
+// records in one PostgreSQL database, each with its own data directory.
+type fleet struct {
+	dv  *devvaulttest.DevVault
+	dsn string
+}
+
+func newFleet(t *testing.T) *fleet {
+	t.Helper()
+	dv := devvaulttest.Start(t)
+	t.Setenv("VAULT_TOKEN", dv.Token)
+	return &fleet{dv: dv, dsn: pgtest.New(t)}
+}
+
+// fleetConfig is the sample config with keys in the fleet's Vault and the
+// store on PostgreSQL through dsn.
+func (f *fleet) config(t *testing.T, dsn string) []byte {
+	t.Helper()
+	cfg := string(examples.Config)
+	i, j := strings.Index(cfg, "keys:\n"), strings.Index(cfg, "# Data classes:")
+	if i < 0 || j < 0 {
+		t.Fatal("sample config has no keys section to replace")
+	}
+	keys := fmt.Sprintf("keys:\n  provider: vault\n  refresh_interval: 1s\n  vault:\n    address: %s\n    create_kek: true\n    kv_prefix: fleet\n    timeout: 2s\n\n", f.dv.Addr)
+	dsnFile := filepath.Join(t.TempDir(), "dsn")
+	if err := os.WriteFile(dsnFile, []byte(dsn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := fmt.Sprintf("\nstore:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n    max_conns: 4\n", dsnFile)
+	return []byte(cfg[:i] + keys + cfg[j:] + st)
+}
+
+// sidecars starts n sidecars on the fleet's database.
+func (f *fleet) sidecars(t *testing.T, n int) []*servertest.Harness {
+	t.Helper()
+	hs := make([]*servertest.Harness, n)
+	for i := range hs {
+		hs[i] = servertest.Start(t, servertest.Options{Config: f.config(t, f.dsn)})
+	}
+	return hs
+}
+
+// TestFleetOneTokenSpace: a token made by any sidecar detokenizes and
+// looks up on every other, and one deterministic value tokenized on three
+// sidecars at once gets one token.
+func TestFleetOneTokenSpace(t *testing.T) {
+	f := newFleet(t)
+	hs := f.sidecars(t, 3)
+	ctx := context.Background()
+	cards := []string{"4111 1111 1111 1111", "4012 8888 8888 1881", "5555 5555 5555 4444"}
+	for i, h := range hs {
+		card := cards[i]
+		tok := tokenize(t, h.Client(checkout), "card_number", card)
+		mail := fmt.Sprintf("made-on-%d@example.com", i)
+		mtok := tokenize(t, h.Client(checkout), "email", mail)
+		for j, other := range hs {
+			c := other.Client(checkout)
+			if got, err := c.Detokenize(ctx, "payment", "card_number", tok); err != nil || string(got.Value) != card {
+				t.Errorf("sidecar %d: Detokenize(card token from sidecar %d) = %q, %v; want the card", j, i, got.Value, err)
+			}
+			if got, err := c.Lookup(ctx, "email", []byte(mail)); err != nil || got != mtok {
+				t.Errorf("sidecar %d: Lookup(email tokenized on sidecar %d) = %q, %v; want %q", j, i, got, err, mtok)
+			}
+		}
+	}
+
+	const perSidecar = 4
+	toks := make([]string, len(hs)*perSidecar)
+	errs := make([]error, len(toks))
+	var wg sync.WaitGroup
+	for k := range toks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			toks[k], errs[k] = hs[k%len(hs)].Client(checkout).Tokenize(ctx, "email", []byte("contended@example.com"))
+		}()
+	}
+	wg.Wait()
+	for k := range toks {
+		if errs[k] != nil || toks[k] != toks[0] {
+			t.Errorf("Tokenize(same email) #%d on sidecar %d = %q, %v; want %q (one token across the fleet)", k, k%len(hs), toks[k], errs[k], toks[0])
+		}
+	}
+}
+
+// TestFleetErasureAndConsent: a consent set on one sidecar is enforced on
+// the others, and once EraseSubject returns on one sidecar no sidecar
+// returns the subject's values.
+func TestFleetErasureAndConsent(t *testing.T) {
+	f := newFleet(t)
+	hs := f.sidecars(t, 3)
+	ctx := context.Background()
+	res, err := hs[0].Client(checkout).TokenizeBatch(ctx, []client.TokenizeItem{{Class: "email", Value: []byte("erase-me@example.com"), SubjectID: "subject-17"}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("Tokenize(with subject) = %v, %v", res, err)
+	}
+	tok := res[0].Token
+	if _, err := hs[1].Client(checkout).Detokenize(ctx, "marketing", "email", tok); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("sidecar 1: Detokenize(marketing) before consent error = %v, want PermissionDenied", err)
+	}
+	if _, err := hs[0].Client(dpo).SetConsent(ctx, "subject-17", "marketing", "consent", time.Time{}); err != nil {
+		t.Fatalf("SetConsent() on sidecar 0 error = %v", err)
+	}
+	for i, h := range hs {
+		if got, err := h.Client(checkout).Detokenize(ctx, "marketing", "email", tok); err != nil || string(got.Value) != "erase-me@example.com" {
+			t.Errorf("sidecar %d: Detokenize(marketing) after consent on sidecar 0 = %q, %v; want the value", i, got.Value, err)
+		}
+	}
+	if _, err := hs[2].Client(dpo).RevokeConsent(ctx, "subject-17", "marketing"); err != nil {
+		t.Fatalf("RevokeConsent() on sidecar 2 error = %v", err)
+	}
+	if _, err := hs[0].Client(checkout).Detokenize(ctx, "marketing", "email", tok); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("sidecar 0: Detokenize(marketing) after revoke on sidecar 2 error = %v, want PermissionDenied", err)
+	}
+
+	if _, err := hs[1].Client(dpo).EraseSubject(ctx, "subject-17"); err != nil {
+		t.Fatalf("EraseSubject() on sidecar 1 error = %v", err)
+	}
+	for i, h := range hs {
+		got, err := h.Client(checkout).Detokenize(ctx, "payment", "email", tok)
+		if status.Code(err) != codes.NotFound || len(got.Value) != 0 {
+			t.Errorf("sidecar %d: Detokenize(erased subject's token) right after erasure = %q, %v; want NotFound", i, got.Value, err)
+		}
+	}
+}
+
+// TestFleetDatabaseOutage: with the database unreachable, calls fail with
+// Unavailable (no value, no token), health reports NOT_SERVING, nothing
+// names the connection string; service resumes on its own when the
+// database returns.
+func TestFleetDatabaseOutage(t *testing.T) {
+	f := newFleet(t)
+	proxy := pgtest.NewProxy(t, f.dsn)
+	const password = "s3cret-pg-password-4711"
+	dsn := proxy.DSN(password)
+	var logs syncBuffer
+	h := servertest.Start(t, servertest.Options{Config: f.config(t, dsn), Logs: &logs})
+	ctx := context.Background()
+	c := h.Client(checkout)
+	tok := tokenize(t, c, "card_number", "4111 1111 1111 1111")
+
+	proxy.Down()
+	calls := []struct {
+		name string
+		call func() (string, error)
+	}{
+		{"Tokenize", func() (string, error) { return c.Tokenize(ctx, "card_number", []byte("4012 8888 8888 1881")) }},
+		{"Tokenize deterministic", func() (string, error) { return c.Tokenize(ctx, "email", []byte("outage@example.com")) }},
+		{"Detokenize", func() (string, error) {
+			r, err := c.Detokenize(ctx, "payment", "card_number", tok)
+			return string(r.Value), err
+		}},
+	}
+	for _, tt := range calls {
+		got, err := tt.call()
+		if status.Code(err) != codes.Unavailable || got != "" {
+			t.Errorf("%s with the database down = %q, %v; want Unavailable and nothing", tt.name, got, err)
+		}
+		for _, secret := range []string{password, dsn} {
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("%s error %q reveals the connection string", tt.name, err)
+			}
+		}
+	}
+	waitHealth(t, h, healthpb.HealthCheckResponse_NOT_SERVING, "with the database down")
+
+	proxy.Up()
+	waitHealth(t, h, healthpb.HealthCheckResponse_SERVING, "after the database returns")
+	if got, err := c.Detokenize(ctx, "payment", "card_number", tok); err != nil || string(got.Value) != "4111 1111 1111 1111" {
+		t.Errorf("Detokenize after the outage = %q, %v; want the card", got.Value, err)
+	}
+	tokenize(t, c, "card_number", "5555 5555 5555 4444")
+	if bytes.Contains([]byte(logs.String()), []byte(password)) {
+		t.Errorf("server log contains the database password")
+	}
+}
