@@ -126,3 +126,23 @@ func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	}
 	return v, nil
 }
+
+// MigrateOnly connects with o, applies pending migrations and returns the
+// versions applied and the schema version now in place; it is what
+// `privacyvault migrate` runs.
+func MigrateOnly(ctx context.Context, o Options) (applied []int, version int, err error) {
+	cfg, err := Config(o)
+	if err != nil {
+		return nil, 0, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, 0, wrapErr("open", err)
+	}
+	defer pool.Close()
+	if applied, err = Migrate(ctx, pool); err != nil {
+		return nil, 0, err
+	}
+	version, err = SchemaVersion(ctx, pool)
+	return applied, version, err
+}
