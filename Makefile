@@ -90,9 +90,11 @@ generate-check: generate
 
 ## bench: the side-by-side run in BENCHMARKS.md: the real sidecar, Vault's Transit
 ## engine (bin/devvault) and a bare grpc-go server, each in its own process (about 8 minutes).
+## BENCH_FLAGS adds flags, e.g. BENCH_FLAGS='-before bin/privacyvault-old' measures an
+## earlier binary in the same run (a before/after table), -profile DIR saves profiles.
 bench: build devvault
 	$(GO) build -o bin/bench ./tools/bench
-	./bin/bench -out BENCHMARKS.md -cmd 'make bench'
+	./bin/bench -out BENCHMARKS.md -cmd "make bench $(if $(BENCH_FLAGS),BENCH_FLAGS='$(BENCH_FLAGS)')" $(BENCH_FLAGS)
 
 ## bench-short: the same harness as a smoke run (tiny durations, 20,000-token scale
 ## phase); it asserts nothing about speed and leaves BENCHMARKS.md alone.

@@ -38,6 +38,10 @@ import (
 // must be split; the batch limit still gives a clear InvalidArgument.
 const maxMessageBytes = 64 << 20
 
+// streamWorkers is how many goroutines serve calls before gRPC starts
+// extra ones: more than a sidecar's usual concurrent callers.
+const streamWorkers = 16
+
 // Options configures Start.
 type Options struct {
 	// Config is the validated configuration. Its Server.Listen and
@@ -181,6 +185,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
+		// Calls run on reused worker goroutines whose stacks have already
+		// grown: a fresh goroutine per call spent 7% of the CPU of
+		// unary tokenize growing its stack (runtime.copystack).
+		grpc.NumStreamWorkers(streamWorkers),
 	)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
