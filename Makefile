@@ -9,11 +9,15 @@ BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
+GRPC_GATEWAY_VERSION       := v2.33.0
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+PROTOC_GEN_GATEWAY := $(TOOLS)/.protoc-gen-grpc-gateway-$(GRPC_GATEWAY_VERSION)
+PROTOC_GEN_OPENAPI := $(TOOLS)/.protoc-gen-openapiv2-$(GRPC_GATEWAY_VERSION)
+GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWAY) $(PROTOC_GEN_OPENAPI)
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
@@ -55,18 +59,18 @@ lint: $(BUF)
 	$(BUF) lint
 
 ## generate: regenerate the Go code from proto/ with the pinned tools.
-generate: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+generate: $(BUF) $(GEN_PLUGINS)
 	$(BUF) generate
 
 ## generate-check: fail when committed generated code differs from a fresh generation.
 generate-check: generate
-	@if [ -n "$$(git status --porcelain -- proto)" ]; then git status --short -- proto; git diff -- proto | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- proto server/gateway)" ]; then git status --short -- proto server/gateway; git diff -- proto server/gateway | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
 
 ## bench: benchmarks reported in BENCHMARKS.md.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
-tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+tools: $(BUF) $(GEN_PLUGINS)
 
 $(BUF):
 	@mkdir -p $(TOOLS)
@@ -81,6 +85,16 @@ $(PROTOC_GEN_GO):
 $(PROTOC_GEN_GO_GRPC):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	touch $@
+
+$(PROTOC_GEN_GATEWAY):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
+	touch $@
+
+$(PROTOC_GEN_OPENAPI):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
 	touch $@
 
 $(GRPCURL):

@@ -5,10 +5,12 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,20 +54,25 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// HTTPListen, when set, serves the HTTP/JSON gateway and /openapi.json
+	// there ("host:port"), with mTLS when identity.mtls is configured.
+	HTTPListen string
 }
 
 // Server is a running sidecar.
 type Server struct {
-	cfg    *config.Config
-	path   string
-	core   *core.Service
-	reg    *metrics.Registry
-	grpc   *grpc.Server
-	lis    net.Listener
-	health *health.Server
-	close  []func() error
-	log    *slog.Logger
-	done   chan error
+	cfg     *config.Config
+	path    string
+	core    *core.Service
+	reg     *metrics.Registry
+	grpc    *grpc.Server
+	lis     net.Listener
+	http    *http.Server
+	httpLis net.Listener
+	health  *health.Server
+	close   []func() error
+	log     *slog.Logger
+	done    chan error
 }
 
 // Start opens the store and keys, builds the data plane and starts serving
@@ -165,12 +172,15 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
 	)
-	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
-	admin.RegisterService(s.grpc, admin.New(admin.Config{
+	// Services register through reg so that the HTTP gateway can call
+	// them in process through the same interceptors.
+	reg := newInproc(s.grpc, unary)
+	token.RegisterService(reg, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
 		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
 	}))
-	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
+	subject.RegisterService(reg, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -181,6 +191,17 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.lis, err = Listen(cfg.Server.Listen)
 	if err != nil {
 		return nil, err
+	}
+	if o.HTTPListen != "" {
+		var tc *tls.Config
+		if m := cfg.Identity.MTLS; m != nil {
+			if tc, err = authn.tlsConfig(m); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.serveHTTP(o.HTTPListen, reg, tc); err != nil {
+			return nil, err
+		}
 	}
 	go func() { s.done <- s.grpc.Serve(s.lis) }()
 	log.Info("privacyvault serving", "listen", s.lis.Addr().String(), "data_dir", dataDir, "classes", len(specs))
@@ -203,6 +224,11 @@ func (s *Server) Wait() error {
 // Stop drains in-flight calls, stops serving and closes the store.
 func (s *Server) Stop() error {
 	s.health.Shutdown()
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.http.Shutdown(ctx)
+		cancel()
+	}
 	s.grpc.GracefulStop()
 	return s.closeAll()
 }
