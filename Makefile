@@ -21,7 +21,7 @@ GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWA
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean
+.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean sdk-test sdk-deps generate-sdk
 
 all: build
 
@@ -33,7 +33,7 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint generate-check devvault
+test: fmt-check vet lint generate-check devvault sdk-test
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -58,13 +58,45 @@ vet:
 lint: $(BUF)
 	$(BUF) lint
 
-## generate: regenerate the Go code from proto/ with the pinned tools.
-generate: $(BUF) $(GEN_PLUGINS)
+## generate: regenerate the Go code, the gateway, the OpenAPI document and
+## the SDKs' generated code from proto/ with the pinned tools.
+generate: $(BUF) $(GEN_PLUGINS) generate-sdk
 	$(BUF) generate
 
 ## generate-check: fail when committed generated code differs from a fresh generation.
 generate-check: generate
-	@if [ -n "$$(git status --porcelain -- proto server/gateway)" ]; then git status --short -- proto server/gateway; git diff -- proto server/gateway | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then git status --short -- $(GENERATED); git diff -- $(GENERATED) | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
+
+## SDKs (sdk/): each toolchain's packages are installed by the build at the
+## versions pinned in the SDK's own manifest (package-lock.json,
+## requirements-dev.txt, pom.xml).
+PY_VENV   := sdk/python/.venv
+PY_DEPS   := $(PY_VENV)/.installed
+TS_DEPS   := sdk/typescript/node_modules/.installed
+GENERATED := proto server/gateway sdk/python/src/privacyvault/v1 sdk/typescript/src/gen
+SDK_LANGS := python typescript
+
+sdk-deps: $(PY_DEPS) $(TS_DEPS)
+
+$(PY_DEPS): sdk/python/requirements-dev.txt
+	python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+$(TS_DEPS): sdk/typescript/package-lock.json
+	cd sdk/typescript && npm ci --no-audit --no-fund
+	touch $@
+
+generate-sdk: $(BUF) $(PY_DEPS) $(TS_DEPS)
+	rm -rf sdk/python/src/privacyvault/v1/*_pb2*.py* && $(PY_VENV)/bin/python -m grpc_tools.protoc -I proto -I third_party/proto \
+		--python_out=sdk/python/src --pyi_out=sdk/python/src --grpc_python_out=sdk/python/src \
+		proto/privacyvault/v1/*.proto
+	rm -rf sdk/typescript/src/gen && $(BUF) generate --template sdk/typescript/buf.gen.yaml
+
+## sdk-test: start the built sidecar on a free port and run every SDK's
+## tests against it.
+sdk-test: build sdk-deps
+	./scripts/sdk-test.sh $(SDK_LANGS)
 
 ## bench: benchmarks reported in BENCHMARKS.md.
 bench:
