@@ -74,7 +74,7 @@ PY_VENV   := sdk/python/.venv
 PY_DEPS   := $(PY_VENV)/.installed
 TS_DEPS   := sdk/typescript/node_modules/.installed
 GENERATED := proto server/gateway sdk/python/src/privacyvault/v1 sdk/typescript/src/gen
-SDK_LANGS := python typescript
+SDK_LANGS := python typescript java
 
 sdk-deps: $(PY_DEPS) $(TS_DEPS)
 

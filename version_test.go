@@ -35,6 +35,7 @@ func TestSDKVersionsMatch(t *testing.T) {
 		{"sdk/typescript/package-lock.json", `(?s)^\{\s*"name": "@privacyvault/client",\s*"version": "([^"]+)"`},
 		{"sdk/python/pyproject.toml", `(?m)^version = "([^"]+)"$`},
 		{"sdk/python/src/privacyvault/__init__.py", `(?m)^__version__ = "([^"]+)"$`},
+		{"sdk/java/pom.xml", `<artifactId>privacyvault-client</artifactId>\s*(?:<!--(?s:.*?)-->\s*)?<version>([^<]+)</version>`},
 	}
 	for _, tt := range tests {
 		b, err := os.ReadFile(tt.file)

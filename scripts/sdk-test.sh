@@ -29,7 +29,7 @@ for lang in "$@"; do
   case $lang in
     python) (cd "$root/sdk/python" && .venv/bin/python -m pytest -q -p no:cacheprovider) ;;
     typescript) (cd "$root/sdk/typescript" && npm test --silent) ;;
-    java) (cd "$root/sdk/java" && mvn -q -B test) ;;
+    java) (cd "$root/sdk/java" && mvn -B -ntp test) ;;
     *) echo "sdk-test: unknown SDK $lang"; exit 2 ;;
   esac
 done

@@ -1728,7 +1728,8 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/admin/audit:verify\x12\xa5\x01\n" +
 	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/admin/subjects:accessReport\x12T\n" +
 	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01\x12\x7f\n" +
-	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/admin/records:purgeBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/admin/records:purgeBb\n" +
+	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_admin_proto_rawDescOnce sync.Once

@@ -989,7 +989,8 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\fListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/consents:list\x12`\n" +
 	"\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse0\x01\x12z\n" +
 	"\fRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/tokens:rectify\x12z\n" +
-	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/subjects:eraseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/subjects:eraseBb\n" +
+	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_subject_proto_rawDescOnce sync.Once

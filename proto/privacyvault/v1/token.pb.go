@@ -957,7 +957,8 @@ const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\bTokenize\x12 .privacyvault.v1.TokenizeRequest\x1a!.privacyvault.v1.TokenizeResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/tokens:tokenize\x12w\n" +
 	"\n" +
 	"Detokenize\x12\".privacyvault.v1.DetokenizeRequest\x1a#.privacyvault.v1.DetokenizeResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/tokens:detokenize\x12g\n" +
-	"\x06Lookup\x12\x1e.privacyvault.v1.LookupRequest\x1a\x1f.privacyvault.v1.LookupResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/tokens:lookupBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"\x06Lookup\x12\x1e.privacyvault.v1.LookupRequest\x1a\x1f.privacyvault.v1.LookupResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/tokens:lookupBb\n" +
+	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_token_proto_rawDescOnce sync.Once
