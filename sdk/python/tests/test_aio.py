@@ -4,7 +4,7 @@ import pytest
 import privacyvault
 from privacyvault import CallError, DetokenizeItem, ItemError, RevealLevel, TokenizeItem
 
-from conftest import CHECKOUT, MAX_BATCH, OPS
+from conftest import CHECKOUT, DPO, MAX_BATCH, OPS
 
 
 @pytest.mark.asyncio
@@ -33,6 +33,16 @@ async def test_async_batch_split(addr):
 
 
 @pytest.mark.asyncio
-async def test_async_admin(addr):
+async def test_async_admin_and_subject(addr):
     async with privacyvault.AsyncClient(addr, insecure=True, bearer_token=OPS) as ops:
         assert len(await ops.key_status()) > 0
+    async with privacyvault.AsyncClient(addr, insecure=True, bearer_token=CHECKOUT) as c, privacyvault.AsyncClient(
+        addr, insecure=True, bearer_token=DPO
+    ) as dpo:
+        tok = await c.tokenize("card_number", "4111111111111111", subject="async-dsar-subject")
+        exported = await dpo.export_subject("async-dsar-subject")
+        assert [t.token for t in exported] == [tok]
+        await dpo.erase_subject("async-dsar-subject")
+        with pytest.raises(ItemError) as e:
+            await c.detokenize("payment", "card_number", tok)
+        assert e.value.is_token_not_found

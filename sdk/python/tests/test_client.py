@@ -58,6 +58,14 @@ def test_consent_required(client, dpo):
     assert client.detokenize("marketing", "email", tok).value == f"{subject}@example.com".encode()
 
 
+def test_subject_export_and_rectification(client, dpo):
+    subject = unique("dsar")
+    tok = client.tokenize("card_number", "4111111111111111", subject=subject)
+    dpo.rectify_token("card_number", tok, "5555555555554444")
+    got = [(t.__getattribute__("class"), t.token, t.value) for t in dpo.export_subject(subject)]
+    assert got == [("card_number", tok, b"5555555555554444")]
+
+
 def test_batch_with_one_bad_item(client):
     res = client.tokenize_batch(
         [

@@ -7,14 +7,14 @@ import { createClient, type Client, type Interceptor, type Transport } from "@co
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TokenService, RevealLevel } from "./gen/privacyvault/v1/token_pb.js";
-import { SubjectService, type ConsentRecord, type ErasureReceipt } from "./gen/privacyvault/v1/subject_pb.js";
+import { SubjectService, type ConsentRecord, type ErasureReceipt, type SubjectToken } from "./gen/privacyvault/v1/subject_pb.js";
 import { AdminService, type ClassKeyStatus, type SubjectAccess, type VerifyAuditResponse } from "./gen/privacyvault/v1/admin_pb.js";
 import { CallError, ItemError, PrivacyVaultError, Reason, callError, itemError } from "./errors.js";
 import type { Status } from "./gen/google/rpc/status_pb.js";
 
 export { CallError, ItemError, PrivacyVaultError, Reason, RevealLevel };
 export type { FieldViolation } from "./errors.js";
-export type { ConsentRecord, ErasureReceipt, ClassKeyStatus, SubjectAccess, VerifyAuditResponse };
+export type { ConsentRecord, ErasureReceipt, SubjectToken, ClassKeyStatus, SubjectAccess, VerifyAuditResponse };
 export { Code } from "@connectrpc/connect";
 
 /** The server's default batch limit (server.max_batch). */
@@ -260,6 +260,15 @@ export class PrivacyVault {
 
   async eraseSubject(subject: string): Promise<ErasureReceipt | undefined> {
     return (await this.call(() => this.subjects.eraseSubject({ subjectId: subject }))).receipt;
+  }
+
+  /** Every stored token of a subject with its value at the caller's dsar level (right of access). */
+  async exportSubject(subject: string): Promise<SubjectToken[]> {
+    return this.call(async () => {
+      const out: SubjectToken[] = [];
+      for await (const resp of this.subjects.exportSubject({ subjectId: subject })) out.push(...resp.tokens);
+      return out;
+    });
   }
 
   async rectifyToken(dataClass: string, token: string, value: Value): Promise<void> {

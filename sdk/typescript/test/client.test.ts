@@ -68,6 +68,16 @@ test("a consent-requiring purpose needs the subject's consent", async () => {
   assert.equal(text((await pv.detokenize("marketing", "email", tok)).value), `${subject}@example.com`);
 });
 
+test("subject export and rectification", async () => {
+  const pv = vault(CHECKOUT);
+  const dpo = vault(DPO);
+  const subject = unique("dsar");
+  const tok = await pv.tokenize("card_number", "4111111111111111", { subject });
+  await dpo.rectifyToken("card_number", tok, "5555555555554444");
+  const tokens = await dpo.exportSubject(subject);
+  assert.deepEqual(tokens.map((t) => [t.class, t.token, text(t.value)]), [["card_number", tok, "5555555555554444"]]);
+});
+
 test("a batch with one bad item", async () => {
   const res = await vault(CHECKOUT).tokenizeBatch([
     { class: "card_number", value: "4111111111111111" },

@@ -148,6 +148,20 @@ class AsyncClient:
     async def list_consents(self, subject: str) -> list[subject_pb2.ConsentRecord]:
         return list((await self._call(self._subjects.ListConsents, subject_pb2.ListConsentsRequest(subject_id=subject))).consents)
 
+    async def export_subject(self, subject: str) -> list[subject_pb2.SubjectToken]:
+        out: list[subject_pb2.SubjectToken] = []
+        try:
+            async for resp in self._subjects.ExportSubject(subject_pb2.ExportSubjectRequest(subject_id=subject), metadata=self._md):
+                out += resp.tokens
+        except grpc.RpcError as e:
+            raise call_error(e) from None
+        return out
+
+    async def rectify_token(self, data_class: str, token: str, value: c.Value) -> None:
+        req = subject_pb2.RectifyTokenRequest(token=token, value=c._bytes(value))
+        c.setattr_class(req, data_class)
+        await self._call(self._subjects.RectifyToken, req)
+
     async def erase_subject(self, subject: str) -> subject_pb2.ErasureReceipt:
         return (await self._call(self._subjects.EraseSubject, subject_pb2.EraseSubjectRequest(subject_id=subject))).receipt
 

@@ -16,6 +16,9 @@ import dev.privacyvault.v1.ConsentRecord;
 import dev.privacyvault.v1.DetokenizeRequest;
 import dev.privacyvault.v1.DetokenizeResult;
 import dev.privacyvault.v1.EraseSubjectRequest;
+import dev.privacyvault.v1.ExportSubjectRequest;
+import dev.privacyvault.v1.RectifyTokenRequest;
+import dev.privacyvault.v1.SubjectToken;
 import dev.privacyvault.v1.ErasureReceipt;
 import dev.privacyvault.v1.GetKeyStatusRequest;
 import dev.privacyvault.v1.GetSubjectAccessReportRequest;
@@ -417,6 +420,22 @@ public final class PrivacyVaultClient implements AutoCloseable {
 
   public List<ConsentRecord> listConsents(String subject) {
     return blocking(() -> subjects.listConsents(ListConsentsRequest.newBuilder().setSubjectId(subject).build()).getConsentsList());
+  }
+
+  /** Every stored token of a subject with its value at the caller's dsar level (right of access). */
+  public List<SubjectToken> exportSubject(String subject) {
+    return blocking(() -> {
+      List<SubjectToken> out = new ArrayList<>();
+      subjects.exportSubject(ExportSubjectRequest.newBuilder().setSubjectId(subject).build())
+          .forEachRemaining(r -> out.addAll(r.getTokensList()));
+      return out;
+    });
+  }
+
+  /** Replaces the value behind a vaulted token, keeping the token. */
+  public void rectifyToken(String dataClass, String token, byte[] value) {
+    blocking(() -> subjects.rectifyToken(RectifyTokenRequest.newBuilder()
+        .setClass_(dataClass).setToken(token).setValue(ByteString.copyFrom(value)).build()));
   }
 
   public ErasureReceipt eraseSubject(String subject) {

@@ -122,6 +122,17 @@ class PrivacyVaultClientTest {
   }
 
   @Test
+  void subjectExportAndRectification() {
+    PrivacyVaultClient dpo = client(DPO);
+    String subject = unique("dsar");
+    String tok = client(CHECKOUT).tokenize("card_number", utf8("4111111111111111"), ItemOptions.none().subject(subject));
+    dpo.rectifyToken("card_number", tok, utf8("5555555555554444"));
+    List<String> got = dpo.exportSubject(subject).stream()
+        .map(t -> t.getClass_() + " " + t.getToken() + " " + t.getValue().toStringUtf8()).toList();
+    assertEquals(List.of("card_number " + tok + " 5555555555554444"), got);
+  }
+
+  @Test
   void batchWithOneBadItem() {
     List<TokenResult> res = client(CHECKOUT).tokenizeBatch(List.of(
         new TokenizeItem("card_number", utf8("4111111111111111")),
