@@ -10,6 +10,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
 GRPC_GATEWAY_VERSION       := v2.33.0
+STATICCHECK_VERSION        := v0.8.2
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
@@ -18,10 +19,11 @@ GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
 PROTOC_GEN_GATEWAY := $(TOOLS)/.protoc-gen-grpc-gateway-$(GRPC_GATEWAY_VERSION)
 PROTOC_GEN_OPENAPI := $(TOOLS)/.protoc-gen-openapiv2-$(GRPC_GATEWAY_VERSION)
 GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWAY) $(PROTOC_GEN_OPENAPI)
+STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean sdk-test sdk-deps generate-sdk baseline
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench clean sdk-test sdk-deps generate-sdk baseline
 
 all: build
 
@@ -33,7 +35,7 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint generate-check devvault sdk-test
+test: fmt-check vet lint tidy-check generate-check devvault sdk-test
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -62,11 +64,19 @@ vet:
 BASELINE        := proto/baseline/v1.binpb
 BREAKING_CONFIG := {"version":"v2","breaking":{"use":["FILE"],"ignore":["google"]}}
 
-lint: $(BUF)
+lint: $(BUF) $(STATICCHECK)
 	$(BUF) lint
 	@mkdir -p bin
 	$(BUF) build --exclude-source-info -o bin/api.binpb
 	$(BUF) breaking bin/api.binpb --against $(BASELINE) --config '$(BREAKING_CONFIG)'
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags purego ./tokenizer/fpe/
+	cd tools/devvault && $(STATICCHECK) ./...
+
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (either module).
+tidy-check:
+	$(GO) mod tidy -diff
+	cd tools/devvault && $(GO) mod tidy -diff
 
 ## baseline: record the released API that later changes must stay compatible with.
 baseline: $(BUF)
@@ -116,7 +126,7 @@ sdk-test: build sdk-deps
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
-tools: $(BUF) $(GEN_PLUGINS)
+tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 
 $(BUF):
 	@mkdir -p $(TOOLS)
@@ -147,6 +157,11 @@ $(GRPCURL):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 	mv $(TOOLS)/grpcurl $@
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $@
 
 clean:
 	rm -rf bin data

@@ -11,6 +11,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/server"
 )
 
@@ -32,6 +33,8 @@ type Options struct {
 	// HTTP also serves the HTTP/JSON gateway on a free loopback port
 	// (Harness.HTTPAddr).
 	HTTP bool
+	// AuditHook wraps the data plane's auditor (see server.Options).
+	AuditHook func(core.Auditor) core.Auditor
 }
 
 // Harness is a running test server.
@@ -63,7 +66,7 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath}
+	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook}
 	if o.HTTP {
 		opts.HTTPListen = "127.0.0.1:0"
 	}
