@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/privacyvault/privacyvault"
 	"github.com/privacyvault/privacyvault/examples"
 	"github.com/privacyvault/privacyvault/server/servertest"
 )
@@ -244,8 +245,11 @@ func TestGatewayOpenAPI(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var doc struct {
-		Swagger string                    `json:"swagger"`
-		Paths   map[string]map[string]any `json:"paths"`
+		Swagger string `json:"swagger"`
+		Info    struct {
+			Title, Version string
+		} `json:"info"`
+		Paths map[string]map[string]any `json:"paths"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		t.Fatalf("GET /openapi.json: %v", err)
@@ -255,8 +259,8 @@ func TestGatewayOpenAPI(t *testing.T) {
 			t.Errorf("GET /openapi.json has no path %s", p)
 		}
 	}
-	if doc.Swagger != "2.0" {
-		t.Errorf("GET /openapi.json swagger = %q, want 2.0", doc.Swagger)
+	if doc.Swagger != "2.0" || doc.Info.Title != "privacyvault" || doc.Info.Version != privacyvault.Version() {
+		t.Errorf("GET /openapi.json swagger %q, info %+v; want 2.0, privacyvault %s", doc.Swagger, doc.Info, privacyvault.Version())
 	}
 }
 

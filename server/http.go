@@ -46,7 +46,7 @@ func (s *Server) serveHTTP(addr string, conn *inproc, tc *tls.Config) error {
 	mux.Handle("/v1/", withPeer(http.MaxBytesHandler(gw, maxMessageBytes)))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(gateway.OpenAPI)
+		w.Write(gateway.OpenAPI())
 	})
 	lis, err := Listen(addr)
 	if err != nil {
