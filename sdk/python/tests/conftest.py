@@ -37,3 +37,23 @@ def ops(addr):
 def dpo(addr):
     with privacyvault.Client(addr, insecure=True, bearer_token=DPO) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def mtls():
+    """Address and TLS directory of the mTLS sidecar (SPIFFE IDs from client
+    certificates: spiffe://sdk.test/checkout has a grant, .../stranger none)."""
+    a, d = os.environ.get("PRIVACYVAULT_MTLS_ADDR"), os.environ.get("PRIVACYVAULT_TLS_DIR")
+    if not a or not d:
+        raise RuntimeError("PRIVACYVAULT_MTLS_ADDR and PRIVACYVAULT_TLS_DIR are not set: run with `make sdk-test`")
+
+    def tls(client=None):
+        def read(name):
+            with open(os.path.join(d, name), "rb") as f:
+                return f.read()
+
+        if client is None:
+            return privacyvault.TLS(root_certificates=read("ca.pem"))
+        return privacyvault.TLS(read("ca.pem"), read(f"{client}.pem"), read(f"{client}-key.pem"))
+
+    return a, tls

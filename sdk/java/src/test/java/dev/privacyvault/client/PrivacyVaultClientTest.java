@@ -217,6 +217,38 @@ class PrivacyVaultClientTest {
     assertTrue(e.isTokenNotFound() && !e.isTokenExpired(), "reason " + e.reason());
   }
 
+  PrivacyVaultClient mtlsClient(String client) throws java.io.IOException {
+    String a = System.getenv("PRIVACYVAULT_MTLS_ADDR");
+    String dir = System.getenv("PRIVACYVAULT_TLS_DIR");
+    if (a == null || dir == null) {
+      throw new IllegalStateException("PRIVACYVAULT_MTLS_ADDR and PRIVACYVAULT_TLS_DIR are not set: run with `make sdk-test`");
+    }
+    java.io.File d = new java.io.File(dir);
+    PrivacyVaultClient c = PrivacyVaultClient.builder(a)
+        .tls(new java.io.File(d, "ca.pem"),
+            client == null ? null : new java.io.File(d, client + ".pem"),
+            client == null ? null : new java.io.File(d, client + "-key.pem"))
+        .build();
+    open.add(c);
+    return c;
+  }
+
+  /** mTLS: callers are the SPIFFE IDs of their client certificates. */
+  @Test
+  void mtlsIdentity() throws Exception {
+    PrivacyVaultClient pv = mtlsClient("checkout");
+    String tok = pv.tokenize("card_number", "4111111111111111");
+    Revealed got = pv.detokenize("payment", "card_number", tok);
+    assertArrayEquals(utf8("4111111111111111"), got.value());
+    assertEquals(RevealLevel.REVEAL_LEVEL_PLAIN, got.level());
+    PrivacyVaultClient stranger = mtlsClient("stranger");
+    ItemException e = assertThrows(ItemException.class, () -> stranger.detokenize("payment", "card_number", tok));
+    assertEquals(Status.Code.PERMISSION_DENIED, e.code());
+    PrivacyVaultClient noCert = mtlsClient(null);
+    CallException ce = assertThrows(CallException.class, () -> noCert.tokenize("card_number", "4111111111111111"));
+    assertEquals(Status.Code.UNAUTHENTICATED, ce.code());
+  }
+
   @Test
   void transportChoiceRequired() {
     assertThrows(IllegalStateException.class, () -> PrivacyVaultClient.builder("127.0.0.1:1").build());
