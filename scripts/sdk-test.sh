@@ -78,7 +78,7 @@ echo "sdk-test: sidecar (mTLS) on $PRIVACYVAULT_MTLS_ADDR"
 for lang in "$@"; do
   echo "sdk-test: $lang"
   case $lang in
-    python) (cd "$root/sdk/python" && .venv/bin/python -m pytest -q -p no:cacheprovider) ;;
+    python) (cd "$root/sdk/python" && .venv/bin/python -m mypy src/privacyvault && .venv/bin/python -m pytest -q -p no:cacheprovider) ;;
     typescript) (cd "$root/sdk/typescript" && npm test --silent) ;;
     java) (cd "$root/sdk/java" && mvn -B -ntp test) ;;
     *) echo "sdk-test: unknown SDK $lang"; exit 2 ;;
