@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"encoding/base64"
@@ -286,4 +287,67 @@ func TestGatewayMTLS(t *testing.T) {
 		t.Errorf("detokenize over HTTPS as cart = %+v, want masked", det)
 	}
 	https(w.stranger).fail("POST", "/v1/tokens:tokenize", map[string]any{"items": []map[string]any{{"class": "card_number", "value": b64("4111111111111111")}}}, http.StatusUnauthorized)
+}
+
+// TestGatewayStreams: server-streaming methods over HTTP answer one JSON
+// object per line ({"result": ...}), through the same auth as gRPC.
+func TestGatewayStreams(t *testing.T) {
+	h := startGateway(t)
+	base := "http://" + h.HTTPAddr
+	app := gwClient{t: t, base: base, bearer: checkout}
+	var tok gwTokenize
+	app.call("POST", "/v1/tokens:tokenize", map[string]any{"items": []map[string]any{
+		{"class": "card_number", "value": b64("4111111111111111"), "subjectId": "cust-http"},
+		{"class": "email", "value": b64("http@example.com"), "subjectId": "cust-http"},
+	}}, &tok)
+
+	dpo := gwClient{t: t, base: base, bearer: "dev-dpo-token-00000005"}
+	code, body := dpo.do("POST", "/v1/subjects:export", map[string]any{"subjectId": "cust-http"})
+	if code != http.StatusOK {
+		t.Fatalf("POST /v1/subjects:export as dpo = HTTP %d %s, want 200", code, body)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		var msg struct {
+			Result struct {
+				Tokens []struct {
+					Class string `json:"class"`
+					Token string `json:"token"`
+					Value []byte `json:"value"`
+				} `json:"tokens"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(line), &msg); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		for _, tk := range msg.Result.Tokens {
+			got[tk.Token] = tk.Class + " " + string(tk.Value)
+		}
+	}
+	want := map[string]string{tok.Results[0].Token: "card_number 4111111111111111", tok.Results[1].Token: "email http@example.com"}
+	if len(got) != len(want) || got[tok.Results[0].Token] != want[tok.Results[0].Token] || got[tok.Results[1].Token] != want[tok.Results[1].Token] {
+		t.Errorf("export over HTTP = %v, want %v", got, want)
+	}
+
+	code, body = app.do("POST", "/v1/subjects:export", map[string]any{"subjectId": "cust-http"})
+	if code != http.StatusForbidden || !strings.Contains(string(body), `"code":7`) {
+		t.Errorf("export as checkout (no subject manager) = HTTP %d %s, want 403 with code 7", code, body)
+	}
+
+	// TailAudit follows the log until the caller goes away: read one line,
+	// then close the body.
+	req, err := http.NewRequest("POST", base+"/v1/admin/audit:tail", strings.NewReader(`{"fromSeq": 1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer dev-ops-token-00000004")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(line, `"lines"`) {
+		t.Errorf("POST /v1/admin/audit:tail first line = HTTP %d %q, %v; want audit lines", resp.StatusCode, line, err)
+	}
 }

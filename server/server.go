@@ -183,7 +183,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	)
 	// Services register through reg so that the HTTP gateway can call
 	// them in process through the same interceptors.
-	reg := newInproc(s.grpc, unary)
+	reg := newInproc(s.grpc, unary, stream)
 	token.RegisterService(reg, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,

@@ -1714,8 +1714,7 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\adeleted\x18\x01 \x03(\v22.privacyvault.v1.PurgeExpiredResponse.DeletedEntryR\adeleted\x1a:\n" +
 	"\fDeletedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\xec\n" +
-	"\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x8d\v\n" +
 	"\fAdminService\x12s\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/admin/keys\x12t\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/admin/keys:rotate\x12w\n" +
@@ -1726,8 +1725,8 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x11RetireKeyVersions\x12).privacyvault.v1.RetireKeyVersionsRequest\x1a*.privacyvault.v1.RetireKeyVersionsResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/admin/keys:retire\x12b\n" +
 	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01\x12{\n" +
 	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/admin/audit:verify\x12\xa5\x01\n" +
-	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/admin/subjects:accessReport\x12T\n" +
-	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01\x12\x7f\n" +
+	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/admin/subjects:accessReport\x12u\n" +
+	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/admin/audit:tail0\x01\x12\x7f\n" +
 	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/admin/records:purgeBb\n" +
 	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 

@@ -116,6 +116,29 @@ func local_request_SubjectService_ListConsents_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+func request_SubjectService_ExportSubject_0(ctx context.Context, marshaler runtime.Marshaler, client SubjectServiceClient, req *http.Request, pathParams map[string]string) (SubjectService_ExportSubjectClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq ExportSubjectRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	stream, err := client.ExportSubject(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 func request_SubjectService_RectifyToken_0(ctx context.Context, marshaler runtime.Marshaler, client SubjectServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq RectifyTokenRequest
@@ -235,6 +258,13 @@ func RegisterSubjectServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 			return
 		}
 		forward_SubjectService_ListConsents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+
+	mux.Handle(http.MethodPost, pattern_SubjectService_ExportSubject_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
 	})
 	mux.Handle(http.MethodPost, pattern_SubjectService_RectifyToken_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -367,6 +397,23 @@ func RegisterSubjectServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_SubjectService_ListConsents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_SubjectService_ExportSubject_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/privacyvault.v1.SubjectService/ExportSubject", runtime.WithHTTPPathPattern("/v1/subjects:export"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_SubjectService_ExportSubject_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_SubjectService_ExportSubject_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_SubjectService_RectifyToken_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -408,6 +455,7 @@ var (
 	pattern_SubjectService_SetConsent_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "consents"}, "set"))
 	pattern_SubjectService_RevokeConsent_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "consents"}, "revoke"))
 	pattern_SubjectService_ListConsents_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "consents"}, "list"))
+	pattern_SubjectService_ExportSubject_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "subjects"}, "export"))
 	pattern_SubjectService_RectifyToken_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "tokens"}, "rectify"))
 	pattern_SubjectService_EraseSubject_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "subjects"}, "erase"))
 )
@@ -416,6 +464,7 @@ var (
 	forward_SubjectService_SetConsent_0    = runtime.ForwardResponseMessage
 	forward_SubjectService_RevokeConsent_0 = runtime.ForwardResponseMessage
 	forward_SubjectService_ListConsents_0  = runtime.ForwardResponseMessage
+	forward_SubjectService_ExportSubject_0 = runtime.ForwardResponseStream
 	forward_SubjectService_RectifyToken_0  = runtime.ForwardResponseMessage
 	forward_SubjectService_EraseSubject_0  = runtime.ForwardResponseMessage
 )
