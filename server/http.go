@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -55,7 +56,9 @@ func (s *Server) serveHTTP(addr string, conn *inproc, tc *tls.Config) error {
 	if tc != nil {
 		lis = tls.NewListener(lis, tc)
 	}
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// No WriteTimeout: TailAudit streams until the client goes away. The
+	// server's own errors (TLS handshakes) go to the JSON log.
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	s.httpLis = lis
 	go func() {
 		if err := s.http.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
