@@ -120,18 +120,24 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 func startGateway(t *testing.T) *servertest.Harness {
 	t.Helper()
+	return startGatewayLogs(t, nil)
+}
+
+func startGatewayLogs(t *testing.T, logs io.Writer) *servertest.Harness {
+	t.Helper()
 	cfg := bytes.Replace(examples.Config, []byte("max_batch: 10000"), []byte("max_batch: 3"), 1)
 	if bytes.Equal(cfg, examples.Config) {
 		t.Fatal("examples/config.yaml no longer sets max_batch: 10000")
 	}
-	return servertest.Start(t, servertest.Options{Config: cfg, HTTP: true})
+	return servertest.Start(t, servertest.Options{Config: cfg, HTTP: true, Logs: logs})
 }
 
 // TestGatewayRoundTripAndAudit: tokenize and detokenize over HTTP/JSON for
 // random, deterministic and fpe classes, and the audit trail records the
 // HTTP read like a gRPC one.
 func TestGatewayRoundTripAndAudit(t *testing.T) {
-	h := startGateway(t)
+	logs := &syncBuffer{}
+	h := startGatewayLogs(t, logs)
 	app := gwClient{t: t, base: "http://" + h.HTTPAddr, bearer: checkout}
 	tests := []struct {
 		class, value string
@@ -167,6 +173,15 @@ func TestGatewayRoundTripAndAudit(t *testing.T) {
 	}
 	if reads != len(tests) {
 		t.Errorf("access report after %d HTTP detokenizes lists %d reads by checkout: %+v", len(tests), reads, report.Accesses)
+	}
+	httpLines := 0
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"finished call"`) && strings.Contains(line, `"grpc.method":"Detokenize"`) && strings.Contains(line, `"transport":"http"`) && strings.Contains(line, `"caller":"checkout"`) {
+			httpLines++
+		}
+	}
+	if httpLines != len(tests) {
+		t.Errorf("log has %d finished-call lines for HTTP detokenizes by checkout with transport=http, want %d", httpLines, len(tests))
 	}
 }
 
