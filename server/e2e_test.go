@@ -283,14 +283,14 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("empty batch", func(t *testing.T) {
 		_, err := c.TokenizeBatch(context.Background(), nil)
-		if status.Code(err) != codes.InvalidArgument {
-			t.Errorf("TokenizeBatch(no items) code = %v, want InvalidArgument", status.Code(err))
+		if status.Code(err) != codes.InvalidArgument || fieldViolation(err) != "items" {
+			t.Errorf("TokenizeBatch(no items) = %v, field %q; want InvalidArgument on items", status.Code(err), fieldViolation(err))
 		}
 	})
 	t.Run("missing purpose", func(t *testing.T) {
 		_, err := c.Detokenize(context.Background(), "", "card_number", card)
-		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "purpose") {
-			t.Errorf("Detokenize(no purpose) = %v, want InvalidArgument naming purpose", err)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "purpose") || fieldViolation(err) != "purpose" {
+			t.Errorf("Detokenize(no purpose) = %v, field %q; want InvalidArgument naming purpose, field purpose", err, fieldViolation(err))
 		}
 	})
 	// The server keeps serving after all of the above.
