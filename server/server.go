@@ -56,6 +56,12 @@ type Options struct {
 	// HTTPListen, when set, serves the HTTP/JSON gateway and /openapi.json
 	// there ("host:port"), with mTLS when identity.mtls is configured.
 	HTTPListen string
+	// Hooks wrap internal parts, for fault-injection tests only.
+	Hooks Hooks
+	// AcceptAuditLogReset starts even if the audit log does not reach the
+	// chain head recorded outside it (truncated, deleted or replaced); the
+	// reset is written to the log as an audit.reset event.
+	AcceptAuditLogReset bool
 	// AuditHook, if set, wraps the auditor the data plane writes through;
 	// tests use it to make audit writes fail and recover.
 	AuditHook func(core.Auditor) core.Auditor
@@ -123,7 +129,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log)
+	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
+	s.close = append(s.close, stopAnchors)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, o.AcceptAuditLogReset)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +153,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Auditor:       s.auditState,
 		Fingerprints:  fps,
 		Alerts:        metrics.Alerts{R: s.reg},
-		Receipts:      signer,
+		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
@@ -187,7 +195,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	token.RegisterService(reg, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
-		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
+		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
+		Keys:  signer,
 	}))
 	subject.RegisterService(reg, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()

@@ -33,6 +33,8 @@ type Options struct {
 	// HTTP also serves the HTTP/JSON gateway on a free loopback port
 	// (Harness.HTTPAddr).
 	HTTP bool
+	// Hooks replace internal parts for fault-injection tests.
+	Hooks server.Hooks
 	// AuditHook wraps the data plane's auditor (see server.Options).
 	AuditHook func(core.Auditor) core.Auditor
 }
@@ -66,7 +68,7 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook}
+	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks}
 	if o.HTTP {
 		opts.HTTPListen = "127.0.0.1:0"
 	}

@@ -13,6 +13,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ExportAuditKeysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ExportAuditKeysResponse(_message.Message):
+    __slots__ = ("pem", "key_ids")
+    PEM_FIELD_NUMBER: _ClassVar[int]
+    KEY_IDS_FIELD_NUMBER: _ClassVar[int]
+    pem: bytes
+    key_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pem: _Optional[bytes] = ..., key_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class GetKeyStatusRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -39,16 +51,18 @@ class ClassKeyStatus(_message.Message):
     def __init__(self, mode: _Optional[str] = ..., current_version: _Optional[int] = ..., min_decryption_version: _Optional[int] = ..., versions: _Optional[_Iterable[_Union[KeyVersionStatus, _Mapping]]] = ..., fpe_key_version: _Optional[int] = ..., **kwargs) -> None: ...
 
 class KeyVersionStatus(_message.Message):
-    __slots__ = ("version", "records", "current", "retired")
+    __slots__ = ("version", "records", "current", "retired", "subject_keys")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     CURRENT_FIELD_NUMBER: _ClassVar[int]
     RETIRED_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_KEYS_FIELD_NUMBER: _ClassVar[int]
     version: int
     records: int
     current: bool
     retired: bool
-    def __init__(self, version: _Optional[int] = ..., records: _Optional[int] = ..., current: _Optional[bool] = ..., retired: _Optional[bool] = ...) -> None: ...
+    subject_keys: int
+    def __init__(self, version: _Optional[int] = ..., records: _Optional[int] = ..., current: _Optional[bool] = ..., retired: _Optional[bool] = ..., subject_keys: _Optional[int] = ...) -> None: ...
 
 class RotateKeyRequest(_message.Message):
     __slots__ = ()
@@ -169,7 +183,7 @@ class VerifyAuditRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class VerifyAuditResponse(_message.Message):
-    __slots__ = ("ok", "events", "checkpoints", "last_seq", "last_checkpoint_seq", "kind", "line", "message")
+    __slots__ = ("ok", "events", "checkpoints", "last_seq", "last_checkpoint_seq", "kind", "line", "message", "unverifiable", "head_seq", "head_hash")
     OK_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +192,9 @@ class VerifyAuditResponse(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     LINE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    UNVERIFIABLE_FIELD_NUMBER: _ClassVar[int]
+    HEAD_SEQ_FIELD_NUMBER: _ClassVar[int]
+    HEAD_HASH_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     events: int
     checkpoints: int
@@ -186,7 +203,10 @@ class VerifyAuditResponse(_message.Message):
     kind: str
     line: int
     message: str
-    def __init__(self, ok: _Optional[bool] = ..., events: _Optional[int] = ..., checkpoints: _Optional[int] = ..., last_seq: _Optional[int] = ..., last_checkpoint_seq: _Optional[int] = ..., kind: _Optional[str] = ..., line: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+    unverifiable: bool
+    head_seq: int
+    head_hash: str
+    def __init__(self, ok: _Optional[bool] = ..., events: _Optional[int] = ..., checkpoints: _Optional[int] = ..., last_seq: _Optional[int] = ..., last_checkpoint_seq: _Optional[int] = ..., kind: _Optional[str] = ..., line: _Optional[int] = ..., message: _Optional[str] = ..., unverifiable: _Optional[bool] = ..., head_seq: _Optional[int] = ..., head_hash: _Optional[str] = ...) -> None: ...
 
 class GetSubjectAccessReportRequest(_message.Message):
     __slots__ = ("subject_id",)

@@ -92,6 +92,11 @@ class AdminServiceStub:
                 request_serializer=privacyvault_dot_v1_dot_admin__pb2.PurgeExpiredRequest.SerializeToString,
                 response_deserializer=privacyvault_dot_v1_dot_admin__pb2.PurgeExpiredResponse.FromString,
                 _registered_method=True)
+        self.ExportAuditKeys = channel.unary_unary(
+                '/privacyvault.v1.AdminService/ExportAuditKeys',
+                request_serializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysRequest.SerializeToString,
+                response_deserializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -191,6 +196,15 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportAuditKeys(self, request, context):
+        """ExportAuditKeys returns the public keys that verify this sidecar's
+        audit checkpoints and erasure receipts (every version of the Vault
+        Transit key, or the Ed25519 key file's), for offline verification.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -248,6 +262,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.PurgeExpired,
                     request_deserializer=privacyvault_dot_v1_dot_admin__pb2.PurgeExpiredRequest.FromString,
                     response_serializer=privacyvault_dot_v1_dot_admin__pb2.PurgeExpiredResponse.SerializeToString,
+            ),
+            'ExportAuditKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportAuditKeys,
+                    request_deserializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysRequest.FromString,
+                    response_serializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -550,6 +569,33 @@ class AdminService:
             '/privacyvault.v1.AdminService/PurgeExpired',
             privacyvault_dot_v1_dot_admin__pb2.PurgeExpiredRequest.SerializeToString,
             privacyvault_dot_v1_dot_admin__pb2.PurgeExpiredResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportAuditKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacyvault.v1.AdminService/ExportAuditKeys',
+            privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysRequest.SerializeToString,
+            privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,

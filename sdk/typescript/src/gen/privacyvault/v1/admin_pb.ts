@@ -17,7 +17,52 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file privacyvault/v1/admin.proto.
  */
 export const file_privacyvault_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chtwcml2YWN5dmF1bHQvdjEvYWRtaW4ucHJvdG8SD3ByaXZhY3l2YXVsdC52MSIVChNHZXRLZXlTdGF0dXNSZXF1ZXN0IkgKFEdldEtleVN0YXR1c1Jlc3BvbnNlEjAKB2NsYXNzZXMYASADKAsyHy5wcml2YWN5dmF1bHQudjEuQ2xhc3NLZXlTdGF0dXMitAEKDkNsYXNzS2V5U3RhdHVzEg0KBWNsYXNzGAEgASgJEgwKBG1vZGUYAiABKAkSFwoPY3VycmVudF92ZXJzaW9uGAMgASgNEh4KFm1pbl9kZWNyeXB0aW9uX3ZlcnNpb24YBCABKA0SMwoIdmVyc2lvbnMYBSADKAsyIS5wcml2YWN5dmF1bHQudjEuS2V5VmVyc2lvblN0YXR1cxIXCg9mcGVfa2V5X3ZlcnNpb24YBiABKA0iVgoQS2V5VmVyc2lvblN0YXR1cxIPCgd2ZXJzaW9uGAEgASgNEg8KB3JlY29yZHMYAiABKAQSDwoHY3VycmVudBgDIAEoCBIPCgdyZXRpcmVkGAQgASgIIiEKEFJvdGF0ZUtleVJlcXVlc3QSDQoFY2xhc3MYASABKAkiRAoRUm90YXRlS2V5UmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIhMKEVJld3JhcEtleXNSZXF1ZXN0IicKElJld3JhcEtleXNSZXNwb25zZRIRCglyZXdyYXBwZWQYASABKA0iJgoVU3RhcnRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkQKFlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2USKgoDam9iGAEgASgLMh0ucHJpdmFjeXZhdWx0LnYxLlJlZW5jcnlwdEpvYiIkChNHZXRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkIKFEdldFJlZW5jcnlwdFJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2Ii1gIKDFJlZW5jcnlwdEpvYhINCgVjbGFzcxgBIAEoCRIWCg50YXJnZXRfdmVyc2lvbhgCIAEoDRIyCgVzdGF0ZRgDIAEoDjIjLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2IuU3RhdGUSDQoFdG90YWwYBCABKAQSDQoFbW92ZWQYBSABKAQSDwoHc2Nhbm5lZBgGIAEoBBINCgVlcnJvchgHIAEoCRIrCgdzdGFydGVkGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd1cGRhdGVkGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhEKDVNUQVRFX1JVTk5JTkcQARIOCgpTVEFURV9ET05FEAISEAoMU1RBVEVfRkFJTEVEEAMiOAoYUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBWJlbG93GAIgASgNIkwKGVJldGlyZUtleVZlcnNpb25zUmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIn8KFFJldG9rZW5pemVGUEVSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoDRISCgp0b192ZXJzaW9uGAMgASgNEi4KBWl0ZW1zGAQgAygLMh8ucHJpdmFjeXZhdWx0LnYxLkRldG9rZW5pemVJdGVtIkcKFVJldG9rZW5pemVGUEVSZXNwb25zZRIuCgVwYWlycxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplUGFpciJZCg5SZXRva2VuaXplUGFpchIRCglvbGRfdG9rZW4YASABKAkSEQoJbmV3X3Rva2VuGAIgASgJEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiFAoSVmVyaWZ5QXVkaXRSZXF1ZXN0IqIBChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg4KBmV2ZW50cxgCIAEoBBITCgtjaGVja3BvaW50cxgDIAEoBBIQCghsYXN0X3NlcRgEIAEoBBIbChNsYXN0X2NoZWNrcG9pbnRfc2VxGAUgASgEEgwKBGtpbmQYBiABKAkSDAoEbGluZRgHIAEoBBIPCgdtZXNzYWdlGAggASgJIjMKHUdldFN1YmplY3RBY2Nlc3NSZXBvcnRSZXF1ZXN0EhIKCnN1YmplY3RfaWQYASABKAkiUgoeR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlc3BvbnNlEjAKCGFjY2Vzc2VzGAEgAygLMh4ucHJpdmFjeXZhdWx0LnYxLlN1YmplY3RBY2Nlc3MiowEKDVN1YmplY3RBY2Nlc3MSCwoDc2VxGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmNhbGxlchgDIAEoCRIPCgdwdXJwb3NlGAQgASgJEgoKAm9wGAUgASgJEg0KBWNsYXNzGAYgASgJEg0KBWNvdW50GAcgASgDEhAKCGRlY2lzaW9uGAggASgJIiQKEFRhaWxBdWRpdFJlcXVlc3QSEAoIZnJvbV9zZXEYASABKAQiIgoRVGFpbEF1ZGl0UmVzcG9uc2USDQoFbGluZXMYASADKAkiFQoTUHVyZ2VFeHBpcmVkUmVxdWVzdCKLAQoUUHVyZ2VFeHBpcmVkUmVzcG9uc2USQwoHZGVsZXRlZBgBIAMoCzIyLnByaXZhY3l2YXVsdC52MS5QdXJnZUV4cGlyZWRSZXNwb25zZS5EZWxldGVkRW50cnkaLgoMRGVsZXRlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEyjQsKDEFkbWluU2VydmljZRJzCgxHZXRLZXlTdGF0dXMSJC5wcml2YWN5dmF1bHQudjEuR2V0S2V5U3RhdHVzUmVxdWVzdBolLnByaXZhY3l2YXVsdC52MS5HZXRLZXlTdGF0dXNSZXNwb25zZSIWgtPkkwIQEg4vdjEvYWRtaW4va2V5cxJ0CglSb3RhdGVLZXkSIS5wcml2YWN5dmF1bHQudjEuUm90YXRlS2V5UmVxdWVzdBoiLnByaXZhY3l2YXVsdC52MS5Sb3RhdGVLZXlSZXNwb25zZSIggtPkkwIaOgEqIhUvdjEvYWRtaW4va2V5czpyb3RhdGUSdwoKUmV3cmFwS2V5cxIiLnByaXZhY3l2YXVsdC52MS5SZXdyYXBLZXlzUmVxdWVzdBojLnByaXZhY3l2YXVsdC52MS5SZXdyYXBLZXlzUmVzcG9uc2UiIILT5JMCGjoBKiIVL3YxL2FkbWluL2tleXM6cmV3cmFwEocBCg5TdGFydFJlZW5jcnlwdBImLnByaXZhY3l2YXVsdC52MS5TdGFydFJlZW5jcnlwdFJlcXVlc3QaJy5wcml2YWN5dmF1bHQudjEuU3RhcnRSZWVuY3J5cHRSZXNwb25zZSIkgtPkkwIeOgEqIhkvdjEvYWRtaW4vcmVlbmNyeXB0OnN0YXJ0En8KDEdldFJlZW5jcnlwdBIkLnByaXZhY3l2YXVsdC52MS5HZXRSZWVuY3J5cHRSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLkdldFJlZW5jcnlwdFJlc3BvbnNlIiKC0+STAhw6ASoiFy92MS9hZG1pbi9yZWVuY3J5cHQ6Z2V0EowBChFSZXRpcmVLZXlWZXJzaW9ucxIpLnByaXZhY3l2YXVsdC52MS5SZXRpcmVLZXlWZXJzaW9uc1JlcXVlc3QaKi5wcml2YWN5dmF1bHQudjEuUmV0aXJlS2V5VmVyc2lvbnNSZXNwb25zZSIggtPkkwIaOgEqIhUvdjEvYWRtaW4va2V5czpyZXRpcmUSYgoNUmV0b2tlbml6ZUZQRRIlLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplRlBFUmVxdWVzdBomLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplRlBFUmVzcG9uc2UoATABEnsKC1ZlcmlmeUF1ZGl0EiMucHJpdmFjeXZhdWx0LnYxLlZlcmlmeUF1ZGl0UmVxdWVzdBokLnByaXZhY3l2YXVsdC52MS5WZXJpZnlBdWRpdFJlc3BvbnNlIiGC0+STAhs6ASoiFi92MS9hZG1pbi9hdWRpdDp2ZXJpZnkSpQEKFkdldFN1YmplY3RBY2Nlc3NSZXBvcnQSLi5wcml2YWN5dmF1bHQudjEuR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlcXVlc3QaLy5wcml2YWN5dmF1bHQudjEuR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlc3BvbnNlIiqC0+STAiQ6ASoiHy92MS9hZG1pbi9zdWJqZWN0czphY2Nlc3NSZXBvcnQSdQoJVGFpbEF1ZGl0EiEucHJpdmFjeXZhdWx0LnYxLlRhaWxBdWRpdFJlcXVlc3QaIi5wcml2YWN5dmF1bHQudjEuVGFpbEF1ZGl0UmVzcG9uc2UiH4LT5JMCGToBKiIUL3YxL2FkbWluL2F1ZGl0OnRhaWwwARJ/CgxQdXJnZUV4cGlyZWQSJC5wcml2YWN5dmF1bHQudjEuUHVyZ2VFeHBpcmVkUmVxdWVzdBolLnByaXZhY3l2YXVsdC52MS5QdXJnZUV4cGlyZWRSZXNwb25zZSIigtPkkwIcOgEqIhcvdjEvYWRtaW4vcmVjb3JkczpwdXJnZUJiChNkZXYucHJpdmFjeXZhdWx0LnYxUAFaSWdpdGh1Yi5jb20vcHJpdmFjeXZhdWx0L3ByaXZhY3l2YXVsdC9wcm90by9wcml2YWN5dmF1bHQvdjE7cHJpdmFjeXZhdWx0djFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_privacyvault_v1_token]);
+  fileDesc("Chtwcml2YWN5dmF1bHQvdjEvYWRtaW4ucHJvdG8SD3ByaXZhY3l2YXVsdC52MSIYChZFeHBvcnRBdWRpdEtleXNSZXF1ZXN0IjcKF0V4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlEgsKA3BlbRgBIAEoDBIPCgdrZXlfaWRzGAIgAygJIhUKE0dldEtleVN0YXR1c1JlcXVlc3QiSAoUR2V0S2V5U3RhdHVzUmVzcG9uc2USMAoHY2xhc3NlcxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5DbGFzc0tleVN0YXR1cyK0AQoOQ2xhc3NLZXlTdGF0dXMSDQoFY2xhc3MYASABKAkSDAoEbW9kZRgCIAEoCRIXCg9jdXJyZW50X3ZlcnNpb24YAyABKA0SHgoWbWluX2RlY3J5cHRpb25fdmVyc2lvbhgEIAEoDRIzCgh2ZXJzaW9ucxgFIAMoCzIhLnByaXZhY3l2YXVsdC52MS5LZXlWZXJzaW9uU3RhdHVzEhcKD2ZwZV9rZXlfdmVyc2lvbhgGIAEoDSJsChBLZXlWZXJzaW9uU3RhdHVzEg8KB3ZlcnNpb24YASABKA0SDwoHcmVjb3JkcxgCIAEoBBIPCgdjdXJyZW50GAMgASgIEg8KB3JldGlyZWQYBCABKAgSFAoMc3ViamVjdF9rZXlzGAUgASgEIiEKEFJvdGF0ZUtleVJlcXVlc3QSDQoFY2xhc3MYASABKAkiRAoRUm90YXRlS2V5UmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIhMKEVJld3JhcEtleXNSZXF1ZXN0IicKElJld3JhcEtleXNSZXNwb25zZRIRCglyZXdyYXBwZWQYASABKA0iJgoVU3RhcnRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkQKFlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2USKgoDam9iGAEgASgLMh0ucHJpdmFjeXZhdWx0LnYxLlJlZW5jcnlwdEpvYiIkChNHZXRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkIKFEdldFJlZW5jcnlwdFJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2Ii1gIKDFJlZW5jcnlwdEpvYhINCgVjbGFzcxgBIAEoCRIWCg50YXJnZXRfdmVyc2lvbhgCIAEoDRIyCgVzdGF0ZRgDIAEoDjIjLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2IuU3RhdGUSDQoFdG90YWwYBCABKAQSDQoFbW92ZWQYBSABKAQSDwoHc2Nhbm5lZBgGIAEoBBINCgVlcnJvchgHIAEoCRIrCgdzdGFydGVkGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd1cGRhdGVkGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhEKDVNUQVRFX1JVTk5JTkcQARIOCgpTVEFURV9ET05FEAISEAoMU1RBVEVfRkFJTEVEEAMiOAoYUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBWJlbG93GAIgASgNIkwKGVJldGlyZUtleVZlcnNpb25zUmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIn8KFFJldG9rZW5pemVGUEVSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoDRISCgp0b192ZXJzaW9uGAMgASgNEi4KBWl0ZW1zGAQgAygLMh8ucHJpdmFjeXZhdWx0LnYxLkRldG9rZW5pemVJdGVtIkcKFVJldG9rZW5pemVGUEVSZXNwb25zZRIuCgVwYWlycxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplUGFpciJZCg5SZXRva2VuaXplUGFpchIRCglvbGRfdG9rZW4YASABKAkSEQoJbmV3X3Rva2VuGAIgASgJEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiFAoSVmVyaWZ5QXVkaXRSZXF1ZXN0It0BChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg4KBmV2ZW50cxgCIAEoBBITCgtjaGVja3BvaW50cxgDIAEoBBIQCghsYXN0X3NlcRgEIAEoBBIbChNsYXN0X2NoZWNrcG9pbnRfc2VxGAUgASgEEgwKBGtpbmQYBiABKAkSDAoEbGluZRgHIAEoBBIPCgdtZXNzYWdlGAggASgJEhQKDHVudmVyaWZpYWJsZRgJIAEoCBIQCghoZWFkX3NlcRgKIAEoBBIRCgloZWFkX2hhc2gYCyABKAkiMwodR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCSJSCh5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2USMAoIYWNjZXNzZXMYASADKAsyHi5wcml2YWN5dmF1bHQudjEuU3ViamVjdEFjY2VzcyKjAQoNU3ViamVjdEFjY2VzcxILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY2FsbGVyGAMgASgJEg8KB3B1cnBvc2UYBCABKAkSCgoCb3AYBSABKAkSDQoFY2xhc3MYBiABKAkSDQoFY291bnQYByABKAMSEAoIZGVjaXNpb24YCCABKAkiJAoQVGFpbEF1ZGl0UmVxdWVzdBIQCghmcm9tX3NlcRgBIAEoBCIiChFUYWlsQXVkaXRSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIVChNQdXJnZUV4cGlyZWRSZXF1ZXN0IosBChRQdXJnZUV4cGlyZWRSZXNwb25zZRJDCgdkZWxldGVkGAEgAygLMjIucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlLkRlbGV0ZWRFbnRyeRouCgxEZWxldGVkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ATKSDAoMQWRtaW5TZXJ2aWNlEnMKDEdldEtleVN0YXR1cxIkLnByaXZhY3l2YXVsdC52MS5HZXRLZXlTdGF0dXNSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLkdldEtleVN0YXR1c1Jlc3BvbnNlIhaC0+STAhASDi92MS9hZG1pbi9rZXlzEnQKCVJvdGF0ZUtleRIhLnByaXZhY3l2YXVsdC52MS5Sb3RhdGVLZXlSZXF1ZXN0GiIucHJpdmFjeXZhdWx0LnYxLlJvdGF0ZUtleVJlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJvdGF0ZRJ3CgpSZXdyYXBLZXlzEiIucHJpdmFjeXZhdWx0LnYxLlJld3JhcEtleXNSZXF1ZXN0GiMucHJpdmFjeXZhdWx0LnYxLlJld3JhcEtleXNSZXNwb25zZSIggtPkkwIaOgEqIhUvdjEvYWRtaW4va2V5czpyZXdyYXAShwEKDlN0YXJ0UmVlbmNyeXB0EiYucHJpdmFjeXZhdWx0LnYxLlN0YXJ0UmVlbmNyeXB0UmVxdWVzdBonLnByaXZhY3l2YXVsdC52MS5TdGFydFJlZW5jcnlwdFJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9hZG1pbi9yZWVuY3J5cHQ6c3RhcnQSfwoMR2V0UmVlbmNyeXB0EiQucHJpdmFjeXZhdWx0LnYxLkdldFJlZW5jcnlwdFJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuR2V0UmVlbmNyeXB0UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FkbWluL3JlZW5jcnlwdDpnZXQSjAEKEVJldGlyZUtleVZlcnNpb25zEikucHJpdmFjeXZhdWx0LnYxLlJldGlyZUtleVZlcnNpb25zUmVxdWVzdBoqLnByaXZhY3l2YXVsdC52MS5SZXRpcmVLZXlWZXJzaW9uc1Jlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJldGlyZRJiCg1SZXRva2VuaXplRlBFEiUucHJpdmFjeXZhdWx0LnYxLlJldG9rZW5pemVGUEVSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLlJldG9rZW5pemVGUEVSZXNwb25zZSgBMAESewoLVmVyaWZ5QXVkaXQSIy5wcml2YWN5dmF1bHQudjEuVmVyaWZ5QXVkaXRSZXF1ZXN0GiQucHJpdmFjeXZhdWx0LnYxLlZlcmlmeUF1ZGl0UmVzcG9uc2UiIYLT5JMCGzoBKiIWL3YxL2FkbWluL2F1ZGl0OnZlcmlmeRKlAQoWR2V0U3ViamVjdEFjY2Vzc1JlcG9ydBIuLnByaXZhY3l2YXVsdC52MS5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVxdWVzdBovLnByaXZhY3l2YXVsdC52MS5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2FkbWluL3N1YmplY3RzOmFjY2Vzc1JlcG9ydBJ1CglUYWlsQXVkaXQSIS5wcml2YWN5dmF1bHQudjEuVGFpbEF1ZGl0UmVxdWVzdBoiLnByaXZhY3l2YXVsdC52MS5UYWlsQXVkaXRSZXNwb25zZSIfgtPkkwIZOgEqIhQvdjEvYWRtaW4vYXVkaXQ6dGFpbDABEn8KDFB1cmdlRXhwaXJlZBIkLnByaXZhY3l2YXVsdC52MS5QdXJnZUV4cGlyZWRSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlIiKC0+STAhw6ASoiFy92MS9hZG1pbi9yZWNvcmRzOnB1cmdlEoIBCg9FeHBvcnRBdWRpdEtleXMSJy5wcml2YWN5dmF1bHQudjEuRXhwb3J0QXVkaXRLZXlzUmVxdWVzdBooLnByaXZhY3l2YXVsdC52MS5FeHBvcnRBdWRpdEtleXNSZXNwb25zZSIcgtPkkwIWEhQvdjEvYWRtaW4vYXVkaXQva2V5c0JiChNkZXYucHJpdmFjeXZhdWx0LnYxUAFaSWdpdGh1Yi5jb20vcHJpdmFjeXZhdWx0L3ByaXZhY3l2YXVsdC9wcm90by9wcml2YWN5dmF1bHQvdjE7cHJpdmFjeXZhdWx0djFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_privacyvault_v1_token]);
+
+/**
+ * ExportAuditKeysRequest asks for the audit verification keys.
+ *
+ * @generated from message privacyvault.v1.ExportAuditKeysRequest
+ */
+export type ExportAuditKeysRequest = Message<"privacyvault.v1.ExportAuditKeysRequest"> & {
+};
+
+/**
+ * Describes the message privacyvault.v1.ExportAuditKeysRequest.
+ * Use `create(ExportAuditKeysRequestSchema)` to create a new message.
+ */
+export const ExportAuditKeysRequestSchema: GenMessage<ExportAuditKeysRequest> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 0);
+
+/**
+ * ExportAuditKeysResponse holds the verification keys.
+ *
+ * @generated from message privacyvault.v1.ExportAuditKeysResponse
+ */
+export type ExportAuditKeysResponse = Message<"privacyvault.v1.ExportAuditKeysResponse"> & {
+  /**
+   * PEM "PUBLIC KEY" blocks (Ed25519, PKIX), each with a "Key-Id" header
+   * naming the key id checkpoints and receipts carry; the file format
+   * `audit verify --file --public-key` and `subject verify-receipt` read.
+   *
+   * @generated from field: bytes pem = 1;
+   */
+  pem: Uint8Array;
+
+  /**
+   * The key ids in pem, in order.
+   *
+   * @generated from field: repeated string key_ids = 2;
+   */
+  keyIds: string[];
+};
+
+/**
+ * Describes the message privacyvault.v1.ExportAuditKeysResponse.
+ * Use `create(ExportAuditKeysResponseSchema)` to create a new message.
+ */
+export const ExportAuditKeysResponseSchema: GenMessage<ExportAuditKeysResponse> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 1);
 
 /**
  * GetKeyStatusRequest asks for the key status of every class.
@@ -32,7 +77,7 @@ export type GetKeyStatusRequest = Message<"privacyvault.v1.GetKeyStatusRequest">
  * Use `create(GetKeyStatusRequestSchema)` to create a new message.
  */
 export const GetKeyStatusRequestSchema: GenMessage<GetKeyStatusRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 0);
+  messageDesc(file_privacyvault_v1_admin, 2);
 
 /**
  * GetKeyStatusResponse lists every class's key status.
@@ -53,7 +98,7 @@ export type GetKeyStatusResponse = Message<"privacyvault.v1.GetKeyStatusResponse
  * Use `create(GetKeyStatusResponseSchema)` to create a new message.
  */
 export const GetKeyStatusResponseSchema: GenMessage<GetKeyStatusResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 1);
+  messageDesc(file_privacyvault_v1_admin, 3);
 
 /**
  * ClassKeyStatus is the key state of one class.
@@ -109,7 +154,7 @@ export type ClassKeyStatus = Message<"privacyvault.v1.ClassKeyStatus"> & {
  * Use `create(ClassKeyStatusSchema)` to create a new message.
  */
 export const ClassKeyStatusSchema: GenMessage<ClassKeyStatus> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 2);
+  messageDesc(file_privacyvault_v1_admin, 4);
 
 /**
  * KeyVersionStatus is one key version of a class.
@@ -144,6 +189,14 @@ export type KeyVersionStatus = Message<"privacyvault.v1.KeyVersionStatus"> & {
    * @generated from field: bool retired = 4;
    */
   retired: boolean;
+
+  /**
+   * Per-subject keys wrapped under this version (re-encryption moves them
+   * to the current version; a version wrapping any cannot be retired).
+   *
+   * @generated from field: uint64 subject_keys = 5;
+   */
+  subjectKeys: bigint;
 };
 
 /**
@@ -151,7 +204,7 @@ export type KeyVersionStatus = Message<"privacyvault.v1.KeyVersionStatus"> & {
  * Use `create(KeyVersionStatusSchema)` to create a new message.
  */
 export const KeyVersionStatusSchema: GenMessage<KeyVersionStatus> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 3);
+  messageDesc(file_privacyvault_v1_admin, 5);
 
 /**
  * RotateKeyRequest names the class to rotate.
@@ -172,7 +225,7 @@ export type RotateKeyRequest = Message<"privacyvault.v1.RotateKeyRequest"> & {
  * Use `create(RotateKeyRequestSchema)` to create a new message.
  */
 export const RotateKeyRequestSchema: GenMessage<RotateKeyRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 4);
+  messageDesc(file_privacyvault_v1_admin, 6);
 
 /**
  * RotateKeyResponse is the class's key status after the rotation.
@@ -193,7 +246,7 @@ export type RotateKeyResponse = Message<"privacyvault.v1.RotateKeyResponse"> & {
  * Use `create(RotateKeyResponseSchema)` to create a new message.
  */
 export const RotateKeyResponseSchema: GenMessage<RotateKeyResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 5);
+  messageDesc(file_privacyvault_v1_admin, 7);
 
 /**
  * RewrapKeysRequest asks to re-wrap every stored data key.
@@ -208,7 +261,7 @@ export type RewrapKeysRequest = Message<"privacyvault.v1.RewrapKeysRequest"> & {
  * Use `create(RewrapKeysRequestSchema)` to create a new message.
  */
 export const RewrapKeysRequestSchema: GenMessage<RewrapKeysRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 6);
+  messageDesc(file_privacyvault_v1_admin, 8);
 
 /**
  * RewrapKeysResponse says how many wrapped keys were re-wrapped.
@@ -229,7 +282,7 @@ export type RewrapKeysResponse = Message<"privacyvault.v1.RewrapKeysResponse"> &
  * Use `create(RewrapKeysResponseSchema)` to create a new message.
  */
 export const RewrapKeysResponseSchema: GenMessage<RewrapKeysResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 7);
+  messageDesc(file_privacyvault_v1_admin, 9);
 
 /**
  * StartReencryptRequest names the class whose records move.
@@ -250,7 +303,7 @@ export type StartReencryptRequest = Message<"privacyvault.v1.StartReencryptReque
  * Use `create(StartReencryptRequestSchema)` to create a new message.
  */
 export const StartReencryptRequestSchema: GenMessage<StartReencryptRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 8);
+  messageDesc(file_privacyvault_v1_admin, 10);
 
 /**
  * StartReencryptResponse is the job as started (or as running already).
@@ -271,7 +324,7 @@ export type StartReencryptResponse = Message<"privacyvault.v1.StartReencryptResp
  * Use `create(StartReencryptResponseSchema)` to create a new message.
  */
 export const StartReencryptResponseSchema: GenMessage<StartReencryptResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 9);
+  messageDesc(file_privacyvault_v1_admin, 11);
 
 /**
  * GetReencryptRequest names the class.
@@ -292,7 +345,7 @@ export type GetReencryptRequest = Message<"privacyvault.v1.GetReencryptRequest">
  * Use `create(GetReencryptRequestSchema)` to create a new message.
  */
 export const GetReencryptRequestSchema: GenMessage<GetReencryptRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 10);
+  messageDesc(file_privacyvault_v1_admin, 12);
 
 /**
  * GetReencryptResponse is the job's last recorded progress.
@@ -313,7 +366,7 @@ export type GetReencryptResponse = Message<"privacyvault.v1.GetReencryptResponse
  * Use `create(GetReencryptResponseSchema)` to create a new message.
  */
 export const GetReencryptResponseSchema: GenMessage<GetReencryptResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 11);
+  messageDesc(file_privacyvault_v1_admin, 13);
 
 /**
  * ReencryptJob is the progress of one re-encryption job.
@@ -390,7 +443,7 @@ export type ReencryptJob = Message<"privacyvault.v1.ReencryptJob"> & {
  * Use `create(ReencryptJobSchema)` to create a new message.
  */
 export const ReencryptJobSchema: GenMessage<ReencryptJob> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 12);
+  messageDesc(file_privacyvault_v1_admin, 14);
 
 /**
  * State of a job.
@@ -431,7 +484,7 @@ export enum ReencryptJob_State {
  * Describes the enum privacyvault.v1.ReencryptJob.State.
  */
 export const ReencryptJob_StateSchema: GenEnum<ReencryptJob_State> = /*@__PURE__*/
-  enumDesc(file_privacyvault_v1_admin, 12, 0);
+  enumDesc(file_privacyvault_v1_admin, 14, 0);
 
 /**
  * RetireKeyVersionsRequest retires every version below a floor.
@@ -459,7 +512,7 @@ export type RetireKeyVersionsRequest = Message<"privacyvault.v1.RetireKeyVersion
  * Use `create(RetireKeyVersionsRequestSchema)` to create a new message.
  */
 export const RetireKeyVersionsRequestSchema: GenMessage<RetireKeyVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 13);
+  messageDesc(file_privacyvault_v1_admin, 15);
 
 /**
  * RetireKeyVersionsResponse is the class's key status afterwards.
@@ -480,7 +533,7 @@ export type RetireKeyVersionsResponse = Message<"privacyvault.v1.RetireKeyVersio
  * Use `create(RetireKeyVersionsResponseSchema)` to create a new message.
  */
 export const RetireKeyVersionsResponseSchema: GenMessage<RetireKeyVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 14);
+  messageDesc(file_privacyvault_v1_admin, 16);
 
 /**
  * RetokenizeFPERequest is one batch of a re-tokenization stream. Class and
@@ -523,7 +576,7 @@ export type RetokenizeFPERequest = Message<"privacyvault.v1.RetokenizeFPERequest
  * Use `create(RetokenizeFPERequestSchema)` to create a new message.
  */
 export const RetokenizeFPERequestSchema: GenMessage<RetokenizeFPERequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 15);
+  messageDesc(file_privacyvault_v1_admin, 17);
 
 /**
  * RetokenizeFPEResponse answers one request batch, in order.
@@ -544,7 +597,7 @@ export type RetokenizeFPEResponse = Message<"privacyvault.v1.RetokenizeFPERespon
  * Use `create(RetokenizeFPEResponseSchema)` to create a new message.
  */
 export const RetokenizeFPEResponseSchema: GenMessage<RetokenizeFPEResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 16);
+  messageDesc(file_privacyvault_v1_admin, 18);
 
 /**
  * RetokenizePair is an old token and its new token, or why there is none.
@@ -579,7 +632,7 @@ export type RetokenizePair = Message<"privacyvault.v1.RetokenizePair"> & {
  * Use `create(RetokenizePairSchema)` to create a new message.
  */
 export const RetokenizePairSchema: GenMessage<RetokenizePair> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 17);
+  messageDesc(file_privacyvault_v1_admin, 19);
 
 /**
  * VerifyAuditRequest asks to verify the audit log.
@@ -594,7 +647,7 @@ export type VerifyAuditRequest = Message<"privacyvault.v1.VerifyAuditRequest"> &
  * Use `create(VerifyAuditRequestSchema)` to create a new message.
  */
 export const VerifyAuditRequestSchema: GenMessage<VerifyAuditRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 18);
+  messageDesc(file_privacyvault_v1_admin, 20);
 
 /**
  * VerifyAuditResponse is the verification result.
@@ -658,6 +711,31 @@ export type VerifyAuditResponse = Message<"privacyvault.v1.VerifyAuditResponse">
    * @generated from field: string message = 8;
    */
   message: string;
+
+  /**
+   * The log could not be checked (e.g. the signer in Vault is
+   * unreachable): neither ok nor tampered. ok is false and kind is empty.
+   *
+   * @generated from field: bool unverifiable = 9;
+   */
+  unverifiable: boolean;
+
+  /**
+   * The chain head the running sidecar holds in memory (last event seq
+   * and hash of the last record). The file must reach exactly this head;
+   * a shorter or different file is reported as kind "truncated" or
+   * "diverged".
+   *
+   * @generated from field: uint64 head_seq = 10;
+   */
+  headSeq: bigint;
+
+  /**
+   * Hash of the last record the sidecar wrote.
+   *
+   * @generated from field: string head_hash = 11;
+   */
+  headHash: string;
 };
 
 /**
@@ -665,7 +743,7 @@ export type VerifyAuditResponse = Message<"privacyvault.v1.VerifyAuditResponse">
  * Use `create(VerifyAuditResponseSchema)` to create a new message.
  */
 export const VerifyAuditResponseSchema: GenMessage<VerifyAuditResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 19);
+  messageDesc(file_privacyvault_v1_admin, 21);
 
 /**
  * GetSubjectAccessReportRequest names the data subject.
@@ -686,7 +764,7 @@ export type GetSubjectAccessReportRequest = Message<"privacyvault.v1.GetSubjectA
  * Use `create(GetSubjectAccessReportRequestSchema)` to create a new message.
  */
 export const GetSubjectAccessReportRequestSchema: GenMessage<GetSubjectAccessReportRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 20);
+  messageDesc(file_privacyvault_v1_admin, 22);
 
 /**
  * GetSubjectAccessReportResponse lists accesses, oldest first.
@@ -707,7 +785,7 @@ export type GetSubjectAccessReportResponse = Message<"privacyvault.v1.GetSubject
  * Use `create(GetSubjectAccessReportResponseSchema)` to create a new message.
  */
 export const GetSubjectAccessReportResponseSchema: GenMessage<GetSubjectAccessReportResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 21);
+  messageDesc(file_privacyvault_v1_admin, 23);
 
 /**
  * SubjectAccess is one audited access to a subject's data.
@@ -777,7 +855,7 @@ export type SubjectAccess = Message<"privacyvault.v1.SubjectAccess"> & {
  * Use `create(SubjectAccessSchema)` to create a new message.
  */
 export const SubjectAccessSchema: GenMessage<SubjectAccess> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 22);
+  messageDesc(file_privacyvault_v1_admin, 24);
 
 /**
  * TailAuditRequest says where to start.
@@ -798,7 +876,7 @@ export type TailAuditRequest = Message<"privacyvault.v1.TailAuditRequest"> & {
  * Use `create(TailAuditRequestSchema)` to create a new message.
  */
 export const TailAuditRequestSchema: GenMessage<TailAuditRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 23);
+  messageDesc(file_privacyvault_v1_admin, 25);
 
 /**
  * TailAuditResponse carries audit records.
@@ -819,7 +897,7 @@ export type TailAuditResponse = Message<"privacyvault.v1.TailAuditResponse"> & {
  * Use `create(TailAuditResponseSchema)` to create a new message.
  */
 export const TailAuditResponseSchema: GenMessage<TailAuditResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 24);
+  messageDesc(file_privacyvault_v1_admin, 26);
 
 /**
  * PurgeExpiredRequest asks for a retention purge.
@@ -834,7 +912,7 @@ export type PurgeExpiredRequest = Message<"privacyvault.v1.PurgeExpiredRequest">
  * Use `create(PurgeExpiredRequestSchema)` to create a new message.
  */
 export const PurgeExpiredRequestSchema: GenMessage<PurgeExpiredRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 25);
+  messageDesc(file_privacyvault_v1_admin, 27);
 
 /**
  * PurgeExpiredResponse reports what was purged.
@@ -855,7 +933,7 @@ export type PurgeExpiredResponse = Message<"privacyvault.v1.PurgeExpiredResponse
  * Use `create(PurgeExpiredResponseSchema)` to create a new message.
  */
 export const PurgeExpiredResponseSchema: GenMessage<PurgeExpiredResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 26);
+  messageDesc(file_privacyvault_v1_admin, 28);
 
 /**
  * AdminService is for the ops/security team: key status, rotation,
@@ -988,6 +1066,18 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof PurgeExpiredRequestSchema;
     output: typeof PurgeExpiredResponseSchema;
+  },
+  /**
+   * ExportAuditKeys returns the public keys that verify this sidecar's
+   * audit checkpoints and erasure receipts (every version of the Vault
+   * Transit key, or the Ed25519 key file's), for offline verification.
+   *
+   * @generated from rpc privacyvault.v1.AdminService.ExportAuditKeys
+   */
+  exportAuditKeys: {
+    methodKind: "unary";
+    input: typeof ExportAuditKeysRequestSchema;
+    output: typeof ExportAuditKeysResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_privacyvault_v1_admin, 0);
