@@ -186,12 +186,12 @@ func TestGatewayRoundTripAndAudit(t *testing.T) {
 	}
 	httpLines := 0
 	for _, line := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(line, `"msg":"finished call"`) && strings.Contains(line, `"grpc.method":"Detokenize"`) && strings.Contains(line, `"transport":"http"`) && strings.Contains(line, `"caller":"checkout"`) {
+		if strings.Contains(line, `"msg":"finished call"`) && strings.Contains(line, `"grpc.method":"Detokenize"`) && strings.Contains(line, `"protocol":"http"`) && strings.Contains(line, `"caller":"checkout"`) {
 			httpLines++
 		}
 	}
 	if httpLines != len(tests) {
-		t.Errorf("log has %d finished-call lines for HTTP detokenizes by checkout with transport=http, want %d", httpLines, len(tests))
+		t.Errorf("log has %d finished-call lines for HTTP detokenizes by checkout with protocol=http, want %d", httpLines, len(tests))
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
@@ -81,16 +80,27 @@ func (s *Server) HTTPAddr() net.Addr {
 // withPeer puts the HTTP client into the request context as a gRPC peer,
 // with its TLS state, so the auth interceptor sees an mTLS client
 // certificate exactly as it does on a gRPC connection; the call's log line
-// says transport=http.
+// says protocol=http.
 func withPeer(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := &peer.Peer{Addr: remoteAddr(r.RemoteAddr)}
 		if r.TLS != nil {
 			p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 		}
-		ctx := logging.InjectFields(peer.NewContext(r.Context(), p), logging.Fields{"transport", "http"})
+		ctx := context.WithValue(peer.NewContext(r.Context(), p), httpCallKey{}, true)
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// httpCallKey marks a call that came through the HTTP gateway.
+type httpCallKey struct{}
+
+// protocol names how a call arrived, for its log line.
+func protocol(ctx context.Context) string {
+	if ctx.Value(httpCallKey{}) != nil {
+		return "http"
+	}
+	return "grpc"
 }
 
 type remoteAddr string
