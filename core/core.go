@@ -78,6 +78,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Leases run each re-encryption job on one sidecar of a fleet sharing
+	// the store; nil means the store is this sidecar's alone.
+	Leases Leases
 }
 
 // Service is the data plane. It is safe for concurrent use.
@@ -140,6 +143,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.policy.Store(cfg.Policy)
 	s.jobs.running = map[string]*job{}
 	s.jobs.base, s.jobs.stop = context.WithCancel(context.Background())
+	s.jobs.leases = cfg.Leases
+	if s.jobs.leases == nil {
+		s.jobs.leases = localLeases{}
+	}
 	for _, spec := range cfg.Classes {
 		s.classes[spec.Name] = &slot{spec: spec}
 	}

@@ -49,6 +49,7 @@ type jobs struct {
 	wg      sync.WaitGroup
 	base    context.Context
 	stop    context.CancelFunc
+	leases  Leases
 }
 
 type job struct{ done chan struct{} }
@@ -71,6 +72,18 @@ func (s *Service) StartReencrypt(ctx context.Context, class string) (ReencryptSt
 	s.jobs.mu.Unlock()
 	if running {
 		return s.ReencryptStatus(ctx, class)
+	}
+	// A job another sidecar runs: report it. One whose holder is gone
+	// (its lease expired, so holdJob succeeds) resumes here from its
+	// saved progress.
+	if prev, err := s.ReencryptStatus(ctx, class); err == nil && prev.State == JobRunning && prev.Target == c.current {
+		if s.holdJob(ctx, class) {
+			s.launch(prev)
+		}
+		return prev, nil
+	}
+	if !s.holdJob(ctx, class) {
+		return ReencryptStatus{}, &PreconditionError{Reason: fmt.Sprintf("a re-encryption job of class %s to an earlier key version runs on another sidecar; start this one when it is done", class)}
 	}
 	counts, err := s.countByVersion(ctx, class)
 	if err != nil {
@@ -151,6 +164,10 @@ func (s *Service) launch(st ReencryptStatus) {
 			delete(s.jobs.running, st.Class)
 			s.jobs.mu.Unlock()
 		}()
+		if !s.holdJob(s.jobs.base, st.Class) {
+			return // another sidecar runs it
+		}
+		defer s.jobs.leases.Release(context.WithoutCancel(s.jobs.base), jobKey(st.Class))
 		s.runReencrypt(s.jobs.base, st)
 	}()
 }
@@ -193,7 +210,7 @@ func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
 			s.log.Error("re-encryption job cannot save progress", "class", st.Class, "error", err)
 			return
 		}
-		if st.State != JobRunning {
+		if st.State != JobRunning || !s.holdJob(ctx, st.Class) {
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,14 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/privacyvault/privacyvault/client"
+	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/examples"
 	"github.com/privacyvault/privacyvault/internal/devvaulttest"
 	"github.com/privacyvault/privacyvault/internal/pgtest"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	"github.com/privacyvault/privacyvault/server/servertest"
 )
 
@@ -197,4 +201,129 @@ func TestFleetDatabaseOutage(t *testing.T) {
 	if bytes.Contains([]byte(logs.String()), []byte(password)) {
 		t.Errorf("server log contains the database password")
 	}
+}
+
+// TestFleetRotationAndReencryptOnce: a rotation made on one sidecar is
+// seen by the other within keys.refresh_interval; a re-encryption job held
+// by a live sidecar (its lease) is not run a second time; once that holder
+// is gone (its lease expired) another sidecar takes the job over and
+// resumes from the saved progress.
+func TestFleetRotationAndReencryptOnce(t *testing.T) {
+	f := newFleet(t)
+	hs := f.sidecars(t, 2)
+	ctx := context.Background()
+	a, b := hs[0].Client(ops), hs[1].Client(ops)
+	cards := []string{"4111 1111 1111 1111", "4012 8888 8888 1881", "5555 5555 5555 4444", "3782 822463 10005", "6011 1111 1111 1117", "3056 9309 0259 04"}
+	for range 4 {
+		for _, card := range cards {
+			tokenize(t, hs[0].Client(checkout), "card_number", card)
+		}
+	}
+	st, err := a.RotateKey(ctx, "card_number")
+	if err != nil {
+		t.Fatalf("RotateKey() on sidecar 0 error = %v", err)
+	}
+	target := st.GetCurrentVersion()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		all, err := b.KeyStatus(ctx)
+		if err != nil {
+			t.Fatalf("KeyStatus() on sidecar 1 error = %v", err)
+		}
+		if currentVersion(all, "card_number") == target {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sidecar 1 still at version %d of card_number 30s after the rotation on sidecar 0 (refresh_interval 1s), want %d", currentVersion(all, "card_number"), target)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A holder that is gone mid-job: its saved progress is past half the
+	// records, its lease still live.
+	conn := f.conn(t)
+	var ids [][]byte
+	rows, err := conn.Query(ctx, `SELECT id FROM pv_records WHERE class = 'card_number' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if rows.Err() != nil || len(ids) != 4*len(cards) {
+		t.Fatalf("card_number records = %d, %v; want %d", len(ids), rows.Err(), 4*len(cards))
+	}
+	half := len(ids) / 2
+	saved, _ := json.Marshal(core.ReencryptStatus{Class: "card_number", Target: target, State: core.JobRunning, Total: uint64(len(ids)),
+		Scanned: uint64(half), Cursor: ids[half-1], Started: time.Now().UTC(), Updated: time.Now().UTC()})
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`INSERT INTO pv_meta (name, value) VALUES ('reencrypt/card_number', $1)`, saved)
+	exec(`INSERT INTO pv_leases (name, holder, expires_at) VALUES ('reencrypt/card_number', 'crashed-sidecar', 9000000000000000000)`)
+	moved := func() int {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pv_records WHERE class = 'card_number' AND key_version = $1`, int64(target)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	job, err := b.StartReencrypt(ctx, "card_number")
+	if err != nil || job.GetState() != pb.ReencryptJob_STATE_RUNNING || job.GetScanned() != uint64(half) {
+		t.Fatalf("StartReencrypt() on sidecar 1 while another holds the job = %v, %v; want its running status", job, err)
+	}
+	if n := moved(); n != 0 {
+		t.Fatalf("%d records moved while the job's lease is held elsewhere, want 0 (the job runs once)", n)
+	}
+
+	exec(`UPDATE pv_leases SET expires_at = 0 WHERE name = 'reencrypt/card_number'`)
+	if _, err := b.StartReencrypt(ctx, "card_number"); err != nil {
+		t.Fatalf("StartReencrypt() on sidecar 1 after the holder's lease expired error = %v", err)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		job, err = a.Reencrypt(ctx, "card_number")
+		if err == nil && job.GetState() == pb.ReencryptJob_STATE_DONE {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("re-encryption job taken over by sidecar 1 = %v, %v; want done within 60s", job, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := moved(); n != len(ids)-half {
+		t.Errorf("records moved by the job taken over = %d, want %d (resumed after the saved cursor)", n, len(ids)-half)
+	}
+	if job.GetScanned() != uint64(len(ids)) {
+		t.Errorf("job scanned = %d, want %d (saved progress plus the rest)", job.GetScanned(), len(ids))
+	}
+}
+
+func currentVersion(all []*pb.ClassKeyStatus, class string) uint32 {
+	for _, c := range all {
+		if c.GetClass() == class {
+			return c.GetCurrentVersion()
+		}
+	}
+	return 0
+}
+
+// conn connects to the fleet's database directly, to stage a crashed
+// sidecar's state.
+func (f *fleet) conn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), f.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
 }

@@ -163,6 +163,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
+		Leases:        jobLeases(cfg, st),
 	})
 	if err != nil {
 		return nil, err
@@ -176,6 +177,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.close = append(s.close, func() error { stopBG(); return nil })
 	go dp.RefreshEvery(bg, cfg.Keys.RefreshInterval.Std())
 	go dp.PurgeEvery(bg, cfg.Server.PurgeInterval.Std())
+	if cfg.Store.Backend == config.BackendPostgres {
+		go dp.ResumeJobsEvery(bg, core.JobLeaseTTL/2)
+	}
 	if s.path != "" {
 		go s.watchPolicy(bg, policyPollInterval)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/store/postgres"
@@ -74,9 +75,26 @@ func auditHeadName(cfg *config.Config) string {
 	if cfg.Store.Backend != config.BackendPostgres {
 		return auditHeadMeta
 	}
-	name := cfg.Audit.HeadName
-	if name == "" {
-		name = defaultHeadName(AuditDir(cfg))
+	return auditHeadMeta + "/" + instanceName(cfg)
+}
+
+// jobLeases returns the leases that run each re-encryption job on one
+// sidecar of a fleet sharing a PostgreSQL store (nil for the embedded
+// store, which is this sidecar's alone). The holder name is the sidecar's
+// stable instance name, so a restarted sidecar renews its own lease.
+func jobLeases(cfg *config.Config, st store.Store) core.Leases {
+	pg, ok := st.(*postgres.Store)
+	if !ok {
+		return nil
 	}
-	return auditHeadMeta + "/" + name
+	return postgres.NewLeases(pg, instanceName(cfg))
+}
+
+// instanceName is the sidecar's stable name in a fleet: audit.head_name,
+// or the host name with a digest of the audit directory.
+func instanceName(cfg *config.Config) string {
+	if cfg.Audit.HeadName != "" {
+		return cfg.Audit.HeadName
+	}
+	return defaultHeadName(AuditDir(cfg))
 }

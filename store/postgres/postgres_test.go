@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/privacyvault/privacyvault/internal/pgtest"
 	"github.com/privacyvault/privacyvault/store"
@@ -93,5 +94,45 @@ func TestErrorsHideDSN(t *testing.T) {
 				t.Errorf("Open(%s) error = %v, want one saying %q", tt.name, err, tt.want)
 			}
 		})
+	}
+}
+
+// A lease is held by one holder at a time, renewable by it, and free for
+// another once released or expired.
+func TestLeases(t *testing.T) {
+	s, err := postgres.Open(context.Background(), postgres.Options{DSN: pgtest.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	a, b := postgres.NewLeases(s, "sidecar-a"), postgres.NewLeases(s, "sidecar-b")
+	steps := []struct {
+		name string
+		do   func() (bool, error)
+		want bool
+	}{
+		{"a takes a free lease", func() (bool, error) { return a.Acquire(ctx, "job/x", time.Hour) }, true},
+		{"b is refused while a holds it", func() (bool, error) { return b.Acquire(ctx, "job/x", time.Hour) }, false},
+		{"a renews", func() (bool, error) { return a.Acquire(ctx, "job/x", time.Hour) }, true},
+		{"b takes another name", func() (bool, error) { return b.Acquire(ctx, "job/y", time.Hour) }, true},
+		{"a releases, b takes it", func() (bool, error) {
+			if err := a.Release(ctx, "job/x"); err != nil {
+				return false, err
+			}
+			return b.Acquire(ctx, "job/x", time.Hour)
+		}, true},
+		{"b's lease on y expires (negative ttl), a takes it over", func() (bool, error) {
+			if _, err := b.Acquire(ctx, "job/y", -time.Second); err != nil {
+				return false, err
+			}
+			return a.Acquire(ctx, "job/y", time.Hour)
+		}, true},
+	}
+	for _, st := range steps {
+		got, err := st.do()
+		if err != nil || got != st.want {
+			t.Errorf("%s: Acquire() = %v, %v; want %v", st.name, got, err, st.want)
+		}
 	}
 }
