@@ -12,6 +12,10 @@ GRPCURL_VERSION            := v1.9.4
 GRPC_GATEWAY_VERSION       := v2.33.0
 STATICCHECK_VERSION        := v0.8.2
 
+# The bench's throwaway PostgreSQL listens on this loopback port (the
+# postgres-store points), unless PRIVACYVAULT_TEST_POSTGRES_DSN names a server.
+BENCH_PG_PORT ?= 55432
+
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
@@ -42,17 +46,11 @@ build:
 run: build
 	./bin/privacyvault serve --dev
 
-<<<<<<< HEAD
 ## test: everything CI checks. Vault tests run against bin/devvault;
 ## PostgreSQL tests against a throwaway cluster (scripts/with-postgres.sh)
 ## unless PRIVACYVAULT_TEST_POSTGRES_DSN names a server.
-test: fmt-check vet lint tidy-check generate-check devvault
-	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
-=======
-## test: everything CI checks. Vault tests run against bin/devvault.
 test: fmt-check vet lint tidy-check generate-check devvault sdk-test
-	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
->>>>>>> main
+	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
@@ -152,13 +150,13 @@ sdk-test: build sdk-deps
 ## earlier binary in the same run (a before/after table), -profile DIR saves profiles.
 bench: build devvault
 	$(GO) build -o bin/bench ./tools/bench
-	./bin/bench -out BENCHMARKS.md -cmd "make bench $(if $(BENCH_FLAGS),BENCH_FLAGS='$(BENCH_FLAGS)')" $(BENCH_FLAGS)
+	PGTEST_PORT=$(BENCH_PG_PORT) ./scripts/with-postgres.sh ./bin/bench -out BENCHMARKS.md -cmd "make bench $(if $(BENCH_FLAGS),BENCH_FLAGS='$(BENCH_FLAGS)')" $(BENCH_FLAGS)
 
 ## bench-short: the same harness as a smoke run (tiny durations, 20,000-token scale
 ## phase); it asserts nothing about speed and leaves BENCHMARKS.md alone.
 bench-short: build devvault
 	$(GO) build -o bin/bench ./tools/bench
-	./bin/bench -short -out '' -cmd 'make bench-short'
+	PGTEST_PORT=$(BENCH_PG_PORT) ./scripts/with-postgres.sh ./bin/bench -short -out '' -cmd 'make bench-short'
 
 ## bench-micro: the Go micro-benchmarks (FF1, store) reported in BENCHMARKS.md.
 bench-micro:

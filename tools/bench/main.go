@@ -182,6 +182,13 @@ func mainPhase(o options, work string, r *report) error {
 			point{key: fmt.Sprintf("enc/transit/%d/%d", batch, c), clients: c, run: transitEncryptOps(vcs, batch)},
 			point{key: fmt.Sprintf("dec/transit/%d/%d", batch, c), clients: c, run: transitDecryptOps(vcs, cts, batch)})
 	}
+	pp, stopPG, err := pgPoints(o, work)
+	if err != nil {
+		return err
+	}
+	defer stopPG()
+	points = append(points, pp...)
+	r.pgVersion = postgresVersion()
 	if o.before != "" {
 		bp, stop, err := beforePoints(o, work)
 		if err != nil {

@@ -141,6 +141,12 @@ func (p *proc) status(field string) (int64, error) {
 // sidecar starts bin/privacyvault serve on dataDir (created with its config
 // on first use) and waits until its health check answers SERVING.
 func startSidecar(bin, dir string) (*proc, time.Duration, error) {
+	return startSidecarWith(bin, dir, "")
+}
+
+// startSidecarWith starts a sidecar whose configuration is benchConfig
+// followed by extra (top-level sections such as store).
+func startSidecarWith(bin, dir, extra string) (*proc, time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, err
 	}
@@ -149,7 +155,7 @@ func startSidecar(bin, dir string) (*proc, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	cfg := fmt.Sprintf(benchConfig, addr, filepath.Join(dir, "data"))
+	cfg := fmt.Sprintf(benchConfig, addr, filepath.Join(dir, "data")) + extra
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, 0, err
 	}

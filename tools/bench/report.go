@@ -18,6 +18,8 @@ type report struct {
 	took    time.Duration
 	opts    options
 	figures map[string]*stats
+	// pgVersion is the PostgreSQL server version of the postgres points.
+	pgVersion string
 
 	aesNs, ff1Ns float64
 	ff1Allocs    int64
@@ -156,6 +158,7 @@ func (r *report) markdown() string {
 	}
 	w("| fsync of a 128-byte append (data disk) | 1 | %s | %s | %s | | | | | |", num(fs.rate()), ms(fs.pct(.5)), ms(fs.pct(.99)))
 	w("")
+	r.pgTable(w)
 	if r.opts.before != "" {
 		w("Before and after in this run: the same points on the `-before` binary (`%s`), measured in the same rounds.", r.opts.before)
 		w("")

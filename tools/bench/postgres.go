@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// envPostgres names the PostgreSQL server the postgres-store points use
+// (`make bench` runs a throwaway cluster on loopback and sets it).
+const envPostgres = "PRIVACYVAULT_TEST_POSTGRES_DSN"
+
+// pgKeys are the sidecar points also measured with store.backend postgres.
+var pgKeys = []string{
+	"tok/rnd/1/1", "tok/det/1/1", "detok/rnd/1/1",
+	"tok/rnd/1/8", "tok/det/1/8", "detok/rnd/1/8", "detok/det/1/8",
+	"tok/rnd/1000/1", "tok/det/1000/1", "detok/rnd/1000/1", "detok/det/1000/1",
+}
+
+// pgPoints starts a sidecar on a fresh database of the server $envPostgres
+// names and returns its points, keyed "pg/<key>", measured in the same
+// rounds as the Badger sidecar's.
+func pgPoints(o options, work string) ([]point, func(), error) {
+	admin := os.Getenv(envPostgres)
+	if admin == "" {
+		return nil, nil, fmt.Errorf("%s is not set: run the bench through scripts/with-postgres.sh (make bench does)", envPostgres)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	name := fmt.Sprintf("pvbench_%d", time.Now().UnixNano())
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	conn.Close(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: create database: %w", err)
+	}
+	dir := filepath.Join(work, "pg")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	dsnFile := filepath.Join(dir, "dsn")
+	if err := os.WriteFile(dsnFile, []byte(admin+" dbname="+name), 0o600); err != nil {
+		return nil, nil, err
+	}
+	side, _, err := startSidecarWith(o.bin, dir, fmt.Sprintf("store:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n    max_conns: 16\n", dsnFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres sidecar: %w", err)
+	}
+	cls, err := dialSidecar(side.addr, 8)
+	if err != nil {
+		side.stop()
+		return nil, nil, err
+	}
+	pools := map[string][]string{}
+	for _, class := range []string{"rnd", "det"} {
+		if pools[class], err = tokenPool(ctx, cls[0], class, o.pool); err != nil {
+			side.stop()
+			return nil, nil, fmt.Errorf("postgres token pool %s: %w", class, err)
+		}
+	}
+	var out []point
+	for _, k := range pgKeys {
+		var op, class string
+		var n, c int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(k, "/", " "), "%s %s %d %d", &op, &class, &n, &c); err != nil {
+			side.stop()
+			return nil, nil, fmt.Errorf("postgres key %s: %w", k, err)
+		}
+		run := tokenizeOps(cls, class, n)
+		if op == "detok" {
+			run = detokenizeOps(cls, class, pools[class], n)
+		}
+		out = append(out, point{key: "pg/" + k, clients: c, run: run})
+	}
+	return out, side.stop, nil
+}
+
+// pgTable is the report's PostgreSQL section: each point beside the same
+// point on the embedded Badger store, and batches beside Transit.
+func (r *report) pgTable(w func(string, ...any)) {
+	w("PostgreSQL store in this run (`store.backend: postgres`, PostgreSQL %s on loopback TCP, same rounds): the same points on a sidecar whose records are in PostgreSQL, beside the embedded Badger store.", r.pgVersion)
+	w("")
+	w("| point (op/class/values per call/clients) | Badger values/s | p50 ms | PostgreSQL values/s | p50 ms | p99 ms | PostgreSQL ÷ Badger | PostgreSQL ÷ Transit |")
+	w("|---|---|---|---|---|---|---|---|")
+	for _, k := range pgKeys {
+		b, p := r.get(k), r.get("pg/"+k)
+		vsTransit := ""
+		if strings.HasSuffix(k, "/1000/1") {
+			t := r.get("enc/transit/1000/1")
+			if strings.HasPrefix(k, "detok") {
+				t = r.get("dec/transit/1000/1")
+			}
+			vsTransit = ratio(p.rate(), t.rate())
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s | %s |", k, num(b.rate()), ms(b.pct(.5)), num(p.rate()), ms(p.pct(.5)), ms(p.pct(.99)), ratio(p.rate(), b.rate()), vsTransit)
+	}
+	w("")
+}
+
+// postgresVersion returns the server's version string, for the report.
+func postgresVersion() string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv(envPostgres))
+	if err != nil {
+		return "?"
+	}
+	defer conn.Close(ctx)
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
+		return "?"
+	}
+	return v
+}
