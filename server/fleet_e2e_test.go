@@ -54,8 +54,12 @@ func (f *fleet) config(t *testing.T, dsn string) []byte {
 	if err := os.WriteFile(dsnFile, []byte(dsn), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st := fmt.Sprintf("\nstore:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n    max_conns: 4\n", dsnFile)
-	return []byte(cfg[:i] + keys + cfg[j:] + st)
+	st := fmt.Sprintf("store:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n    max_conns: 4\n", dsnFile)
+	out := strings.Replace(cfg[:i]+keys+cfg[j:], "store:\n  backend: badger\n", st, 1)
+	if !strings.Contains(out, dsnFile) {
+		t.Fatal("sample config has no store section to replace")
+	}
+	return []byte(out)
 }
 
 // sidecars starts n sidecars on the fleet's database.
@@ -326,4 +330,53 @@ func (f *fleet) conn(t *testing.T) *pgx.Conn {
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
 	return c
+}
+
+// TestFleetPurgeOnce: the retention purge run from every sidecar at once
+// deletes each expired record once in all.
+func TestFleetPurgeOnce(t *testing.T) {
+	f := newFleet(t)
+	hs := f.sidecars(t, 2)
+	ctx := context.Background()
+	const n = 40
+	items := make([]client.TokenizeItem, n)
+	for i := range items {
+		items[i] = client.TokenizeItem{Class: "email", Value: []byte(fmt.Sprintf("short-lived-%d@example.com", i)), TTL: time.Second}
+	}
+	res, err := hs[0].Client(checkout).TokenizeBatch(ctx, items)
+	if err != nil {
+		t.Fatalf("TokenizeBatch(ttl 1s) error = %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := hs[1].Client(checkout).Detokenize(ctx, "payment", "email", res[n-1].Token)
+		if status.Code(err) == codes.NotFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("token with a 1s TTL still resolves after 30s: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	counts := make([]map[string]uint64, len(hs))
+	errs := make([]error, len(hs))
+	var wg sync.WaitGroup
+	for i, h := range hs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[i], errs[i] = h.Client(ops).PurgeExpired(ctx)
+		}()
+	}
+	wg.Wait()
+	total := uint64(0)
+	for i := range hs {
+		if errs[i] != nil {
+			t.Fatalf("PurgeExpired() on sidecar %d error = %v", i, errs[i])
+		}
+		total += counts[i]["email"]
+	}
+	if total != n {
+		t.Errorf("PurgeExpired() on both sidecars deleted %d + %d email records, want %d in all", counts[0]["email"], counts[1]["email"], n)
+	}
 }

@@ -28,7 +28,11 @@ func fleetConfig(t *testing.T, addr, dsn string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = fmt.Appendf(b, "\nstore:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n", dsnFile)
+	st := fmt.Sprintf("store:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n", dsnFile)
+	b = []byte(strings.Replace(string(b), "store:\n  backend: badger\n", st, 1))
+	if !strings.Contains(string(b), dsnFile) {
+		t.Fatal("sample config has no store section to replace")
+	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
