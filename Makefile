@@ -160,7 +160,7 @@ bench-short: build devvault
 
 ## bench-micro: the Go micro-benchmarks (FF1, store) reported in BENCHMARKS.md.
 bench-micro:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
+	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
 tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 

@@ -15,11 +15,14 @@ import (
 
 const recordColumns = `class, id, idx, key_version, ciphertext, created_at, expires_at, subject`
 
-// insertSQL inserts a batch in one statement and reports, per input row,
-// whether it was written and the ID already holding its index when the
-// statement began. ON CONFLICT DO NOTHING covers both the primary key and
+// insertSQL inserts a batch in one statement and returns one row per
+// record written (kind 0, its class and ID) and one per record whose index
+// another record held when the statement began (kind 1, its position and
+// that record's ID). ON CONFLICT DO NOTHING covers both the primary key and
 // the unique (class, idx) index, so the database decides between
-// concurrent sidecars.
+// concurrent sidecars. The written rows are matched to positions in Go: a
+// join of the insert's RETURNING with the input would be planned as a
+// nested loop.
 const insertSQL = `
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[], $6::bigint[], $7::bigint[], $8::bytea[], $9::int[])
@@ -30,11 +33,10 @@ WITH input AS (
     ON CONFLICT DO NOTHING
     RETURNING class, id
 )
-SELECT input.ord, ins.id IS NOT NULL, ex.id
-FROM input
-LEFT JOIN ins ON ins.class = input.class AND ins.id = input.id
-LEFT JOIN pv_records ex ON input.idx IS NOT NULL AND ex.class = input.class AND ex.idx = input.idx
-ORDER BY input.ord`
+SELECT 0, class, -1, id FROM ins
+UNION ALL
+SELECT 1, '', input.ord, ex.id FROM input JOIN pv_records ex ON ex.class = input.class AND ex.idx = input.idx
+WHERE input.idx IS NOT NULL`
 
 // querier is a pool or a transaction.
 type querier interface {
@@ -146,26 +148,38 @@ func insertRound(ctx context.Context, q querier, recs []store.Record, pos []int,
 	if err != nil {
 		return err
 	}
-	var unresolved []int
+	at := make(map[string]int, n) // class NUL id → position in recs
+	for _, p := range pos {
+		at[recs[p].Class+"\x00"+string(recs[p].ID)] = p
+	}
 	var (
-		ord      int32
-		inserted bool
-		existing []byte
+		kind  int32
+		class string
+		ord   int32
+		id    []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&ord, &inserted, &existing}, func() error {
-		p := pos[ord]
-		switch {
-		case inserted:
-			out[p] = store.Outcome{Status: store.Inserted, ID: bytes.Clone(recs[p].ID)}
-		case existing != nil:
-			out[p] = store.Outcome{Status: store.Existing, ID: bytes.Clone(existing)}
-		default:
-			unresolved = append(unresolved, p)
+	_, err = pgx.ForEachRow(rows, []any{&kind, &class, &ord, &id}, func() error {
+		if kind == 0 {
+			p, ok := at[class+"\x00"+string(id)]
+			if !ok {
+				return errors.New("store/postgres: insert returned a record it was not given")
+			}
+			out[p] = store.Outcome{Status: store.Inserted, ID: bytes.Clone(id)}
+			return nil
+		}
+		if p := pos[ord]; out[p].Status != store.Inserted {
+			out[p] = store.Outcome{Status: store.Existing, ID: bytes.Clone(id)}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	var unresolved []int
+	for _, p := range pos {
+		if out[p].Status == 0 {
+			unresolved = append(unresolved, p)
+		}
 	}
 	// Not written and no index holder in the statement's snapshot: either
 	// the ID is taken, or another sidecar committed the same index while
