@@ -12,11 +12,12 @@ CREATE TABLE pv_records (
     subject     BYTEA,
     PRIMARY KEY (class, id)
 );
--- One token per deterministic value per class across the whole fleet:
--- NULL indexes (random tokens) never conflict.
-CREATE UNIQUE INDEX pv_records_idx ON pv_records (class, idx);
-CREATE INDEX pv_records_subject ON pv_records (subject);
-CREATE INDEX pv_records_expires ON pv_records (class, expires_at);
+-- One token per deterministic value per class across the whole fleet.
+-- The secondary indexes are partial: a random token without subject or
+-- retention costs one index entry (the primary key), not four.
+CREATE UNIQUE INDEX pv_records_idx ON pv_records (class, idx) WHERE idx IS NOT NULL;
+CREATE INDEX pv_records_subject ON pv_records (subject) WHERE subject IS NOT NULL;
+CREATE INDEX pv_records_expires ON pv_records (class, expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE pv_subject_keys (
     subject BYTEA NOT NULL,
