@@ -63,6 +63,9 @@ type Config struct {
 	Auditor      Auditor
 	Fingerprints Fingerprinter
 	Alerts       AlertSink
+	// Observer sees each call's outcomes and key refreshes (metrics,
+	// traces); nil observes nothing.
+	Observer Observer
 	// Receipts signs erasure receipts (the audit checkpoint signer).
 	Receipts      ReceiptSigner
 	MaxValueBytes int
@@ -85,6 +88,7 @@ type Service struct {
 	audit    Auditor
 	fp       Fingerprinter
 	alerts   AlertSink
+	obs      Observer // nil when nothing observes
 	receipts ReceiptSigner
 	quota    *quota.Limiter
 	denials  denialCounter
@@ -113,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		audit:    cfg.Auditor,
 		fp:       cfg.Fingerprints,
 		alerts:   cfg.Alerts,
+		obs:      cfg.Observer,
 		receipts: cfg.Receipts,
 		quota:    quota.New(),
 		maxValue: cfg.MaxValueBytes,
@@ -188,9 +193,11 @@ func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeI
 	if err != nil {
 		return nil, err
 	}
-	if err := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), subjects, res); err != nil {
+	classes := itemClasses(items)
+	if err := s.auditTokens(ctx, caller, "", "tokenize", classes, subjects, res); err != nil {
 		return nil, err
 	}
+	s.observeTokens("tokenize", classes, res)
 	return res, nil
 }
 
@@ -345,6 +352,7 @@ func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem)
 	if err := s.auditTokens(ctx, caller, "", "lookup", classes, make([]string, len(items)), res); err != nil {
 		return nil, err
 	}
+	s.observeTokens("lookup", classes, res)
 	return res, nil
 }
 

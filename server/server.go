@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -52,6 +53,10 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider receives the server's spans; nil means the OTLP
+	// exporter configured by OTEL_* environment variables, or no tracing
+	// when they are unset (see TracingFromEnv).
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a running sidecar.
@@ -62,6 +67,7 @@ type Server struct {
 	reg    *metrics.Registry
 	grpc   *grpc.Server
 	lis    net.Listener
+	mlis   net.Addr // the metrics listener's address, nil when off
 	health *health.Server
 	close  []func() error
 	log    *slog.Logger
@@ -83,6 +89,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.closeAll()
 		}
 	}()
+	tr, err := s.setupTracing(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	log = tr.logger(log)
+	s.log = log
+	obs := observer{m: s.reg, tracer: tr.tracer()}
 
 	dataDir := cfg.Server.DataDir
 	st, err := badger.Open(badger.Options{Dir: filepath.Join(dataDir, "store"), Logger: log})
@@ -123,12 +136,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
-		Store:         st,
+		Store:         observedStore{st, obs},
 		Keys:          keys,
 		Policy:        pol,
-		Auditor:       auditor{auditLog},
+		Auditor:       observedAuditor{auditor{auditLog}, obs},
 		Fingerprints:  fps,
-		Alerts:        metrics.Alerts{R: s.reg},
+		Alerts:        s.reg,
+		Observer:      obs,
 		Receipts:      signer,
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
@@ -138,6 +152,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.core = dp
+	s.reg.WatchKeys(dp.KeyHealth, cfg.Keys.RefreshInterval.Std())
+	s.reg.WatchStoreSize(st.Sizes)
 	s.close = append(s.close, func() error { dp.Close(); return nil })
 	if err := dp.ResumeJobs(ctx); err != nil {
 		return nil, err
@@ -158,13 +174,16 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	unary, stream := chains(log, authn)
-	s.grpc = grpc.NewServer(
+	s.grpc = grpc.NewServer(append(tr.serverOptions(),
 		grpc.Creds(creds),
+		// Outermost, so calls are counted with their final code.
+		grpc.ChainUnaryInterceptor(s.reg.GRPC().UnaryServerInterceptor(grpcExemplar)),
+		grpc.ChainStreamInterceptor(s.reg.GRPC().StreamServerInterceptor(grpcExemplar)),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
-	)
+	)...)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
@@ -177,6 +196,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.health.SetServingStatus(pb.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(pb.SubjectService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	reflection.Register(s.grpc)
+	s.reg.GRPC().InitializeMetrics(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)
 	if err != nil {

@@ -1,0 +1,47 @@
+// Package version says which build of privacyvault is running, for the
+// version command and the privacyvault_build_info metric.
+package version
+
+import (
+	"runtime"
+	"runtime/debug"
+)
+
+// version is set at link time (-ldflags "-X .../internal/version.version=v1.2.3");
+// otherwise the module version Go recorded in the binary is used.
+var version string
+
+// Info identifies a build.
+type Info struct {
+	Version   string // release version, or the module's pseudo-version, or "(devel)"
+	Revision  string // VCS commit, "" when unknown
+	Modified  bool   // built from a tree with uncommitted changes
+	GoVersion string
+}
+
+// Get returns the running binary's build information.
+func Get() Info {
+	i := Info{Version: version, GoVersion: runtime.Version()}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		if i.Version == "" {
+			i.Version = "(devel)"
+		}
+		return i
+	}
+	if i.Version == "" {
+		i.Version = bi.Main.Version
+	}
+	if i.Version == "" {
+		i.Version = "(devel)"
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			i.Revision = s.Value
+		case "vcs.modified":
+			i.Modified = s.Value == "true"
+		}
+	}
+	return i
+}
