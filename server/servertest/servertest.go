@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/server"
@@ -29,6 +31,9 @@ type Options struct {
 	// KeepListen uses server.listen from Config (e.g. a Unix socket)
 	// instead of a free loopback port.
 	KeepListen bool
+	// TracerProvider receives the server's spans (e.g. a tracetest
+	// recorder); nil leaves tracing to the OTEL_* environment.
+	TracerProvider trace.TracerProvider
 }
 
 // Harness is a running test server.
@@ -58,7 +63,7 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath})
+	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, TracerProvider: o.TracerProvider})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}

@@ -1,0 +1,181 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/privacyvault/privacyvault/client"
+	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/examples"
+	"github.com/privacyvault/privacyvault/server"
+	"github.com/privacyvault/privacyvault/server/servertest"
+)
+
+// TestTracing: a call continues the caller's W3C trace; the server span
+// has children for the store commit and the audit append; key refreshes
+// have their own span; no attribute holds a value, token or subject; log
+// lines of the call carry its trace id.
+func TestTracing(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	logs := &syncBuffer{}
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, TracerProvider: tp, Logs: logs})
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	const secret, subject = "4111111111111111", "cust-trace-77"
+	res, err := h.Client(checkout).TokenizeBatch(ctx, []client.TokenizeItem{{Class: "card_number", Value: []byte(secret), SubjectID: subject}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("TokenizeBatch() = %v, %v", res, err)
+	}
+	tok := res[0].Token
+	if _, err := h.Client(checkout).Detokenize(context.Background(), "payment", "card_number", tok); err != nil {
+		t.Fatalf("Detokenize() error = %v", err)
+	}
+
+	spans := rec.Ended()
+	byName := map[string][]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		byName[s.Name()] = append(byName[s.Name()], s)
+		for _, a := range s.Attributes() {
+			v := a.Value.Emit()
+			for _, leak := range []string{secret, subject, tok} {
+				if strings.Contains(v, leak) {
+					t.Errorf("span %s attribute %s = %q holds a value, token or subject", s.Name(), a.Key, v)
+				}
+			}
+		}
+	}
+	call := byName["privacyvault.v1.TokenService/Tokenize"]
+	if len(call) != 1 {
+		t.Fatalf("Tokenize server spans = %d, want 1 (spans: %v)", len(call), names(spans))
+	}
+	if got := call[0].SpanContext().TraceID().String(); got != traceID {
+		t.Errorf("Tokenize span trace id = %s, want the caller's %s", got, traceID)
+	}
+	for _, name := range []string{"privacyvault.store.commit", "privacyvault.audit.append"} {
+		found := false
+		for _, s := range byName[name] {
+			if s.Parent().SpanID() == call[0].SpanContext().SpanID() {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s span under the Tokenize span (spans: %v)", name, names(spans))
+		}
+	}
+	if len(byName["privacyvault.keys.refresh"]) == 0 {
+		t.Errorf("no privacyvault.keys.refresh span (spans: %v)", names(spans))
+	}
+	if len(byName["privacyvault.v1.TokenService/Detokenize"]) != 1 {
+		t.Errorf("Detokenize server spans = %d, want 1", len(byName["privacyvault.v1.TokenService/Detokenize"]))
+	}
+
+	found := false
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var l struct {
+			Method  string `json:"grpc.method"`
+			TraceID string `json:"trace_id"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Method == "Tokenize" {
+			found = true
+			if l.TraceID != traceID {
+				t.Errorf("Tokenize log line trace_id = %q, want %s: %s", l.TraceID, traceID, line)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no log line for the Tokenize call:\n%s", logs.String())
+	}
+}
+
+func names(spans []sdktrace.ReadOnlySpan) []string {
+	out := make([]string, len(spans))
+	for i, s := range spans {
+		out[i] = s.Name()
+	}
+	return out
+}
+
+// TestTracingFromEnv: with OTEL_EXPORTER_OTLP_ENDPOINT set, spans reach an
+// OTLP/HTTP collector (flushed at Stop) under OTEL_SERVICE_NAME.
+func TestTracingFromEnv(t *testing.T) {
+	var mu sync.Mutex
+	var got []*coltrace.ExportTraceServiceRequest
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req := &coltrace.ExportTraceServiceRequest{}
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(body, req) != nil {
+			http.Error(w, "bad export", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		b, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
+		w.Write(b)
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	t.Setenv("OTEL_SERVICE_NAME", "checkout-sidecar")
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	tokenize(t, h.Client(checkout), "email", "bob@example.com")
+	h.Stop()
+
+	mu.Lock()
+	defer mu.Unlock()
+	spans, service := map[string]bool{}, ""
+	for _, req := range got {
+		for _, rs := range req.GetResourceSpans() {
+			for _, a := range rs.GetResource().GetAttributes() {
+				if a.GetKey() == "service.name" {
+					service = a.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.GetScopeSpans() {
+				for _, s := range ss.GetSpans() {
+					spans[s.GetName()] = true
+				}
+			}
+		}
+	}
+	for _, want := range []string{"privacyvault.v1.TokenService/Tokenize", "privacyvault.audit.append", "privacyvault.store.commit"} {
+		if !spans[want] {
+			t.Errorf("collector did not receive span %s (got %v)", want, spans)
+		}
+	}
+	if service != "checkout-sidecar" {
+		t.Errorf("service.name = %q, want OTEL_SERVICE_NAME checkout-sidecar", service)
+	}
+}
+
+// TestTracingEnvErrors: tracing is off by default and an unsupported
+// exporter stops the start with a clear error.
+func TestTracingEnvErrors(t *testing.T) {
+	tp, err := server.TracingFromEnv(context.Background())
+	if tp != nil || err != nil {
+		t.Errorf("TracingFromEnv() with no OTEL_* variables = %v, %v, want nil, nil (off)", tp, err)
+	}
+	t.Setenv("OTEL_TRACES_EXPORTER", "zipkin")
+	cfg, err := config.Parse("c.yaml", examples.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Server.DataDir, cfg.Server.Listen = t.TempDir(), "127.0.0.1:0"
+	_, err = server.Start(context.Background(), server.Options{Config: cfg, Dev: true})
+	if err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
+		t.Errorf("Start(OTEL_TRACES_EXPORTER=zipkin) error = %v, want one naming OTEL_TRACES_EXPORTER", err)
+	}
+}
