@@ -68,6 +68,15 @@ func New() *Registry {
 		Help: "Time to commit a store write durably, by operation.", Buckets: latencyBuckets}, []string{"op"})
 	r.providerUp = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "key_provider_up",
 		Help: "1 when the last keyring refresh reached the key provider, 0 when it failed."})
+	// Series that alerts watch exist from the start at 0, so that the
+	// first event is an increase rather than a new series.
+	for _, kind := range []string{core.AlertQuota, core.AlertHoneytoken, core.AlertDeniedBurst} {
+		r.alerts.WithLabelValues(kind)
+	}
+	for _, res := range []string{"ok", "error"} {
+		r.reloads.WithLabelValues(res)
+		r.keyRefreshes.WithLabelValues(res)
+	}
 	r.grpc = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	bi := version.Get()
 	build := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "build_info",
