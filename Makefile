@@ -47,6 +47,7 @@ test: fmt-check vet lint generate-check devvault promtool
 ## test-ops: the deployment artefacts: image builder, Kubernetes manifests, Prometheus rules.
 test-ops: promtool
 	cd tools/image && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd examples/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 	promtool check rules examples/prometheus/alerts.yaml
 	promtool test rules examples/prometheus/alerts_test.yaml
 
