@@ -92,6 +92,7 @@ func (s *Service) observeReveals(purpose string, items []DetokenizeItem, res []R
 		return
 	}
 	var t outcomes
+	purpose = s.auditPurpose(purpose)
 	for i, r := range res {
 		o := s.outcome("detokenize", items[i].Class, purpose)
 		o.Result, o.Reason = itemResult(r.Err)
@@ -114,6 +115,7 @@ func (s *Service) observeQuota(purpose string, items []DetokenizeItem) {
 		return
 	}
 	var t outcomes
+	purpose = s.auditPurpose(purpose)
 	for _, it := range items {
 		o := s.outcome("detokenize", it.Class, purpose)
 		o.Result, o.Reason = ResultDenied, "quota"
@@ -122,13 +124,12 @@ func (s *Service) observeQuota(purpose string, items []DetokenizeItem) {
 	t.report(s.obs)
 }
 
+// outcome labels one item; purpose is already a declared name or
+// placeholder (auditPurpose), or "" for tokenize and lookup.
 func (s *Service) outcome(op, class, purpose string) Outcome {
-	o := Outcome{Op: op, Class: s.auditClass(class)}
+	o := Outcome{Op: op, Class: unknownClass, Purpose: purpose}
 	if sl, ok := s.classes[class]; ok {
-		o.Mode = string(sl.spec.Mode)
-	}
-	if op == "detokenize" {
-		o.Purpose = s.auditPurpose(purpose)
+		o.Class, o.Mode = class, string(sl.spec.Mode)
 	}
 	return o
 }
