@@ -228,3 +228,25 @@ func TestImage(t *testing.T) {
 		t.Errorf("privacyvault version (from the image) = %q, %v; want privacyvault %s ...", out, err, version)
 	}
 }
+
+// TestCommand runs the command as `make image` does and checks the digest
+// it prints is the one the tarball's index names.
+func TestCommand(t *testing.T) {
+	bin := buildBinary(t, "v0.0.0-cmdtest")
+	out := filepath.Join(t.TempDir(), "img.tar")
+	b, err := exec.Command("go", "run", ".", "--binary", bin, "--out", out, "--version", "v0.0.0-cmdtest", "--created", "1764460800").Output()
+	if err != nil {
+		t.Fatalf("go run . = %v", err)
+	}
+	fields := strings.Fields(string(b))
+	var index struct{ Manifests []descriptor }
+	if err := json.Unmarshal(readOCI(t, out)["index.json"], &index); err != nil || len(index.Manifests) != 1 {
+		t.Fatalf("index.json: %v", err)
+	}
+	if len(fields) != 2 || fields[0] != out || fields[1] != index.Manifests[0].Digest {
+		t.Errorf("output = %q, want %q and the digest %s", b, out, index.Manifests[0].Digest)
+	}
+	if _, err := exec.Command("go", "run", ".").Output(); err == nil {
+		t.Error("go run . without --binary succeeded, want a usage error")
+	}
+}
