@@ -9,11 +9,13 @@ BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
+STATICCHECK_VERSION        := v0.8.2
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 # The release version stamped into the binary (privacyvault version, the
 # privacyvault_build_info metric) and the image; the commit time makes the
@@ -25,7 +27,7 @@ LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(V
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean image promtool test-ops
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench clean image promtool test-ops
 
 all: build
 
@@ -37,7 +39,7 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint generate-check devvault promtool
+test: fmt-check vet lint tidy-check generate-check devvault promtool
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -81,8 +83,18 @@ vet:
 	$(GO) vet -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(GO) vet ./...
 
-lint: $(BUF)
+lint: $(BUF) $(STATICCHECK)
 	$(BUF) lint
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags purego ./tokenizer/fpe/
+	cd tools/devvault && $(STATICCHECK) ./...
+
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (any module).
+tidy-check:
+	$(GO) mod tidy -diff
+	cd tools/devvault && $(GO) mod tidy -diff
+	cd tools/image && $(GO) mod tidy -diff
+	cd examples/k8s && $(GO) mod tidy -diff
 
 ## generate: regenerate the Go code from proto/ with the pinned tools.
 generate: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
@@ -96,7 +108,7 @@ generate-check: generate
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
-tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(STATICCHECK)
 
 $(BUF):
 	@mkdir -p $(TOOLS)
@@ -117,6 +129,11 @@ $(GRPCURL):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 	mv $(TOOLS)/grpcurl $@
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $@
 
 clean:
 	rm -rf bin data

@@ -26,7 +26,6 @@ import (
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	"github.com/privacyvault/privacyvault/metrics"
-	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	subject "github.com/privacyvault/privacyvault/server/api/subject/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
@@ -57,6 +56,9 @@ type Options struct {
 	// exporter configured by OTEL_* environment variables, or no tracing
 	// when they are unset (see TracingFromEnv).
 	TracerProvider trace.TracerProvider
+	// AuditHook, if set, wraps the auditor the data plane writes through;
+	// tests use it to make audit writes fail and recover.
+	AuditHook func(core.Auditor) core.Auditor
 }
 
 // Server is a running sidecar.
@@ -69,9 +71,11 @@ type Server struct {
 	lis    net.Listener
 	mlis   net.Addr // the metrics listener's address, nil when off
 	health *health.Server
-	close  []func() error
-	log    *slog.Logger
-	done   chan error
+	// auditState tracks whether audit writes fail, for health.
+	auditState *auditHealth
+	close      []func() error
+	log        *slog.Logger
+	done       chan error
 }
 
 // Start opens the store and keys, builds the data plane and starts serving
@@ -134,12 +138,17 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
+	var aud core.Auditor = observedAuditor{auditor{auditLog}, obs}
+	if o.AuditHook != nil {
+		aud = o.AuditHook(aud)
+	}
+	s.auditState = &auditHealth{next: aud}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
 		Store:         observedStore{st, obs},
 		Keys:          keys,
 		Policy:        pol,
-		Auditor:       observedAuditor{auditor{auditLog}, obs},
+		Auditor:       s.auditState,
 		Fingerprints:  fps,
 		Alerts:        s.reg,
 		Observer:      obs,
@@ -192,9 +201,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(pb.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(pb.SubjectService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	for _, name := range healthServices {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	go s.watchHealth(bg, healthInterval)
 	reflection.Register(s.grpc)
 	s.reg.GRPC().InitializeMetrics(s.grpc)
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/server"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	// TracerProvider receives the server's spans (e.g. a tracetest
 	// recorder); nil leaves tracing to the OTEL_* environment.
 	TracerProvider trace.TracerProvider
+	// AuditHook wraps the data plane's auditor (see server.Options).
+	AuditHook func(core.Auditor) core.Auditor
 }
 
 // Harness is a running test server.
@@ -63,7 +66,8 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, TracerProvider: o.TracerProvider})
+	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath,
+		TracerProvider: o.TracerProvider, AuditHook: o.AuditHook})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}
