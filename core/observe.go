@@ -41,13 +41,6 @@ const (
 	ResultError  = "error"
 )
 
-type nopObserver struct{}
-
-func (nopObserver) Items(Outcome, int) {}
-func (nopObserver) Refresh(ctx context.Context) (context.Context, func(error)) {
-	return ctx, func(error) {}
-}
-
 // outcomes tallies a call's items by outcome; a call has few distinct
 // outcomes, so a linear scan beats a map.
 type outcomes struct {
