@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,7 @@ func TestTracing(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	logs := &syncBuffer{}
-	h := servertest.Start(t, servertest.Options{Config: examples.Config, TracerProvider: tp, Logs: logs})
+	h := servertest.Start(t, servertest.Options{Config: withMetrics(examples.Config), TracerProvider: tp, Logs: logs})
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
 	const secret, subject = "4111111111111111", "cust-trace-77"
@@ -82,6 +83,19 @@ func TestTracing(t *testing.T) {
 		t.Errorf("Detokenize server spans = %d, want 1", len(byName["privacyvault.v1.TokenService/Detokenize"]))
 	}
 
+	// The latency histogram links to the trace (OpenMetrics exemplar).
+	req, _ := http.NewRequest("GET", "http://"+h.Server.MetricsAddr().String()+"/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	om, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !exemplar(om, "Tokenize", traceID) {
+		t.Errorf("no Tokenize latency exemplar with trace_id %s in the OpenMetrics scrape", traceID)
+	}
+
 	found := false
 	for _, line := range strings.Split(logs.String(), "\n") {
 		var l struct {
@@ -98,6 +112,13 @@ func TestTracing(t *testing.T) {
 	if !found {
 		t.Errorf("no log line for the Tokenize call:\n%s", logs.String())
 	}
+}
+
+// exemplar reports whether an OpenMetrics scrape has a latency bucket of
+// method with an exemplar naming traceID.
+func exemplar(scrape []byte, method, traceID string) bool {
+	re := regexp.MustCompile(`grpc_server_handling_seconds_bucket\{[^}]*grpc_method="` + method + `"[^}]*\} \d+ # \{trace_id="` + traceID + `"\}`)
+	return re.Match(scrape)
 }
 
 func names(spans []sdktrace.ReadOnlySpan) []string {
