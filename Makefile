@@ -25,9 +25,17 @@ REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 CREATED  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION)
 
+# Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME;
+# `make test` runs each for FUZZTIME_SHORT. Minimizing a new input is capped
+# so a short run spends its time fuzzing.
+FUZZ_TARGETS   := ./tokenizer:FuzzCodecDecode ./tokenizer/format:FuzzFormatRoundTrip ./tokenizer/fpe:FuzzRoundTrip \
+                  ./audit:FuzzVerify ./config:FuzzParse
+FUZZTIME       ?= 30s
+FUZZTIME_SHORT ?= 3s
+
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench clean image promtool test-ops
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench fuzz clean image promtool test-ops
 
 all: build
 
@@ -44,7 +52,15 @@ test: fmt-check vet lint tidy-check generate-check devvault promtool
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
 	$(MAKE) test-ops
+
+## fuzz: run every fuzz target for FUZZTIME (default 30s) each; new crashers land in testdata/fuzz.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t##*:}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x "$${t%%:*}"; \
+	done
 
 ## test-ops: the deployment artefacts: image builder, Kubernetes manifests, Prometheus rules.
 test-ops: promtool
