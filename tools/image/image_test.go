@@ -132,9 +132,9 @@ func TestImage(t *testing.T) {
 	var cfg struct {
 		Architecture, OS string
 		Config           struct {
-			Entrypoint, Cmd []string
-			User            string
-			Labels          map[string]string
+			Entrypoint, Cmd, Env []string
+			User                 string
+			Labels               map[string]string
 		}
 	}
 	oci.blob(t, manifest.Config.Digest, &cfg)
@@ -146,6 +146,9 @@ func TestImage(t *testing.T) {
 	}
 	if want := []string{"serve", "--config", "/etc/privacyvault/config.yaml"}; !slices.Equal(cfg.Config.Cmd, want) {
 		t.Errorf("Cmd = %q, want %q", cfg.Config.Cmd, want)
+	}
+	if want := []string{"PATH=/usr/local/bin"}; !slices.Equal(cfg.Config.Env, want) {
+		t.Errorf("Env = %q, want %q (no PRIVACYVAULT_* default overriding the config file)", cfg.Config.Env, want)
 	}
 	if cfg.Config.User != "65532:65532" {
 		t.Errorf("User = %q, want 65532:65532 (non-root)", cfg.Config.User)

@@ -122,11 +122,13 @@ func Build(o Options) (v1.Image, error) {
 		labels["org.opencontainers.image.revision"] = o.Revision
 	}
 	cf.Config = v1.Config{
-		Entrypoint:   []string{"/" + binaryPath},
-		Cmd:          []string{"serve", "--config", "/etc/privacyvault/config.yaml"},
-		User:         user,
-		WorkingDir:   "/" + dataDir,
-		Env:          []string{"PATH=/usr/local/bin", "PRIVACYVAULT_DATA_DIR=/" + dataDir},
+		Entrypoint: []string{"/" + binaryPath},
+		Cmd:        []string{"serve", "--config", "/etc/privacyvault/config.yaml"},
+		User:       user,
+		WorkingDir: "/" + dataDir,
+		// No PRIVACYVAULT_* defaults: they would override the config file.
+		// The working directory makes the default data dir (./data) writable.
+		Env:          []string{"PATH=/usr/local/bin"},
 		Labels:       labels,
 		ExposedPorts: map[string]struct{}{"7443/tcp": {}, "9464/tcp": {}},
 		Volumes:      map[string]struct{}{"/" + dataDir: {}},
