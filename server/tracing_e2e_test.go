@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -189,6 +191,11 @@ func TestTracingEnvErrors(t *testing.T) {
 	if tp != nil || err != nil {
 		t.Errorf("TracingFromEnv() with no OTEL_* variables = %v, %v, want nil, nil (off)", tp, err)
 	}
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+	if _, err := server.TracingFromEnv(context.Background()); err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_PROTOCOL") {
+		t.Errorf("TracingFromEnv(protocol http/json) error = %v, want one naming OTEL_EXPORTER_OTLP_PROTOCOL", err)
+	}
 	t.Setenv("OTEL_TRACES_EXPORTER", "zipkin")
 	cfg, err := config.Parse("c.yaml", examples.Config)
 	if err != nil {
@@ -198,5 +205,50 @@ func TestTracingEnvErrors(t *testing.T) {
 	_, err = server.Start(context.Background(), server.Options{Config: cfg, Dev: true})
 	if err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
 		t.Errorf("Start(OTEL_TRACES_EXPORTER=zipkin) error = %v, want one naming OTEL_TRACES_EXPORTER", err)
+	}
+}
+
+// grpcCollector is an OTLP/gRPC trace collector that keeps span names.
+type grpcCollector struct {
+	coltrace.UnimplementedTraceServiceServer
+	mu    sync.Mutex
+	spans map[string]bool
+}
+
+func (c *grpcCollector) Export(_ context.Context, req *coltrace.ExportTraceServiceRequest) (*coltrace.ExportTraceServiceResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			for _, s := range ss.GetSpans() {
+				c.spans[s.GetName()] = true
+			}
+		}
+	}
+	return &coltrace.ExportTraceServiceResponse{}, nil
+}
+
+// TestTracingFromEnvGRPC: OTEL_EXPORTER_OTLP_PROTOCOL=grpc exports over
+// OTLP/gRPC.
+func TestTracingFromEnvGRPC(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &grpcCollector{spans: map[string]bool{}}
+	gs := grpc.NewServer()
+	coltrace.RegisterTraceServiceServer(gs, col)
+	go gs.Serve(lis)
+	defer gs.Stop()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+lis.Addr().String())
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	h := servertest.Start(t, servertest.Options{Config: examples.Config})
+	tokenize(t, h.Client(checkout), "email", "carol@example.com")
+	h.Stop()
+
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if !col.spans["privacyvault.v1.TokenService/Tokenize"] || !col.spans["privacyvault.audit.append"] {
+		t.Errorf("gRPC collector received spans %v, want the Tokenize call and its audit append", col.spans)
 	}
 }
