@@ -23,7 +23,8 @@ STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 CREATED  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION)
+LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION) \
+            -X github.com/privacyvault/privacyvault/internal/version.revision=$(REVISION)
 
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME;
 # `make test` runs each for FUZZTIME_SHORT. Minimizing a new input is capped

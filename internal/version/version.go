@@ -7,9 +7,11 @@ import (
 	"runtime/debug"
 )
 
-// version is set at link time (-ldflags "-X .../internal/version.version=v1.2.3");
-// otherwise the module version Go recorded in the binary is used.
-var version string
+// version and revision are set at link time (-ldflags "-X
+// .../internal/version.version=v1.2.3 -X .../internal/version.revision=abc123",
+// as make build and make image do); otherwise what Go recorded in the
+// binary is used.
+var version, revision string
 
 // Info identifies a build.
 type Info struct {
@@ -21,7 +23,7 @@ type Info struct {
 
 // Get returns the running binary's build information.
 func Get() Info {
-	i := Info{Version: version, GoVersion: runtime.Version()}
+	i := Info{Version: version, Revision: revision, GoVersion: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		if i.Version == "" {
@@ -38,7 +40,9 @@ func Get() Info {
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			i.Revision = s.Value
+			if i.Revision == "" {
+				i.Revision = s.Value
+			}
 		case "vcs.modified":
 			i.Modified = s.Value == "true"
 		}
