@@ -56,6 +56,12 @@ type Options struct {
 	// exporter configured by OTEL_* environment variables, or no tracing
 	// when they are unset (see TracingFromEnv).
 	TracerProvider trace.TracerProvider
+	// Hooks wrap internal parts, for fault-injection tests only.
+	Hooks Hooks
+	// AcceptAuditLogReset starts even if the audit log does not reach the
+	// chain head recorded outside it (truncated, deleted or replaced); the
+	// reset is written to the log as an audit.reset event.
+	AcceptAuditLogReset bool
 	// AuditHook, if set, wraps the auditor the data plane writes through;
 	// tests use it to make audit writes fail and recover.
 	AuditHook func(core.Auditor) core.Auditor
@@ -129,7 +135,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log)
+	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
+	s.close = append(s.close, stopAnchors)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, o.AcceptAuditLogReset)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +160,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Fingerprints:  fps,
 		Alerts:        s.reg,
 		Observer:      obs,
-		Receipts:      signer,
+		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
@@ -196,7 +204,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
-		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps},
+		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
+		Keys:  signer,
 	}))
 	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()

@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/privacyvault/privacyvault/audit"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
@@ -21,7 +19,10 @@ const auditUsage = `Usage: privacyvault audit COMMAND [flags]
 
 Commands:
   verify [--file F --public-key K]  check the hash chain and signed checkpoints: of the
-                                    sidecar's log (admin), or offline of a copy F
+                                    sidecar's log against its in-memory head (admin), or
+                                    offline of a copy F; exit 0 OK, 1 TAMPERED, 3 could not verify
+  export-keys [--out F]             the public keys that verify checkpoints and receipts
+                                    offline, also Vault Transit ones (admin)
   subject SUBJECT_ID                who read this person's data, when, for what purpose (admin)
   tail [--from N]                   stream audit records as JSON lines for a SIEM (admin)
 `
@@ -35,7 +36,8 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	cf := addClientFlags(fs)
 	file := fs.String("file", "", "verify: an audit.log file (a copy) to check offline")
-	pub := fs.String("public-key", "", "verify --file: the checkpoint public key (<data_dir>/audit-signing.key.pub)")
+	pub := fs.String("public-key", "", "verify --file: the verification keys (<data_dir>/audit-verification-keys.pem or audit export-keys)")
+	outFile := fs.String("out", "", "export-keys: write the keys to this file (default stdout)")
 	from := fs.Uint64("from", 1, "tail: first sequence number")
 	asJSON := fs.Bool("json", false, "verify, subject: print JSON")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -47,26 +49,9 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *file != "" {
 			return verifyFile(*file, *pub, stdout)
 		}
-		c, ctx, done, err := cf.connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer done()
-		r, err := c.VerifyAudit(ctx)
-		if err != nil {
-			return err
-		}
-		human := fmt.Sprintf("audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d", r.GetEvents(), r.GetCheckpoints(), r.GetLastSeq(), r.GetLastCheckpointSeq())
-		if !r.GetOk() {
-			human = fmt.Sprintf("audit log TAMPERED (%s): %s", r.GetKind(), r.GetMessage())
-		}
-		if err := out.message(r, human); err != nil {
-			return err
-		}
-		if !r.GetOk() {
-			return errors.New("audit verification failed")
-		}
-		return nil
+		return auditVerifyLive(ctx, cf, out)
+	case "export-keys":
+		return auditExportKeys(ctx, cf, *outFile, stdout)
 	case "subject":
 		if fs.NArg() != 1 {
 			fmt.Fprintln(stderr, "audit subject: give exactly one SUBJECT_ID")
@@ -108,26 +93,4 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stderr, "audit: unknown command %q\n\n%s", args[0], auditUsage)
 	return errUsage
-}
-
-// verifyFile checks a copy of an audit log offline with the public key.
-func verifyFile(path, pubPath string, stdout io.Writer) error {
-	if pubPath == "" {
-		return errors.New("--file needs --public-key (the sidecar writes <data_dir>/audit-signing.key.pub)")
-	}
-	v, err := audit.LoadEd25519Verifier(pubPath)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sum, err := audit.Verify(f, v)
-	if err != nil {
-		return fmt.Errorf("audit log TAMPERED: %w", err)
-	}
-	fmt.Fprintf(stdout, "audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d\n", sum.Events, sum.Checkpoints, sum.LastSeq, sum.LastCheckpointSeq)
-	return nil
 }

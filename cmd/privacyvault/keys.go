@@ -166,9 +166,9 @@ func (p printer) status(classes ...*pb.ClassKeyStatus) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLASS\tMODE\tCURRENT\tMIN DECRYPT\tRECORDS PER VERSION")
+	fmt.Fprintln(tw, "CLASS\tMODE\tCURRENT\tMIN DECRYPT\tRECORDS PER VERSION\tSUBJECT KEYS PER VERSION")
 	for _, c := range classes {
-		var parts []string
+		var parts, keys []string
 		for _, v := range c.GetVersions() {
 			mark := ""
 			switch {
@@ -178,8 +178,9 @@ func (p printer) status(classes ...*pb.ClassKeyStatus) error {
 				mark = " (retired)"
 			}
 			parts = append(parts, fmt.Sprintf("v%d%s=%d", v.GetVersion(), mark, v.GetRecords()))
+			keys = append(keys, fmt.Sprintf("v%d=%d", v.GetVersion(), v.GetSubjectKeys()))
 		}
-		fmt.Fprintf(tw, "%s\t%s\tv%d\tv%d\t%s\n", c.GetClass(), c.GetMode(), c.GetCurrentVersion(), c.GetMinDecryptionVersion(), strings.Join(parts, " "))
+		fmt.Fprintf(tw, "%s\t%s\tv%d\tv%d\t%s\t%s\n", c.GetClass(), c.GetMode(), c.GetCurrentVersion(), c.GetMinDecryptionVersion(), strings.Join(parts, " "), strings.Join(keys, " "))
 	}
 	return tw.Flush()
 }

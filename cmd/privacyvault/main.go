@@ -5,7 +5,7 @@
 //	privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
 //	privacyvault lookup --class CLASS [VALUE ...]
 //	privacyvault keys status|rotate|rewrap|reencrypt|retire|retokenize [flags]
-//	privacyvault audit verify|subject|tail [flags]
+//	privacyvault audit verify|subject|tail|export-keys [flags]
 //	privacyvault consent set|revoke|list [flags]
 //	privacyvault subject export|rectify|erase|verify-receipt [flags]
 //	privacyvault purge
@@ -40,7 +40,7 @@ Usage:
   privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
   privacyvault lookup     --class CLASS [VALUE ...]
   privacyvault keys       status|rotate|rewrap|reencrypt|retire|retokenize [flags]
-  privacyvault audit      verify|subject|tail [flags]
+  privacyvault audit      verify|subject|tail|export-keys [flags]
   privacyvault consent    set|revoke|list [flags]
   privacyvault subject    export|rectify|erase|verify-receipt [flags]
   privacyvault purge      delete expired records now
@@ -92,7 +92,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "privacyvault %s: %v\n", args[0], err)
-		return 1
 	}
-	return 0
+	return exitCode(err)
 }

@@ -36,6 +36,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	listen := fs.String("listen", "", "host:port or unix:///path (env "+envListen+"; default from config, else "+config.DefaultListen+")")
 	dataDir := fs.String("data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env "+envLog+")")
+	acceptReset := addAuditResetFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -57,7 +58,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg.Server.Listen = pick(*listen, os.Getenv(envListen), cfg.Server.Listen)
 	cfg.Server.DataDir = pick(*dataDir, os.Getenv(envDataDir), cfg.Server.DataDir)
 
-	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: *dev, Logger: log})
+	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: *dev, Logger: log, AcceptAuditLogReset: *acceptReset})
 	if err != nil {
 		return err
 	}

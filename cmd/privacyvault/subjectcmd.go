@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/privacyvault/privacyvault/audit"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
@@ -21,9 +19,10 @@ const subjectUsage = `Usage: privacyvault subject COMMAND [flags]   (subject man
 
 Commands:
   export SUBJECT_ID                 every stored token and value (at your dsar grant's level), as JSON
-  rectify --class C --token T       replace the value behind a vaulted token (new value on stdin)
+  rectify --class C --rectify-token T   replace the value behind a vaulted token (new value on stdin)
   erase SUBJECT_ID [--receipt F]    crypto-shred the subject; prints (or writes) the signed receipt
-  verify-receipt --receipt F --public-key K   check an erasure receipt offline
+  verify-receipt --receipt F --public-key K   check an erasure receipt offline (K: audit export-keys);
+                                    exit 0 valid, 1 invalid, 3 could not be checked
 `
 
 func subjectCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -35,9 +34,10 @@ func subjectCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(stderr)
 	cf := addClientFlags(fs)
 	class := fs.String("class", "", "rectify: data class")
-	token := fs.String("token", "", "rectify: the token to keep")
+	// Not --token: that is the bearer token of every client command.
+	token := fs.String("rectify-token", "", "rectify: the token to keep")
 	receipt := fs.String("receipt", "", "erase: write the receipt to this file; verify-receipt: the receipt file")
-	pub := fs.String("public-key", "", "verify-receipt: the audit public key (<data_dir>/audit-signing.key.pub)")
+	pub := fs.String("public-key", "", "verify-receipt: the audit verification keys (<data_dir>/audit-verification-keys.pem or audit export-keys)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
@@ -62,7 +62,7 @@ func subjectCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return printer{w: stdout, json: true}.message(&pb.ExportSubjectResponse{Tokens: toks}, "")
 	case "rectify":
 		if *class == "" || *token == "" {
-			fmt.Fprintln(stderr, "subject rectify: --class and --token are required; the new value is read from stdin")
+			fmt.Fprintln(stderr, "subject rectify: --class and --rectify-token are required; the new value is read from stdin")
 			return errUsage
 		}
 		value, err := readValue(stdin)
@@ -113,37 +113,6 @@ func readValue(r io.Reader) ([]byte, error) {
 		return nil, errors.New("no value on stdin")
 	}
 	return []byte(sc.Text()), nil
-}
-
-func receiptOf(r *pb.ErasureReceipt) audit.Receipt {
-	return audit.Receipt{
-		Subject: r.GetSubjectFp(), ErasedAt: r.GetErasedAt().AsTime(), Records: int(r.GetRecords()),
-		Keys: int(r.GetSubjectKeys()), Consents: int(r.GetConsents()), KeyID: r.GetKeyId(), Signature: r.GetSignature(),
-	}
-}
-
-func verifyReceipt(path, pub string, stdout io.Writer) error {
-	if path == "" || pub == "" {
-		return errors.New("verify-receipt needs --receipt and --public-key")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	var r audit.Receipt
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("receipt: %w", err)
-	}
-	v, err := audit.LoadEd25519Verifier(pub)
-	if err != nil {
-		return err
-	}
-	if err := audit.VerifyReceipt(r, v); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "receipt OK: subject %s erased at %s (%d records, %d subject keys, %d consents), signed by %s\n",
-		r.Subject, r.ErasedAt.Format(time.RFC3339), r.Records, r.Keys, r.Consents, r.KeyID)
-	return nil
 }
 
 func purgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -35,6 +35,8 @@ type Options struct {
 	// TracerProvider receives the server's spans (e.g. a tracetest
 	// recorder); nil leaves tracing to the OTEL_* environment.
 	TracerProvider trace.TracerProvider
+	// Hooks replace internal parts for fault-injection tests.
+	Hooks server.Hooks
 	// AuditHook wraps the data plane's auditor (see server.Options).
 	AuditHook func(core.Auditor) core.Auditor
 }
@@ -67,7 +69,7 @@ func Start(t testing.TB, o Options) *Harness {
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath,
-		TracerProvider: o.TracerProvider, AuditHook: o.AuditHook})
+		TracerProvider: o.TracerProvider, AuditHook: o.AuditHook, Hooks: o.Hooks})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}
