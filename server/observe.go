@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -87,6 +88,23 @@ func (s observedStore) Insert(ctx context.Context, recs []store.Record) ([]store
 	out, err := s.Store.Insert(ctx, recs)
 	done(err)
 	return out, err
+}
+
+// InsertStaged times the group commit up to durability: until the
+// returned wait reports, which is when the records are synced.
+func (s observedStore) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	ctx, done := s.commit(ctx, "insert")
+	out, wait, err := s.Store.InsertStaged(ctx, recs)
+	if err != nil {
+		done(err)
+		return nil, nil, err
+	}
+	var once sync.Once
+	return out, func() error {
+		err := wait()
+		once.Do(func() { done(err) })
+		return err
+	}, nil
 }
 
 func (s observedStore) Replace(ctx context.Context, old, new store.Record) error {

@@ -1,6 +1,6 @@
 // Command privacyvault is the privacy vault sidecar and its operator CLI.
 //
-//	privacyvault serve [--dev] [--config FILE] [--listen ADDR] [--data-dir DIR]
+//	privacyvault serve [--dev] [--config FILE] [--listen ADDR] [--data-dir DIR] [--pprof ADDR] [--memory-limit SIZE]
 //	privacyvault tokenize --class CLASS [VALUE ...]
 //	privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
 //	privacyvault lookup --class CLASS [VALUE ...]
@@ -35,7 +35,7 @@ func main() {
 const usage = `privacyvault: a privacy vault sidecar
 
 Usage:
-  privacyvault serve [--dev] [--config FILE] [--listen ADDR] [--data-dir DIR]
+  privacyvault serve [--dev] [--config FILE] [--listen ADDR] [--data-dir DIR] [--pprof ADDR] [--memory-limit SIZE]
   privacyvault tokenize   --class CLASS [VALUE ...]      (values from stdin if none)
   privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
   privacyvault lookup     --class CLASS [VALUE ...]

@@ -37,6 +37,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env "+envLog+")")
 	acceptReset := addAuditResetFlag(fs)
+	pprofAddr := pprofFlag(fs)
+	memLimit := memoryLimitFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -49,6 +51,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := applyMemoryLimit(*memLimit); err != nil {
+		return err
+	}
+	if *pprofAddr != "" {
+		_, stop, err := startPprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	path := pick(*cfgPath, os.Getenv(envConfig), "")
 	cfg, err := loadConfig(*dev, path)
