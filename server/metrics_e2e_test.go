@@ -181,3 +181,28 @@ func TestMetricsScrape(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsCountGatewayCalls: calls through the HTTP/JSON gateway run
+// the same interceptors, so they are counted like gRPC calls.
+func TestMetricsCountGatewayCalls(t *testing.T) {
+	h := servertest.Start(t, servertest.Options{Config: withMetrics(examples.Config), HTTP: true})
+	req, _ := http.NewRequest("POST", "http://"+h.HTTPAddr+"/v1/tokens:tokenize",
+		strings.NewReader(`{"items":[{"class":"email","value":"ZGF2ZUBleGFtcGxlLmNvbQ=="}]}`))
+	req.Header.Set("Authorization", "Bearer "+checkout)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /v1/tokens:tokenize = %d, want 200", resp.StatusCode)
+	}
+	_, mfs := scrape(t, h)
+	if got, _ := value(mfs, "grpc_server_handled_total", map[string]string{"grpc_method": "Tokenize", "grpc_code": "OK"}); got != 1 {
+		t.Errorf("grpc_server_handled_total{Tokenize,OK} after one gateway call = %v, want 1", got)
+	}
+	if got, _ := value(mfs, "privacyvault_tokenized_total", map[string]string{"class": "email"}); got != 1 {
+		t.Errorf("privacyvault_tokenized_total{email} after one gateway call = %v, want 1", got)
+	}
+}
