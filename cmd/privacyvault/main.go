@@ -10,6 +10,8 @@
 //	privacyvault subject export|rectify|erase|verify-receipt [flags]
 //	privacyvault purge
 //	privacyvault migrate [--config FILE]
+//	privacyvault health [--addr ADDR] [--service NAME]
+//	privacyvault version [--json]
 //
 // The client subcommands talk to a running sidecar through package client
 // only.
@@ -45,6 +47,7 @@ Usage:
   privacyvault purge      delete expired records now
   privacyvault health     [--addr ADDR] [--service NAME]   exit 0 when serving (for probes)
   privacyvault migrate    [--config FILE]   apply the PostgreSQL store's schema migrations
+  privacyvault version    [--json]
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = healthCmd(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = migrateCmd(ctx, args[1:], stdout, stderr)
+	case "version":
+		err = versionCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
