@@ -12,6 +12,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/internal/pgtest"
 	"github.com/privacyvault/privacyvault/server"
 )
 
@@ -42,6 +43,15 @@ func TestSidecarConfigServes(t *testing.T) {
 				cfg.Server.DataDir = filepath.Join(dir, "data")
 				cfg.Metrics.Listen = "127.0.0.1:0"
 				cfg.Keys.Provider = "dev"
+				if cfg.Store.Backend == config.BackendPostgres {
+					// The fleet's database: a fresh one on the test server
+					// (scripts/with-postgres.sh), which has no TLS.
+					dsnFile := filepath.Join(dir, "dsn")
+					if err := os.WriteFile(dsnFile, []byte(pgtest.New(t)), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					cfg.Store.Postgres.DSNFile, cfg.Store.Postgres.CAFile = dsnFile, ""
+				}
 				// This process stands in for the operator's kubectl exec.
 				cfg.Identity.UnixUIDs[uint32(os.Getuid())] = cfg.Identity.UnixUIDs[imageUID]
 				s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
