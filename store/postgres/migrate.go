@@ -66,11 +66,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		return nil, err
 	}
 	// Concurrent CREATE TABLE IF NOT EXISTS can still race in the catalog
-	// on PostgreSQL; a loser retries and finds the table.
+	// on PostgreSQL (unique violation on pg_type, duplicate type or table);
+	// a loser retries and finds the table.
 	for attempt := 0; ; attempt++ {
 		_, err = pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS pv_schema_migrations (version INT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)`)
 		var pgErr *pgconn.PgError
-		if err != nil && attempt < 5 && errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P07") {
+		if err != nil && attempt < 5 && errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P07" || pgErr.Code == "42710") {
 			continue
 		}
 		break
