@@ -15,21 +15,27 @@ PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
 
+# version and commit are stamped with -X: GOFLAGS=-buildvcs=false on the
+# build machines leaves no VCS stamp for `privacyvault version` to read.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean
+.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean cli-docs cli-docs-check
 
 all: build
 
 build:
-	$(GO) build -o bin/privacyvault ./cmd/privacyvault
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/privacyvault ./cmd/privacyvault
 
 ## run: build and start the sidecar on embedded defaults (127.0.0.1:7443, ./data).
 run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint generate-check devvault
+test: fmt-check vet lint generate-check cli-docs-check devvault
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -61,6 +67,14 @@ generate: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
 ## generate-check: fail when committed generated code differs from a fresh generation.
 generate-check: generate
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then git status --short -- proto; git diff -- proto | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
+
+## cli-docs: regenerate the CLI reference in docs/cli/ from the command tree.
+cli-docs:
+	rm -rf docs/cli && $(GO) run ./cmd/privacyvault gen-docs docs/cli
+
+## cli-docs-check: fail when docs/cli/ differs from the command tree.
+cli-docs-check:
+	$(GO) test -count=1 -run '^TestCLIDocsUpToDate$$' ./cmd/privacyvault/
 
 ## bench: benchmarks reported in BENCHMARKS.md.
 bench:

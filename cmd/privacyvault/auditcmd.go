@@ -3,102 +3,144 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/client"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
-const auditUsage = `Usage: privacyvault audit COMMAND [flags]
+func auditCmd() *cobra.Command {
+	return group("audit", "Verify the audit log, report on a subject, stream records (admins)",
+		`The hash-chained audit log: verify it (live, or a copy offline), list who
+read a subject's data, or stream records to a SIEM.`,
+		auditVerifyCmd(), auditSubjectCmd(), auditTailCmd())
+}
 
-Commands:
-  verify [--file F --public-key K]  check the hash chain and signed checkpoints: of the
-                                    sidecar's log (admin), or offline of a copy F
-  subject SUBJECT_ID                who read this person's data, when, for what purpose (admin)
-  tail [--from N]                   stream audit records as JSON lines for a SIEM (admin)
-`
+// verifyOut is audit verify's JSON output, the same for live and offline.
+type verifyOut struct {
+	OK                bool   `json:"ok"`
+	Events            uint64 `json:"events"`
+	Checkpoints       uint64 `json:"checkpoints"`
+	LastSeq           uint64 `json:"lastSeq"`
+	LastCheckpointSeq uint64 `json:"lastCheckpointSeq"`
+	Kind              string `json:"kind,omitempty"`
+	Message           string `json:"message,omitempty"`
+}
 
-func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, auditUsage)
-		return errUsage
+func auditVerifyCmd() *cobra.Command {
+	var file, pub string
+	cmd := &cobra.Command{
+		Use:   "verify [--file F --public-key K]",
+		Short: "Check the hash chain and signed checkpoints (of the sidecar's log, or offline of a copy)",
+		Args:  noArgs,
 	}
-	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	file := fs.String("file", "", "verify: an audit.log file (a copy) to check offline")
-	pub := fs.String("public-key", "", "verify --file: the checkpoint public key (<data_dir>/audit-signing.key.pub)")
-	from := fs.Uint64("from", 1, "tail: first sequence number")
-	asJSON := fs.Bool("json", false, "verify, subject: print JSON")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
-	}
-	out := printer{w: stdout, json: *asJSON}
-	switch args[0] {
-	case "verify":
-		if *file != "" {
-			return verifyFile(*file, *pub, stdout)
+	co := addConn(cmd)
+	cmd.Flags().StringVar(&file, "file", "", "an audit.log file (a copy) to check offline instead of asking the sidecar")
+	cmd.Flags().StringVar(&pub, "public-key", "", "with --file: the checkpoint public key (<data_dir>/audit-signing.key.pub)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		var v verifyOut
+		if file != "" {
+			var err error
+			if v, err = verifyFile(file, pub); err != nil {
+				return err
+			}
+		} else {
+			c, ctx, done, err := co.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.VerifyAudit(ctx)
+			if err != nil {
+				return err
+			}
+			v = verifyOut{OK: r.GetOk(), Events: r.GetEvents(), Checkpoints: r.GetCheckpoints(), LastSeq: r.GetLastSeq(),
+				LastCheckpointSeq: r.GetLastCheckpointSeq(), Kind: r.GetKind(), Message: r.GetMessage()}
 		}
-		c, ctx, done, err := cf.connect(ctx)
-		if err != nil {
-			return err
+		if isJSON(cmd) {
+			if err := writeJSON(cmd.OutOrStdout(), v); err != nil {
+				return err
+			}
+		} else if v.OK {
+			fmt.Fprintf(cmd.OutOrStdout(), "audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d\n", v.Events, v.Checkpoints, v.LastSeq, v.LastCheckpointSeq)
 		}
-		defer done()
-		r, err := c.VerifyAudit(ctx)
-		if err != nil {
-			return err
-		}
-		human := fmt.Sprintf("audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d", r.GetEvents(), r.GetCheckpoints(), r.GetLastSeq(), r.GetLastCheckpointSeq())
-		if !r.GetOk() {
-			human = fmt.Sprintf("audit log TAMPERED (%s): %s", r.GetKind(), r.GetMessage())
-		}
-		if err := out.message(r, human); err != nil {
-			return err
-		}
-		if !r.GetOk() {
-			return errors.New("audit verification failed")
+		if !v.OK {
+			return fmt.Errorf("audit log TAMPERED (%s): %s", v.Kind, v.Message)
 		}
 		return nil
-	case "subject":
-		if fs.NArg() != 1 {
-			fmt.Fprintln(stderr, "audit subject: give exactly one SUBJECT_ID")
-			return errUsage
-		}
-		c, ctx, done, err := cf.connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer done()
-		acc, err := c.SubjectAccessReport(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return out.message(&pb.GetSubjectAccessReportResponse{Accesses: acc}, "")
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tCALLER\tPURPOSE\tOP\tCLASS\tITEMS\tDECISION")
-		for _, a := range acc {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.GetTime().AsTime().Format(time.RFC3339), a.GetCaller(), a.GetPurpose(), a.GetOp(), a.GetClass(), a.GetCount(), a.GetDecision())
-		}
-		return tw.Flush()
-	case "tail":
+	}
+	return cmd
+}
+
+// verifyFile checks a copy of an audit log offline with the public key. A
+// tampered log is a result, not an error.
+func verifyFile(path, pubPath string) (verifyOut, error) {
+	if pubPath == "" {
+		return verifyOut{}, usagef("--file needs --public-key (the sidecar writes <data_dir>/audit-signing.key.pub)")
+	}
+	v, err := audit.LoadEd25519Verifier(pubPath)
+	if err != nil {
+		return verifyOut{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return verifyOut{}, err
+	}
+	defer f.Close()
+	sum, err := audit.Verify(f, v)
+	if err != nil {
+		return verifyOut{Kind: "tampered", Message: err.Error()}, nil
+	}
+	return verifyOut{OK: true, Events: uint64(sum.Events), Checkpoints: uint64(sum.Checkpoints), LastSeq: sum.LastSeq, LastCheckpointSeq: sum.LastCheckpointSeq}, nil
+}
+
+func auditSubjectCmd() *cobra.Command {
+	return clientCmd("subject SUBJECT_ID", "Who read this person's data, when, and for what purpose", exactArgs(1, "one SUBJECT_ID"), nil,
+		func(cmd *cobra.Command, c *client.Client, args []string) error {
+			acc, err := c.SubjectAccessReport(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if isJSON(cmd) {
+				return writeJSON(cmd.OutOrStdout(), &pb.GetSubjectAccessReportResponse{Accesses: acc})
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tCALLER\tPURPOSE\tOP\tCLASS\tITEMS\tDECISION")
+			for _, a := range acc {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.GetTime().AsTime().Format(time.RFC3339), a.GetCaller(), a.GetPurpose(), a.GetOp(), a.GetClass(), a.GetCount(), a.GetDecision())
+			}
+			return tw.Flush()
+		})
+}
+
+func auditTailCmd() *cobra.Command {
+	var from uint64
+	cmd := &cobra.Command{
+		Use:   "tail [--from N]",
+		Short: "Stream audit records as JSON lines for a SIEM, until interrupted",
+		Long: `Stream audit records as JSON lines from a sequence number, then follow new
+ones until interrupted. The output is JSON lines whatever --output says.`,
+		Args: noArgs,
+	}
+	co := addConn(cmd)
+	cmd.Flags().Uint64Var(&from, "from", 1, "first sequence number")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		// Tail runs until interrupted: no call timeout.
-		c, err := cf.dialOnly()
+		c, err := co.dialOnly()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		err = c.TailAudit(ctx, *from, func(l string) error {
-			_, err := fmt.Fprintln(stdout, l)
+		err = c.TailAudit(cmd.Context(), from, func(l string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), l)
 			return err
 		})
 		if status.Code(err) == codes.Canceled || errors.Is(err, context.Canceled) {
@@ -106,28 +148,5 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	fmt.Fprintf(stderr, "audit: unknown command %q\n\n%s", args[0], auditUsage)
-	return errUsage
-}
-
-// verifyFile checks a copy of an audit log offline with the public key.
-func verifyFile(path, pubPath string, stdout io.Writer) error {
-	if pubPath == "" {
-		return errors.New("--file needs --public-key (the sidecar writes <data_dir>/audit-signing.key.pub)")
-	}
-	v, err := audit.LoadEd25519Verifier(pubPath)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sum, err := audit.Verify(f, v)
-	if err != nil {
-		return fmt.Errorf("audit log TAMPERED: %w", err)
-	}
-	fmt.Fprintf(stdout, "audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d\n", sum.Events, sum.Checkpoints, sum.LastSeq, sum.LastCheckpointSeq)
-	return nil
+	return cmd
 }

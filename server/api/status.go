@@ -28,9 +28,10 @@ const Domain = "privacyvault.dev"
 // cannot fix, so that it is logged exactly once, by the caller of Status.
 func Status(err error, field string) (st *status.Status, internal bool) {
 	var (
-		inv   *core.InvalidError
-		pre   *core.PreconditionError
-		quota *core.QuotaError
+		inv        *core.InvalidError
+		pre        *core.PreconditionError
+		quota      *core.QuotaError
+		undeclared *core.UndeclaredPurposeError
 	)
 	switch {
 	case err == nil:
@@ -71,6 +72,9 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 		return status.New(codes.PermissionDenied, core.ErrNotSubjectManager.Error()), false
 	case errors.Is(err, core.ErrNotAdmin):
 		return status.New(codes.PermissionDenied, core.ErrNotAdmin.Error()), false
+	case errors.As(err, &undeclared):
+		return withDetails(status.New(codes.PermissionDenied, undeclared.Error()),
+			&errdetails.ErrorInfo{Reason: "UNDECLARED_PURPOSE", Domain: Domain}), false
 	case errors.Is(err, core.ErrDenied):
 		return status.New(codes.PermissionDenied, "no grant allows this caller to read the class for the stated purpose"), false
 	case errors.Is(err, identity.ErrUnauthenticated):

@@ -30,6 +30,8 @@ const (
 	AdminService_GetSubjectAccessReport_FullMethodName = "/privacyvault.v1.AdminService/GetSubjectAccessReport"
 	AdminService_TailAudit_FullMethodName              = "/privacyvault.v1.AdminService/TailAudit"
 	AdminService_PurgeExpired_FullMethodName           = "/privacyvault.v1.AdminService/PurgeExpired"
+	AdminService_ExplainPolicy_FullMethodName          = "/privacyvault.v1.AdminService/ExplainPolicy"
+	AdminService_GetAccessReport_FullMethodName        = "/privacyvault.v1.AdminService/GetAccessReport"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -76,6 +78,13 @@ type AdminServiceClient interface {
 	// PurgeExpired deletes every record past its retention now (a background
 	// purge does it periodically) and reports counts by class.
 	PurgeExpired(ctx context.Context, in *PurgeExpiredRequest, opts ...grpc.CallOption) (*PurgeExpiredResponse, error)
+	// ExplainPolicy says what the running policy decides for an identity,
+	// purpose and class, and which grant or default produced the decision.
+	ExplainPolicy(ctx context.Context, in *ExplainPolicyRequest, opts ...grpc.CallOption) (*ExplainPolicyResponse, error)
+	// GetAccessReport summarises, from the audit log, what one identity
+	// revealed in a time window: per subject and class, how many values
+	// (for breach assessment, GDPR Art. 33-34).
+	GetAccessReport(ctx context.Context, in *GetAccessReportRequest, opts ...grpc.CallOption) (*GetAccessReportResponse, error)
 }
 
 type adminServiceClient struct {
@@ -208,6 +217,26 @@ func (c *adminServiceClient) PurgeExpired(ctx context.Context, in *PurgeExpiredR
 	return out, nil
 }
 
+func (c *adminServiceClient) ExplainPolicy(ctx context.Context, in *ExplainPolicyRequest, opts ...grpc.CallOption) (*ExplainPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainPolicyResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExplainPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetAccessReport(ctx context.Context, in *GetAccessReportRequest, opts ...grpc.CallOption) (*GetAccessReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAccessReportResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetAccessReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -252,6 +281,13 @@ type AdminServiceServer interface {
 	// PurgeExpired deletes every record past its retention now (a background
 	// purge does it periodically) and reports counts by class.
 	PurgeExpired(context.Context, *PurgeExpiredRequest) (*PurgeExpiredResponse, error)
+	// ExplainPolicy says what the running policy decides for an identity,
+	// purpose and class, and which grant or default produced the decision.
+	ExplainPolicy(context.Context, *ExplainPolicyRequest) (*ExplainPolicyResponse, error)
+	// GetAccessReport summarises, from the audit log, what one identity
+	// revealed in a time window: per subject and class, how many values
+	// (for breach assessment, GDPR Art. 33-34).
+	GetAccessReport(context.Context, *GetAccessReportRequest) (*GetAccessReportResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -294,6 +330,12 @@ func (UnimplementedAdminServiceServer) TailAudit(*TailAuditRequest, grpc.ServerS
 }
 func (UnimplementedAdminServiceServer) PurgeExpired(context.Context, *PurgeExpiredRequest) (*PurgeExpiredResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeExpired not implemented")
+}
+func (UnimplementedAdminServiceServer) ExplainPolicy(context.Context, *ExplainPolicyRequest) (*ExplainPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainPolicy not implemented")
+}
+func (UnimplementedAdminServiceServer) GetAccessReport(context.Context, *GetAccessReportRequest) (*GetAccessReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessReport not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -496,6 +538,42 @@ func _AdminService_PurgeExpired_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ExplainPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExplainPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExplainPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExplainPolicy(ctx, req.(*ExplainPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetAccessReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetAccessReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetAccessReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetAccessReport(ctx, req.(*GetAccessReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -538,6 +616,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeExpired",
 			Handler:    _AdminService_PurgeExpired_Handler,
+		},
+		{
+			MethodName: "ExplainPolicy",
+			Handler:    _AdminService_ExplainPolicy_Handler,
+		},
+		{
+			MethodName: "GetAccessReport",
+			Handler:    _AdminService_GetAccessReport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

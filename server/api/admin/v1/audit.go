@@ -19,6 +19,7 @@ type AuditLog interface {
 	Verify(ctx context.Context) (audit.Summary, error)
 	SubjectReport(ctx context.Context, subjectID string) ([]audit.Access, error)
 	Tail(ctx context.Context, fromSeq uint64, w io.Writer) error
+	IdentityReporter
 }
 
 // VerifyAudit implements pb.AdminServiceServer.

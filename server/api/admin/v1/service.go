@@ -27,6 +27,7 @@ type Core interface {
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
+	Explainer
 }
 
 // Config configures New.

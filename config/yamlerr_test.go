@@ -1,0 +1,35 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseErrorsNameLineAndPath(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"unknown field in a grant", "classes:\n  - name: email\n    mode: random\npolicy:\n  grants:\n    - identity: a\n      purpose: p\n      class: email\n      revaal: plain\n",
+			[]string{"f.yaml:9: policy.grants[0].revaal: unknown field (valid here: identity, purpose, class, reveal)"}},
+		{"missing colon", "classes:\n  - name: email\n    mode: random\n  - name: x\n    mode random\n",
+			[]string{"f.yaml:5: could not find expected ':'"}},
+		{"bad indentation", "server:\n  listen: a\n   data_dir: b\nclasses: []\n",
+			[]string{"f.yaml:3: "}},
+		{"unterminated quote", "server:\n  listen: \"a\nclasses: []\n",
+			[]string{"f.yaml:2: "}},
+		{"wrong type", "server:\n  max_batch: lots\nclasses:\n  - {name: email, mode: random}\n",
+			[]string{"f.yaml:2: server.max_batch: cannot unmarshal"}},
+		{"every validation error", "classes:\n  - name: email\n    mode: sometimes\n  - name: Bad\n    mode: random\n",
+			[]string{"f.yaml:3: classes[0].mode", "f.yaml:4: classes[1].name"}},
+	}
+	for _, tt := range tests {
+		_, err := Parse("f.yaml", []byte(tt.yaml))
+		for _, w := range tt.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: Parse() error = %v, want it to contain %q", tt.name, err, w)
+			}
+		}
+	}
+}
