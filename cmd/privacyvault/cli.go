@@ -100,25 +100,30 @@ Every command takes --output table|json (or --json). Exit status: 0 success,
 		healthCmd(), versionCmd(), configCmd(), policyCmd(), reportCmd(),
 		genDocsCmd(),
 	)
+	root.Args, root.RunE = cobra.ArbitraryArgs, groupRun
+	root.InitDefaultCompletionCmd()
 	return root
 }
 
-// group returns a command that only holds subcommands: run bare, it prints
+// groupRun runs a command that only holds subcommands: run bare, it prints
 // its help to stderr and fails as a usage error.
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	cmd.SetOut(cmd.ErrOrStderr())
+	cmd.Help()
+	return usagef("a command is required")
+}
+
+// group returns a command that only holds subcommands.
 func group(use, short, long string, subs ...*cobra.Command) *cobra.Command {
 	c := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Long:  long,
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			cmd.SetOut(cmd.ErrOrStderr())
-			cmd.Help()
-			return usagef("a command is required")
-		},
+		RunE:  groupRun,
 	}
 	c.AddCommand(subs...)
 	return c

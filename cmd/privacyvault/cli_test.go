@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// leaves returns the command path (without the root) of every runnable
+// command in the tree, hidden ones included.
+func leaves(c *cobra.Command, prefix []string) [][]string {
+	var out [][]string
+	for _, sub := range c.Commands() {
+		p := append(slices.Clone(prefix), sub.Name())
+		if sub.Runnable() && !sub.HasSubCommands() {
+			out = append(out, p)
+		}
+		out = append(out, leaves(sub, p)...)
+	}
+	return out
+}
+
+// allCommands returns every command path, groups included.
+func allCommands(c *cobra.Command, prefix []string) [][]string {
+	var out [][]string
+	for _, sub := range c.Commands() {
+		p := append(slices.Clone(prefix), sub.Name())
+		out = append(out, p)
+		out = append(out, allCommands(sub, p)...)
+	}
+	return out
+}
+
+// TestHelpEveryCommand: -h and --help work at every level, exit 0, print
+// usage on stdout, and list only the command's own flags.
+func TestHelpEveryCommand(t *testing.T) {
+	root := newRoot(nil, &bytes.Buffer{}, &bytes.Buffer{})
+	paths := append([][]string{{}}, allCommands(root, nil)...)
+	for _, p := range paths {
+		for _, h := range []string{"-h", "--help"} {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append(slices.Clone(p), h), nil, &out, &errOut)
+			if code != 0 || !strings.Contains(out.String(), "Usage:") {
+				t.Errorf("privacyvault %s %s = %d, stdout %q, stderr %q; want 0 and usage", strings.Join(p, " "), h, code, out.String(), errOut.String())
+			}
+		}
+	}
+	// Help after arguments and flags works too.
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"subject", "erase", "cust-42", "--receipt", "r.json", "-h"}, nil, &out, &bytes.Buffer{}); code != 0 || !strings.Contains(out.String(), "--receipt") {
+		t.Errorf("subject erase cust-42 --receipt r.json -h = %d, %q; want 0 and erase's usage", code, out.String())
+	}
+	// A subcommand's help lists its own flags, not its siblings'.
+	out.Reset()
+	run(context.Background(), []string{"keys", "status", "--help"}, nil, &out, &bytes.Buffer{})
+	for _, sibling := range []string{"--below", "--wait", "--from"} {
+		if strings.Contains(out.String(), sibling) {
+			t.Errorf("keys status --help lists %s, a sibling's flag:\n%s", sibling, out.String())
+		}
+	}
+}
+
+// TestUsageErrors: a bare group, an unknown subcommand, a missing required
+// flag and a bad --output are usage errors (exit 2) with a hint.
+func TestUsageErrors(t *testing.T) {
+	tests := [][]string{
+		{},
+		{"keys"},
+		{"keys", "frobnicate"},
+		{"frobnicate"},
+		{"tokenize"},
+		{"keys", "status", "--output", "xml"},
+		{"subject", "export"},
+		{"tokenize", "--class"},
+		{"serve", "--log-level", "loud"},
+	}
+	for _, args := range tests {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, nil, &out, &errOut); code != exitUsage || errOut.Len() == 0 {
+			t.Errorf("privacyvault %s = %d, stderr %q; want %d and a message", strings.Join(args, " "), code, errOut.String(), exitUsage)
+		}
+	}
+}
+
+// TestCLIDocsUpToDate fails when docs/cli/ is not what the command tree
+// generates (run make cli-docs).
+func TestCLIDocsUpToDate(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeDocs(newRoot(nil, &bytes.Buffer{}, &bytes.Buffer{}), dir); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := filepath.Join("..", "..", "docs", "cli")
+	got, err := os.ReadDir(committed)
+	if err != nil {
+		t.Fatalf("docs/cli: %v (run make cli-docs)", err)
+	}
+	names := func(es []os.DirEntry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	if !slices.Equal(names(got), names(want)) {
+		t.Fatalf("docs/cli files = %v, want %v (run make cli-docs)", names(got), names(want))
+	}
+	for _, e := range want {
+		w, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		g, _ := os.ReadFile(filepath.Join(committed, e.Name()))
+		if !bytes.Equal(g, w) {
+			t.Errorf("docs/cli/%s is stale (run make cli-docs)", e.Name())
+		}
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"version", "--json"}, nil, &out, &bytes.Buffer{}); code != 0 || !strings.Contains(out.String(), `"goVersion":"go`) || !strings.Contains(out.String(), `"commit":`) {
+		t.Errorf("version --json = %d, %q; want version, commit and goVersion", code, out.String())
+	}
+}
+
+func TestParseLevel(t *testing.T) {
+	tests := []struct {
+		in   string
+		fail bool
+	}{{"debug", false}, {"INFO", false}, {"warn", false}, {"error", false}, {"info+2", true}, {"loud", true}, {"", true}}
+	for _, tt := range tests {
+		_, err := parseLevel(tt.in)
+		if (err != nil) != tt.fail {
+			t.Errorf("parseLevel(%q) error = %v, want failure %v", tt.in, err, tt.fail)
+		}
+	}
+}
