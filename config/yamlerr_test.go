@@ -1,6 +1,9 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,5 +34,28 @@ func TestParseErrorsNameLineAndPath(t *testing.T) {
 				t.Errorf("%s: Parse() error = %v, want it to contain %q", tt.name, err, w)
 			}
 		}
+	}
+}
+
+// TestLoadPolicyUnchangedReportsNothing: reloading an unchanged file
+// reports no restart-only section as changed.
+func TestLoadPolicyUnchangedReportsNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	data := "classes:\n  - name: card\n    mode: fpe\n    format: {name: credit_card}\n  - name: email\n    mode: random\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	running, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, changed, err := LoadPolicy(path, running); err != nil || len(changed) != 0 {
+		t.Errorf("LoadPolicy(unchanged) = %v, %v; want nothing changed", changed, err)
+	}
+	if err := os.WriteFile(path, []byte(data+"    retention: 30d\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, changed, err := LoadPolicy(path, running); err != nil || !slices.Equal(changed, []string{"classes"}) {
+		t.Errorf("LoadPolicy(retention changed) = %v, %v; want [classes]", changed, err)
 	}
 }

@@ -78,9 +78,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	cfg := o.Config
 	s := &Server{log: log, done: make(chan error, 1), cfg: cfg, path: o.ConfigPath, reg: metrics.New()}
 	ok := false
+	fresh := newLeftovers(cfg)
 	defer func() {
 		if !ok {
 			s.closeAll()
+			if err := fresh.remove(); err != nil {
+				log.Error("removing what the failed start created", "error", err)
+			}
 		}
 	}()
 

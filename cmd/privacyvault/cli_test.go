@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/privacyvault/privacyvault/examples"
 )
 
 // leaves returns the command path (without the root) of every runnable
@@ -140,5 +144,44 @@ func TestParseLevel(t *testing.T) {
 		if (err != nil) != tt.fail {
 			t.Errorf("parseLevel(%q) error = %v, want failure %v", tt.in, err, tt.fail)
 		}
+	}
+}
+
+// TestFailedStartLeavesNothing: the sample configuration without --dev is
+// refused with the reason, and the refused start creates no store, keys
+// or audit files.
+func TestFailedStartLeavesNothing(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, examples.Config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dataDir := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir()} {
+		var errOut bytes.Buffer
+		code := run(context.Background(), []string{"serve", "--config", cfg, "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, nil, io.Discard, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), "callers (static bearer tokens) are for --dev only") {
+			t.Errorf("serve --config sample (no --dev) = %d, %q; want 1 and the reason", code, errOut.String())
+		}
+		for _, p := range []string{"store", "devkeys", "audit", "audit-signing.key"} {
+			if _, err := os.Stat(filepath.Join(dataDir, p)); err == nil {
+				t.Errorf("failed start left %s behind", filepath.Join(dataDir, p))
+			}
+		}
+	}
+}
+
+func TestLogLevelFromEnvironment(t *testing.T) {
+	t.Setenv(envLog, "debug")
+	var f serveFlags
+	if l, err := f.level(); err != nil || l != slog.LevelDebug {
+		t.Errorf("level() with %s=debug = %v, %v; want debug", envLog, l, err)
+	}
+	f.logLevel = "error"
+	if l, err := f.level(); err != nil || l != slog.LevelError {
+		t.Errorf("level() with --log-level error = %v, %v; want error (flag wins)", l, err)
+	}
+	t.Setenv(envLog, "loud")
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--dev"}, nil, io.Discard, &errOut); code != exitUsage || !strings.Contains(errOut.String(), "want debug, info, warn or error") {
+		t.Errorf("serve with %s=loud = %d, %q; want %d", envLog, code, errOut.String(), exitUsage)
 	}
 }
