@@ -34,6 +34,7 @@ func ParseReceipt(b []byte) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("audit: receipt: %w", err)
 	}
 	if inner, ok := fields["receipt"]; ok && len(fields) == 1 {
+		fields = nil
 		if err := json.Unmarshal(inner, &fields); err != nil {
 			return Receipt{}, fmt.Errorf("audit: receipt: %w", err)
 		}

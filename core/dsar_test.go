@@ -1,0 +1,119 @@
+package core_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/kms/devkms"
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/store/badger"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// deleteFixture is a data plane with a receipt signer.
+func deleteFixture(t *testing.T) (*core.Service, *memAuditor, *audit.Ed25519Signer) {
+	t.Helper()
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := devkms.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer := audit.NewEd25519Signer(priv)
+	a := &memAuditor{}
+	svc, err := core.New(context.Background(), core.Config{
+		Classes: []core.ClassSpec{{Name: "notes", Mode: tokenizer.Random}, {Name: "email", Mode: tokenizer.Deterministic}},
+		Store:   st,
+		Keys:    keys,
+		Policy: mustPolicy(t, policy.Spec{
+			Purposes: []policy.Purpose{{Name: "support"}, {Name: "marketing", RequiresConsent: true}},
+			Grants:   []policy.Grant{{Identity: "desk", Purpose: "support", Class: "*", Reveal: policy.Plain}},
+		}),
+		Auditor:       a,
+		Fingerprints:  testFingerprints{},
+		Receipts:      signer,
+		MaxValueBytes: 1024,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	return svc, a, signer
+}
+
+// TestDeleteTokenAuditedFirst: with the audit log down nothing is
+// deleted; then the deletion is audited, the token stops resolving, the
+// deterministic index is freed, and the receipt verifies.
+func TestDeleteTokenAuditedFirst(t *testing.T) {
+	svc, a, signer := deleteFixture(t)
+	ctx := context.Background()
+	res, err := svc.Tokenize(ctx, "app", []core.TokenizeItem{{Class: "email", Value: []byte("ann@example.com")}})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	tok := res[0].Token
+	reveal := func() error {
+		r, err := svc.Detokenize(ctx, "desk", "support", []core.DetokenizeItem{{Class: "email", Token: tok}})
+		if err != nil {
+			return err
+		}
+		return r[0].Err
+	}
+	a.fail = true
+	if _, err := svc.DeleteToken(ctx, "dpo", "email", tok); !errors.Is(err, core.ErrAuditFailed) {
+		t.Fatalf("DeleteToken(audit down) = %v, want ErrAuditFailed", err)
+	}
+	a.fail = false
+	if err := reveal(); err != nil {
+		t.Fatalf("after a refused delete, Detokenize = %v, want the value", err)
+	}
+	before := len(a.events)
+	r, err := svc.DeleteToken(ctx, "dpo", "email", tok)
+	if err != nil {
+		t.Fatalf("DeleteToken() = %v", err)
+	}
+	if ev := a.events[before]; ev.Op != "token.delete" || ev.Decision != "allow" || ev.Class != "email" || len(ev.Tokens) != 1 || ev.Tokens[0] != r.TokenFP {
+		t.Errorf("delete audit event = %+v, want token.delete allow with the token fingerprint", ev)
+	}
+	if r.Kind != audit.ReceiptToken || r.Class != "email" || r.Records != 1 {
+		t.Errorf("receipt = %+v, want kind token, class email, 1 record", r)
+	}
+	if err := audit.VerifyReceipt(r, audit.NewEd25519Verifier(signer.Public())); err != nil {
+		t.Errorf("VerifyReceipt() = %v", err)
+	}
+	if err := reveal(); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("Detokenize(deleted) = %v, want ErrNotFound", err)
+	}
+	if _, err := svc.DeleteToken(ctx, "dpo", "email", tok); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("DeleteToken(again) = %v, want ErrNotFound", err)
+	}
+	again, err := svc.Tokenize(ctx, "app", []core.TokenizeItem{{Class: "email", Value: []byte("ann@example.com")}})
+	if err != nil || again[0].Err != nil || again[0].Token == tok {
+		t.Errorf("Tokenize(same value after delete) = %v, %v; want a new token (index freed)", again, err)
+	}
+}
+
+func TestConsentPurposeChecked(t *testing.T) {
+	svc, _, _ := deleteFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		purpose string
+		ok      bool
+	}{{"marketing", true}, {"support", false}, {"markting", false}}
+	for _, tt := range tests {
+		_, err := svc.SetConsent(ctx, "dpo", "cust-1", tt.purpose, "consent", time.Time{})
+		var inv *core.InvalidError
+		if tt.ok != (err == nil) || (!tt.ok && !errors.As(err, &inv)) {
+			t.Errorf("SetConsent(%s) = %v, want ok %v (else InvalidError)", tt.purpose, err, tt.ok)
+		}
+	}
+}
