@@ -9,11 +9,13 @@ BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
+STATICCHECK_VERSION        := v0.8.2
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 # version and commit are stamped with -X: GOFLAGS=-buildvcs=false on the
 # build machines leaves no VCS stamp for `privacyvault version` to read.
@@ -23,7 +25,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint generate generate-check tools bench clean cli-docs cli-docs-check
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench clean cli-docs cli-docs-check
 
 all: build
 
@@ -35,7 +37,7 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint generate-check cli-docs-check devvault
+test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -57,8 +59,16 @@ vet:
 	$(GO) vet -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(GO) vet ./...
 
-lint: $(BUF)
+lint: $(BUF) $(STATICCHECK)
 	$(BUF) lint
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags purego ./tokenizer/fpe/
+	cd tools/devvault && $(STATICCHECK) ./...
+
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (either module).
+tidy-check:
+	$(GO) mod tidy -diff
+	cd tools/devvault && $(GO) mod tidy -diff
 
 ## generate: regenerate the Go code from proto/ with the pinned tools.
 generate: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
@@ -80,7 +90,7 @@ cli-docs-check:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
-tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(STATICCHECK)
 
 $(BUF):
 	@mkdir -p $(TOOLS)
@@ -101,6 +111,11 @@ $(GRPCURL):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 	mv $(TOOLS)/grpcurl $@
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $@
 
 clean:
 	rm -rf bin data

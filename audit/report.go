@@ -25,9 +25,9 @@ type Access struct {
 // SubjectReport lists, in log order, every event whose subject fingerprint
 // is subjectFP (see Fingerprinter.Subject): the detokenizations that
 // revealed the person's data, and any other operation on it, denied ones
-// included. It trusts the log; run Verify first. A call that touches
-// several subjects appears only if its caller wrote an event per subject.
-// A torn last line (a write in progress) is ignored.
+// included. It trusts the log; run Verify first. It finds a call that
+// touched several subjects because the sidecar writes one event per class
+// and subject of every call. A torn last line (a write in progress) is ignored.
 func SubjectReport(r io.Reader, subjectFP string) ([]Access, error) {
 	if !isFingerprint(subjectFP) {
 		return nil, fmt.Errorf("audit: %q is not a subject fingerprint", subjectFP)

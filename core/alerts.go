@@ -69,6 +69,12 @@ func (s *Service) noteDenials(ctx context.Context, caller, purpose string, res [
 			n++
 		}
 	}
+	return s.countDenials(ctx, caller, purpose, n, now)
+}
+
+// countDenials adds n denied items to caller's window and raises one
+// denied-burst alert per window once the limit is passed.
+func (s *Service) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
 	if n == 0 {
 		return nil
 	}

@@ -1,10 +1,12 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"sync"
 )
 
 // Auditor durably records what the data plane did. Record returns only
@@ -43,48 +45,65 @@ func (s *Service) record(ctx context.Context, e AuditEvent) error {
 	return nil
 }
 
-// auditTokens writes one event per class for a tokenize or lookup call.
-func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, classes, subjects []string, res []TokenResult) error {
-	groups := map[string]*AuditEvent{}
-	var order []string
-	for i, r := range res {
-		class := s.auditClass(classes[i])
-		e := groups[class]
-		if e == nil {
-			e = &AuditEvent{Caller: caller, Purpose: purpose, Op: op, Class: class}
-			groups[class] = e
-			order = append(order, class)
-		}
-		e.Count++
-		tally(e, r.Err == nil)
-		if r.Token != "" {
-			e.Tokens = append(e.Tokens, s.fp.Token(classes[i], r.Token))
-		}
-		setSubject(e, subjects[i])
-	}
-	return s.recordAll(ctx, groups, order)
+// eventKey groups the items of one call into events: one per class and
+// subject, so every event names the subject whose data it touched and a
+// subject's access report finds every call that touched it, however
+// batched.
+type eventKey struct{ class, subject string }
+
+// events collects the events of one call.
+type events struct {
+	groups map[eventKey]*AuditEvent
+	order  []eventKey
 }
 
-// auditReveals writes one event per class for a detokenize call.
-func (s *Service) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
-	groups := map[string]*AuditEvent{}
-	var order []string
-	for i, r := range res {
-		class := s.auditClass(items[i].Class)
-		e := groups[class]
-		if e == nil {
-			e = &AuditEvent{Caller: caller, Purpose: s.auditPurpose(purpose), Op: "detokenize", Class: class}
-			groups[class] = e
-			order = append(order, class)
+// add folds one item into the event of its class and subject.
+func (ev *events) add(base AuditEvent, subject string, ok bool, tokenFP string) {
+	k := eventKey{base.Class, subject}
+	e := ev.groups[k]
+	if e == nil {
+		if ev.groups == nil {
+			ev.groups = map[eventKey]*AuditEvent{}
 		}
-		e.Count++
-		tally(e, r.Err == nil)
-		if items[i].Token != "" {
-			e.Tokens = append(e.Tokens, s.fp.Token(items[i].Class, items[i].Token))
-		}
-		setSubject(e, subjects[i])
+		base.Subject = subject
+		e = &base
+		ev.groups[k] = e
+		ev.order = append(ev.order, k)
 	}
-	return s.recordAll(ctx, groups, order)
+	e.Count++
+	tally(e, ok)
+	if tokenFP != "" {
+		e.Tokens = append(e.Tokens, tokenFP)
+	}
+}
+
+// auditTokens writes one event per class and subject for a tokenize or
+// lookup call.
+func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, classes, subjects []string, res []TokenResult) error {
+	var ev events
+	for i, r := range res {
+		fp := ""
+		if r.Token != "" {
+			fp = s.tokenFP(classes[i], r.Token)
+		}
+		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: op, Class: s.auditClass(classes[i])}, subjects[i], r.Err == nil, fp)
+	}
+	return s.recordAll(ctx, ev)
+}
+
+// auditReveals writes one event per class and subject for a detokenize
+// call; subjects[i] is the subject of items[i] when it is known.
+func (s *Service) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
+	var ev events
+	purpose = s.auditPurpose(purpose)
+	for i, r := range res {
+		fp := ""
+		if items[i].Token != "" {
+			fp = s.tokenFP(items[i].Class, items[i].Token)
+		}
+		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: "detokenize", Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
+	}
+	return s.recordAll(ctx, ev)
 }
 
 // unknownClass stands for class names that are not configured: a caller
@@ -107,10 +126,24 @@ func (s *Service) auditPurpose(p string) string {
 	return "(undeclared)"
 }
 
-func (s *Service) recordAll(ctx context.Context, groups map[string]*AuditEvent, order []string) error {
-	sort.Strings(order)
-	for _, class := range order {
-		if err := s.record(ctx, *groups[class]); err != nil {
+// recordAll writes the events of one call, in class then subject order.
+// Several events are appended at once so they share the log's group
+// commit instead of waiting for one fsync each.
+func (s *Service) recordAll(ctx context.Context, ev events) error {
+	slices.SortFunc(ev.order, func(a, b eventKey) int {
+		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.subject, b.subject))
+	})
+	if len(ev.order) == 1 {
+		return s.record(ctx, *ev.groups[ev.order[0]])
+	}
+	errs := make([]error, len(ev.order))
+	var wg sync.WaitGroup
+	for i, k := range ev.order {
+		wg.Go(func() { errs[i] = s.record(ctx, *ev.groups[k]) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
@@ -125,18 +158,6 @@ func tally(e *AuditEvent, ok bool) {
 		e.Decision = map[bool]string{true: "allow", false: "deny"}[ok]
 	case (e.Decision == "allow") != ok:
 		e.Decision = "partial"
-	}
-}
-
-// setSubject keeps the subject fingerprint when every item of the event
-// has the same one (per-subject reports then find it); mixed subjects
-// leave it empty.
-func setSubject(e *AuditEvent, subject string) {
-	switch {
-	case e.Count == 1:
-		e.Subject = subject
-	case e.Subject != subject:
-		e.Subject = ""
 	}
 }
 
@@ -161,9 +182,12 @@ func (s *Service) subjects(items []TokenizeItem) []string {
 // RecordAdmin audits one admin call and its outcome. An admin call whose
 // event cannot be written reports ErrAuditFailed.
 func (s *Service) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
-	e := AuditEvent{Caller: caller, Op: "admin." + op, Class: class, Count: 1, Decision: "allow"}
+	e := AuditEvent{Caller: caller, Op: "admin." + op, Count: 1, Decision: "allow"}
+	if class != "" {
+		e.Class = s.auditClass(class) // a name that is no class is never written
+	}
 	if opErr != nil {
-		e.Decision, e.Reason = "error", opErr.Error()
+		e.Decision, e.Reason = "error", publicReason(opErr)
 	}
 	return s.record(ctx, e)
 }

@@ -67,6 +67,11 @@ func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, ba
 	if err := s.checkSubject(subjectID, purpose); err != nil {
 		return Consent{}, err
 	}
+	// Consents exist only for declared purposes, so the audit log never
+	// holds a purpose a caller made up.
+	if err := s.CheckPurpose(purpose); err != nil {
+		return Consent{}, err
+	}
 	if err := consentPurpose(s.policy.Load(), purpose); err != nil {
 		return Consent{}, err
 	}
@@ -91,6 +96,11 @@ func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, ba
 // calls for that purpose are denied from the next call on.
 func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (Consent, error) {
 	if err := s.checkSubject(subjectID, purpose); err != nil {
+		return Consent{}, err
+	}
+	// Consents exist only for declared purposes, so the audit log never
+	// holds a purpose a caller made up.
+	if err := s.CheckPurpose(purpose); err != nil {
 		return Consent{}, err
 	}
 	fp := []byte(s.fp.Subject(subjectID))

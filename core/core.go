@@ -89,6 +89,7 @@ type Service struct {
 	receipts ReceiptSigner
 	quota    *quota.Limiter
 	denials  denialCounter
+	honey    honeytokens
 	maxValue int
 	grace    time.Duration
 	log      *slog.Logger
@@ -340,10 +341,16 @@ func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem)
 		return nil, err
 	}
 	classes := make([]string, len(items))
+	subjects := make([]string, len(items))
 	for i, it := range items {
 		classes[i] = it.Class
+		// A lookup tells whether the subject has the value: an access to
+		// the subject's data even when it finds nothing.
+		if it.SubjectID != "" && len(it.SubjectID) <= maxSubjectID {
+			subjects[i] = s.fp.Subject(it.SubjectID)
+		}
 	}
-	if err := s.auditTokens(ctx, caller, "", "lookup", classes, make([]string, len(items)), res); err != nil {
+	if err := s.auditTokens(ctx, caller, "", "lookup", classes, subjects, res); err != nil {
 		return nil, err
 	}
 	return res, nil

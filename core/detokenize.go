@@ -60,10 +60,15 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = err
 			continue
 		}
-		if pol.IsHoneytoken(c.Name, it.Token) {
+		if s.isHoneytoken(pol, c, it.Token) {
 			honey++
 			res[i].Err = ErrDenied
 			continue
+		}
+		if c.Mode == tokenizer.FPE && it.SubjectID != "" && len(it.SubjectID) <= maxSubjectID {
+			// An fpe token's subject is the one its caller names, even
+			// when policy refuses the read.
+			subjects[i] = s.fp.Subject(it.SubjectID)
 		}
 		d := pol.Decide(policy.Request{Identity: identity, Purpose: purpose, Class: c.Name, Consent: true})
 		if d.Reason == policy.UnknownPurpose {
@@ -75,6 +80,10 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			continue
 		}
 		v, subject, err := s.resolve(ctx, c, it, now)
+		if subject != "" {
+			// The subject's data was read, even if consent then withholds it.
+			subjects[i] = subject
+		}
 		if err == nil && pol.RequiresConsent(purpose) {
 			err = s.checkConsent(ctx, subject, purpose, now)
 		}
@@ -85,7 +94,6 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = err
 			continue
 		}
-		subjects[i] = subject
 		res[i] = Revealed{Value: c.reveal(v, d.Reveal), Level: d.Reveal}
 	}
 	if honey > 0 {

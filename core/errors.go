@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"fmt"
+
+	"github.com/privacyvault/privacyvault/kms"
 )
 
 // Errors a caller can act on. The server maps each to one gRPC code in one
@@ -48,4 +50,33 @@ func (e *InvalidError) Error() string { return fmt.Sprintf("invalid %s: %s", e.F
 // Invalid returns an *InvalidError for field.
 func Invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// callerErrors are the errors whose own text callers may read.
+var callerErrors = []error{ErrNotFound, ErrExpired, ErrDenied, ErrNotAdmin, ErrNotSubjectManager,
+	ErrRetired, ErrKeysStale, ErrAuditFailed, ErrNoConsent, ErrNoConsentRecord, ErrNoJob}
+
+// publicReason is the text of err that callers (job status, the audit
+// log, which admins read) may see: the reason of errors they can act on,
+// and a generic text for server-side failures, whose details (internal
+// addresses, paths, key names) belong in the server log only.
+func publicReason(err error) string {
+	var (
+		inv *InvalidError
+		pre *PreconditionError
+	)
+	switch {
+	case errors.As(err, &inv):
+		return inv.Error()
+	case errors.As(err, &pre):
+		return pre.Reason
+	case errors.Is(err, kms.ErrUnavailable):
+		return "key provider unavailable"
+	}
+	for _, e := range callerErrors {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "internal error (details in the sidecar log)"
 }

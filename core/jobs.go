@@ -169,7 +169,7 @@ func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
 		st.Updated = s.now().UTC()
 		switch {
 		case err != nil:
-			st.State, st.Error = JobFailed, err.Error()
+			st.State, st.Error = JobFailed, publicReason(err)
 			s.log.Error("re-encryption job failed", "class", st.Class, "error", err)
 		case len(page) == 0:
 			st.State = JobDone

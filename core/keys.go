@@ -62,6 +62,11 @@ func (s *Service) reload(ctx context.Context, class string) (*class, error) {
 
 // keysFresh reports ErrKeysStale once the provider has been unreachable
 // for longer than the grace period.
+// KeysFresh returns ErrKeysStale when the key provider has not been
+// reached for longer than the grace period, so data calls fail; health
+// reports it.
+func (s *Service) KeysFresh() error { return s.keysFresh() }
+
 func (s *Service) keysFresh() error {
 	if s.grace > 0 && s.graceRemaining() <= 0 {
 		return ErrKeysStale

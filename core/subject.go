@@ -217,7 +217,7 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 		return fmt.Errorf("core: rectify: %w", err)
 	}
 	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Count: 1,
-		Decision: "allow", Tokens: []string{s.fp.Token(c.Name, token)}, Subject: string(old.Subject)})
+		Decision: "allow", Tokens: []string{s.tokenFP(c.Name, token)}, Subject: string(old.Subject)})
 }
 
 // ReceiptSigner signs erasure receipts.

@@ -364,9 +364,9 @@ func clientCert(t *testing.T, ca *testCA) tls.Certificate {
 // handshake runs a TLS handshake over loopback TCP between a server with
 // cfg and a client trusting serverCA and presenting cert whatever CAs the
 // server asks for (an empty tls.Certificate sends none). It returns the
-// server's connection state and handshake error, and the serial of the
-// server certificate the client saw (0 if none).
-func handshake(t *testing.T, cfg *tls.Config, serverCA *testCA, cert tls.Certificate) (tls.ConnectionState, error, int64) {
+// server's connection state, the serial of the server certificate the
+// client saw (0 if none) and the server's handshake error.
+func handshake(t *testing.T, cfg *tls.Config, serverCA *testCA, cert tls.Certificate) (tls.ConnectionState, int64, error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -400,7 +400,7 @@ func handshake(t *testing.T, cfg *tls.Config, serverCA *testCA, cert tls.Certifi
 	herr := s.Handshake()
 	state := s.ConnectionState()
 	s.Close()
-	return state, herr, <-seen
+	return state, <-seen, herr
 }
 
 func TestSPIFFETLSHandshake(t *testing.T) {
@@ -426,17 +426,17 @@ func TestSPIFFETLSHandshake(t *testing.T) {
 		{"client CA", good, workloadID},
 	}
 	for _, tt := range accepted {
-		state, herr, _ := handshake(t, cfg, serverCA, tt.cert)
+		state, _, herr := handshake(t, cfg, serverCA, tt.cert)
 		got, err := v.VerifyConnectionState(state)
 		if herr != nil || got != tt.want || err != nil {
 			t.Errorf("handshake(%s) = %v; VerifyConnectionState = %q, %v, want nil; %q, nil", tt.name, herr, got, err, tt.want)
 		}
 	}
-	noCert, herr, _ := handshake(t, cfg, serverCA, tls.Certificate{})
+	noCert, _, herr := handshake(t, cfg, serverCA, tls.Certificate{})
 	if got, err := v.VerifyConnectionState(noCert); herr != nil || got != "" || !errors.Is(err, identity.ErrUnauthenticated) {
 		t.Errorf("handshake(no client cert) = %v; VerifyConnectionState = %q, %v, want nil; \"\", ErrUnauthenticated", herr, got, err)
 	}
-	if _, herr, _ := handshake(t, cfg, serverCA, stranger); herr == nil {
+	if _, _, herr := handshake(t, cfg, serverCA, stranger); herr == nil {
 		t.Errorf("handshake(other CA) = nil, want a bad certificate error")
 	}
 
@@ -453,7 +453,7 @@ func TestSPIFFETLSHandshake(t *testing.T) {
 		{"old CA after rotation", good, true},
 	}
 	for _, tt := range rotated {
-		state, herr, _ := handshake(t, cfg, serverCA, tt.cert)
+		state, _, herr := handshake(t, cfg, serverCA, tt.cert)
 		if (herr != nil) != tt.wantErr {
 			t.Errorf("handshake(%s) = %v, want error %v", tt.name, herr, tt.wantErr)
 		}
@@ -475,18 +475,18 @@ func TestSPIFFETLSServerCertRotation(t *testing.T) {
 		t.Fatalf("TLSConfig = %v, want nil", err)
 	}
 	client := clientCert(t, clientCA)
-	_, _, first := handshake(t, cfg, serverCA, client)
+	_, first, _ := handshake(t, cfg, serverCA, client)
 
 	serverFiles(t, dir, serverCA)
-	_, _, sameSecond := handshake(t, cfg, serverCA, client)
+	_, sameSecond, _ := handshake(t, cfg, serverCA, client)
 	clock.Advance(time.Second)
-	_, _, later := handshake(t, cfg, serverCA, client)
+	_, later, _ := handshake(t, cfg, serverCA, client)
 
 	if err := os.WriteFile(keyFile, []byte("broken"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Second)
-	_, herr, broken := handshake(t, cfg, serverCA, client)
+	_, broken, herr := handshake(t, cfg, serverCA, client)
 
 	checks := []struct {
 		name string

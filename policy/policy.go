@@ -189,9 +189,14 @@ func (p *Policy) RequiresConsent(purpose string) bool {
 	return p.purposes[purpose].RequiresConsent
 }
 
-// IsHoneytoken reports whether token of class is a configured canary.
-func (p *Policy) IsHoneytoken(class, token string) bool {
-	return p.honeytokens[Honeytoken{Class: class, Token: token}]
+// Honeytokens returns the configured canaries, as configured: callers that
+// know the token formats match them by what they name.
+func (p *Policy) Honeytokens() []Honeytoken {
+	out := make([]Honeytoken, 0, len(p.honeytokens))
+	for h := range p.honeytokens {
+		out = append(out, h)
+	}
+	return out
 }
 
 // Decide answers r. The most specific matching grant wins: an exact class

@@ -25,7 +25,6 @@ import (
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	"github.com/privacyvault/privacyvault/metrics"
-	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	subject "github.com/privacyvault/privacyvault/server/api/subject/v1"
 	token "github.com/privacyvault/privacyvault/server/api/token/v1"
@@ -52,6 +51,9 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// AuditHook, if set, wraps the auditor the data plane writes through;
+	// tests use it to make audit writes fail and recover.
+	AuditHook func(core.Auditor) core.Auditor
 }
 
 // Server is a running sidecar.
@@ -63,9 +65,11 @@ type Server struct {
 	grpc   *grpc.Server
 	lis    net.Listener
 	health *health.Server
-	close  []func() error
-	log    *slog.Logger
-	done   chan error
+	// auditState tracks whether audit writes fail, for health.
+	auditState *auditHealth
+	close      []func() error
+	log        *slog.Logger
+	done       chan error
 }
 
 // Start opens the store and keys, builds the data plane and starts serving
@@ -125,12 +129,17 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
+	var aud core.Auditor = auditor{auditLog}
+	if o.AuditHook != nil {
+		aud = o.AuditHook(aud)
+	}
+	s.auditState = &auditHealth{next: aud}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
 		Store:         st,
 		Keys:          keys,
 		Policy:        pol,
-		Auditor:       auditor{auditLog},
+		Auditor:       s.auditState,
 		Fingerprints:  fps,
 		Alerts:        metrics.Alerts{R: s.reg},
 		Receipts:      signer,
@@ -179,9 +188,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Audit: auditR, Classes: classInfo(cfg)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	s.health.SetServingStatus(pb.TokenService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(pb.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(pb.SubjectService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	for _, name := range healthServices {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	go s.watchHealth(bg, healthInterval)
 	reflection.Register(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)

@@ -54,20 +54,52 @@ func (c *Codec) Encode(id []byte) string {
 }
 
 // Decode returns the identifier inside token, or ErrMalformedToken.
+//
+// Only the spelling Encode returns is accepted: base32 of 22 bytes leaves 4
+// unused bits in the last character, and base32 letters have two cases,
+// so one identifier has 32 spellings that would otherwise all decode.
+// Accepting one keeps every check that compares tokens (honeytokens,
+// audit fingerprints, caches) from being bypassed by another spelling.
 func (c *Codec) Decode(token string) ([]byte, error) {
-	body, ok := strings.CutPrefix(token, TokenPrefix)
-	if !ok || len(body) != tokenEncoding.EncodedLen(IDSize+tagSize) {
-		return nil, ErrMalformedToken
-	}
-	raw, err := tokenEncoding.DecodeString(strings.ToUpper(body))
-	if err != nil || len(raw) != IDSize+tagSize {
-		return nil, ErrMalformedToken
-	}
-	id, tag := raw[:IDSize], raw[IDSize:]
-	if !hmac.Equal(tag, c.tag(id)) {
+	id, canonical, err := c.decode(token)
+	if err != nil || !canonical {
 		return nil, ErrMalformedToken
 	}
 	return id, nil
+}
+
+// Canonical returns the one accepted spelling of token when token names a
+// valid identifier of this codec under any spelling (upper case, non-zero
+// unused bits). It is for matching what a token names, never for access:
+// Decode still refuses the other spellings.
+func (c *Codec) Canonical(token string) (string, bool) {
+	id, _, err := c.decode(token)
+	if err != nil {
+		return "", false
+	}
+	return c.Encode(id), true
+}
+
+// decode verifies token under any spelling and reports whether it was the
+// canonical one.
+func (c *Codec) decode(token string) (id []byte, canonical bool, err error) {
+	if len(token) < len(TokenPrefix) || !strings.EqualFold(token[:len(TokenPrefix)], TokenPrefix) {
+		return nil, false, ErrMalformedToken
+	}
+	body := token[len(TokenPrefix):]
+	if len(body) != tokenEncoding.EncodedLen(IDSize+tagSize) {
+		return nil, false, ErrMalformedToken
+	}
+	raw, err := tokenEncoding.DecodeString(strings.ToUpper(body))
+	if err != nil || len(raw) != IDSize+tagSize {
+		return nil, false, ErrMalformedToken
+	}
+	id, tag := raw[:IDSize], raw[IDSize:]
+	if !hmac.Equal(tag, c.tag(id)) {
+		return nil, false, ErrMalformedToken
+	}
+	canonical = token[:len(TokenPrefix)] == TokenPrefix && body == strings.ToLower(tokenEncoding.EncodeToString(raw))
+	return id, canonical, nil
 }
 
 func (c *Codec) tag(id []byte) []byte {

@@ -3,6 +3,7 @@ package tokenizer_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,5 +134,48 @@ func TestIndexer(t *testing.T) {
 	}
 	if bytes.Equal(a.Index(v), b.Index(v)) {
 		t.Error("Index(v) equal under different keys")
+	}
+}
+
+// spellings returns every spelling of a vaulted token that names its
+// identifier: the 16 values of the last character's unused bits, each in
+// lower and upper case.
+func spellings(tok string) []string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	var out []string
+	for pad := range 16 {
+		v := tok[:len(tok)-1] + string(alphabet[last&^15|pad])
+		out = append(out, v, tokenizer.TokenPrefix+strings.ToUpper(v[len(tokenizer.TokenPrefix):]))
+	}
+	return out
+}
+
+// TestCodecOneSpelling: of the 32 spellings that name one identifier, only
+// the one Encode returns decodes; Canonical maps each to it.
+func TestCodecOneSpelling(t *testing.T) {
+	c := tokenizer.NewCodec("email", keyA)
+	for range 20 {
+		id := tokenizer.NewID()
+		tok := c.Encode(id)
+		all := spellings(tok)
+		if len(all) != 32 || !slices.Contains(all, tok) {
+			t.Fatalf("spellings(%s) has %d entries, want 32 including the token", tok, len(all))
+		}
+		for _, v := range all {
+			got, err := c.Decode(v)
+			switch {
+			case v == tok && (err != nil || !bytes.Equal(got, id)):
+				t.Errorf("Decode(canonical) = %x, %v, want %x", got, err, id)
+			case v != tok && !errors.Is(err, tokenizer.ErrMalformedToken):
+				t.Errorf("Decode(%s) = %x, %v, want ErrMalformedToken (only %s is accepted)", v, got, err, tok)
+			}
+			if canon, ok := c.Canonical(v); !ok || canon != tok {
+				t.Errorf("Canonical(%s) = %q, %v, want %q, true", v, canon, ok, tok)
+			}
+		}
+	}
+	if canon, ok := c.Canonical("pvt_canary"); ok {
+		t.Errorf("Canonical(not a token) = %q, true, want false", canon)
 	}
 }

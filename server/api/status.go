@@ -24,8 +24,10 @@ const Domain = "privacyvault.dev"
 // inside the item is appended to it. Errors with no mapping become Internal
 // with a generic message: their text stays in the server log only.
 //
-// Status reports internal=true when the error is a server fault the caller
-// cannot fix, so that it is logged exactly once, by the caller of Status.
+// Status reports internal=true when the error is a server-side problem the
+// caller cannot fix, so that it is logged exactly once, by the caller of
+// Status. Messages never carry what such errors hold (internal addresses,
+// file paths, key names): those go to the server log only.
 func Status(err error, field string) (st *status.Status, internal bool) {
 	var (
 		inv        *core.InvalidError
@@ -67,7 +69,8 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 		return withDetails(status.New(codes.PermissionDenied, core.ErrNoConsent.Error()),
 			&errdetails.ErrorInfo{Reason: "CONSENT_REQUIRED", Domain: Domain}), false
 	case errors.Is(err, core.ErrAuditFailed):
-		return status.New(codes.Unavailable, core.ErrAuditFailed.Error()), true
+		// Core has logged the write failure already.
+		return status.New(codes.Unavailable, core.ErrAuditFailed.Error()), false
 	case errors.Is(err, core.ErrNotSubjectManager):
 		return status.New(codes.PermissionDenied, core.ErrNotSubjectManager.Error()), false
 	case errors.Is(err, core.ErrNotAdmin):
@@ -80,7 +83,7 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 	case errors.Is(err, identity.ErrUnauthenticated):
 		return status.New(codes.Unauthenticated, identity.ErrUnauthenticated.Error()), false
 	case errors.Is(err, kms.ErrUnavailable):
-		return status.New(codes.Unavailable, "key provider unavailable; retry later ("+err.Error()+")"), false
+		return status.New(codes.Unavailable, "key provider unavailable; retry later"), true
 	case errors.Is(err, context.Canceled):
 		return status.New(codes.Canceled, "request canceled"), false
 	case errors.Is(err, context.DeadlineExceeded):

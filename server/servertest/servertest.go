@@ -11,6 +11,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/config"
+	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/server"
 )
 
@@ -29,6 +30,8 @@ type Options struct {
 	// KeepListen uses server.listen from Config (e.g. a Unix socket)
 	// instead of a free loopback port.
 	KeepListen bool
+	// AuditHook wraps the data plane's auditor (see server.Options).
+	AuditHook func(core.Auditor) core.Auditor
 }
 
 // Harness is a running test server.
@@ -58,7 +61,7 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath})
+	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}

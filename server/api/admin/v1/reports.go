@@ -30,7 +30,7 @@ func (s *Service) ExplainPolicy(ctx context.Context, req *pb.ExplainPolicyReques
 	case req.GetPurpose() == "":
 		return nil, core.Invalid("purpose", "is required")
 	}
-	e, err := audited(ctx, s, "policy_explain", "", func() (policy.Explanation, error) {
+	e, err := audited(ctx, s, "policy_explain", req.GetClass(), func() (policy.Explanation, error) {
 		return s.core.ExplainPolicy(req.GetIdentity(), req.GetPurpose(), req.GetClass())
 	})
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // batch, in order, until the caller closes its side.
 func (s *Service) RetokenizeFPE(stream pb.AdminService_RetokenizeFPEServer) error {
 	ctx := stream.Context()
-	caller, err := s.authorize(ctx)
+	caller, err := s.authorize(ctx, "retokenize", "")
 	if err != nil {
 		return err
 	}
@@ -30,6 +30,12 @@ func (s *Service) RetokenizeFPE(stream pb.AdminService_RetokenizeFPEServer) erro
 		}
 		if first {
 			class, from, to = req.GetClass(), req.GetFromVersion(), req.GetToVersion()
+			if err := s.core.CheckClass(class); err != nil {
+				if aerr := s.core.RecordAdmin(ctx, caller, "retokenize", class, err); aerr != nil {
+					return aerr
+				}
+				return err
+			}
 			if from == 0 || to == 0 || from == to {
 				return core.Invalid("to_version", "from_version and to_version must be two different versions")
 			}

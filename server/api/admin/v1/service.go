@@ -26,6 +26,8 @@ type Core interface {
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
+	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
+	CheckClass(name string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
 	Explainer
 }
@@ -58,24 +60,37 @@ func New(c Config) *Service {
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterAdminServiceServer(g, s) }
 
-func (s *Service) authorize(ctx context.Context) (string, error) {
+// authorize returns the caller if it is an admin. A refusal is audited
+// and counts towards the caller's denied-burst alert, like a denied
+// detokenize.
+func (s *Service) authorize(ctx context.Context, op, class string) (string, error) {
 	id, ok := identity.FromContext(ctx)
 	if !ok {
 		return "", identity.ErrUnauthenticated
 	}
 	if !slices.Contains(s.admins, string(id)) {
-		return "", core.ErrNotAdmin
+		return "", s.core.RecordRefused(ctx, string(id), "admin."+op, class, "", core.ErrNotAdmin)
 	}
 	return string(id), nil
 }
 
 // audited runs an admin operation and writes its audit event; an
 // operation whose event cannot be written reports the audit failure.
+// An operation on a class refuses names that are not configured classes
+// before it acts (the event then names no class).
 func audited[T any](ctx context.Context, s *Service, op, class string, f func() (T, error)) (T, error) {
 	var zero T
-	caller, err := s.authorize(ctx)
+	caller, err := s.authorize(ctx, op, class)
 	if err != nil {
 		return zero, err
+	}
+	if class != "" || classOps[op] {
+		if err := s.core.CheckClass(class); err != nil {
+			if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
+				return zero, aerr
+			}
+			return zero, err
+		}
 	}
 	v, err := f()
 	if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
@@ -83,6 +98,9 @@ func audited[T any](ctx context.Context, s *Service, op, class string, f func() 
 	}
 	return v, err
 }
+
+// classOps are the operations that name a class.
+var classOps = map[string]bool{"rotate": true, "reencrypt": true, "reencrypt_status": true, "retire": true, "retokenize": true}
 
 // GetKeyStatus implements pb.AdminServiceServer.
 func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (*pb.GetKeyStatusResponse, error) {

@@ -25,6 +25,7 @@ type Core interface {
 	SetConsent(ctx context.Context, caller, subjectID, purpose, basis string, expires time.Time) (core.Consent, error)
 	RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (core.Consent, error)
 	ListConsents(ctx context.Context, caller, subjectID string) ([]core.Consent, error)
+	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
 }
 
 // Config configures New.
@@ -57,20 +58,23 @@ func New(c Config) *Service {
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterSubjectServiceServer(g, s) }
 
-func (s *Service) caller(ctx context.Context) (string, error) {
+// caller returns the caller if it may manage data subjects. A refusal is
+// audited (naming the subject, so the subject's access report shows the
+// attempt) and counts towards the caller's denied-burst alert.
+func (s *Service) caller(ctx context.Context, op, class, subjectID string) (string, error) {
 	id, ok := identity.FromContext(ctx)
 	if !ok {
 		return "", identity.ErrUnauthenticated
 	}
 	if !slices.Contains(s.managers, string(id)) {
-		return "", core.ErrNotSubjectManager
+		return "", s.core.RecordRefused(ctx, string(id), op, class, subjectID, core.ErrNotSubjectManager)
 	}
 	return string(id), nil
 }
 
 // SetConsent implements pb.SubjectServiceServer.
 func (s *Service) SetConsent(ctx context.Context, req *pb.SetConsentRequest) (*pb.SetConsentResponse, error) {
-	caller, err := s.caller(ctx)
+	caller, err := s.caller(ctx, "consent.set", "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +91,7 @@ func (s *Service) SetConsent(ctx context.Context, req *pb.SetConsentRequest) (*p
 
 // RevokeConsent implements pb.SubjectServiceServer.
 func (s *Service) RevokeConsent(ctx context.Context, req *pb.RevokeConsentRequest) (*pb.RevokeConsentResponse, error) {
-	caller, err := s.caller(ctx)
+	caller, err := s.caller(ctx, "consent.revoke", "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +104,7 @@ func (s *Service) RevokeConsent(ctx context.Context, req *pb.RevokeConsentReques
 
 // ListConsents implements pb.SubjectServiceServer.
 func (s *Service) ListConsents(ctx context.Context, req *pb.ListConsentsRequest) (*pb.ListConsentsResponse, error) {
-	caller, err := s.caller(ctx)
+	caller, err := s.caller(ctx, "consent.list", "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +151,7 @@ const exportBatch = 500
 
 // ExportSubject implements pb.SubjectServiceServer.
 func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectService_ExportSubjectServer) error {
-	caller, err := s.caller(stream.Context())
+	caller, err := s.caller(stream.Context(), "subject.export", "", req.GetSubjectId())
 	if err != nil {
 		return err
 	}
@@ -184,7 +188,7 @@ func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectS
 
 // RectifyToken implements pb.SubjectServiceServer.
 func (s *Service) RectifyToken(ctx context.Context, req *pb.RectifyTokenRequest) (*pb.RectifyTokenResponse, error) {
-	caller, err := s.caller(ctx)
+	caller, err := s.caller(ctx, "subject.rectify", req.GetClass(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +200,7 @@ func (s *Service) RectifyToken(ctx context.Context, req *pb.RectifyTokenRequest)
 
 // EraseSubject implements pb.SubjectServiceServer.
 func (s *Service) EraseSubject(ctx context.Context, req *pb.EraseSubjectRequest) (*pb.EraseSubjectResponse, error) {
-	caller, err := s.caller(ctx)
+	caller, err := s.caller(ctx, "subject.erase", "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
