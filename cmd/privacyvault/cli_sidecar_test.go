@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,6 +39,20 @@ type cliCase struct {
 // operator and a DPO would, and checks that the table covers the whole
 // command tree: no command is left untried, and none can panic.
 func TestEveryCommandAgainstSidecar(t *testing.T) {
+	everyCommand(t, false)
+}
+
+// TestEveryCommandJSON runs the same command lines on a fresh sidecar with
+// --json added to each that succeeds: every one prints valid JSON (the
+// completion scripts, help and the docs writer excepted).
+func TestEveryCommandJSON(t *testing.T) {
+	everyCommand(t, true)
+}
+
+// notJSON are the successful commands whose output is not a JSON report.
+var notJSON = map[string]bool{"completion bash": true, "completion zsh": true, "completion fish": true, "completion powershell": true, "help": true, "gen-docs": true}
+
+func everyCommand(t *testing.T, asJSON bool) {
 	h := servertest.Start(t, servertest.Options{Config: examples.Config})
 	t.Setenv(envAddr, h.Addr)
 	t.Setenv(envToken, "")
@@ -164,13 +180,23 @@ func TestEveryCommandAgainstSidecar(t *testing.T) {
 		if strings.Contains(strings.Join(st.args, " "), "verify-receipt --receipt "+tampered) {
 			tamper()
 		}
+		path := commandPath(st.args)
 		var out, errOut bytes.Buffer
+		if asJSON && st.code == 0 && !notJSON[path] {
+			code := run(ctx, append(slices.Clone(st.args), "--json"), strings.NewReader(st.stdin), &out, &errOut)
+			if code != 0 || !json.Valid(out.Bytes()) {
+				t.Errorf("privacyvault %s --json = %d\nstdout: %s\nstderr: %s\nwant 0 and one JSON document", strings.Join(st.args, " "), code, out.String(), errOut.String())
+			}
+			continue
+		}
 		code := run(ctx, st.args, strings.NewReader(st.stdin), &out, &errOut)
 		all := out.String() + errOut.String()
+		if asJSON {
+			continue
+		}
 		if code != st.code || !strings.Contains(all, st.want) || (st.not != "" && strings.Contains(all, st.not)) {
 			t.Errorf("privacyvault %s = %d\nstdout: %s\nstderr: %s\nwant %d and %q (and not %q)", strings.Join(st.args, " "), code, out.String(), errOut.String(), st.code, st.want, st.not)
 		}
-		path := commandPath(st.args)
 		if st.code == 0 {
 			happy[path] = true
 		} else {
@@ -180,6 +206,9 @@ func TestEveryCommandAgainstSidecar(t *testing.T) {
 	// Covered elsewhere: serve's happy path (TestKill9Durability and the
 	// other serve tests run the binary), tail's (TestAuditTailStreams);
 	// help accepts any topic.
+	if asJSON {
+		return
+	}
 	happy["serve"], happy["audit tail"], failing["help"] = true, true, true
 	for _, p := range leaves(newRoot(nil, io.Discard, io.Discard), nil) {
 		name := strings.Join(p, " ")
