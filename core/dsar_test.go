@@ -117,3 +117,26 @@ func TestConsentPurposeChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteTokenOfSubject: a value tokenized with a subject is deleted
+// alone; the receipt names the subject's fingerprint and the subject's
+// other values stay.
+func TestDeleteTokenOfSubject(t *testing.T) {
+	svc, _, _ := deleteFixture(t)
+	ctx := context.Background()
+	res, err := svc.Tokenize(ctx, "app", []core.TokenizeItem{
+		{Class: "notes", Value: []byte("first"), SubjectID: "cust-1"},
+		{Class: "notes", Value: []byte("second"), SubjectID: "cust-1"},
+	})
+	if err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatal(err, res)
+	}
+	r, err := svc.DeleteToken(ctx, "dpo", "notes", res[0].Token)
+	if err != nil || r.Subject != (testFingerprints{}).Subject("cust-1") {
+		t.Fatalf("DeleteToken(subject's value) = %+v, %v; want a receipt naming the subject fingerprint", r, err)
+	}
+	got, err := svc.Detokenize(ctx, "desk", "support", []core.DetokenizeItem{{Class: "notes", Token: res[0].Token}, {Class: "notes", Token: res[1].Token}})
+	if err != nil || !errors.Is(got[0].Err, core.ErrNotFound) || got[1].Err != nil || string(got[1].Value) != "second" {
+		t.Errorf("Detokenize after deleting one value = %+v, %v; want the first NotFound, the second intact", got, err)
+	}
+}
