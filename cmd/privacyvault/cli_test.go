@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -183,5 +184,19 @@ func TestLogLevelFromEnvironment(t *testing.T) {
 	var errOut bytes.Buffer
 	if code := run(context.Background(), []string{"serve", "--dev"}, nil, io.Discard, &errOut); code != exitUsage || !strings.Contains(errOut.String(), "want debug, info, warn or error") {
 		t.Errorf("serve with %s=loud = %d, %q; want %d", envLog, code, errOut.String(), exitUsage)
+	}
+}
+
+// TestVersionFromLdflags: the Makefile's -X stamps reach version (the
+// build machines set -buildvcs=false, so build info has no commit).
+func TestVersionFromLdflags(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "privacyvault")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7 -X main.commit=0123abc", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.Contains(string(out), "privacyvault v9.8.7\ncommit 0123abc\ngo") {
+		t.Errorf("version = %q, %v; want v9.8.7, commit 0123abc and the Go version", out, err)
 	}
 }
