@@ -72,7 +72,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 		}
 		d := pol.Decide(policy.Request{Identity: identity, Purpose: purpose, Class: c.Name, Consent: true})
 		if d.Reason == policy.UnknownPurpose {
-			res[i].Err = &UndeclaredPurposeError{Declared: pol.Purposes()}
+			res[i].Err = &UndeclaredPurposeError{Declared: pol.Purposes(), Near: nearest(purpose, pol.Purposes())}
 			continue
 		}
 		if d.Reveal == policy.Deny {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/privacyvault/privacyvault/audit"
@@ -13,30 +12,74 @@ import (
 )
 
 // UndeclaredPurposeError is a detokenize for a purpose the policy does
-// not declare: usually a typo, so it names the declared ones instead of
-// reading like a missing grant. It is an ErrDenied.
+// not declare: usually a typo, so it names the declared ones (and the
+// likely intended one) instead of reading like a missing grant. It is an
+// ErrDenied. It never repeats the caller's purpose, which could be
+// anything, even a value.
 type UndeclaredPurposeError struct {
 	Declared []string
+	// Near is the declared purpose closest to the one given, if any is
+	// close enough to be a typo.
+	Near string
 }
 
 func (e *UndeclaredPurposeError) Error() string {
-	return "the purpose is not declared in the policy; declared purposes: " + strings.Join(e.Declared, ", ")
+	msg := "the purpose is not declared in the policy"
+	if e.Near != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", e.Near)
+	}
+	return msg + "; declared purposes: " + strings.Join(e.Declared, ", ")
 }
 
 // Is makes an UndeclaredPurposeError match ErrDenied.
 func (e *UndeclaredPurposeError) Is(target error) bool { return target == ErrDenied }
 
-// className is what a class name looks like (as config validates it):
-// only input of this shape is echoed in an error, since a caller may put
-// a value where the class belongs.
-var className = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-
+// unknownClass names the class only when it is a near miss of a
+// configured one (a typo): anything else a caller put in the class field
+// could be a value or a token, and is not repeated.
 func (s *Service) unknownClass(name string) error {
-	known := strings.Join(s.classNames(), ", ")
-	if className.MatchString(name) {
-		return Invalid("class", "unknown data class %q (configured classes: %s)", name, known)
+	names := s.classNames()
+	known := strings.Join(names, ", ")
+	if near := nearest(name, names); near != "" {
+		return Invalid("class", "unknown data class %q, did you mean %q? (configured classes: %s)", name, near, known)
 	}
-	return Invalid("class", "unknown data class, not a class name (configured classes: %s)", known)
+	return Invalid("class", "unknown data class (configured classes: %s)", known)
+}
+
+// nearest returns the candidate within edit distance 2 of s (and not
+// equal to it), the closest first, or "".
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 3
+	if len(s) > 64 {
+		return ""
+	}
+	for _, c := range candidates {
+		if d := editDistance(s, c); d > 0 && d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // ExplainPolicy answers what the running policy decides for identity,

@@ -94,11 +94,12 @@ func everyCommand(t *testing.T, asJSON bool) {
 
 	steps := []cliCase{
 		{args: as(tokCheckout, "tokenize", "--class", "email", "bob@example.com", "--json"), want: `"error":null`},
-		{args: as(tokCheckout, "tokenize", "x", "--class", "nope"), code: 1, want: `unknown data class "nope" (configured classes: account_number`},
+		{args: as(tokCheckout, "tokenize", "x", "--class", "emial"), code: 1, want: `unknown data class "emial", did you mean "email"? (configured classes: account_number`},
+		{args: as(tokCheckout, "tokenize", "x", "--class", "4111111111111111"), code: 1, want: `unknown data class (configured classes: account_number`, not: "4111111111111111"},
 		{args: as(tokCheckout, "lookup", "ann@example.com", "--class", "email", "--subject", "cust-42"), want: email},
 		{args: as(tokCheckout, "lookup", "--class", "email", "nobody@example.com"), code: 1, want: "NotFound"},
 		{args: as(tokCheckout, "detokenize", email, "--class", "email", "--purpose", "payment"), want: "ann@example.com"},
-		{args: as(tokCheckout, "detokenize", "--class", "email", "--purpose", "paymnet", email), code: 1, want: "declared purposes: analytics, customer-support, dsar, marketing, payment"},
+		{args: as(tokCheckout, "detokenize", "--class", "email", "--purpose", "paymnet", email), code: 1, want: `(did you mean "payment"?); declared purposes: analytics, customer-support, dsar, marketing, payment`, not: "paymnet"},
 		{args: as(tokAnalytics, "detokenize", "--class", "email", "--purpose", "analytics", email), code: exitRedacted, want: redactedLine},
 		{args: as(tokOps, "keys", "status"), want: "card_fpe"},
 		{args: as(tokCheckout, "keys", "status"), code: 1, want: "PermissionDenied"},
@@ -143,7 +144,7 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokCheckout, "health", "--addr", freeAddr(t), "--timeout", "5s"), code: 1, want: "Unavailable"},
 		{args: as(tokOps, "policy", "explain", "--identity", "support", "--purpose", "customer-support", "--class", "ssn"), want: "policy.grants[7]: support/customer-support/ssn -> deny"},
 		{args: []string{"policy", "explain", "--config", goodCfg, "--identity", "analytics", "--purpose", "payment", "--class", "email"}, want: "no grant matches"},
-		{args: as(tokOps, "policy", "explain", "--identity", "support", "--purpose", "customer-support", "--class", "nope"), code: 1, want: `unknown data class "nope"`},
+		{args: as(tokOps, "policy", "explain", "--identity", "support", "--purpose", "customer-support", "--class", "passport"), code: 1, want: "unknown data class (configured classes"},
 		{args: []string{"config", "validate", goodCfg}, want: "OK"},
 		{args: []string{"config", "validate", badCfg}, code: 1, want: ".revaal: unknown field"},
 		{args: []string{"config", "show", "--dev", "--listen", "127.0.0.1:9999"}, want: "listen: 127.0.0.1:9999", not: tokCheckout},
