@@ -13,6 +13,8 @@ import (
 // one purpose within a report window.
 type IdentityAccess struct {
 	Subject string    `json:"subject_fp"` // "" for values with no subject, or a call that mixed subjects
+	// SubjectID is filled by callers that know the id behind Subject.
+	SubjectID string `json:"subject_id,omitempty"`
 	Class   string    `json:"class"`
 	Purpose string    `json:"purpose"`
 	Values  int       `json:"values"`

@@ -55,9 +55,9 @@ func (c *Client) ExplainPolicy(ctx context.Context, identity, purpose, class str
 }
 
 // AccessReport summarises what identity revealed in [since, until); a
-// zero until means now.
-func (c *Client) AccessReport(ctx context.Context, identity string, since, until time.Time) (*pb.GetAccessReportResponse, error) {
-	req := &pb.GetAccessReportRequest{Identity: identity, Since: timestamppb.New(since)}
+// zero until means now. Rows of subjects among subjectIDs name the id.
+func (c *Client) AccessReport(ctx context.Context, identity string, since, until time.Time, subjectIDs ...string) (*pb.GetAccessReportResponse, error) {
+	req := &pb.GetAccessReportRequest{Identity: identity, Since: timestamppb.New(since), SubjectIds: subjectIDs}
 	if !until.IsZero() {
 		req.Until = timestamppb.New(until)
 	}

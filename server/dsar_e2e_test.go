@@ -93,6 +93,10 @@ func TestDSARAndReportsOverGRPC(t *testing.T) {
 	if err != nil || rep.GetValuesRevealed() != 1 || len(rep.GetRows()) != 1 || rep.GetRows()[0].GetClass() != "email" || rep.GetRows()[0].GetSubjectFp() == "" {
 		t.Errorf("AccessReport(checkout) = %v, %v; want one email value of one subject", rep, err)
 	}
+	named, err := opsC.AccessReport(ctx, "checkout", time.Now().Add(-time.Hour), time.Time{}, "cust-1", "cust-7")
+	if err != nil || len(named.GetRows()) != 1 || named.GetRows()[0].GetSubjectId() != "cust-7" {
+		t.Errorf("AccessReport(checkout, subjects cust-1 cust-7) = %v, %v; want the row named cust-7", named, err)
+	}
 	if _, err := opsC.AccessReport(ctx, "checkout", time.Now(), time.Now().Add(-time.Hour)); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("AccessReport(until before since) = %v, want InvalidArgument", err)
 	}

@@ -152,6 +152,7 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: []string{"report", "processing", "--config", goodCfg}, want: "# Record of processing activities"},
 		{args: []string{"report", "processing", "--config", badCfg}, code: 1, want: "revaal"},
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "24h"), want: "values revealed"},
+		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "24h", "--subjects", "-"), stdin: "cust-1\ncust-42\n", want: "cust-42  email"},
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "yesterday"), code: exitUsage, want: "--since"},
 		{args: []string{"version"}, want: "privacyvault "},
 		{args: []string{"version", "extra"}, code: exitUsage, want: "takes no arguments"},

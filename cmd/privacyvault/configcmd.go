@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -273,12 +277,13 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 }
 
 func reportAccessCmd() *cobra.Command {
-	var identity, since, until string
-	cmd := clientCmd("access --identity ID --since T [--until T]", "What an identity revealed in a window, by subject and class (breach assessment)", noArgs,
+	var identity, since, until, subjects string
+	cmd := clientCmd("access --identity ID --since T [--until T] [--subjects FILE]", "What an identity revealed in a window, by subject and class (breach assessment)", noArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&identity, "identity", "", "caller identity, e.g. a leaked credential's (required)")
 			cmd.Flags().StringVar(&since, "since", "", "window start: RFC 3339, YYYY-MM-DD, or a duration back from now like 72h (required)")
 			cmd.Flags().StringVar(&until, "until", "", "window end (default now)")
+			cmd.Flags().StringVar(&subjects, "subjects", "", "file of subject ids, one per line (- for stdin): rows of these subjects are named by id")
 			required(cmd, "identity", "since")
 		},
 		func(cmd *cobra.Command, c *client.Client, _ []string) error {
@@ -293,7 +298,11 @@ func reportAccessCmd() *cobra.Command {
 					return usagef("--until %v", err)
 				}
 			}
-			rep, err := c.AccessReport(cmd.Context(), identity, from, to)
+			ids, err := subjectIDs(subjects, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			rep, err := c.AccessReport(cmd.Context(), identity, from, to, ids...)
 			if err != nil {
 				return err
 			}
@@ -314,7 +323,7 @@ func reportAccessCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SUBJECT\tCLASS\tPURPOSE\tVALUES\tFIRST\tLAST")
 			for _, r := range rep.GetRows() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", pick(r.GetSubjectFp(), "(none)"), pick(r.GetClass(), "-"), r.GetPurpose(), r.GetValues(),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", pick(r.GetSubjectId(), r.GetSubjectFp(), "(none)"), pick(r.GetClass(), "-"), r.GetPurpose(), r.GetValues(),
 					stampText(r.GetFirst(), "-"), stampText(r.GetLast(), "-"))
 			}
 			return tw.Flush()
@@ -322,8 +331,33 @@ func reportAccessCmd() *cobra.Command {
 	cmd.Long = `For a suspected breach (GDPR Art. 33-34): which subjects' data, and how many
 values of which classes, IDENTITY revealed between --since and --until,
 from the sidecar's audit log (AdminService.GetAccessReport; admins only).
-Subjects are shown by their keyed fingerprint, as in the audit log; a
-call that failed in part counts all its items (the log does not say
+Subjects are shown by their keyed fingerprint, as in the audit log, or by
+id when listed in --subjects (e.g. an export of your customer ids), so the
+people to notify can be named. A call that failed in part counts all its items (the log does not say
 which), so the counts never undercount.`
 	return cmd
+}
+
+// subjectIDs reads subject ids, one per line, from path ("-" is stdin).
+func subjectIDs(path string, stdin io.Reader) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	var ids []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if id := strings.TrimSpace(sc.Text()); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, sc.Err()
 }

@@ -44,6 +44,7 @@ func TestDPOWalkthrough(t *testing.T) {
 		"2027-12-31T00:00:00Z",            // consent set and list
 		"receipt OK: token",               // verify-receipt
 		"1 values revealed of 1 subjects", // report access
+		"cust-42  email  payment  1",      // named by --subjects
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("walkthrough output lacks %q:\n%s", want, text)

@@ -1767,7 +1767,10 @@ type GetAccessReportRequest struct {
 	// Start of the window (inclusive).
 	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
 	// End of the window (exclusive); unset means now.
-	Until         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=until,proto3" json:"until,omitempty"`
+	Until *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=until,proto3" json:"until,omitempty"`
+	// Subject ids to recognise: rows whose subject fingerprint is one of
+	// these carry the id, so the people to notify can be named.
+	SubjectIds    []string `protobuf:"bytes,4,rep,name=subject_ids,json=subjectIds,proto3" json:"subject_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1819,6 +1822,13 @@ func (x *GetAccessReportRequest) GetSince() *timestamppb.Timestamp {
 func (x *GetAccessReportRequest) GetUntil() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Until
+	}
+	return nil
+}
+
+func (x *GetAccessReportRequest) GetSubjectIds() []string {
+	if x != nil {
+		return x.SubjectIds
 	}
 	return nil
 }
@@ -1908,8 +1918,10 @@ type AccessReportRow struct {
 	// Values revealed.
 	Values uint64 `protobuf:"varint,4,opt,name=values,proto3" json:"values,omitempty"`
 	// First and last access in the window.
-	First         *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=first,proto3" json:"first,omitempty"`
-	Last          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last,proto3" json:"last,omitempty"`
+	First *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=first,proto3" json:"first,omitempty"`
+	Last  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last,proto3" json:"last,omitempty"`
+	// The subject id, when it was among the request's subject_ids.
+	SubjectId     string `protobuf:"bytes,7,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1984,6 +1996,13 @@ func (x *AccessReportRow) GetLast() *timestamppb.Timestamp {
 		return x.Last
 	}
 	return nil
+}
+
+func (x *AccessReportRow) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
 }
 
 var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
@@ -2098,16 +2117,18 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x05grant\x18\x03 \x01(\tR\x05grant\x12\x1f\n" +
 	"\vgrant_index\x18\x04 \x01(\x05R\n" +
 	"grantIndex\x12)\n" +
-	"\x10requires_consent\x18\x05 \x01(\bR\x0frequiresConsent\"\x98\x01\n" +
+	"\x10requires_consent\x18\x05 \x01(\bR\x0frequiresConsent\"\xb9\x01\n" +
 	"\x16GetAccessReportRequest\x12\x1a\n" +
 	"\bidentity\x18\x01 \x01(\tR\bidentity\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
-	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\"\xa8\x01\n" +
+	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1f\n" +
+	"\vsubject_ids\x18\x04 \x03(\tR\n" +
+	"subjectIds\"\xa8\x01\n" +
 	"\x17GetAccessReportResponse\x124\n" +
 	"\x04rows\x18\x01 \x03(\v2 .privacyvault.v1.AccessReportRowR\x04rows\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\x04R\x06events\x12'\n" +
 	"\x0fvalues_revealed\x18\x03 \x01(\x04R\x0evaluesRevealed\x12\x16\n" +
-	"\x06denied\x18\x04 \x01(\x04R\x06denied\"\xda\x01\n" +
+	"\x06denied\x18\x04 \x01(\x04R\x06denied\"\xf9\x01\n" +
 	"\x0fAccessReportRow\x12\x1d\n" +
 	"\n" +
 	"subject_fp\x18\x01 \x01(\tR\tsubjectFp\x12\x14\n" +
@@ -2115,7 +2136,9 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\apurpose\x18\x03 \x01(\tR\apurpose\x12\x16\n" +
 	"\x06values\x18\x04 \x01(\x04R\x06values\x120\n" +
 	"\x05first\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05first\x12.\n" +
-	"\x04last\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04last2\xf4\t\n" +
+	"\x04last\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04last\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\a \x01(\tR\tsubjectId2\xf4\t\n" +
 	"\fAdminService\x12[\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\x12R\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\x12U\n" +

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -19,7 +20,7 @@ type Explainer interface {
 
 // IdentityReporter summarises an identity's accesses from the audit log.
 type IdentityReporter interface {
-	IdentityReport(ctx context.Context, identity string, since, until time.Time) (audit.IdentityReport, error)
+	IdentityReport(ctx context.Context, identity string, since, until time.Time, subjectIDs []string) (audit.IdentityReport, error)
 }
 
 // ExplainPolicy implements pb.AdminServiceServer.
@@ -50,6 +51,8 @@ func (s *Service) GetAccessReport(ctx context.Context, req *pb.GetAccessReportRe
 		return nil, core.Invalid("identity", "is required")
 	case req.GetSince() == nil:
 		return nil, core.Invalid("since", "is required")
+	case slices.Contains(req.GetSubjectIds(), ""):
+		return nil, core.Invalid("subject_ids", "must not hold an empty id")
 	}
 	var until time.Time
 	if req.GetUntil() != nil {
@@ -59,14 +62,14 @@ func (s *Service) GetAccessReport(ctx context.Context, req *pb.GetAccessReportRe
 		}
 	}
 	rep, err := audited(ctx, s, "audit_access_report", "", func() (audit.IdentityReport, error) {
-		return s.audit.IdentityReport(ctx, req.GetIdentity(), req.GetSince().AsTime(), until)
+		return s.audit.IdentityReport(ctx, req.GetIdentity(), req.GetSince().AsTime(), until, req.GetSubjectIds())
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &pb.GetAccessReportResponse{Events: uint64(rep.Events), ValuesRevealed: uint64(rep.Values), Denied: uint64(rep.Denied)}
 	for _, r := range rep.Rows {
-		out.Rows = append(out.Rows, &pb.AccessReportRow{SubjectFp: r.Subject, Class: r.Class, Purpose: r.Purpose,
+		out.Rows = append(out.Rows, &pb.AccessReportRow{SubjectFp: r.Subject, SubjectId: r.SubjectID, Class: r.Class, Purpose: r.Purpose,
 			Values: uint64(r.Values), First: timestamppb.New(r.First), Last: timestamppb.New(r.Last)})
 	}
 	return out, nil
