@@ -12,14 +12,14 @@ import (
 // IdentityAccess is what one identity revealed of one subject's class for
 // one purpose within a report window.
 type IdentityAccess struct {
-	Subject string    `json:"subject_fp"` // "" for values with no subject, or a call that mixed subjects
+	Subject string `json:"subject_fp"` // "" for values with no subject, or a call that mixed subjects
 	// SubjectID is filled by callers that know the id behind Subject.
-	SubjectID string `json:"subject_id,omitempty"`
-	Class   string    `json:"class"`
-	Purpose string    `json:"purpose"`
-	Values  int       `json:"values"`
-	First   time.Time `json:"first"`
-	Last    time.Time `json:"last"`
+	SubjectID string    `json:"subject_id,omitempty"`
+	Class     string    `json:"class"`
+	Purpose   string    `json:"purpose"`
+	Values    int       `json:"values"`
+	First     time.Time `json:"first"`
+	Last      time.Time `json:"last"`
 }
 
 // IdentityReport is the breach-assessment summary of one identity's
