@@ -147,6 +147,7 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokOps, "policy", "explain", "--identity", "support", "--purpose", "customer-support", "--class", "passport"), code: 1, want: "unknown data class (configured classes"},
 		{args: []string{"config", "validate", goodCfg}, want: "OK"},
 		{args: []string{"config", "validate", badCfg}, code: 1, want: ".revaal: unknown field"},
+		{args: []string{"config", "validate", badCfg, "--json"}, code: 1, want: `"field":"policy.grants[6].revaal","message":"unknown field (valid here: identity, purpose, class, reveal)"`},
 		{args: []string{"config", "show", "--dev", "--listen", "127.0.0.1:9999"}, want: "listen: 127.0.0.1:9999", not: tokCheckout},
 		{args: []string{"config", "show", "--config", missing}, code: 1, want: "no such file"},
 		{args: []string{"report", "processing", "--config", goodCfg}, want: "# Record of processing activities"},

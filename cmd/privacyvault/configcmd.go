@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,9 +26,18 @@ the configuration serve would run with after flags and environment.`,
 
 // validateOut is config validate's JSON output.
 type validateOut struct {
-	File   string   `json:"file"`
-	OK     bool     `json:"ok"`
-	Errors []string `json:"errors"`
+	File   string          `json:"file"`
+	OK     bool            `json:"ok"`
+	Errors []validateError `json:"errors"`
+}
+
+// validateError is one problem; Line and Field are empty when unknown
+// (e.g. the file cannot be read).
+type validateError struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Text    string `json:"text"` // the whole line as printed
 }
 
 func configValidateCmd() *cobra.Command {
@@ -41,9 +51,14 @@ config.yaml:52: policy.grants[8].revaal: unknown field.`,
 		Args:    exactArgs(1, "one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := config.Load(args[0])
-			out := validateOut{File: args[0], OK: err == nil, Errors: []string{}}
-			if err != nil {
-				out.Errors = errorList(err)
+			out := validateOut{File: args[0], OK: err == nil, Errors: []validateError{}}
+			for _, e := range errorList(err) {
+				ve := validateError{Message: e.Error(), Text: e.Error()}
+				var ce *config.Error
+				if errors.As(e, &ce) {
+					ve.Line, ve.Field, ve.Message = ce.Line, ce.Field, ce.Msg
+				}
+				out.Errors = append(out.Errors, ve)
 			}
 			if isJSON(cmd) {
 				if werr := writeJSON(cmd.OutOrStdout(), out); werr != nil {
@@ -53,7 +68,7 @@ config.yaml:52: policy.grants[8].revaal: unknown field.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (%d classes, %d purposes, %d grants)\n", args[0], len(c.Classes), len(c.Policy.Purposes), len(c.Policy.Grants))
 			} else {
 				for _, e := range out.Errors {
-					fmt.Fprintln(cmd.OutOrStdout(), e)
+					fmt.Fprintln(cmd.OutOrStdout(), e.Text)
 				}
 			}
 			if err != nil {
@@ -64,16 +79,19 @@ config.yaml:52: policy.grants[8].revaal: unknown field.`,
 	}
 }
 
-// errorList splits joined errors into their messages.
-func errorList(err error) []string {
+// errorList splits joined errors.
+func errorList(err error) []error {
+	if err == nil {
+		return nil
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []string
+		var out []error
 		for _, e := range j.Unwrap() {
 			out = append(out, errorList(e)...)
 		}
 		return out
 	}
-	return []string{err.Error()}
+	return []error{err}
 }
 
 func configShowCmd() *cobra.Command {
