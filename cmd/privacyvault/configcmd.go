@@ -353,6 +353,8 @@ Subjects are shown by their keyed fingerprint, as in the audit log, or by
 id when listed in --subjects (e.g. an export of your customer ids), so the
 people to notify can be named. A call that failed in part counts all its items (the log does not say
 which), so the counts never undercount.`
+	cmd.Example = `  privacyvault report access --identity checkout --since 72h
+  privacyvault report access --identity checkout --since 2026-11-27 --until 2026-11-30 --subjects customer-ids.txt --json`
 	return cmd
 }
 

@@ -146,6 +146,8 @@ creation and expiry times, the subject's consent records, and who read the
 subject's data (from the audit log). JSON by default; --format csv writes
 a spreadsheet-friendly file. Vaultless (fpe) tokens are not stored and
 cannot be listed.`
+	cmd.Example = `  privacyvault subject export cust-42 > cust-42.json
+  privacyvault subject export cust-42 --format csv > cust-42.csv`
 	return cmd
 }
 
@@ -210,6 +212,7 @@ func subjectDeleteTokenCmd() *cobra.Command {
 for data that was tokenized without a subject id. The deletion is audited
 before it takes effect; the token stops resolving at once, and a signed
 receipt (kind "token") is printed, which verify-receipt checks offline.`
+	cmd.Example = "  privacyvault subject delete-token --class notes pvt_... --receipt note-erasure.json"
 	return cmd
 }
 
