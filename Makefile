@@ -23,9 +23,17 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
+# Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME;
+# `make test` runs each for FUZZTIME_SHORT. Minimizing a new input is capped
+# so a short run spends its time fuzzing.
+FUZZ_TARGETS   := ./tokenizer:FuzzCodecDecode ./tokenizer/format:FuzzFormatRoundTrip ./tokenizer/fpe:FuzzRoundTrip \
+                  ./audit:FuzzVerify ./config:FuzzParse
+FUZZTIME       ?= 30s
+FUZZTIME_SHORT ?= 3s
+
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench clean cli-docs cli-docs-check
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench fuzz clean cli-docs cli-docs-check
 
 all: build
 
@@ -42,6 +50,14 @@ test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+## fuzz: run every fuzz target for FUZZTIME (default 30s) each; new crashers land in testdata/fuzz.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t##*:}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x "$${t%%:*}"; \
+	done
 
 ## devvault: the Vault-API test server (HashiCorp Vault's Transit and KV v2 engines), its own module.
 devvault:

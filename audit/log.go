@@ -42,6 +42,11 @@ type Options struct {
 	// discarded by Open (errors.Is ErrTornTail). It is called on the
 	// goroutine that writes the log, so it must not block or call Append.
 	OnError func(error)
+	// Anchors keep the chain head outside the log (see Anchor). Open
+	// refuses a log that does not reach a recorded head, unless
+	// AcceptReset is set, which records the reset in the log instead.
+	Anchors     []Anchor
+	AcceptReset bool
 }
 
 // Log appends events to <dir>/audit.log. Concurrent Appends are written by
@@ -53,6 +58,8 @@ type Log struct {
 	signer  Signer
 	every   int
 	onError func(error)
+
+	hs headState
 
 	reqs      chan request // unbuffered: blocked senders are the next batch
 	closing   chan struct{}
@@ -109,6 +116,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	if l.every <= 0 {
 		l.every = DefaultCheckpointEvery
 	}
+	l.hs.anchors = opts.Anchors
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -118,7 +126,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	l.f = f
-	if err := l.start(errors.Is(statErr, fs.ErrNotExist)); err != nil {
+	if err := l.start(errors.Is(statErr, fs.ErrNotExist), opts.AcceptReset); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -127,7 +135,7 @@ func Open(dir string, opts Options) (*Log, error) {
 }
 
 // start locks the file, recovers the chain state and seals a crashed tail.
-func (l *Log) start(created bool) error {
+func (l *Log) start(created, acceptReset bool) error {
 	if err := lockFile(l.f); err != nil {
 		return fmt.Errorf("audit: %s is in use by another Log: %w", l.path, err)
 	}
@@ -139,6 +147,11 @@ func (l *Log) start(created bool) error {
 	}
 	torn, err := l.recoverTail()
 	if err != nil {
+		return err
+	}
+	// Before anything is added: a log that was cut or replaced must not
+	// be extended (or signed) as if it were whole.
+	if err := l.checkAnchors(acceptReset); err != nil {
 		return err
 	}
 	if torn != nil {
@@ -153,6 +166,9 @@ func (l *Log) start(created bool) error {
 	}
 	if l.since > 0 {
 		l.checkpoint() // on failure the checkpoint stays due and is reported
+	}
+	if l.err == nil {
+		l.anchored(l.since == 0 && l.seq > 0)
 	}
 	return l.err
 }
@@ -278,7 +294,7 @@ func (l *Log) write(evs []Event) error {
 	}
 	l.seq, l.last = seq, last
 	l.since += len(evs)
-	return nil
+	return l.anchored(false)
 }
 
 // checkpoint signs the chain so far and appends the checkpoint. A signing
@@ -307,13 +323,18 @@ func (l *Log) checkpoint() error {
 		return err
 	}
 	l.last, l.since, l.retryAt = hash, 0, time.Time{}
-	return nil
+	return l.anchored(true)
 }
 
 // flush appends buf and fsyncs. Any failure makes the Log unusable: after
 // a failed fsync the kernel may have dropped the pages, so neither the
 // file contents nor the chain position can be trusted until reopened.
 func (l *Log) flush(buf []byte) error {
+	if err := l.checkFile(); err != nil {
+		l.err = err
+		l.report(err)
+		return err
+	}
 	_, err := l.f.Write(buf)
 	if err == nil {
 		err = l.f.Sync()

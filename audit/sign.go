@@ -189,27 +189,43 @@ func NewEd25519Verifier(pubs ...ed25519.PublicKey) *Ed25519Verifier {
 // LoadEd25519Verifier reads PEM "PUBLIC KEY" files written by
 // WriteEd25519PublicKey (or `openssl pkey -pubout`).
 func LoadEd25519Verifier(paths ...string) (*Ed25519Verifier, error) {
-	var pubs []ed25519.PublicKey
+	v := NewEd25519Verifier()
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("audit: %w", err)
 		}
-		block, _ := pem.Decode(data)
-		if block == nil || block.Type != "PUBLIC KEY" {
+		n := 0
+		for {
+			var block *pem.Block
+			block, data = pem.Decode(data)
+			if block == nil {
+				break
+			}
+			if block.Type != "PUBLIC KEY" {
+				return nil, fmt.Errorf("audit: %s holds a PEM %s, want PUBLIC KEY", path, block.Type)
+			}
+			key, err := x509.ParsePKIXPublicKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("audit: %s: %w", path, err)
+			}
+			pub, ok := key.(ed25519.PublicKey)
+			if !ok {
+				return nil, fmt.Errorf("audit: %s holds a %T, want an Ed25519 key", path, key)
+			}
+			v.keys[Ed25519KeyID(pub)] = pub
+			if id := block.Headers[keyIDHeader]; id != "" {
+				// A key signing under another name (a Vault Transit
+				// version), exported by ExportVerificationKeys.
+				v.keys[id] = pub
+			}
+			n++
+		}
+		if n == 0 {
 			return nil, fmt.Errorf("audit: %s is not a PEM PUBLIC KEY", path)
 		}
-		key, err := x509.ParsePKIXPublicKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("audit: %s: %w", path, err)
-		}
-		pub, ok := key.(ed25519.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("audit: %s holds a %T, want an Ed25519 key", path, key)
-		}
-		pubs = append(pubs, pub)
 	}
-	return NewEd25519Verifier(pubs...), nil
+	return v, nil
 }
 
 // Verify checks sig over msg with the key named keyID.

@@ -14,7 +14,15 @@ const (
 	KindReordered     = "reordered"      // records out of order
 	KindBadCheckpoint = "bad_checkpoint" // a checkpoint signature does not verify
 	KindMalformed     = "malformed"      // a line that is not a record
+	// KindUnverifiable: a checkpoint signature could not be checked at all
+	// (the verifier failed, e.g. Vault unreachable). Not a finding of
+	// tampering: verification is incomplete.
+	KindUnverifiable = "unverifiable"
 )
+
+// ErrVerifierUnavailable is wrapped by Verifier errors that mean the
+// signature could not be checked (as opposed to ErrBadSignature).
+var ErrVerifierUnavailable = errors.New("audit: the signature could not be checked now")
 
 // VerifyError locates the first problem Verify found.
 type VerifyError struct {
@@ -117,6 +125,9 @@ func (c *chain) check(cur, next *record) error {
 		return fail(cur.line, 0, KindMalformed, "not a valid record (%v)", cur.err)
 	}
 	sigErr := c.signature(cur)
+	if errors.Is(sigErr, ErrVerifierUnavailable) {
+		return fail(cur.line, cur.seq(), KindUnverifiable, "%s could not be checked (%v): verification incomplete", cur, sigErr)
+	}
 	fits := cur.hashOK && sigErr == nil && cur.prev() == c.hash && precedingSeq(cur) == c.lastSeq
 	// Without cur the chain would hold, and cur is not simply swapped with
 	// next (a swapped cur chains to next): cur was slipped in.

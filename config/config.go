@@ -92,6 +92,10 @@ type Audit struct {
 	// TransitKey names that Transit key (default privacyvault-audit;
 	// created as ed25519 if missing).
 	TransitKey string `yaml:"transit_key"`
+	// HeadName names this sidecar's copy of its audit chain head in Vault
+	// KV (keys provider vault): unique per sidecar with its own data
+	// directory (default: the host name).
+	HeadName string `yaml:"head_name"`
 }
 
 // Metrics configures the metrics listener.

@@ -14,6 +14,8 @@ type KeyVersionStatus struct {
 	// Records is how many stored records are sealed under this version.
 	Records uint64
 	Current bool
+	// SubjectKeys is how many per-subject keys this version wraps.
+	SubjectKeys uint64
 	// Retired versions are below the minimum decryption version.
 	Retired bool
 }
@@ -33,8 +35,12 @@ type ClassKeyStatus struct {
 // how many records each version seals. Counting walks the store.
 func (s *Service) KeyStatus(ctx context.Context) ([]ClassKeyStatus, error) {
 	out := make([]ClassKeyStatus, 0, len(s.classes))
+	subjectKeys, err := s.subjectKeyCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range s.classNames() {
-		st, err := s.classStatus(ctx, s.classes[name].load())
+		st, err := s.classStatusWith(ctx, s.classes[name].load(), subjectKeys[name])
 		if err != nil {
 			return nil, err
 		}
@@ -44,6 +50,14 @@ func (s *Service) KeyStatus(ctx context.Context) ([]ClassKeyStatus, error) {
 }
 
 func (s *Service) classStatus(ctx context.Context, c *class) (ClassKeyStatus, error) {
+	subjectKeys, err := s.subjectKeyCounts(ctx)
+	if err != nil {
+		return ClassKeyStatus{}, err
+	}
+	return s.classStatusWith(ctx, c, subjectKeys[c.Name])
+}
+
+func (s *Service) classStatusWith(ctx context.Context, c *class, subjectKeys map[uint32]uint64) (ClassKeyStatus, error) {
 	counts := map[uint32]uint64{}
 	if c.Mode.Vaulted() {
 		var err error
@@ -57,10 +71,11 @@ func (s *Service) classStatus(ctx context.Context, c *class) (ClassKeyStatus, er
 	}
 	for _, v := range c.ring.Versions() {
 		st.Versions = append(st.Versions, KeyVersionStatus{
-			Version: v,
-			Records: counts[v],
-			Current: v == c.current,
-			Retired: v < c.ring.MinDecryptionVersion(),
+			Version:     v,
+			Records:     counts[v],
+			Current:     v == c.current,
+			SubjectKeys: subjectKeys[v],
+			Retired:     v < c.ring.MinDecryptionVersion(),
 		})
 	}
 	return st, nil
@@ -142,6 +157,18 @@ func (s *Service) Retire(ctx context.Context, class string, below uint32) (Class
 	}
 	if need > 0 {
 		return ClassKeyStatus{}, &PreconditionError{Reason: fmt.Sprintf("%d records of class %s are still sealed under versions below %d; run reencrypt first", need, class, below)}
+	}
+	subjectKeys, err := s.subjectKeyCounts(ctx)
+	if err != nil {
+		return ClassKeyStatus{}, err
+	}
+	for v, n := range subjectKeys[class] {
+		if v < below {
+			need += n
+		}
+	}
+	if need > 0 {
+		return ClassKeyStatus{}, &PreconditionError{Reason: fmt.Sprintf("%d subject keys of class %s are still wrapped under versions below %d; run reencrypt first", need, class, below)}
 	}
 	ring, err := s.keys.SetMinDecryptionVersion(ctx, class, below)
 	if err != nil {

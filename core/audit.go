@@ -1,11 +1,9 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 )
 
@@ -37,12 +35,18 @@ type AuditEvent struct {
 var ErrAuditFailed = errors.New("audit log unavailable: request refused (fail-closed)")
 
 func (s *Service) record(ctx context.Context, e AuditEvent) error {
-	if err := s.audit.Record(context.WithoutCancel(ctx), e); err != nil {
-		s.alerts.AuditFailed()
-		s.log.ErrorContext(ctx, "audit write failed; refusing the call", "op", e.Op, "class", e.Class, "error", err)
-		return fmt.Errorf("%w: %v", ErrAuditFailed, err)
+	return s.auditFailed(ctx, e.Op, s.audit.Record(context.WithoutCancel(ctx), e))
+}
+
+// auditFailed counts and logs, once per call, an audit write that failed
+// and returns the call's error; it returns nil for err == nil.
+func (s *Service) auditFailed(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	s.alerts.AuditFailed()
+	s.log.ErrorContext(ctx, "audit write failed; refusing the call", "op", op, "error", err)
+	return fmt.Errorf("%w: %v", ErrAuditFailed, err)
 }
 
 // eventKey groups the items of one call into events: one per class and
@@ -84,7 +88,7 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 	for i, r := range res {
 		fp := ""
 		if r.Token != "" {
-			fp = s.tokenFP(classes[i], r.Token)
+			fp = s.tokenFP(classes[i], r.Token, true) // issued by Encode
 		}
 		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: op, Class: s.auditClass(classes[i])}, subjects[i], r.Err == nil, fp)
 	}
@@ -99,7 +103,8 @@ func (s *Service) auditReveals(ctx context.Context, caller, purpose string, item
 	for i, r := range res {
 		fp := ""
 		if items[i].Token != "" {
-			fp = s.tokenFP(items[i].Class, items[i].Token)
+			// A token that resolved passed the strict Decode.
+			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
 		}
 		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: "detokenize", Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
 	}
@@ -126,25 +131,22 @@ func (s *Service) auditPurpose(p string) string {
 	return "(undeclared)"
 }
 
-// recordAll writes the events of one call, in class then subject order.
-// Several events are appended at once so they share the log's group
-// commit instead of waiting for one fsync each.
+// recordAll writes the events of one call. Several events are appended
+// concurrently, so they share the log's group commit instead of waiting
+// for one fsync each; their order in the log is not defined.
 func (s *Service) recordAll(ctx context.Context, ev events) error {
-	slices.SortFunc(ev.order, func(a, b eventKey) int {
-		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.subject, b.subject))
-	})
 	if len(ev.order) == 1 {
 		return s.record(ctx, *ev.groups[ev.order[0]])
 	}
 	errs := make([]error, len(ev.order))
 	var wg sync.WaitGroup
 	for i, k := range ev.order {
-		wg.Go(func() { errs[i] = s.record(ctx, *ev.groups[k]) })
+		wg.Go(func() { errs[i] = s.audit.Record(context.WithoutCancel(ctx), *ev.groups[k]) })
 	}
 	wg.Wait()
-	for _, err := range errs {
+	for i, err := range errs {
 		if err != nil {
-			return err
+			return s.auditFailed(ctx, ev.groups[ev.order[i]].Op, err)
 		}
 	}
 	return nil

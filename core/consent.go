@@ -83,6 +83,9 @@ func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, ba
 		return Consent{}, Invalid("expires_at", "is in the past")
 	}
 	c := store.Consent{Subject: []byte(s.fp.Subject(subjectID)), Purpose: purpose, LawfulBasis: basis, GrantedAt: now, ExpiresAt: expires}
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.set", Subject: string(c.Subject)}); err != nil {
+		return Consent{}, err
+	}
 	if err := s.store.PutConsent(ctx, c); err != nil {
 		return Consent{}, fmt.Errorf("core: consent: %w", err)
 	}
@@ -115,6 +118,9 @@ func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose 
 	now := s.now().UTC()
 	c := cs[i]
 	if c.RevokedAt.IsZero() {
+		if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.revoke", Subject: string(fp)}); err != nil {
+			return Consent{}, err
+		}
 		c.RevokedAt = now
 		if err := s.store.PutConsent(ctx, c); err != nil {
 			return Consent{}, fmt.Errorf("core: consent: %w", err)

@@ -33,6 +33,8 @@ type Store interface {
 	Consents(ctx context.Context, subject []byte) ([]store.Consent, error)
 	SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error)
 	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
+	SubjectKeys(ctx context.Context, after []byte, limit int) ([]store.SubjectKeyEntry, error)
+	ReplaceSubjectKey(ctx context.Context, subject []byte, class string, old, new []byte) error
 	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
 	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
 	Rectify(ctx context.Context, old, new store.Record) error

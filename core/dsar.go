@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,11 +93,24 @@ func (s *Service) ExplainPolicy(identity, purpose, className string) (policy.Exp
 	return s.policy.Load().Explain(policy.Request{Identity: identity, Purpose: purpose, Class: className}), nil
 }
 
+// ErrDeletionReceiptUnsigned means the value was deleted and the deletion
+// recorded, but its receipt could not be signed (e.g. the signer in Vault
+// is unreachable); deleting the token again returns the receipt once
+// signing works.
+var ErrDeletionReceiptUnsigned = errors.New("the value was deleted, but the receipt could not be signed now; delete the token again to fetch the receipt")
+
+// deletionMeta names the stored facts of a token's deletion, kept so the
+// receipt can be signed again.
+func deletionMeta(tokenFP string) string { return "deletion-receipt/" + tokenFP }
+
 // DeleteToken erases the value behind one vaulted token, with or without
 // a subject (the answer to an erasure request for a value not linked to a
-// subject id). The audit event is written first: if it cannot be, nothing
-// is deleted. The record and its indexes are deleted and purged from disk,
-// and a signed receipt (kind token) is returned.
+// subject id). As for EraseSubject, the order is: intent event (nothing
+// is deleted if it cannot be written), deletion of the record and its
+// indexes (purged from disk), the receipt's facts saved, the outcome
+// event, then signing. Deleting a token already deleted returns its
+// receipt again, so an unsigned receipt (ErrDeletionReceiptUnsigned) can
+// be fetched later.
 func (s *Service) DeleteToken(ctx context.Context, caller, className, token string) (audit.Receipt, error) {
 	c, err := s.class(className)
 	if err != nil {
@@ -112,38 +126,78 @@ func (s *Service) DeleteToken(ctx context.Context, caller, className, token stri
 	if s.receipts == nil {
 		return audit.Receipt{}, errors.New("core: no receipt signer configured")
 	}
+	fp := s.tokenFP(c.Name, token, true) // decoded: canonical
 	r, err := s.store.Get(ctx, c.Name, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return audit.Receipt{}, ErrNotFound
+		return s.deletedBefore(ctx, fp)
 	}
 	if err != nil {
 		return audit.Receipt{}, fmt.Errorf("core: delete: %w", err)
 	}
-	fp := s.fp.Token(c.Name, token)
-	ev := AuditEvent{Caller: caller, Purpose: "dsar", Op: "token.delete", Class: c.Name, Count: 1, Decision: "allow",
-		Tokens: []string{fp}, Subject: string(r.Subject)}
-	if err := s.record(ctx, ev); err != nil {
+	ev := AuditEvent{Caller: caller, Purpose: "dsar", Op: "token.delete", Class: c.Name, Tokens: []string{fp}, Subject: string(r.Subject)}
+	if err := s.intent(ctx, ev); err != nil {
 		return audit.Receipt{}, err
 	}
+	ev.Count = 1
 	if err := s.store.Delete(ctx, r); err != nil {
-		// The event above said allow; say it did not happen.
-		ev.Decision, ev.Reason = "error", "delete failed"
+		ev.Decision, ev.Reason = "error", "store error"
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrChanged) {
 			ev.Reason = "the token changed concurrently"
 		}
 		if aerr := s.record(ctx, ev); aerr != nil {
 			return audit.Receipt{}, aerr
 		}
-		if errors.Is(err, store.ErrNotFound) {
-			return audit.Receipt{}, ErrNotFound
-		}
-		if errors.Is(err, store.ErrChanged) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrChanged) {
 			return audit.Receipt{}, &PreconditionError{Reason: "the token changed concurrently; retry"}
 		}
 		return audit.Receipt{}, fmt.Errorf("core: delete: %w", err)
 	}
 	rec := audit.Receipt{Kind: audit.ReceiptToken, Class: c.Name, TokenFP: fp, Subject: string(r.Subject), ErasedAt: s.now().UTC(), Records: 1}
-	return audit.SignReceipt(ctx, s.receipts, rec)
+	if err := s.saveDeletion(ctx, rec); err != nil {
+		return audit.Receipt{}, err
+	}
+	ev.Decision = "allow"
+	if err := s.record(ctx, ev); err != nil {
+		return audit.Receipt{}, err
+	}
+	return s.signDeletion(ctx, rec)
+}
+
+// deletedBefore returns the signed receipt of an earlier deletion of the
+// token with fingerprint fp, or ErrNotFound if it was never deleted here.
+func (s *Service) deletedBefore(ctx context.Context, fp string) (audit.Receipt, error) {
+	b, err := s.store.GetMeta(ctx, deletionMeta(fp))
+	if errors.Is(err, store.ErrNotFound) {
+		return audit.Receipt{}, ErrNotFound
+	}
+	if err != nil {
+		return audit.Receipt{}, fmt.Errorf("core: deletion receipt: %w", err)
+	}
+	var r audit.Receipt
+	if err := json.Unmarshal(b, &r); err != nil {
+		return audit.Receipt{}, fmt.Errorf("core: deletion receipt: %w", err)
+	}
+	return s.signDeletion(ctx, r)
+}
+
+func (s *Service) saveDeletion(ctx context.Context, r audit.Receipt) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.PutMeta(context.WithoutCancel(ctx), deletionMeta(r.TokenFP), b); err != nil {
+		return fmt.Errorf("core: save deletion receipt: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) signDeletion(ctx context.Context, r audit.Receipt) (audit.Receipt, error) {
+	signed, err := audit.SignReceipt(ctx, s.receipts, r)
+	if err != nil {
+		s.log.ErrorContext(ctx, "deletion receipt not signed; the deletion stands", "error", err)
+		return audit.Receipt{}, fmt.Errorf("%w: %v", ErrDeletionReceiptUnsigned, err)
+	}
+	return signed, nil
 }
 
 // consentPurpose checks that a consent names a declared purpose that

@@ -81,8 +81,14 @@ func TestDeleteTokenAuditedFirst(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteToken() = %v", err)
 	}
-	if ev := a.events[before]; ev.Op != "token.delete" || ev.Decision != "allow" || ev.Class != "email" || len(ev.Tokens) != 1 || ev.Tokens[0] != r.TokenFP {
-		t.Errorf("delete audit event = %+v, want token.delete allow with the token fingerprint", ev)
+	if len(a.events) != before+2 {
+		t.Fatalf("DeleteToken wrote %d audit events, want 2 (intent, outcome)", len(a.events)-before)
+	}
+	if ev := a.events[before]; ev.Op != "token.delete" || ev.Reason != core.ReasonIntent || ev.Class != "email" || len(ev.Tokens) != 1 || ev.Tokens[0] != r.TokenFP {
+		t.Errorf("first delete audit event = %+v, want the token.delete intent with the token fingerprint", ev)
+	}
+	if ev := a.events[before+1]; ev.Op != "token.delete" || ev.Decision != "allow" || ev.Reason != "" || ev.Count != 1 {
+		t.Errorf("second delete audit event = %+v, want the token.delete outcome, allow", ev)
 	}
 	if r.Kind != audit.ReceiptToken || r.Class != "email" || r.Records != 1 {
 		t.Errorf("receipt = %+v, want kind token, class email, 1 record", r)
@@ -93,8 +99,8 @@ func TestDeleteTokenAuditedFirst(t *testing.T) {
 	if err := reveal(); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("Detokenize(deleted) = %v, want ErrNotFound", err)
 	}
-	if _, err := svc.DeleteToken(ctx, "dpo", "email", tok); !errors.Is(err, core.ErrNotFound) {
-		t.Errorf("DeleteToken(again) = %v, want ErrNotFound", err)
+	if again, err := svc.DeleteToken(ctx, "dpo", "email", tok); err != nil || again.TokenFP != r.TokenFP || !again.ErasedAt.Equal(r.ErasedAt) {
+		t.Errorf("DeleteToken(again) = %+v, %v; want the first deletion's receipt", again, err)
 	}
 	again, err := svc.Tokenize(ctx, "app", []core.TokenizeItem{{Class: "email", Value: []byte("ann@example.com")}})
 	if err != nil || again[0].Err != nil || again[0].Token == tok {

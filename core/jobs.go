@@ -63,8 +63,8 @@ func (s *Service) StartReencrypt(ctx context.Context, class string) (ReencryptSt
 	if err != nil {
 		return ReencryptStatus{}, err
 	}
-	if !c.Mode.Vaulted() {
-		return ReencryptStatus{}, &PreconditionError{Reason: fmt.Sprintf("class %s uses mode %s and stores no records", c.Name, c.Mode)}
+	if !c.Mode.Vaulted() && !c.ShredWithSubject {
+		return ReencryptStatus{}, &PreconditionError{Reason: fmt.Sprintf("class %s uses mode %s and stores no records or subject keys", c.Name, c.Mode)}
 	}
 	s.jobs.mu.Lock()
 	_, running := s.jobs.running[class]
@@ -172,8 +172,19 @@ func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
 			st.State, st.Error = JobFailed, publicReason(err)
 			s.log.Error("re-encryption job failed", "class", st.Class, "error", err)
 		case len(page) == 0:
+			// Records done; subject keys follow (idempotent, so a restart
+			// here simply walks them again).
+			var keys uint64
+			if keys, err = s.rewrapSubjectKeys(ctx, st.Class, st.Target); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				st.State, st.Error = JobFailed, publicReason(err)
+				s.log.Error("re-encryption job failed", "class", st.Class, "error", err)
+				break
+			}
 			st.State = JobDone
-			s.log.Info("re-encryption job done", "class", st.Class, "moved", st.Moved, "target_version", st.Target)
+			s.log.Info("re-encryption job done", "class", st.Class, "moved", st.Moved, "subject_keys", keys, "target_version", st.Target)
 		default:
 			st.Scanned += uint64(len(page))
 			st.Cursor = page[len(page)-1].ID

@@ -30,18 +30,24 @@ func tokenName(c *class, token string) string {
 }
 
 // tokenFP is the audit fingerprint of a token of the named class. Tokens
-// of unknown classes are fingerprinted as given.
-func (s *Service) tokenFP(className, token string) string {
-	if sl, ok := s.classes[className]; ok {
-		return s.fp.Token(className, tokenName(sl.load(), token))
+// of unknown classes are fingerprinted as given, and so are vaulted tokens
+// known to be canonical (issued or decoded by this call), which saves
+// re-checking their tag.
+func (s *Service) tokenFP(className, token string, canonical bool) string {
+	sl, ok := s.classes[className]
+	if !ok {
+		return s.fp.Token(className, token)
+	}
+	if c := sl.load(); !canonical || !c.Mode.Vaulted() {
+		token = tokenName(c, token)
 	}
 	return s.fp.Token(className, token)
 }
 
-// honeySet is the honeytokens of one policy by class and name.
+// honeySet is the honeytokens of one policy: class → names.
 type honeySet struct {
 	pol   *policy.Policy
-	names map[[2]string]bool
+	names map[string]map[string]bool
 }
 
 // honeytokens holds the honeySet of the latest policy it was asked about.
@@ -52,13 +58,17 @@ type honeytokens struct{ cur atomic.Pointer[honeySet] }
 func (s *Service) isHoneytoken(pol *policy.Policy, c *class, token string) bool {
 	hs := s.honey.cur.Load()
 	if hs == nil || hs.pol != pol {
-		hs = &honeySet{pol: pol, names: map[[2]string]bool{}}
+		hs = &honeySet{pol: pol, names: map[string]map[string]bool{}}
 		for _, h := range pol.Honeytokens() {
 			if sl, ok := s.classes[h.Class]; ok {
-				hs.names[[2]string{h.Class, tokenName(sl.load(), h.Token)}] = true
+				if hs.names[h.Class] == nil {
+					hs.names[h.Class] = map[string]bool{}
+				}
+				hs.names[h.Class][tokenName(sl.load(), h.Token)] = true
 			}
 		}
 		s.honey.cur.Store(hs)
 	}
-	return len(hs.names) > 0 && hs.names[[2]string{c.Name, tokenName(c, token)}]
+	names := hs.names[c.Name]
+	return len(names) > 0 && names[tokenName(c, token)]
 }

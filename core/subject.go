@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -20,16 +19,11 @@ import (
 // ErrSubjectErased means the value's subject was erased: its key is gone.
 var ErrSubjectErased = errors.New("the data subject was erased; the token no longer resolves")
 
-// labelSubjectWrap derives the key that wraps per-subject keys, from the
-// class's first key version like the token-tag and index keys, so that
-// retiring data-key versions never strands a subject key.
-const labelSubjectWrap = "subject-key-wrap/aes-256-gcm"
-
 // subjectKey returns subject's 32-byte key in class c, creating it on
 // first use when create is set. The key is random, wrapped with AES-GCM
-// under the class's subject-wrap key (class and subject bound as
-// associated data) and kept in the store, so every sidecar sharing the
-// store uses the same key, and erasing it shreds every value under it.
+// under a subject-wrap key derived from the class's current key version
+// (see wrapSubjectKey) and kept in the store, so concurrent first uses
+// agree on one key, and erasing it shreds every value under it.
 func (s *Service) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
 	wrapped, err := s.store.SubjectKey(ctx, []byte(subject), c.Name)
 	switch {
@@ -45,33 +39,14 @@ func (s *Service) subjectKey(ctx context.Context, c *class, subject string, crea
 		return nil, fmt.Errorf("core: subject key: %w", err)
 	}
 	key, err := c.unwrapSubjectKey(subject, wrapped)
+	if errors.Is(err, kms.ErrUnknownVersion) {
+		// Another sidecar rotated and re-wrapped the key: fetch the keyring.
+		if c, err = s.reload(ctx, c.Name); err == nil {
+			key, err = c.unwrapSubjectKey(subject, wrapped)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("core: subject key of class %s: %w", c.Name, err)
-	}
-	return key, nil
-}
-
-func (c *class) subjectAEAD() cipher.AEAD {
-	b, _ := aes.NewCipher(c.ring.First().Derive(labelSubjectWrap))
-	a, _ := cipher.NewGCM(b)
-	return a
-}
-
-func (c *class) wrapSubjectKey(subject string, key []byte) []byte {
-	a := c.subjectAEAD()
-	nonce := make([]byte, a.NonceSize())
-	rand.Read(nonce)
-	return a.Seal(nonce, nonce, key, []byte(c.Name+"\x00"+subject))
-}
-
-func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error) {
-	a := c.subjectAEAD()
-	if len(wrapped) < a.NonceSize() {
-		return nil, tokenizer.ErrDecrypt
-	}
-	key, err := a.Open(nil, wrapped[:a.NonceSize()], wrapped[a.NonceSize():], []byte(c.Name+"\x00"+subject))
-	if err != nil {
-		return nil, tokenizer.ErrDecrypt
 	}
 	return key, nil
 }
@@ -205,6 +180,10 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 	if c.Mode == tokenizer.Deterministic {
 		next.Index = c.index(old.Subject, value)
 	}
+	tokenFP := []string{s.tokenFP(c.Name, token, false)}
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
+		return err
+	}
 	err = s.store.Rectify(ctx, old, next)
 	switch {
 	case errors.Is(err, store.ErrIndexTaken):
@@ -217,7 +196,7 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 		return fmt.Errorf("core: rectify: %w", err)
 	}
 	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Count: 1,
-		Decision: "allow", Tokens: []string{s.tokenFP(c.Name, token)}, Subject: string(old.Subject)})
+		Decision: "allow", Tokens: tokenFP, Subject: string(old.Subject)})
 }
 
 // ReceiptSigner signs erasure receipts.
@@ -227,30 +206,55 @@ type ReceiptSigner interface {
 
 // EraseSubject crypto-shreds subjectID: its keys, records, indexes and
 // consents are deleted in one transaction (so every token of the subject,
-// vaulted or shred_with_subject fpe, stops resolving at once for every
-// sidecar sharing the store), old versions are purged from disk, and a
-// signed receipt is returned and the erasure audited.
+// vaulted or shred_with_subject fpe, stops resolving at once), old
+// versions are purged from disk, and a
+// signed receipt is returned. The order is: intent event (nothing is
+// erased if it cannot be written), erasure, the receipt's facts saved in
+// the store, the outcome event, then signing. If signing fails the
+// erasure stands and ErrReceiptUnsigned is returned; erasing the subject
+// again (which finds nothing left to erase) signs and returns the stored
+// receipt.
 func (s *Service) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
 	if err := s.checkSubject(subjectID, "dsar"); err != nil {
 		return audit.Receipt{}, err
 	}
-	fp := s.fp.Subject(subjectID)
-	n, err := s.store.EraseSubject(ctx, []byte(fp))
-	if err != nil {
-		return audit.Receipt{}, fmt.Errorf("core: erase: %w", err)
-	}
-	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
 	if s.receipts == nil {
 		return audit.Receipt{}, errors.New("core: no receipt signer configured")
 	}
-	if r, err = audit.SignReceipt(ctx, s.receipts, r); err != nil {
+	fp := s.fp.Subject(subjectID)
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Subject: fp}); err != nil {
+		return audit.Receipt{}, err
+	}
+	n, err := s.store.EraseSubject(ctx, []byte(fp))
+	if err != nil {
+		err = fmt.Errorf("core: erase: %w", err)
+		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: 1, Decision: "error", Subject: fp, Reason: "store error"})
+		return audit.Receipt{}, err
+	}
+	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
+	if n == (store.Erased{}) {
+		// Nothing left: an earlier erasure did it. Return its receipt.
+		prev, ok, err := s.storedReceipt(ctx, fp)
+		if err != nil {
+			return audit.Receipt{}, err
+		}
+		if ok {
+			r = prev
+		}
+	}
+	if err := s.saveReceipt(ctx, r); err != nil {
 		return audit.Receipt{}, err
 	}
 	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: n.Records, Decision: "allow", Subject: fp,
 		Reason: fmt.Sprintf("records=%d subject_keys=%d consents=%d", n.Records, n.Keys, n.Consents)}); err != nil {
 		return audit.Receipt{}, err
 	}
-	return r, nil
+	signed, err := audit.SignReceipt(ctx, s.receipts, r)
+	if err != nil {
+		s.log.ErrorContext(ctx, "erasure receipt not signed; the erasure stands", "error", err)
+		return audit.Receipt{}, fmt.Errorf("%w: %v", ErrReceiptUnsigned, err)
+	}
+	return signed, nil
 }
 
 // purgeBatch bounds one purge transaction.
@@ -289,7 +293,7 @@ func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		n, err := s.PurgeExpired(ctx)
+		n, err := s.purgeAudited(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("retention purge failed", "error", err)
 			continue
@@ -302,4 +306,20 @@ func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
 			s.log.Info("retention purge", "deleted", total)
 		}
 	}
+}
+
+// retentionCaller is the caller recorded for the background purge.
+const retentionCaller = "privacyvault/retention"
+
+// purgeAudited is the background purge: intent event, purge, outcome
+// event, like an admin's purge call.
+func (s *Service) purgeAudited(ctx context.Context) (map[string]int, error) {
+	if err := s.RecordAdminIntent(ctx, retentionCaller, "purge", ""); err != nil {
+		return nil, err
+	}
+	n, err := s.PurgeExpired(ctx)
+	if aerr := s.RecordAdmin(ctx, retentionCaller, "purge", "", err); aerr != nil && err == nil {
+		err = aerr
+	}
+	return n, err
 }

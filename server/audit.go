@@ -56,6 +56,15 @@ const DefaultAuditTransitKey = "privacyvault-audit"
 type checkpointSigner interface {
 	audit.Signer
 	audit.Verifier
+	audit.KeySource
+}
+
+// AuditVerificationKeysFile is where the sidecar writes, at start, the
+// public keys that verify its checkpoints and receipts offline (also for
+// Vault Transit signing keys; `privacyvault audit export-keys` fetches
+// them at any time, including versions added since).
+func AuditVerificationKeysFile(cfg *config.Config) string {
+	return filepath.Join(cfg.Server.DataDir, "audit-verification-keys.pem")
 }
 
 // openSigner returns the checkpoint signer: a Vault Transit key when
@@ -89,10 +98,14 @@ func openSigner(ctx context.Context, cfg *config.Config, keys kms.Provider) (che
 	return signer, nil
 }
 
-func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger) (*audit.Log, checkpointSigner, error) {
+func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger, anchors []audit.Anchor, acceptReset bool) (*audit.Log, checkpointSigner, error) {
 	signer, err := openSigner(ctx, cfg, keys)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := audit.WriteVerificationKeys(ctx, AuditVerificationKeysFile(cfg), signer); err != nil {
+		// Not fatal: export-keys fetches them later.
+		log.Warn("audit verification keys not written", "error", err)
 	}
 	l, err := audit.Open(AuditDir(cfg), audit.Options{
 		Signer:          signer,
@@ -100,9 +113,14 @@ func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *
 		OnError: func(err error) {
 			log.Warn("audit log", "error", err)
 		},
+		Anchors:     anchors,
+		AcceptReset: acceptReset,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit: %w", err)
+	}
+	if acceptReset {
+		log.Warn("audit log checked with --accept-audit-log-reset: a log that does not reach the recorded chain head was accepted and the reset recorded in it")
 	}
 	return l, signer, nil
 }
@@ -123,15 +141,23 @@ type auditReader struct {
 	path     string
 	verifier audit.Verifier
 	fp       *audit.Fingerprinter
+	head     func() audit.Head
 }
 
-func (r auditReader) Verify(ctx context.Context) (audit.Summary, error) {
+// Verify checks the file and that it reaches the head this process wrote
+// (taken first: the file may have grown since, never shrunk).
+func (r auditReader) Verify(ctx context.Context) (audit.Summary, audit.Head, error) {
+	head := r.head()
 	f, err := os.Open(r.path)
 	if err != nil {
-		return audit.Summary{}, err
+		return audit.Summary{}, head, &audit.HeadError{Kind: audit.KindBehind, Where: "running sidecar", Recorded: head}
 	}
 	defer f.Close()
-	return audit.Verify(f, r.verifier)
+	sum, err := audit.Verify(f, r.verifier)
+	if err != nil {
+		return sum, head, err
+	}
+	return sum, head, audit.CheckHead(f, sum, head, "running sidecar")
 }
 
 func (r auditReader) SubjectReport(ctx context.Context, subjectID string) ([]audit.Access, error) {

@@ -115,12 +115,12 @@ func TestHealthFollowsAuditLog(t *testing.T) {
 // and keys refresh, SERVING.
 func TestHealthFollowsKeyGrace(t *testing.T) {
 	dv := devvaulttest.Start(t)
-	h := vaultSidecar(t, dv, "300ms", "2s", nil)
+	h := vaultSidecar(t, dv, "300ms", "3s", nil)
 	tokenize(t, h.Client(checkout), "email", "grace@example.com")
 	waitHealth(t, h, healthpb.HealthCheckResponse_SERVING, "at start")
 
 	dv.Pause(t)
-	waitHealth(t, h, healthpb.HealthCheckResponse_NOT_SERVING, "with Vault paused past the 2s grace period")
+	waitHealth(t, h, healthpb.HealthCheckResponse_NOT_SERVING, "with Vault paused past the 3s grace period")
 	if _, err := h.Client(checkout).Tokenize(context.Background(), "email", []byte("stale@example.com")); status.Code(err) != codes.Unavailable {
 		t.Errorf("Tokenize past the grace period = %v, want Unavailable", err)
 	}

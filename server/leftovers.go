@@ -24,6 +24,7 @@ func newLeftovers(cfg *config.Config) leftovers {
 		AuditDir(cfg),
 		AuditKeyFile(cfg),
 		AuditKeyFile(cfg) + ".pub",
+		AuditVerificationKeysFile(cfg),
 	}
 	var out leftovers
 	for _, p := range candidates {

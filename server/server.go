@@ -51,6 +51,12 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// Hooks wrap internal parts, for fault-injection tests only.
+	Hooks Hooks
+	// AcceptAuditLogReset starts even if the audit log does not reach the
+	// chain head recorded outside it (truncated, deleted or replaced); the
+	// reset is written to the log as an audit.reset event.
+	AcceptAuditLogReset bool
 	// AuditHook, if set, wraps the auditor the data plane writes through;
 	// tests use it to make audit writes fail and recover.
 	AuditHook func(core.Auditor) core.Auditor
@@ -120,7 +126,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log)
+	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
+	s.close = append(s.close, stopAnchors)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, o.AcceptAuditLogReset)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +150,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		Auditor:       s.auditState,
 		Fingerprints:  fps,
 		Alerts:        metrics.Alerts{R: s.reg},
-		Receipts:      signer,
+		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
@@ -179,10 +187,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 	)
 	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
-	auditR := auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps}
+	auditR := auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head}
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
 		Audit: auditR,
+		Keys:  signer,
 	}))
 	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...),
 		Audit: auditR, Classes: classInfo(cfg)}))

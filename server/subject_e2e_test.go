@@ -195,7 +195,10 @@ func TestEncryptionAtRestAndShredding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		secrets = append(secrets, k)
+		// The random part only: the store compresses its tables, and the
+		// 4-byte version prefix of a wrapped key may be encoded as a
+		// back-reference to an equal sequence elsewhere in the block.
+		secrets = append(secrets, k[4:])
 	}
 	st.Close()
 	for i, s := range secrets {

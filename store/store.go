@@ -143,6 +143,14 @@ type Store interface {
 	// one exists, and returns the key now stored (so concurrent first uses
 	// agree on one key).
 	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
+	// SubjectKeys returns up to limit stored subject keys after the cursor
+	// (nil starts at the beginning), each with the cursor to continue from.
+	// Key rotation walks them to re-wrap and count them.
+	SubjectKeys(ctx context.Context, after []byte, limit int) ([]SubjectKeyEntry, error)
+	// ReplaceSubjectKey swaps subject's wrapped key in class from old to
+	// new if old is still stored: ErrChanged if another key is stored,
+	// ErrNotFound if none is (the subject was erased meanwhile).
+	ReplaceSubjectKey(ctx context.Context, subject []byte, class string, old, new []byte) error
 	// SubjectRecords returns every record linked to subject, in all classes.
 	SubjectRecords(ctx context.Context, subject []byte) ([]Record, error)
 	// EraseSubject deletes subject's keys, records, their indexes and its
@@ -162,6 +170,15 @@ type Store interface {
 	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
+}
+
+// SubjectKeyEntry is one stored subject key, as SubjectKeys returns it.
+type SubjectKeyEntry struct {
+	Subject []byte
+	Class   string
+	Wrapped []byte
+	// Cursor continues a SubjectKeys walk after this entry.
+	Cursor []byte
 }
 
 // Erased counts what EraseSubject deleted.

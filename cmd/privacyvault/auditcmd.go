@@ -18,19 +18,25 @@ import (
 )
 
 func auditCmd() *cobra.Command {
-	return group("audit", "Verify the audit log, report on a subject, stream records (admins)",
-		`The hash-chained audit log: verify it (live, or a copy offline), list who
-read a subject's data, or stream records to a SIEM.`,
-		auditVerifyCmd(), auditSubjectCmd(), auditTailCmd())
+	return group("audit", "Verify the audit log, export its keys, report on a subject, stream records (admins)",
+		`The hash-chained audit log: verify it (live, or a copy offline), export the
+keys that verify it offline, list who read a subject's data, or stream
+records to a SIEM. The verifying commands exit 0 when the log verifies, 1
+when it is TAMPERED and 3 when it COULD NOT BE VERIFIED (sidecar or Vault
+unreachable, key file unreadable).`,
+		auditVerifyCmd(), auditExportKeysCmd(), auditSubjectCmd(), auditTailCmd())
 }
 
 // verifyOut is audit verify's JSON output, the same for live and offline.
 type verifyOut struct {
 	OK                bool   `json:"ok"`
+	Unverifiable      bool   `json:"unverifiable"`
 	Events            uint64 `json:"events"`
 	Checkpoints       uint64 `json:"checkpoints"`
 	LastSeq           uint64 `json:"lastSeq"`
 	LastCheckpointSeq uint64 `json:"lastCheckpointSeq"`
+	HeadSeq           uint64 `json:"headSeq,omitempty"`  // live: the sidecar's in-memory head the log reaches
+	LastHash          string `json:"lastHash,omitempty"` // offline: to compare with an anchor
 	Kind              string `json:"kind,omitempty"`
 	Message           string `json:"message,omitempty"`
 }
@@ -40,53 +46,68 @@ func auditVerifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [--file F --public-key K]",
 		Short: "Check the hash chain and signed checkpoints (of the sidecar's log, or offline of a copy)",
-		Args:  noArgs,
+		Long: `Check the audit log's hash chain and signed checkpoints: the sidecar's own
+log against the head it holds in memory (admins), or offline a copy with
+--file and the verification keys (<data_dir>/audit-verification-keys.pem,
+or the output of audit export-keys). Exit 0 OK, 1 TAMPERED, 3 COULD NOT BE
+VERIFIED.`,
+		Args: noArgs,
 	}
 	co := addConn(cmd)
 	cmd.Flags().StringVar(&file, "file", "", "an audit.log file (a copy) to check offline instead of asking the sidecar")
-	cmd.Flags().StringVar(&pub, "public-key", "", "with --file: the checkpoint public key (<data_dir>/audit-signing.key.pub)")
+	cmd.Flags().StringVar(&pub, "public-key", "", "with --file: the verification keys (<data_dir>/audit-verification-keys.pem or audit export-keys)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		var v verifyOut
 		if file != "" {
+			if pub == "" {
+				return usagef("--file needs --public-key (<data_dir>/audit-verification-keys.pem, or the output of audit export-keys)")
+			}
 			var err error
 			if v, err = verifyFile(file, pub); err != nil {
-				return err
+				return exitErr{code: exitUnverified, err: fmt.Errorf("audit log COULD NOT BE VERIFIED: %w", err)}
 			}
 		} else {
 			c, ctx, done, err := co.connect(cmd.Context())
 			if err != nil {
-				return err
+				return exitErr{code: exitUnverified, err: fmt.Errorf("audit log COULD NOT BE VERIFIED: %w", err)}
 			}
 			defer done()
 			r, err := c.VerifyAudit(ctx)
 			if err != nil {
-				return err
+				return exitErr{code: exitUnverified, err: fmt.Errorf("audit log COULD NOT BE VERIFIED: %w", err)}
 			}
-			v = verifyOut{OK: r.GetOk(), Events: r.GetEvents(), Checkpoints: r.GetCheckpoints(), LastSeq: r.GetLastSeq(),
-				LastCheckpointSeq: r.GetLastCheckpointSeq(), Kind: r.GetKind(), Message: r.GetMessage()}
+			v = verifyOut{OK: r.GetOk(), Unverifiable: r.GetUnverifiable(), Events: r.GetEvents(), Checkpoints: r.GetCheckpoints(), LastSeq: r.GetLastSeq(),
+				LastCheckpointSeq: r.GetLastCheckpointSeq(), HeadSeq: r.GetHeadSeq(), Kind: r.GetKind(), Message: r.GetMessage()}
 		}
 		if isJSON(cmd) {
 			if err := writeJSON(cmd.OutOrStdout(), v); err != nil {
 				return err
 			}
 		} else if v.OK {
-			fmt.Fprintf(cmd.OutOrStdout(), "audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d\n", v.Events, v.Checkpoints, v.LastSeq, v.LastCheckpointSeq)
+			msg := fmt.Sprintf("audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d", v.Events, v.Checkpoints, v.LastSeq, v.LastCheckpointSeq)
+			if file == "" {
+				msg += fmt.Sprintf(", reaches the sidecar's head (seq %d)", v.HeadSeq)
+			} else {
+				msg += ", last hash " + v.LastHash
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), msg)
 		}
-		if !v.OK {
-			return fmt.Errorf("audit log TAMPERED (%s): %s", v.Kind, v.Message)
+		switch {
+		case v.Unverifiable:
+			return exitErr{code: exitUnverified, err: fmt.Errorf("audit log COULD NOT BE VERIFIED: %s", v.Message)}
+		case !v.OK:
+			return exitErr{code: exitTampered, err: fmt.Errorf("audit log TAMPERED (%s): %s", v.Kind, v.Message)}
 		}
 		return nil
 	}
 	return cmd
 }
 
-// verifyFile checks a copy of an audit log offline with the public key. A
-// tampered log is a result, not an error.
-func verifyFile(path, pubPath string) (verifyOut, error) {
-	if pubPath == "" {
-		return verifyOut{}, usagef("--file needs --public-key (the sidecar writes <data_dir>/audit-signing.key.pub)")
-	}
-	v, err := audit.LoadEd25519Verifier(pubPath)
+// verifyFile checks a copy of an audit log offline with the verification
+// keys. A tampered or unverifiable log is a result; the error is for a
+// check that could not run (unreadable file or keys).
+func verifyFile(path, keysPath string) (verifyOut, error) {
+	v, err := audit.LoadEd25519Verifier(keysPath)
 	if err != nil {
 		return verifyOut{}, err
 	}
@@ -96,10 +117,50 @@ func verifyFile(path, pubPath string) (verifyOut, error) {
 	}
 	defer f.Close()
 	sum, err := audit.Verify(f, v)
-	if err != nil {
-		return verifyOut{Kind: "tampered", Message: err.Error()}, nil
+	var ve *audit.VerifyError
+	switch {
+	case errors.As(err, &ve) && ve.Kind == audit.KindUnverifiable:
+		return verifyOut{Unverifiable: true, Kind: ve.Kind, Message: err.Error()}, nil
+	case errors.As(err, &ve):
+		return verifyOut{Kind: ve.Kind, Message: err.Error()}, nil
+	case err != nil:
+		return verifyOut{}, err
 	}
-	return verifyOut{OK: true, Events: uint64(sum.Events), Checkpoints: uint64(sum.Checkpoints), LastSeq: sum.LastSeq, LastCheckpointSeq: sum.LastCheckpointSeq}, nil
+	return verifyOut{OK: true, Events: uint64(sum.Events), Checkpoints: uint64(sum.Checkpoints), LastSeq: sum.LastSeq,
+		LastCheckpointSeq: sum.LastCheckpointSeq, LastHash: sum.LastHash}, nil
+}
+
+func auditExportKeysCmd() *cobra.Command {
+	var out string
+	cmd := clientCmd("export-keys [--out FILE]", "The public keys that verify checkpoints and receipts offline, Vault Transit ones too", noArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&out, "out", "", "write the keys (PEM) to this file instead of stdout")
+		},
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			pemBytes, ids, err := c.ExportAuditKeys(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := os.WriteFile(out, pemBytes, 0o644); err != nil {
+					return err
+				}
+			}
+			switch {
+			case isJSON(cmd):
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"keyIds": ids, "pem": string(pemBytes), "file": out})
+			case out == "":
+				_, err = cmd.OutOrStdout().Write(pemBytes)
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "wrote %d verification keys to %s: %v\n", len(ids), out, ids)
+			return err
+		})
+	cmd.Long = `Export the public keys that verify this sidecar's audit checkpoints and
+erasure receipts (every version of the Vault Transit key, or the Ed25519
+key file's) as PEM, for audit verify --file and subject verify-receipt
+with the sidecar or Vault down. Admins only.`
+	return cmd
 }
 
 func auditSubjectCmd() *cobra.Command {

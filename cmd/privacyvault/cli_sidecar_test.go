@@ -76,7 +76,8 @@ func everyCommand(t *testing.T, asJSON bool) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	pub := filepath.Join(h.DataDir, "audit-signing.key.pub")
+	pub := filepath.Join(h.DataDir, "audit-verification-keys.pem")
+	keysPEM := filepath.Join(t.TempDir(), "keys.pem")
 	tokenReceipt := filepath.Join(dir, "token-receipt.json")
 	eraseReceipt := filepath.Join(dir, "erase-receipt.json")
 	tampered := filepath.Join(dir, "tampered.json")
@@ -115,7 +116,9 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokOps, "keys", "retokenize", "--class", "card_fpe", "--from", "1", "--to", "2"), stdin: card + "\n", want: card + "\t"},
 		{args: as(tokOps, "keys", "retokenize", "--class", "email", "--from", "1", "--to", "2", email), code: 1, want: "InvalidArgument"},
 		{args: as(tokOps, "audit", "verify"), want: "audit log OK"},
-		{args: []string{"audit", "verify", "--file", missing, "--public-key", pub}, code: 1, want: "no such file"},
+		{args: []string{"audit", "verify", "--file", missing, "--public-key", pub}, code: exitUnverified, want: "COULD NOT BE VERIFIED"},
+		{args: as(tokOps, "audit", "export-keys", "--out", keysPEM), want: "wrote 1 verification keys to " + keysPEM},
+		{args: as(tokCheckout, "audit", "export-keys"), code: 1, want: "PermissionDenied"},
 		{args: as(tokOps, "audit", "subject", "cust-42", "--json"), want: `"accesses":[`},
 		{args: as(tokCheckout, "audit", "subject", "cust-42"), code: 1, want: "PermissionDenied"},
 		{args: as(tokCheckout, "audit", "tail"), code: 1, want: "PermissionDenied"},
@@ -132,7 +135,8 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokDPO, "subject", "rectify", "--class", "email", email), stdin: "ann.new@example.com\n", want: "rectified"},
 		{args: as(tokDPO, "subject", "rectify", "--class", "card_fpe", card), stdin: "4111111111111111\n", code: 1, want: "InvalidArgument"},
 		{args: as(tokDPO, "subject", "delete-token", notes, "--class", "notes", "--receipt", tokenReceipt), want: `"kind": "token"`},
-		{args: as(tokDPO, "subject", "delete-token", notes, "--class", "notes"), code: 1, want: "NotFound"},
+		{args: as(tokDPO, "subject", "delete-token", notes, "--class", "notes", "--json"), want: `"kind": "token"`},
+		{args: as(tokDPO, "subject", "delete-token", "pvt_nope", "--class", "notes"), code: 1, want: "InvalidArgument"},
 		{args: []string{"subject", "verify-receipt", "--receipt", tokenReceipt, "--public-key", pub}, want: "receipt OK: token"},
 		{args: []string{"subject", "verify-receipt", "--receipt", tampered, "--public-key", pub}, code: 1, want: "signature"},
 		{args: as(tokDPO, "subject", "erase", "cust-42", "--receipt", eraseReceipt), want: `"subject_fp"`},

@@ -162,7 +162,7 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut.String(), "callers (static bearer tokens) are for --dev only") {
 			t.Errorf("serve --config sample (no --dev) = %d, %q; want 1 and the reason", code, errOut.String())
 		}
-		for _, p := range []string{"store", "devkeys", "audit", "audit-signing.key"} {
+		for _, p := range []string{"store", "devkeys", "audit", "audit-signing.key", "audit-verification-keys.pem"} {
 			if _, err := os.Stat(filepath.Join(dataDir, p)); err == nil {
 				t.Errorf("failed start left %s behind", filepath.Join(dataDir, p))
 			}

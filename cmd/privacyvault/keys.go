@@ -221,15 +221,16 @@ var vaulted = map[string]bool{"random": true, "deterministic": true}
 
 func statusTable(w io.Writer, classes []*pb.ClassKeyStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLASS\tMODE\tCURRENT\tMIN DECRYPT\tVERSIONS")
+	fmt.Fprintln(tw, "CLASS\tMODE\tCURRENT\tMIN DECRYPT\tVERSIONS\tSUBJECT KEYS PER VERSION")
 	for _, c := range classes {
 		current := c.GetCurrentVersion()
 		fpe := c.GetMode() == "fpe" && c.GetFpeKeyVersion() > 0
 		if fpe {
 			current = c.GetFpeKeyVersion()
 		}
-		var parts []string
+		var parts, keys []string
 		for _, v := range c.GetVersions() {
+			keys = append(keys, fmt.Sprintf("v%d=%d", v.GetVersion(), v.GetSubjectKeys()))
 			mark := ""
 			switch {
 			case v.GetVersion() == current:
@@ -248,7 +249,10 @@ func statusTable(w io.Writer, classes []*pb.ClassKeyStatus) error {
 		if fpe && c.GetCurrentVersion() != current {
 			cur += fmt.Sprintf(" (newest v%d: set key_version after keys retokenize)", c.GetCurrentVersion())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\tv%d\t%s\n", c.GetClass(), c.GetMode(), cur, c.GetMinDecryptionVersion(), strings.Join(parts, " "))
+		if !vaulted[c.GetMode()] && c.GetMode() != "fpe" {
+			keys = []string{"-"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\tv%d\t%s\t%s\n", c.GetClass(), c.GetMode(), cur, c.GetMinDecryptionVersion(), strings.Join(parts, " "), strings.Join(keys, " "))
 	}
 	return tw.Flush()
 }

@@ -30,6 +30,9 @@ const (
 	exitError    = 1
 	exitUsage    = 2
 	exitRedacted = 3 // detokenize: every call succeeded, but policy withheld some values
+	// The verifying commands (audit verify, subject verify-receipt).
+	exitTampered   = 1 // the log or receipt does not verify: tampered
+	exitUnverified = 3 // it could not be checked (sidecar or Vault unreachable, key file unreadable)
 )
 
 // run executes one command line and returns the process exit status.

@@ -34,6 +34,8 @@ type serveFlags struct {
 	listen   string
 	dataDir  string
 	logLevel string
+	// Flags of serve alone (other commands share the ones above).
+	acceptAuditReset *bool
 }
 
 func (f *serveFlags) add(cmd *cobra.Command) {
@@ -96,6 +98,7 @@ given.`,
 		},
 	}
 	f.add(cmd)
+	f.acceptAuditReset = addAuditResetFlag(cmd.Flags())
 	return cmd
 }
 
@@ -109,7 +112,8 @@ func serve(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: f.dev, Logger: log})
+	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: f.dev, Logger: log,
+		AcceptAuditLogReset: *f.acceptAuditReset})
 	if err != nil {
 		return err
 	}

@@ -259,31 +259,39 @@ func receiptOf(r *pb.ErasureReceipt) audit.Receipt {
 func subjectVerifyReceiptCmd() *cobra.Command {
 	var path, pub string
 	cmd := &cobra.Command{
-		Use:   "verify-receipt --receipt FILE --public-key KEY",
+		Use:   "verify-receipt --receipt FILE --public-key KEYS",
 		Short: "Check an erasure or deletion receipt offline",
-		Long: `Check a receipt's signature offline with the audit public key. Receipts are
-accepted in any form privacyvault produces: the CLI's canonical JSON, or
-the API's JSON (camelCase, bare or as {"receipt": ...}).`,
+		Long: `Check a receipt's signature offline with the audit verification keys
+(<data_dir>/audit-verification-keys.pem, or the output of audit
+export-keys). Receipts are accepted in any form privacyvault produces: the
+CLI's canonical JSON, or the API's JSON (camelCase, bare or as
+{"receipt": ...}). Exit 0 valid, 1 INVALID, 3 COULD NOT BE VERIFIED.`,
 		Args: noArgs,
 	}
 	cmd.Flags().StringVar(&path, "receipt", "", "the receipt file (required)")
-	cmd.Flags().StringVar(&pub, "public-key", "", "the audit public key, <data_dir>/audit-signing.key.pub (required)")
+	cmd.Flags().StringVar(&pub, "public-key", "", "the audit verification keys (required)")
 	required(cmd, "receipt", "public-key")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		unverified := func(err error) error {
+			return exitErr{code: exitUnverified, err: fmt.Errorf("receipt COULD NOT BE VERIFIED: %w", err)}
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return err
+			return unverified(err)
 		}
 		r, err := audit.ParseReceipt(b)
 		if err != nil {
-			return err
+			return exitErr{code: exitTampered, err: fmt.Errorf("receipt INVALID: %w", err)}
 		}
 		v, err := audit.LoadEd25519Verifier(pub)
 		if err != nil {
-			return err
+			return unverified(err)
 		}
 		if err := audit.VerifyReceipt(r, v); err != nil {
-			return err
+			if errors.Is(err, audit.ErrVerifierUnavailable) {
+				return unverified(err)
+			}
+			return exitErr{code: exitTampered, err: fmt.Errorf("receipt INVALID: %w", err)}
 		}
 		if isJSON(cmd) {
 			return writeJSON(cmd.OutOrStdout(), map[string]any{"ok": true, "kind": pick(r.Kind, audit.ReceiptSubject), "subjectFp": r.Subject,

@@ -2,10 +2,13 @@ package vault
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/hashicorp/vault/api"
 
 	"github.com/privacyvault/privacyvault/audit"
 )
@@ -100,11 +103,50 @@ func (t *TransitSigner) Verify(keyID string, msg, sig []byte) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if !valid {
+	var re *api.ResponseError
+	switch {
+	case errors.As(err, &re) && re.StatusCode == 400:
+		// Vault refused the signature itself (malformed): a finding.
+		return fmt.Errorf("%w: %v", audit.ErrBadSignature, err)
+	case err != nil:
+		// Vault could not be asked (outage, permissions): not a finding.
+		return fmt.Errorf("%w: %w", audit.ErrVerifierUnavailable, err)
+	case !valid:
 		return audit.ErrBadSignature
 	}
 	return nil
+}
+
+var _ audit.KeySource = (*TransitSigner)(nil)
+
+// PublicKeys implements audit.KeySource: every version of the Transit
+// key, by the key id Sign reports for it. Transit signs ed25519 input
+// unhashed, so the keys verify checkpoints and receipts directly.
+func (t *TransitSigner) PublicKeys(ctx context.Context) (map[string]ed25519.PublicKey, error) {
+	var s *api.Secret
+	err := t.p.do(ctx, "read audit signing key", func(ctx context.Context) (err error) {
+		s, err = t.p.client.Logical().ReadWithContext(ctx, t.p.cfg.TransitMount+"/keys/"+t.name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, errors.New("vault: audit signing key not found")
+	}
+	versions, _ := s.Data["keys"].(map[string]any)
+	out := map[string]ed25519.PublicKey{}
+	for v, info := range versions {
+		m, _ := info.(map[string]any)
+		b64, _ := m["public_key"].(string)
+		pub, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("vault: audit signing key version %s has no ed25519 public key", v)
+		}
+		out[t.keyID("v"+v)] = ed25519.PublicKey(pub)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("vault: audit signing key has no versions")
+	}
+	return out, nil
 }

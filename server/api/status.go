@@ -71,6 +71,10 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 	case errors.Is(err, core.ErrAuditFailed):
 		// Core has logged the write failure already.
 		return status.New(codes.Unavailable, core.ErrAuditFailed.Error()), false
+	case errors.Is(err, core.ErrReceiptUnsigned):
+		return status.New(codes.Unavailable, core.ErrReceiptUnsigned.Error()), true
+	case errors.Is(err, core.ErrDeletionReceiptUnsigned):
+		return status.New(codes.Unavailable, core.ErrDeletionReceiptUnsigned.Error()), true
 	case errors.Is(err, core.ErrNotSubjectManager):
 		return status.New(codes.PermissionDenied, core.ErrNotSubjectManager.Error()), false
 	case errors.Is(err, core.ErrNotAdmin):

@@ -30,6 +30,8 @@ type Options struct {
 	// KeepListen uses server.listen from Config (e.g. a Unix socket)
 	// instead of a free loopback port.
 	KeepListen bool
+	// Hooks replace internal parts for fault-injection tests.
+	Hooks server.Hooks
 	// AuditHook wraps the data plane's auditor (see server.Options).
 	AuditHook func(core.Auditor) core.Auditor
 }
@@ -61,7 +63,7 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook})
+	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks})
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}

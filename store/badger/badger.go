@@ -32,6 +32,7 @@ type Options struct {
 // Store is a store.Store on Badger v4.
 type Store struct {
 	db     *bdb.DB
+	opts   bdb.Options  // to reopen (see rotateValueLog)
 	mu     sync.RWMutex // guards closed against use after Close
 	closed bool
 }
@@ -56,7 +57,7 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, opts: opts}, nil
 }
 
 // Insert implements store.Store. Records are written in as few transactions

@@ -144,8 +144,9 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	}
 	defer s.mu.RUnlock()
 	var n store.Erased
+	inValueLog := false
 	err := s.db.Update(func(txn *bdb.Txn) error {
-		n = store.Erased{}
+		n, inValueLog = store.Erased{}, false
 		refs, err := subjectRefs(txn, subject)
 		if err != nil {
 			return err
@@ -166,6 +167,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 			if err := txn.Delete(recordKey(ref.class, ref.id)); err != nil {
 				return err
 			}
+			inValueLog = inValueLog || s.inValueLog(r)
 			n.Records++
 		}
 		if n.Keys, err = countPrefix(txn, subjectPrefix(prefixSubjectKey, subject)); err != nil {
@@ -179,6 +181,14 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	}
 	if err := s.purgeDisk(subjectPrefix(prefixSubjectKey, subject), subjectPrefix(prefixSubjectIndex, subject), consentKey(subject, "")); err != nil {
 		return n, fmt.Errorf("store/badger: erase subject: %w", err)
+	}
+	if inValueLog {
+		s.mu.RUnlock()
+		err := s.rotateValueLog()
+		s.mu.RLock() // released by the deferred RUnlock
+		if err != nil {
+			return n, fmt.Errorf("store/badger: erase subject: %w", err)
+		}
 	}
 	return n, nil
 }
@@ -202,15 +212,7 @@ func (s *Store) purgeDisk(prefixes ...[]byte) error {
 	if err := s.db.Flatten(1); err != nil {
 		return err
 	}
-	for {
-		err := s.db.RunValueLogGC(0.01)
-		if errors.Is(err, bdb.ErrNoRewrite) || errors.Is(err, bdb.ErrGCInMemoryMode) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return s.valueLogGC()
 }
 
 // Rectify implements store.Store.

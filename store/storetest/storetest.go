@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,38 @@ func testSubjectKeys(t *testing.T, open Opener) {
 	}
 	if got, err := s.SubjectKey(ctx, []byte("subj"), "phone"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SubjectKey(other class) = %q, %v; want ErrNotFound", got, err)
+	}
+	if _, err := s.PutSubjectKeyIfAbsent(ctx, []byte("other"), "phone", []byte("wrapped-3")); err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	var after []byte
+	for {
+		page, err := s.SubjectKeys(ctx, after, 1)
+		if err != nil {
+			t.Fatalf("SubjectKeys() error = %v", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, string(page[0].Subject)+"/"+page[0].Class+"="+string(page[0].Wrapped))
+		after = page[0].Cursor
+	}
+	slices.Sort(all)
+	if want := []string{"other/phone=wrapped-3", "subj/email=wrapped-1"}; !slices.Equal(all, want) {
+		t.Errorf("SubjectKeys() one by one, sorted = %v, want %v", all, want)
+	}
+	if err := s.ReplaceSubjectKey(ctx, []byte("subj"), "email", []byte("wrapped-2"), []byte("x")); !errors.Is(err, store.ErrChanged) {
+		t.Errorf("ReplaceSubjectKey(stale old) = %v, want ErrChanged", err)
+	}
+	if err := s.ReplaceSubjectKey(ctx, []byte("nobody"), "email", []byte("wrapped-1"), []byte("x")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ReplaceSubjectKey(no key) = %v, want ErrNotFound", err)
+	}
+	if err := s.ReplaceSubjectKey(ctx, []byte("subj"), "email", []byte("wrapped-1"), []byte("rewrapped")); err != nil {
+		t.Errorf("ReplaceSubjectKey() = %v, want nil", err)
+	}
+	if got, err := s.SubjectKey(ctx, []byte("subj"), "email"); err != nil || string(got) != "rewrapped" {
+		t.Errorf("SubjectKey() after replace = %q, %v; want rewrapped", got, err)
 	}
 }
 

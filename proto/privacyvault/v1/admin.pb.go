@@ -77,7 +77,101 @@ func (x ReencryptJob_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReencryptJob_State.Descriptor instead.
 func (ReencryptJob_State) EnumDescriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{12, 0}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{14, 0}
+}
+
+// ExportAuditKeysRequest asks for the audit verification keys.
+type ExportAuditKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportAuditKeysRequest) Reset() {
+	*x = ExportAuditKeysRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportAuditKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportAuditKeysRequest) ProtoMessage() {}
+
+func (x *ExportAuditKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportAuditKeysRequest.ProtoReflect.Descriptor instead.
+func (*ExportAuditKeysRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+// ExportAuditKeysResponse holds the verification keys.
+type ExportAuditKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// PEM "PUBLIC KEY" blocks (Ed25519, PKIX), each with a "Key-Id" header
+	// naming the key id checkpoints and receipts carry; the file format
+	// `audit verify --file --public-key` and `subject verify-receipt` read.
+	Pem []byte `protobuf:"bytes,1,opt,name=pem,proto3" json:"pem,omitempty"`
+	// The key ids in pem, in order.
+	KeyIds        []string `protobuf:"bytes,2,rep,name=key_ids,json=keyIds,proto3" json:"key_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportAuditKeysResponse) Reset() {
+	*x = ExportAuditKeysResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportAuditKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportAuditKeysResponse) ProtoMessage() {}
+
+func (x *ExportAuditKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportAuditKeysResponse.ProtoReflect.Descriptor instead.
+func (*ExportAuditKeysResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ExportAuditKeysResponse) GetPem() []byte {
+	if x != nil {
+		return x.Pem
+	}
+	return nil
+}
+
+func (x *ExportAuditKeysResponse) GetKeyIds() []string {
+	if x != nil {
+		return x.KeyIds
+	}
+	return nil
 }
 
 // GetKeyStatusRequest asks for the key status of every class.
@@ -89,7 +183,7 @@ type GetKeyStatusRequest struct {
 
 func (x *GetKeyStatusRequest) Reset() {
 	*x = GetKeyStatusRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[0]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -101,7 +195,7 @@ func (x *GetKeyStatusRequest) String() string {
 func (*GetKeyStatusRequest) ProtoMessage() {}
 
 func (x *GetKeyStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[0]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -114,7 +208,7 @@ func (x *GetKeyStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyStatusRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 // GetKeyStatusResponse lists every class's key status.
@@ -128,7 +222,7 @@ type GetKeyStatusResponse struct {
 
 func (x *GetKeyStatusResponse) Reset() {
 	*x = GetKeyStatusResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[1]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -140,7 +234,7 @@ func (x *GetKeyStatusResponse) String() string {
 func (*GetKeyStatusResponse) ProtoMessage() {}
 
 func (x *GetKeyStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[1]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -153,7 +247,7 @@ func (x *GetKeyStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetKeyStatusResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetKeyStatusResponse) GetClasses() []*ClassKeyStatus {
@@ -184,7 +278,7 @@ type ClassKeyStatus struct {
 
 func (x *ClassKeyStatus) Reset() {
 	*x = ClassKeyStatus{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[2]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +290,7 @@ func (x *ClassKeyStatus) String() string {
 func (*ClassKeyStatus) ProtoMessage() {}
 
 func (x *ClassKeyStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[2]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +303,7 @@ func (x *ClassKeyStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassKeyStatus.ProtoReflect.Descriptor instead.
 func (*ClassKeyStatus) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ClassKeyStatus) GetClass() string {
@@ -264,14 +358,17 @@ type KeyVersionStatus struct {
 	// Whether new tokens use this version.
 	Current bool `protobuf:"varint,3,opt,name=current,proto3" json:"current,omitempty"`
 	// Whether the version is below the minimum decryption version.
-	Retired       bool `protobuf:"varint,4,opt,name=retired,proto3" json:"retired,omitempty"`
+	Retired bool `protobuf:"varint,4,opt,name=retired,proto3" json:"retired,omitempty"`
+	// Per-subject keys wrapped under this version (re-encryption moves them
+	// to the current version; a version wrapping any cannot be retired).
+	SubjectKeys   uint64 `protobuf:"varint,5,opt,name=subject_keys,json=subjectKeys,proto3" json:"subject_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *KeyVersionStatus) Reset() {
 	*x = KeyVersionStatus{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[3]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -283,7 +380,7 @@ func (x *KeyVersionStatus) String() string {
 func (*KeyVersionStatus) ProtoMessage() {}
 
 func (x *KeyVersionStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[3]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -296,7 +393,7 @@ func (x *KeyVersionStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyVersionStatus.ProtoReflect.Descriptor instead.
 func (*KeyVersionStatus) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *KeyVersionStatus) GetVersion() uint32 {
@@ -327,6 +424,13 @@ func (x *KeyVersionStatus) GetRetired() bool {
 	return false
 }
 
+func (x *KeyVersionStatus) GetSubjectKeys() uint64 {
+	if x != nil {
+		return x.SubjectKeys
+	}
+	return 0
+}
+
 // RotateKeyRequest names the class to rotate.
 type RotateKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -338,7 +442,7 @@ type RotateKeyRequest struct {
 
 func (x *RotateKeyRequest) Reset() {
 	*x = RotateKeyRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[4]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -350,7 +454,7 @@ func (x *RotateKeyRequest) String() string {
 func (*RotateKeyRequest) ProtoMessage() {}
 
 func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[4]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -363,7 +467,7 @@ func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateKeyRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RotateKeyRequest) GetClass() string {
@@ -384,7 +488,7 @@ type RotateKeyResponse struct {
 
 func (x *RotateKeyResponse) Reset() {
 	*x = RotateKeyResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[5]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -396,7 +500,7 @@ func (x *RotateKeyResponse) String() string {
 func (*RotateKeyResponse) ProtoMessage() {}
 
 func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[5]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -409,7 +513,7 @@ func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateKeyResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RotateKeyResponse) GetStatus() *ClassKeyStatus {
@@ -428,7 +532,7 @@ type RewrapKeysRequest struct {
 
 func (x *RewrapKeysRequest) Reset() {
 	*x = RewrapKeysRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[6]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +544,7 @@ func (x *RewrapKeysRequest) String() string {
 func (*RewrapKeysRequest) ProtoMessage() {}
 
 func (x *RewrapKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[6]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +557,7 @@ func (x *RewrapKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RewrapKeysRequest.ProtoReflect.Descriptor instead.
 func (*RewrapKeysRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 // RewrapKeysResponse says how many wrapped keys were re-wrapped.
@@ -467,7 +571,7 @@ type RewrapKeysResponse struct {
 
 func (x *RewrapKeysResponse) Reset() {
 	*x = RewrapKeysResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[7]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +583,7 @@ func (x *RewrapKeysResponse) String() string {
 func (*RewrapKeysResponse) ProtoMessage() {}
 
 func (x *RewrapKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[7]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +596,7 @@ func (x *RewrapKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RewrapKeysResponse.ProtoReflect.Descriptor instead.
 func (*RewrapKeysResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RewrapKeysResponse) GetRewrapped() uint32 {
@@ -513,7 +617,7 @@ type StartReencryptRequest struct {
 
 func (x *StartReencryptRequest) Reset() {
 	*x = StartReencryptRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[8]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +629,7 @@ func (x *StartReencryptRequest) String() string {
 func (*StartReencryptRequest) ProtoMessage() {}
 
 func (x *StartReencryptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[8]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +642,7 @@ func (x *StartReencryptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReencryptRequest.ProtoReflect.Descriptor instead.
 func (*StartReencryptRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StartReencryptRequest) GetClass() string {
@@ -559,7 +663,7 @@ type StartReencryptResponse struct {
 
 func (x *StartReencryptResponse) Reset() {
 	*x = StartReencryptResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[9]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +675,7 @@ func (x *StartReencryptResponse) String() string {
 func (*StartReencryptResponse) ProtoMessage() {}
 
 func (x *StartReencryptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[9]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +688,7 @@ func (x *StartReencryptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReencryptResponse.ProtoReflect.Descriptor instead.
 func (*StartReencryptResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StartReencryptResponse) GetJob() *ReencryptJob {
@@ -605,7 +709,7 @@ type GetReencryptRequest struct {
 
 func (x *GetReencryptRequest) Reset() {
 	*x = GetReencryptRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[10]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +721,7 @@ func (x *GetReencryptRequest) String() string {
 func (*GetReencryptRequest) ProtoMessage() {}
 
 func (x *GetReencryptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[10]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +734,7 @@ func (x *GetReencryptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReencryptRequest.ProtoReflect.Descriptor instead.
 func (*GetReencryptRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetReencryptRequest) GetClass() string {
@@ -651,7 +755,7 @@ type GetReencryptResponse struct {
 
 func (x *GetReencryptResponse) Reset() {
 	*x = GetReencryptResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[11]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +767,7 @@ func (x *GetReencryptResponse) String() string {
 func (*GetReencryptResponse) ProtoMessage() {}
 
 func (x *GetReencryptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[11]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +780,7 @@ func (x *GetReencryptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReencryptResponse.ProtoReflect.Descriptor instead.
 func (*GetReencryptResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetReencryptResponse) GetJob() *ReencryptJob {
@@ -713,7 +817,7 @@ type ReencryptJob struct {
 
 func (x *ReencryptJob) Reset() {
 	*x = ReencryptJob{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[12]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +829,7 @@ func (x *ReencryptJob) String() string {
 func (*ReencryptJob) ProtoMessage() {}
 
 func (x *ReencryptJob) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[12]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +842,7 @@ func (x *ReencryptJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReencryptJob.ProtoReflect.Descriptor instead.
 func (*ReencryptJob) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReencryptJob) GetClass() string {
@@ -817,7 +921,7 @@ type RetireKeyVersionsRequest struct {
 
 func (x *RetireKeyVersionsRequest) Reset() {
 	*x = RetireKeyVersionsRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[13]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +933,7 @@ func (x *RetireKeyVersionsRequest) String() string {
 func (*RetireKeyVersionsRequest) ProtoMessage() {}
 
 func (x *RetireKeyVersionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[13]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +946,7 @@ func (x *RetireKeyVersionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireKeyVersionsRequest.ProtoReflect.Descriptor instead.
 func (*RetireKeyVersionsRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RetireKeyVersionsRequest) GetClass() string {
@@ -870,7 +974,7 @@ type RetireKeyVersionsResponse struct {
 
 func (x *RetireKeyVersionsResponse) Reset() {
 	*x = RetireKeyVersionsResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[14]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -882,7 +986,7 @@ func (x *RetireKeyVersionsResponse) String() string {
 func (*RetireKeyVersionsResponse) ProtoMessage() {}
 
 func (x *RetireKeyVersionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[14]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -895,7 +999,7 @@ func (x *RetireKeyVersionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetireKeyVersionsResponse.ProtoReflect.Descriptor instead.
 func (*RetireKeyVersionsResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RetireKeyVersionsResponse) GetStatus() *ClassKeyStatus {
@@ -923,7 +1027,7 @@ type RetokenizeFPERequest struct {
 
 func (x *RetokenizeFPERequest) Reset() {
 	*x = RetokenizeFPERequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[15]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1039,7 @@ func (x *RetokenizeFPERequest) String() string {
 func (*RetokenizeFPERequest) ProtoMessage() {}
 
 func (x *RetokenizeFPERequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[15]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1052,7 @@ func (x *RetokenizeFPERequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetokenizeFPERequest.ProtoReflect.Descriptor instead.
 func (*RetokenizeFPERequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RetokenizeFPERequest) GetClass() string {
@@ -990,7 +1094,7 @@ type RetokenizeFPEResponse struct {
 
 func (x *RetokenizeFPEResponse) Reset() {
 	*x = RetokenizeFPEResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[16]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1106,7 @@ func (x *RetokenizeFPEResponse) String() string {
 func (*RetokenizeFPEResponse) ProtoMessage() {}
 
 func (x *RetokenizeFPEResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[16]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1119,7 @@ func (x *RetokenizeFPEResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetokenizeFPEResponse.ProtoReflect.Descriptor instead.
 func (*RetokenizeFPEResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RetokenizeFPEResponse) GetPairs() []*RetokenizePair {
@@ -1040,7 +1144,7 @@ type RetokenizePair struct {
 
 func (x *RetokenizePair) Reset() {
 	*x = RetokenizePair{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[17]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1156,7 @@ func (x *RetokenizePair) String() string {
 func (*RetokenizePair) ProtoMessage() {}
 
 func (x *RetokenizePair) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[17]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1169,7 @@ func (x *RetokenizePair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetokenizePair.ProtoReflect.Descriptor instead.
 func (*RetokenizePair) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RetokenizePair) GetOldToken() string {
@@ -1098,7 +1202,7 @@ type VerifyAuditRequest struct {
 
 func (x *VerifyAuditRequest) Reset() {
 	*x = VerifyAuditRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[18]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1214,7 @@ func (x *VerifyAuditRequest) String() string {
 func (*VerifyAuditRequest) ProtoMessage() {}
 
 func (x *VerifyAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[18]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1227,7 @@ func (x *VerifyAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditRequest.ProtoReflect.Descriptor instead.
 func (*VerifyAuditRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 // VerifyAuditResponse is the verification result.
@@ -1145,14 +1249,24 @@ type VerifyAuditResponse struct {
 	// Where: the line number in audit.log.
 	Line uint64 `protobuf:"varint,7,opt,name=line,proto3" json:"line,omitempty"`
 	// What, e.g. "line 17: event seq 16 missing after seq 15 (deleted)".
-	Message       string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	Message string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	// The log could not be checked (e.g. the signer in Vault is
+	// unreachable): neither ok nor tampered. ok is false and kind is empty.
+	Unverifiable bool `protobuf:"varint,9,opt,name=unverifiable,proto3" json:"unverifiable,omitempty"`
+	// The chain head the running sidecar holds in memory (last event seq
+	// and hash of the last record). The file must reach exactly this head;
+	// a shorter or different file is reported as kind "truncated" or
+	// "diverged".
+	HeadSeq uint64 `protobuf:"varint,10,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
+	// Hash of the last record the sidecar wrote.
+	HeadHash      string `protobuf:"bytes,11,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *VerifyAuditResponse) Reset() {
 	*x = VerifyAuditResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[19]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1278,7 @@ func (x *VerifyAuditResponse) String() string {
 func (*VerifyAuditResponse) ProtoMessage() {}
 
 func (x *VerifyAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[19]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1291,7 @@ func (x *VerifyAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditResponse.ProtoReflect.Descriptor instead.
 func (*VerifyAuditResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *VerifyAuditResponse) GetOk() bool {
@@ -1236,6 +1350,27 @@ func (x *VerifyAuditResponse) GetMessage() string {
 	return ""
 }
 
+func (x *VerifyAuditResponse) GetUnverifiable() bool {
+	if x != nil {
+		return x.Unverifiable
+	}
+	return false
+}
+
+func (x *VerifyAuditResponse) GetHeadSeq() uint64 {
+	if x != nil {
+		return x.HeadSeq
+	}
+	return 0
+}
+
+func (x *VerifyAuditResponse) GetHeadHash() string {
+	if x != nil {
+		return x.HeadHash
+	}
+	return ""
+}
+
 // GetSubjectAccessReportRequest names the data subject.
 type GetSubjectAccessReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1247,7 +1382,7 @@ type GetSubjectAccessReportRequest struct {
 
 func (x *GetSubjectAccessReportRequest) Reset() {
 	*x = GetSubjectAccessReportRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[20]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1394,7 @@ func (x *GetSubjectAccessReportRequest) String() string {
 func (*GetSubjectAccessReportRequest) ProtoMessage() {}
 
 func (x *GetSubjectAccessReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[20]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1407,7 @@ func (x *GetSubjectAccessReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectAccessReportRequest.ProtoReflect.Descriptor instead.
 func (*GetSubjectAccessReportRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetSubjectAccessReportRequest) GetSubjectId() string {
@@ -1293,7 +1428,7 @@ type GetSubjectAccessReportResponse struct {
 
 func (x *GetSubjectAccessReportResponse) Reset() {
 	*x = GetSubjectAccessReportResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[21]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1440,7 @@ func (x *GetSubjectAccessReportResponse) String() string {
 func (*GetSubjectAccessReportResponse) ProtoMessage() {}
 
 func (x *GetSubjectAccessReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[21]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1453,7 @@ func (x *GetSubjectAccessReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectAccessReportResponse.ProtoReflect.Descriptor instead.
 func (*GetSubjectAccessReportResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetSubjectAccessReportResponse) GetAccesses() []*SubjectAccess {
@@ -1353,7 +1488,7 @@ type SubjectAccess struct {
 
 func (x *SubjectAccess) Reset() {
 	*x = SubjectAccess{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1500,7 @@ func (x *SubjectAccess) String() string {
 func (*SubjectAccess) ProtoMessage() {}
 
 func (x *SubjectAccess) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1513,7 @@ func (x *SubjectAccess) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubjectAccess.ProtoReflect.Descriptor instead.
 func (*SubjectAccess) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubjectAccess) GetSeq() uint64 {
@@ -1448,7 +1583,7 @@ type TailAuditRequest struct {
 
 func (x *TailAuditRequest) Reset() {
 	*x = TailAuditRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1595,7 @@ func (x *TailAuditRequest) String() string {
 func (*TailAuditRequest) ProtoMessage() {}
 
 func (x *TailAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1608,7 @@ func (x *TailAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TailAuditRequest.ProtoReflect.Descriptor instead.
 func (*TailAuditRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TailAuditRequest) GetFromSeq() uint64 {
@@ -1494,7 +1629,7 @@ type TailAuditResponse struct {
 
 func (x *TailAuditResponse) Reset() {
 	*x = TailAuditResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1641,7 @@ func (x *TailAuditResponse) String() string {
 func (*TailAuditResponse) ProtoMessage() {}
 
 func (x *TailAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1654,7 @@ func (x *TailAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TailAuditResponse.ProtoReflect.Descriptor instead.
 func (*TailAuditResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TailAuditResponse) GetLines() []string {
@@ -1538,7 +1673,7 @@ type PurgeExpiredRequest struct {
 
 func (x *PurgeExpiredRequest) Reset() {
 	*x = PurgeExpiredRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +1685,7 @@ func (x *PurgeExpiredRequest) String() string {
 func (*PurgeExpiredRequest) ProtoMessage() {}
 
 func (x *PurgeExpiredRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +1698,7 @@ func (x *PurgeExpiredRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeExpiredRequest.ProtoReflect.Descriptor instead.
 func (*PurgeExpiredRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 // PurgeExpiredResponse reports what was purged.
@@ -1577,7 +1712,7 @@ type PurgeExpiredResponse struct {
 
 func (x *PurgeExpiredResponse) Reset() {
 	*x = PurgeExpiredResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1724,7 @@ func (x *PurgeExpiredResponse) String() string {
 func (*PurgeExpiredResponse) ProtoMessage() {}
 
 func (x *PurgeExpiredResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1737,7 @@ func (x *PurgeExpiredResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeExpiredResponse.ProtoReflect.Descriptor instead.
 func (*PurgeExpiredResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PurgeExpiredResponse) GetDeleted() map[string]uint64 {
@@ -1627,7 +1762,7 @@ type ExplainPolicyRequest struct {
 
 func (x *ExplainPolicyRequest) Reset() {
 	*x = ExplainPolicyRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1774,7 @@ func (x *ExplainPolicyRequest) String() string {
 func (*ExplainPolicyRequest) ProtoMessage() {}
 
 func (x *ExplainPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1787,7 @@ func (x *ExplainPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainPolicyRequest.ProtoReflect.Descriptor instead.
 func (*ExplainPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExplainPolicyRequest) GetIdentity() string {
@@ -1696,7 +1831,7 @@ type ExplainPolicyResponse struct {
 
 func (x *ExplainPolicyResponse) Reset() {
 	*x = ExplainPolicyResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1708,7 +1843,7 @@ func (x *ExplainPolicyResponse) String() string {
 func (*ExplainPolicyResponse) ProtoMessage() {}
 
 func (x *ExplainPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1856,7 @@ func (x *ExplainPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainPolicyResponse.ProtoReflect.Descriptor instead.
 func (*ExplainPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExplainPolicyResponse) GetReveal() string {
@@ -1777,7 +1912,7 @@ type GetAccessReportRequest struct {
 
 func (x *GetAccessReportRequest) Reset() {
 	*x = GetAccessReportRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +1924,7 @@ func (x *GetAccessReportRequest) String() string {
 func (*GetAccessReportRequest) ProtoMessage() {}
 
 func (x *GetAccessReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +1937,7 @@ func (x *GetAccessReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessReportRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessReportRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetAccessReportRequest) GetIdentity() string {
@@ -1850,7 +1985,7 @@ type GetAccessReportResponse struct {
 
 func (x *GetAccessReportResponse) Reset() {
 	*x = GetAccessReportResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +1997,7 @@ func (x *GetAccessReportResponse) String() string {
 func (*GetAccessReportResponse) ProtoMessage() {}
 
 func (x *GetAccessReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +2010,7 @@ func (x *GetAccessReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessReportResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessReportResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetAccessReportResponse) GetRows() []*AccessReportRow {
@@ -1928,7 +2063,7 @@ type AccessReportRow struct {
 
 func (x *AccessReportRow) Reset() {
 	*x = AccessReportRow{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1940,7 +2075,7 @@ func (x *AccessReportRow) String() string {
 func (*AccessReportRow) ProtoMessage() {}
 
 func (x *AccessReportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1953,7 +2088,7 @@ func (x *AccessReportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessReportRow.ProtoReflect.Descriptor instead.
 func (*AccessReportRow) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AccessReportRow) GetSubjectFp() string {
@@ -2009,7 +2144,11 @@ var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprivacyvault/v1/admin.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1bprivacyvault/v1/token.proto\"\x15\n" +
+	"\x1bprivacyvault/v1/admin.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1bprivacyvault/v1/token.proto\"\x18\n" +
+	"\x16ExportAuditKeysRequest\"D\n" +
+	"\x17ExportAuditKeysResponse\x12\x10\n" +
+	"\x03pem\x18\x01 \x01(\fR\x03pem\x12\x17\n" +
+	"\akey_ids\x18\x02 \x03(\tR\x06keyIds\"\x15\n" +
 	"\x13GetKeyStatusRequest\"Q\n" +
 	"\x14GetKeyStatusResponse\x129\n" +
 	"\aclasses\x18\x01 \x03(\v2\x1f.privacyvault.v1.ClassKeyStatusR\aclasses\"\x80\x02\n" +
@@ -2019,12 +2158,13 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x0fcurrent_version\x18\x03 \x01(\rR\x0ecurrentVersion\x124\n" +
 	"\x16min_decryption_version\x18\x04 \x01(\rR\x14minDecryptionVersion\x12=\n" +
 	"\bversions\x18\x05 \x03(\v2!.privacyvault.v1.KeyVersionStatusR\bversions\x12&\n" +
-	"\x0ffpe_key_version\x18\x06 \x01(\rR\rfpeKeyVersion\"z\n" +
+	"\x0ffpe_key_version\x18\x06 \x01(\rR\rfpeKeyVersion\"\x9d\x01\n" +
 	"\x10KeyVersionStatus\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\arecords\x18\x02 \x01(\x04R\arecords\x12\x18\n" +
 	"\acurrent\x18\x03 \x01(\bR\acurrent\x12\x18\n" +
-	"\aretired\x18\x04 \x01(\bR\aretired\"(\n" +
+	"\aretired\x18\x04 \x01(\bR\aretired\x12!\n" +
+	"\fsubject_keys\x18\x05 \x01(\x04R\vsubjectKeys\"(\n" +
 	"\x10RotateKeyRequest\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\"L\n" +
 	"\x11RotateKeyResponse\x127\n" +
@@ -2073,7 +2213,7 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\told_token\x18\x01 \x01(\tR\boldToken\x12\x1b\n" +
 	"\tnew_token\x18\x02 \x01(\tR\bnewToken\x12(\n" +
 	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error\"\x14\n" +
-	"\x12VerifyAuditRequest\"\xec\x01\n" +
+	"\x12VerifyAuditRequest\"\xc8\x02\n" +
 	"\x13VerifyAuditResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\x04R\x06events\x12 \n" +
@@ -2082,7 +2222,11 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x13last_checkpoint_seq\x18\x05 \x01(\x04R\x11lastCheckpointSeq\x12\x12\n" +
 	"\x04kind\x18\x06 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04line\x18\a \x01(\x04R\x04line\x12\x18\n" +
-	"\amessage\x18\b \x01(\tR\amessage\">\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12\"\n" +
+	"\funverifiable\x18\t \x01(\bR\funverifiable\x12\x19\n" +
+	"\bhead_seq\x18\n" +
+	" \x01(\x04R\aheadSeq\x12\x1b\n" +
+	"\thead_hash\x18\v \x01(\tR\bheadHash\">\n" +
 	"\x1dGetSubjectAccessReportRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\"\\\n" +
@@ -2138,7 +2282,8 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x05first\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05first\x12.\n" +
 	"\x04last\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04last\x12\x1d\n" +
 	"\n" +
-	"subject_id\x18\a \x01(\tR\tsubjectId2\xf4\t\n" +
+	"subject_id\x18\a \x01(\tR\tsubjectId2\xda\n" +
+	"\n" +
 	"\fAdminService\x12[\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\x12R\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\x12U\n" +
@@ -2151,7 +2296,8 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\x12y\n" +
 	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\x12T\n" +
 	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01\x12[\n" +
-	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\x12^\n" +
+	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\x12d\n" +
+	"\x0fExportAuditKeys\x12'.privacyvault.v1.ExportAuditKeysRequest\x1a(.privacyvault.v1.ExportAuditKeysResponse\x12^\n" +
 	"\rExplainPolicy\x12%.privacyvault.v1.ExplainPolicyRequest\x1a&.privacyvault.v1.ExplainPolicyResponse\x12d\n" +
 	"\x0fGetAccessReport\x12'.privacyvault.v1.GetAccessReportRequest\x1a(.privacyvault.v1.GetAccessReportResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
@@ -2168,95 +2314,99 @@ func file_privacyvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_privacyvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(ReencryptJob_State)(0),                // 0: privacyvault.v1.ReencryptJob.State
-	(*GetKeyStatusRequest)(nil),            // 1: privacyvault.v1.GetKeyStatusRequest
-	(*GetKeyStatusResponse)(nil),           // 2: privacyvault.v1.GetKeyStatusResponse
-	(*ClassKeyStatus)(nil),                 // 3: privacyvault.v1.ClassKeyStatus
-	(*KeyVersionStatus)(nil),               // 4: privacyvault.v1.KeyVersionStatus
-	(*RotateKeyRequest)(nil),               // 5: privacyvault.v1.RotateKeyRequest
-	(*RotateKeyResponse)(nil),              // 6: privacyvault.v1.RotateKeyResponse
-	(*RewrapKeysRequest)(nil),              // 7: privacyvault.v1.RewrapKeysRequest
-	(*RewrapKeysResponse)(nil),             // 8: privacyvault.v1.RewrapKeysResponse
-	(*StartReencryptRequest)(nil),          // 9: privacyvault.v1.StartReencryptRequest
-	(*StartReencryptResponse)(nil),         // 10: privacyvault.v1.StartReencryptResponse
-	(*GetReencryptRequest)(nil),            // 11: privacyvault.v1.GetReencryptRequest
-	(*GetReencryptResponse)(nil),           // 12: privacyvault.v1.GetReencryptResponse
-	(*ReencryptJob)(nil),                   // 13: privacyvault.v1.ReencryptJob
-	(*RetireKeyVersionsRequest)(nil),       // 14: privacyvault.v1.RetireKeyVersionsRequest
-	(*RetireKeyVersionsResponse)(nil),      // 15: privacyvault.v1.RetireKeyVersionsResponse
-	(*RetokenizeFPERequest)(nil),           // 16: privacyvault.v1.RetokenizeFPERequest
-	(*RetokenizeFPEResponse)(nil),          // 17: privacyvault.v1.RetokenizeFPEResponse
-	(*RetokenizePair)(nil),                 // 18: privacyvault.v1.RetokenizePair
-	(*VerifyAuditRequest)(nil),             // 19: privacyvault.v1.VerifyAuditRequest
-	(*VerifyAuditResponse)(nil),            // 20: privacyvault.v1.VerifyAuditResponse
-	(*GetSubjectAccessReportRequest)(nil),  // 21: privacyvault.v1.GetSubjectAccessReportRequest
-	(*GetSubjectAccessReportResponse)(nil), // 22: privacyvault.v1.GetSubjectAccessReportResponse
-	(*SubjectAccess)(nil),                  // 23: privacyvault.v1.SubjectAccess
-	(*TailAuditRequest)(nil),               // 24: privacyvault.v1.TailAuditRequest
-	(*TailAuditResponse)(nil),              // 25: privacyvault.v1.TailAuditResponse
-	(*PurgeExpiredRequest)(nil),            // 26: privacyvault.v1.PurgeExpiredRequest
-	(*PurgeExpiredResponse)(nil),           // 27: privacyvault.v1.PurgeExpiredResponse
-	(*ExplainPolicyRequest)(nil),           // 28: privacyvault.v1.ExplainPolicyRequest
-	(*ExplainPolicyResponse)(nil),          // 29: privacyvault.v1.ExplainPolicyResponse
-	(*GetAccessReportRequest)(nil),         // 30: privacyvault.v1.GetAccessReportRequest
-	(*GetAccessReportResponse)(nil),        // 31: privacyvault.v1.GetAccessReportResponse
-	(*AccessReportRow)(nil),                // 32: privacyvault.v1.AccessReportRow
-	nil,                                    // 33: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
-	(*timestamppb.Timestamp)(nil),          // 34: google.protobuf.Timestamp
-	(*DetokenizeItem)(nil),                 // 35: privacyvault.v1.DetokenizeItem
-	(*status.Status)(nil),                  // 36: google.rpc.Status
+	(*ExportAuditKeysRequest)(nil),         // 1: privacyvault.v1.ExportAuditKeysRequest
+	(*ExportAuditKeysResponse)(nil),        // 2: privacyvault.v1.ExportAuditKeysResponse
+	(*GetKeyStatusRequest)(nil),            // 3: privacyvault.v1.GetKeyStatusRequest
+	(*GetKeyStatusResponse)(nil),           // 4: privacyvault.v1.GetKeyStatusResponse
+	(*ClassKeyStatus)(nil),                 // 5: privacyvault.v1.ClassKeyStatus
+	(*KeyVersionStatus)(nil),               // 6: privacyvault.v1.KeyVersionStatus
+	(*RotateKeyRequest)(nil),               // 7: privacyvault.v1.RotateKeyRequest
+	(*RotateKeyResponse)(nil),              // 8: privacyvault.v1.RotateKeyResponse
+	(*RewrapKeysRequest)(nil),              // 9: privacyvault.v1.RewrapKeysRequest
+	(*RewrapKeysResponse)(nil),             // 10: privacyvault.v1.RewrapKeysResponse
+	(*StartReencryptRequest)(nil),          // 11: privacyvault.v1.StartReencryptRequest
+	(*StartReencryptResponse)(nil),         // 12: privacyvault.v1.StartReencryptResponse
+	(*GetReencryptRequest)(nil),            // 13: privacyvault.v1.GetReencryptRequest
+	(*GetReencryptResponse)(nil),           // 14: privacyvault.v1.GetReencryptResponse
+	(*ReencryptJob)(nil),                   // 15: privacyvault.v1.ReencryptJob
+	(*RetireKeyVersionsRequest)(nil),       // 16: privacyvault.v1.RetireKeyVersionsRequest
+	(*RetireKeyVersionsResponse)(nil),      // 17: privacyvault.v1.RetireKeyVersionsResponse
+	(*RetokenizeFPERequest)(nil),           // 18: privacyvault.v1.RetokenizeFPERequest
+	(*RetokenizeFPEResponse)(nil),          // 19: privacyvault.v1.RetokenizeFPEResponse
+	(*RetokenizePair)(nil),                 // 20: privacyvault.v1.RetokenizePair
+	(*VerifyAuditRequest)(nil),             // 21: privacyvault.v1.VerifyAuditRequest
+	(*VerifyAuditResponse)(nil),            // 22: privacyvault.v1.VerifyAuditResponse
+	(*GetSubjectAccessReportRequest)(nil),  // 23: privacyvault.v1.GetSubjectAccessReportRequest
+	(*GetSubjectAccessReportResponse)(nil), // 24: privacyvault.v1.GetSubjectAccessReportResponse
+	(*SubjectAccess)(nil),                  // 25: privacyvault.v1.SubjectAccess
+	(*TailAuditRequest)(nil),               // 26: privacyvault.v1.TailAuditRequest
+	(*TailAuditResponse)(nil),              // 27: privacyvault.v1.TailAuditResponse
+	(*PurgeExpiredRequest)(nil),            // 28: privacyvault.v1.PurgeExpiredRequest
+	(*PurgeExpiredResponse)(nil),           // 29: privacyvault.v1.PurgeExpiredResponse
+	(*ExplainPolicyRequest)(nil),           // 30: privacyvault.v1.ExplainPolicyRequest
+	(*ExplainPolicyResponse)(nil),          // 31: privacyvault.v1.ExplainPolicyResponse
+	(*GetAccessReportRequest)(nil),         // 32: privacyvault.v1.GetAccessReportRequest
+	(*GetAccessReportResponse)(nil),        // 33: privacyvault.v1.GetAccessReportResponse
+	(*AccessReportRow)(nil),                // 34: privacyvault.v1.AccessReportRow
+	nil,                                    // 35: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	(*timestamppb.Timestamp)(nil),          // 36: google.protobuf.Timestamp
+	(*DetokenizeItem)(nil),                 // 37: privacyvault.v1.DetokenizeItem
+	(*status.Status)(nil),                  // 38: google.rpc.Status
 }
 var file_privacyvault_v1_admin_proto_depIdxs = []int32{
-	3,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
-	4,  // 1: privacyvault.v1.ClassKeyStatus.versions:type_name -> privacyvault.v1.KeyVersionStatus
-	3,  // 2: privacyvault.v1.RotateKeyResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	13, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
-	13, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
+	5,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
+	6,  // 1: privacyvault.v1.ClassKeyStatus.versions:type_name -> privacyvault.v1.KeyVersionStatus
+	5,  // 2: privacyvault.v1.RotateKeyResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
+	15, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
+	15, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	0,  // 5: privacyvault.v1.ReencryptJob.state:type_name -> privacyvault.v1.ReencryptJob.State
-	34, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
-	34, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
-	3,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	35, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
-	18, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
-	36, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
-	23, // 12: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
-	34, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
-	33, // 14: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
-	34, // 15: privacyvault.v1.GetAccessReportRequest.since:type_name -> google.protobuf.Timestamp
-	34, // 16: privacyvault.v1.GetAccessReportRequest.until:type_name -> google.protobuf.Timestamp
-	32, // 17: privacyvault.v1.GetAccessReportResponse.rows:type_name -> privacyvault.v1.AccessReportRow
-	34, // 18: privacyvault.v1.AccessReportRow.first:type_name -> google.protobuf.Timestamp
-	34, // 19: privacyvault.v1.AccessReportRow.last:type_name -> google.protobuf.Timestamp
-	1,  // 20: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
-	5,  // 21: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
-	7,  // 22: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
-	9,  // 23: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
-	11, // 24: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
-	14, // 25: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
-	16, // 26: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
-	19, // 27: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
-	21, // 28: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
-	24, // 29: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
-	26, // 30: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
-	28, // 31: privacyvault.v1.AdminService.ExplainPolicy:input_type -> privacyvault.v1.ExplainPolicyRequest
-	30, // 32: privacyvault.v1.AdminService.GetAccessReport:input_type -> privacyvault.v1.GetAccessReportRequest
-	2,  // 33: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
-	6,  // 34: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
-	8,  // 35: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
-	10, // 36: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
-	12, // 37: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
-	15, // 38: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
-	17, // 39: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
-	20, // 40: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
-	22, // 41: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
-	25, // 42: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
-	27, // 43: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
-	29, // 44: privacyvault.v1.AdminService.ExplainPolicy:output_type -> privacyvault.v1.ExplainPolicyResponse
-	31, // 45: privacyvault.v1.AdminService.GetAccessReport:output_type -> privacyvault.v1.GetAccessReportResponse
-	33, // [33:46] is the sub-list for method output_type
-	20, // [20:33] is the sub-list for method input_type
+	36, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
+	36, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
+	5,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
+	37, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	20, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
+	38, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
+	25, // 12: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
+	36, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
+	35, // 14: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	36, // 15: privacyvault.v1.GetAccessReportRequest.since:type_name -> google.protobuf.Timestamp
+	36, // 16: privacyvault.v1.GetAccessReportRequest.until:type_name -> google.protobuf.Timestamp
+	34, // 17: privacyvault.v1.GetAccessReportResponse.rows:type_name -> privacyvault.v1.AccessReportRow
+	36, // 18: privacyvault.v1.AccessReportRow.first:type_name -> google.protobuf.Timestamp
+	36, // 19: privacyvault.v1.AccessReportRow.last:type_name -> google.protobuf.Timestamp
+	3,  // 20: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
+	7,  // 21: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
+	9,  // 22: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
+	11, // 23: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
+	13, // 24: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
+	16, // 25: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
+	18, // 26: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
+	21, // 27: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
+	23, // 28: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
+	26, // 29: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
+	28, // 30: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
+	1,  // 31: privacyvault.v1.AdminService.ExportAuditKeys:input_type -> privacyvault.v1.ExportAuditKeysRequest
+	30, // 32: privacyvault.v1.AdminService.ExplainPolicy:input_type -> privacyvault.v1.ExplainPolicyRequest
+	32, // 33: privacyvault.v1.AdminService.GetAccessReport:input_type -> privacyvault.v1.GetAccessReportRequest
+	4,  // 34: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
+	8,  // 35: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
+	10, // 36: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
+	12, // 37: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
+	14, // 38: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
+	17, // 39: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
+	19, // 40: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
+	22, // 41: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
+	24, // 42: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
+	27, // 43: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
+	29, // 44: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
+	2,  // 45: privacyvault.v1.AdminService.ExportAuditKeys:output_type -> privacyvault.v1.ExportAuditKeysResponse
+	31, // 46: privacyvault.v1.AdminService.ExplainPolicy:output_type -> privacyvault.v1.ExplainPolicyResponse
+	33, // 47: privacyvault.v1.AdminService.GetAccessReport:output_type -> privacyvault.v1.GetAccessReportResponse
+	34, // [34:48] is the sub-list for method output_type
+	20, // [20:34] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -2274,7 +2424,7 @@ func file_privacyvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_admin_proto_rawDesc), len(file_privacyvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

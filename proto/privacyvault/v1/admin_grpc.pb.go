@@ -30,6 +30,7 @@ const (
 	AdminService_GetSubjectAccessReport_FullMethodName = "/privacyvault.v1.AdminService/GetSubjectAccessReport"
 	AdminService_TailAudit_FullMethodName              = "/privacyvault.v1.AdminService/TailAudit"
 	AdminService_PurgeExpired_FullMethodName           = "/privacyvault.v1.AdminService/PurgeExpired"
+	AdminService_ExportAuditKeys_FullMethodName        = "/privacyvault.v1.AdminService/ExportAuditKeys"
 	AdminService_ExplainPolicy_FullMethodName          = "/privacyvault.v1.AdminService/ExplainPolicy"
 	AdminService_GetAccessReport_FullMethodName        = "/privacyvault.v1.AdminService/GetAccessReport"
 )
@@ -78,6 +79,10 @@ type AdminServiceClient interface {
 	// PurgeExpired deletes every record past its retention now (a background
 	// purge does it periodically) and reports counts by class.
 	PurgeExpired(ctx context.Context, in *PurgeExpiredRequest, opts ...grpc.CallOption) (*PurgeExpiredResponse, error)
+	// ExportAuditKeys returns the public keys that verify this sidecar's
+	// audit checkpoints and erasure receipts (every version of the Vault
+	// Transit key, or the Ed25519 key file's), for offline verification.
+	ExportAuditKeys(ctx context.Context, in *ExportAuditKeysRequest, opts ...grpc.CallOption) (*ExportAuditKeysResponse, error)
 	// ExplainPolicy says what the running policy decides for an identity,
 	// purpose and class, and which grant or default produced the decision.
 	ExplainPolicy(ctx context.Context, in *ExplainPolicyRequest, opts ...grpc.CallOption) (*ExplainPolicyResponse, error)
@@ -217,6 +222,16 @@ func (c *adminServiceClient) PurgeExpired(ctx context.Context, in *PurgeExpiredR
 	return out, nil
 }
 
+func (c *adminServiceClient) ExportAuditKeys(ctx context.Context, in *ExportAuditKeysRequest, opts ...grpc.CallOption) (*ExportAuditKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportAuditKeysResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExportAuditKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ExplainPolicy(ctx context.Context, in *ExplainPolicyRequest, opts ...grpc.CallOption) (*ExplainPolicyResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ExplainPolicyResponse)
@@ -281,6 +296,10 @@ type AdminServiceServer interface {
 	// PurgeExpired deletes every record past its retention now (a background
 	// purge does it periodically) and reports counts by class.
 	PurgeExpired(context.Context, *PurgeExpiredRequest) (*PurgeExpiredResponse, error)
+	// ExportAuditKeys returns the public keys that verify this sidecar's
+	// audit checkpoints and erasure receipts (every version of the Vault
+	// Transit key, or the Ed25519 key file's), for offline verification.
+	ExportAuditKeys(context.Context, *ExportAuditKeysRequest) (*ExportAuditKeysResponse, error)
 	// ExplainPolicy says what the running policy decides for an identity,
 	// purpose and class, and which grant or default produced the decision.
 	ExplainPolicy(context.Context, *ExplainPolicyRequest) (*ExplainPolicyResponse, error)
@@ -330,6 +349,9 @@ func (UnimplementedAdminServiceServer) TailAudit(*TailAuditRequest, grpc.ServerS
 }
 func (UnimplementedAdminServiceServer) PurgeExpired(context.Context, *PurgeExpiredRequest) (*PurgeExpiredResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeExpired not implemented")
+}
+func (UnimplementedAdminServiceServer) ExportAuditKeys(context.Context, *ExportAuditKeysRequest) (*ExportAuditKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportAuditKeys not implemented")
 }
 func (UnimplementedAdminServiceServer) ExplainPolicy(context.Context, *ExplainPolicyRequest) (*ExplainPolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExplainPolicy not implemented")
@@ -538,6 +560,24 @@ func _AdminService_PurgeExpired_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ExportAuditKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportAuditKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExportAuditKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExportAuditKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExportAuditKeys(ctx, req.(*ExportAuditKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_ExplainPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExplainPolicyRequest)
 	if err := dec(in); err != nil {
@@ -616,6 +656,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeExpired",
 			Handler:    _AdminService_PurgeExpired_Handler,
+		},
+		{
+			MethodName: "ExportAuditKeys",
+			Handler:    _AdminService_ExportAuditKeys_Handler,
 		},
 		{
 			MethodName: "ExplainPolicy",

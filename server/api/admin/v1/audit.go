@@ -16,7 +16,9 @@ import (
 
 // AuditLog is read access to the sidecar's own audit log.
 type AuditLog interface {
-	Verify(ctx context.Context) (audit.Summary, error)
+	// Verify checks the log file and that it reaches the head the running
+	// sidecar wrote, which it returns.
+	Verify(ctx context.Context) (audit.Summary, audit.Head, error)
 	SubjectReport(ctx context.Context, subjectID string) ([]audit.Access, error)
 	Tail(ctx context.Context, fromSeq uint64, w io.Writer) error
 	IdentityReporter
@@ -24,20 +26,41 @@ type AuditLog interface {
 
 // VerifyAudit implements pb.AdminServiceServer.
 func (s *Service) VerifyAudit(ctx context.Context, _ *pb.VerifyAuditRequest) (*pb.VerifyAuditResponse, error) {
-	sum, err := audited(ctx, s, "audit_verify", "", func() (audit.Summary, error) { return s.audit.Verify(ctx) })
-	var ve *audit.VerifyError
-	if err != nil && !errors.As(err, &ve) {
+	type result struct {
+		sum  audit.Summary
+		head audit.Head
+		err  error // a finding about the log, not a failed call
+	}
+	r, err := audited(ctx, s, "audit_verify", "", func() (result, error) {
+		sum, head, err := s.audit.Verify(ctx)
+		var ve *audit.VerifyError
+		var he *audit.HeadError
+		if err != nil && !errors.As(err, &ve) && !errors.As(err, &he) {
+			return result{}, err
+		}
+		return result{sum, head, err}, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := &pb.VerifyAuditResponse{
-		Ok:                err == nil,
-		Events:            uint64(sum.Events),
-		Checkpoints:       uint64(sum.Checkpoints),
-		LastSeq:           sum.LastSeq,
-		LastCheckpointSeq: sum.LastCheckpointSeq,
+		Ok:                r.err == nil,
+		Events:            uint64(r.sum.Events),
+		Checkpoints:       uint64(r.sum.Checkpoints),
+		LastSeq:           r.sum.LastSeq,
+		LastCheckpointSeq: r.sum.LastCheckpointSeq,
+		HeadSeq:           r.head.Seq,
+		HeadHash:          r.head.Hash,
 	}
-	if ve != nil {
+	var ve *audit.VerifyError
+	var he *audit.HeadError
+	switch {
+	case errors.As(r.err, &ve) && ve.Kind == audit.KindUnverifiable:
+		out.Unverifiable, out.Line, out.Message = true, uint64(ve.Line), ve.Msg
+	case errors.As(r.err, &ve):
 		out.Kind, out.Line, out.Message = ve.Kind, uint64(ve.Line), ve.Msg
+	case errors.As(r.err, &he):
+		out.Kind, out.Message = he.Kind, strings.TrimPrefix(he.Error(), "audit: ")
 	}
 	return out, nil
 }

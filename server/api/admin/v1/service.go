@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
@@ -26,6 +27,7 @@ type Core interface {
 	Retire(ctx context.Context, class string, below uint32) (core.ClassKeyStatus, error)
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
+	RecordAdminIntent(ctx context.Context, caller, op, class string) error
 	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
 	CheckClass(name string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
@@ -41,6 +43,8 @@ type Config struct {
 	MaxBatch int
 	// Audit reads the sidecar's audit log.
 	Audit AuditLog
+	// Keys lists the audit verification keys.
+	Keys audit.KeySource
 }
 
 // Service is the AdminService implementation.
@@ -50,11 +54,12 @@ type Service struct {
 	admins   []string
 	maxBatch int
 	audit    AuditLog
+	keys     audit.KeySource
 }
 
 // New returns the service.
 func New(c Config) *Service {
-	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit}
+	return &Service{core: c.Core, admins: c.Admins, maxBatch: c.MaxBatch, audit: c.Audit, keys: c.Keys}
 }
 
 // RegisterService registers s with g.
@@ -117,7 +122,7 @@ func (s *Service) GetKeyStatus(ctx context.Context, _ *pb.GetKeyStatusRequest) (
 
 // RotateKey implements pb.AdminServiceServer.
 func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.RotateKeyResponse, error) {
-	st, err := audited(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
+	st, err := changing(ctx, s, "rotate", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Rotate(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +131,7 @@ func (s *Service) RotateKey(ctx context.Context, req *pb.RotateKeyRequest) (*pb.
 
 // RewrapKeys implements pb.AdminServiceServer.
 func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.RewrapKeysResponse, error) {
-	n, err := audited(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
+	n, err := changing(ctx, s, "rewrap", "", func() (int, error) { return s.core.Rewrap(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +140,7 @@ func (s *Service) RewrapKeys(ctx context.Context, _ *pb.RewrapKeysRequest) (*pb.
 
 // StartReencrypt implements pb.AdminServiceServer.
 func (s *Service) StartReencrypt(ctx context.Context, req *pb.StartReencryptRequest) (*pb.StartReencryptResponse, error) {
-	st, err := audited(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
+	st, err := changing(ctx, s, "reencrypt", req.GetClass(), func() (core.ReencryptStatus, error) { return s.core.StartReencrypt(ctx, req.GetClass()) })
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +158,7 @@ func (s *Service) GetReencrypt(ctx context.Context, req *pb.GetReencryptRequest)
 
 // RetireKeyVersions implements pb.AdminServiceServer.
 func (s *Service) RetireKeyVersions(ctx context.Context, req *pb.RetireKeyVersionsRequest) (*pb.RetireKeyVersionsResponse, error) {
-	st, err := audited(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
+	st, err := changing(ctx, s, "retire", req.GetClass(), func() (core.ClassKeyStatus, error) { return s.core.Retire(ctx, req.GetClass(), req.GetBelow()) })
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +174,7 @@ func classStatus(c core.ClassKeyStatus) *pb.ClassKeyStatus {
 		FpeKeyVersion:        c.FPEKeyVersion,
 	}
 	for _, v := range c.Versions {
-		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired})
+		out.Versions = append(out.Versions, &pb.KeyVersionStatus{Version: v.Version, Records: v.Records, Current: v.Current, Retired: v.Retired, SubjectKeys: v.SubjectKeys})
 	}
 	return out
 }
@@ -199,7 +204,7 @@ func job(st core.ReencryptStatus) *pb.ReencryptJob {
 
 // PurgeExpired implements pb.AdminServiceServer.
 func (s *Service) PurgeExpired(ctx context.Context, _ *pb.PurgeExpiredRequest) (*pb.PurgeExpiredResponse, error) {
-	n, err := audited(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
+	n, err := changing(ctx, s, "purge", "", func() (map[string]int, error) { return s.core.PurgeExpired(ctx) })
 	if err != nil {
 		return nil, err
 	}

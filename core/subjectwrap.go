@@ -1,0 +1,171 @@
+package core
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/privacyvault/privacyvault/kms"
+	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// labelSubjectWrap derives, from a class key version, the key that wraps
+// per-subject keys.
+const labelSubjectWrap = "subject-key-wrap/aes-256-gcm"
+
+// Wrapped subject keys: version (4 bytes, big endian) | nonce | sealed key.
+// Keys written before versions were recorded have no version prefix and
+// are wrapped under the class's first version; their length tells them
+// apart (nonce 12 + key 32 + tag 16).
+const (
+	legacyWrapLen = 12 + 32 + 16
+	wrapLen       = 4 + legacyWrapLen
+)
+
+func subjectAEAD(k *kms.Key) cipher.AEAD {
+	b, _ := aes.NewCipher(k.Derive(labelSubjectWrap))
+	a, _ := cipher.NewGCM(b)
+	return a
+}
+
+func subjectAD(class, subject string) []byte { return []byte(class + "\x00" + subject) }
+
+// wrapSubjectKey wraps key under the class's current version.
+func (c *class) wrapSubjectKey(subject string, key []byte) []byte {
+	k, _ := c.ring.Held(c.current)
+	return wrapUnder(k, c.Name, subject, key)
+}
+
+func wrapUnder(k *kms.Key, class, subject string, key []byte) []byte {
+	a := subjectAEAD(k)
+	out := binary.BigEndian.AppendUint32(make([]byte, 0, wrapLen), k.Version())
+	nonce := make([]byte, a.NonceSize())
+	rand.Read(nonce)
+	out = append(out, nonce...)
+	return a.Seal(out, nonce, key, subjectAD(class, subject))
+}
+
+// subjectWrapVersion returns the class key version wrapping a stored
+// subject key.
+func (c *class) subjectWrapVersion(wrapped []byte) (uint32, error) {
+	switch len(wrapped) {
+	case legacyWrapLen:
+		return c.ring.First().Version(), nil
+	case wrapLen:
+		return binary.BigEndian.Uint32(wrapped), nil
+	}
+	return 0, tokenizer.ErrDecrypt
+}
+
+// unwrapSubjectKey opens a stored subject key. A key wrapped under a
+// retired version does not open (retiring is refused while any exists);
+// legacy keys open under the first version even if it is retired, as they
+// did before versions were recorded.
+func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error) {
+	v, err := c.subjectWrapVersion(wrapped)
+	if err != nil {
+		return nil, err
+	}
+	var k *kms.Key
+	body := wrapped
+	if len(wrapped) == legacyWrapLen {
+		k = c.ring.First()
+	} else {
+		body = wrapped[4:]
+		if k, err = c.ring.Key(v); err != nil {
+			return nil, fmt.Errorf("subject key wrapped under version %d: %w", v, err)
+		}
+	}
+	a := subjectAEAD(k)
+	key, err := a.Open(nil, body[:a.NonceSize()], body[a.NonceSize():], subjectAD(c.Name, subject))
+	if err != nil {
+		return nil, tokenizer.ErrDecrypt
+	}
+	return key, nil
+}
+
+// subjectKeyCounts walks every stored subject key and counts them by class
+// and wrapping version.
+func (s *Service) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]uint64, error) {
+	out := map[string]map[uint32]uint64{}
+	err := s.walkSubjectKeys(ctx, func(c *class, e store.SubjectKeyEntry, v uint32) error {
+		if out[c.Name] == nil {
+			out[c.Name] = map[uint32]uint64{}
+		}
+		out[c.Name][v]++
+		return nil
+	})
+	return out, err
+}
+
+// walkSubjectKeys calls f for every stored subject key of a configured
+// class with the version wrapping it.
+func (s *Service) walkSubjectKeys(ctx context.Context, f func(c *class, e store.SubjectKeyEntry, v uint32) error) error {
+	var after []byte
+	for {
+		page, err := s.store.SubjectKeys(ctx, after, scanPage)
+		if err != nil {
+			return fmt.Errorf("core: subject keys: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, e := range page {
+			sl, ok := s.classes[e.Class]
+			if !ok {
+				continue // a class no longer configured
+			}
+			c := sl.load()
+			v, err := c.subjectWrapVersion(e.Wrapped)
+			if err != nil {
+				return fmt.Errorf("core: subject key of class %s is corrupt", e.Class)
+			}
+			if err := f(c, e, v); err != nil {
+				return err
+			}
+		}
+		after = page[len(page)-1].Cursor
+	}
+}
+
+// rewrapSubjectKeys re-wraps every subject key of class below target under
+// target, and returns how many it moved. A key replaced or erased
+// concurrently is left alone (a new key is wrapped under the current
+// version already).
+func (s *Service) rewrapSubjectKeys(ctx context.Context, className string, target uint32) (uint64, error) {
+	var moved uint64
+	err := s.walkSubjectKeys(ctx, func(c *class, e store.SubjectKeyEntry, v uint32) error {
+		if c.Name != className || v >= target {
+			return nil
+		}
+		if c.current < target {
+			var err error
+			if c, err = s.reload(ctx, className); err != nil {
+				return err
+			}
+		}
+		key, err := c.unwrapSubjectKey(string(e.Subject), e.Wrapped)
+		if err != nil {
+			return fmt.Errorf("core: subject key of class %s under version %d: %w", className, v, err)
+		}
+		k, err := c.ring.Key(target)
+		if err != nil {
+			return fmt.Errorf("core: rewrap subject keys of class %s: %w", className, err)
+		}
+		next := wrapUnder(k, className, string(e.Subject), key)
+		switch err := s.store.ReplaceSubjectKey(ctx, e.Subject, className, e.Wrapped, next); {
+		case err == nil:
+			moved++
+		case errors.Is(err, store.ErrChanged), errors.Is(err, store.ErrNotFound):
+		default:
+			return fmt.Errorf("core: rewrap subject key: %w", err)
+		}
+		return nil
+	})
+	return moved, err
+}

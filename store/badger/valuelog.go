@@ -1,0 +1,55 @@
+package badger
+
+import (
+	"errors"
+	"fmt"
+
+	bdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+// inValueLog reports whether Badger keeps r's value in the value log
+// rather than in the tree: values at or over the threshold go there.
+func (s *Store) inValueLog(r store.Record) bool {
+	return int64(len(encodeRecord(r))) >= s.opts.ValueThreshold
+}
+
+// rotateValueLog makes the value-log bytes of deleted records leave the
+// disk. Value-log GC never rewrites the file Badger is appending to, and
+// a large value erased soon after it was written is still in that file;
+// Badger starts a new file on every open, so the store is closed and
+// reopened (callers wait on the lock meanwhile), and GC then rewrites
+// the old files, whose deleted values purgeDisk's compaction has counted
+// as discardable, and deletes them.
+func (s *Store) rotateValueLog() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	if err := s.db.Close(); err != nil {
+		s.closed = true
+		return fmt.Errorf("closing to rotate the value log: %w", err)
+	}
+	db, err := bdb.Open(s.opts)
+	if err != nil {
+		s.closed = true
+		return fmt.Errorf("reopening after rotating the value log: %w", err)
+	}
+	s.db = db
+	return s.valueLogGC()
+}
+
+// valueLogGC rewrites value-log files until none has anything to discard.
+func (s *Store) valueLogGC() error {
+	for {
+		err := s.db.RunValueLogGC(0.01)
+		if errors.Is(err, bdb.ErrNoRewrite) || errors.Is(err, bdb.ErrGCInMemoryMode) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
