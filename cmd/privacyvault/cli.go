@@ -77,7 +77,9 @@ sidecar (--addr, env PRIVACYVAULT_ADDR; bearer token in PRIVACYVAULT_TOKEN)
 or work offline on files.
 
 Every command takes --output table|json (or --json). Exit status: 0 success,
-1 error, 2 bad command line, 3 detokenize withheld some values by policy.`,
+1 error (for audit verify and verify-receipt: TAMPERED or INVALID), 2 bad
+command line, 3 detokenize withheld some values by policy, or a verifying
+command could not verify (sidecar or Vault unreachable).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
