@@ -33,7 +33,7 @@ FUZZTIME_SHORT ?= 3s
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench fuzz clean cli-docs cli-docs-check
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean cli-docs cli-docs-check
 
 all: build
 
@@ -102,8 +102,20 @@ cli-docs:
 cli-docs-check:
 	$(GO) test -count=1 -run '^TestCLIDocsUpToDate$$' ./cmd/privacyvault/
 
-## bench: benchmarks reported in BENCHMARKS.md.
-bench:
+## bench: the side-by-side run in BENCHMARKS.md: the real sidecar, Vault's Transit
+## engine (bin/devvault) and a bare grpc-go server, each in its own process (about 8 minutes).
+bench: build devvault
+	$(GO) build -o bin/bench ./tools/bench
+	./bin/bench -out BENCHMARKS.md -cmd 'make bench'
+
+## bench-short: the same harness as a smoke run (tiny durations, 20,000-token scale
+## phase); it asserts nothing about speed and leaves BENCHMARKS.md alone.
+bench-short: build devvault
+	$(GO) build -o bin/bench ./tools/bench
+	./bin/bench -short -out '' -cmd 'make bench-short'
+
+## bench-micro: the Go micro-benchmarks (FF1, store) reported in BENCHMARKS.md.
+bench-micro:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
 tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(STATICCHECK)

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // FingerprintKeySize is the minimum key size NewFingerprinter accepts.
@@ -21,6 +23,9 @@ const fingerprintLen = 32
 // guessed value. It is safe for concurrent use.
 type Fingerprinter struct {
 	key []byte
+	// macs holds keyed HMAC states: Reset is far cheaper than keying a
+	// new one, which dominated fingerprinting a 1,000-token batch.
+	macs sync.Pool
 }
 
 // NewFingerprinter returns a Fingerprinter keyed with a copy of key, which
@@ -29,7 +34,9 @@ func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	if len(key) < FingerprintKeySize {
 		return nil, fmt.Errorf("audit: fingerprint key is %d bytes, want at least %d", len(key), FingerprintKeySize)
 	}
-	return &Fingerprinter{key: bytes.Clone(key)}, nil
+	f := &Fingerprinter{key: bytes.Clone(key)}
+	f.macs.New = func() any { return hmac.New(sha256.New, f.key) }
+	return f, nil
 }
 
 // Token returns the fingerprint of token in class: hex of the first 16
@@ -49,7 +56,9 @@ func (f *Fingerprinter) Subject(id string) string {
 // part as an 8-byte big-endian length and its bytes); the lengths keep
 // ("ab", "c") and ("a", "bc") apart.
 func (f *Fingerprinter) sum(domain string, parts ...string) string {
-	m := hmac.New(sha256.New, f.key)
+	m := f.macs.Get().(hash.Hash)
+	defer f.macs.Put(m)
+	m.Reset()
 	m.Write([]byte("privacyvault/audit/v1/" + domain + "\x00"))
 	var n [8]byte
 	for _, p := range parts {
@@ -57,7 +66,8 @@ func (f *Fingerprinter) sum(domain string, parts ...string) string {
 		m.Write(n[:])
 		m.Write([]byte(p))
 	}
-	return hex.EncodeToString(m.Sum(nil)[:fingerprintLen/2])
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(m.Sum(sum[:0])[:fingerprintLen/2])
 }
 
 // isFingerprint reports whether s has the shape of a fingerprint: 32

@@ -23,7 +23,9 @@ import (
 // Store is the part of store.Store the data plane and its jobs use.
 type Store interface {
 	Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error)
+	InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error)
 	Get(ctx context.Context, class string, id []byte) (store.Record, error)
+	GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error)
 	LookupIndex(ctx context.Context, class string, index []byte) (store.Record, error)
 	Scan(ctx context.Context, class string, after []byte, limit int) ([]store.Record, error)
 	Replace(ctx context.Context, old, new store.Record) error
@@ -188,19 +190,42 @@ type TokenResult struct {
 // failures of the whole batch (storage), never for one bad item.
 func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
-	res, err := s.tokenize(ctx, items, subjects)
+	res, durable, err := s.tokenize(ctx, items, subjects)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), subjects, res); err != nil {
-		return nil, err
+	// The store syncs the new records while the audit log syncs the event:
+	// one sync's time, not two in a row. The tokens go out only once both
+	// are durable.
+	auditErr := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), subjects, res)
+	if err := durable(); err != nil {
+		return nil, fmt.Errorf("core: tokenize: %w", err)
+	}
+	if auditErr != nil {
+		return nil, auditErr
 	}
 	return res, nil
 }
 
 // tokenize does the work of Tokenize; subjects[i] is the fingerprint of
-// items[i].SubjectID ("" for none).
-func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) ([]TokenResult, error) {
+// items[i].SubjectID ("" for none). The new records are not yet durable
+// when it returns: durable waits until they are, and no token may be
+// returned before it reports nil.
+func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, durable func() error, err error) {
+	var waits []func() error
+	durable = func() error {
+		for _, w := range waits {
+			if err := w(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	res, err = s.tokenizeStaged(ctx, items, subjects, &waits)
+	return res, durable, err
+}
+
+func (s *Service) tokenizeStaged(ctx context.Context, items []TokenizeItem, subjects []string, waits *[]func() error) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -257,10 +282,11 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects [
 		if round == maxCollisionRounds {
 			return nil, errors.New("core: token identifiers keep colliding; the random source is broken")
 		}
-		out, err := s.store.Insert(ctx, recs)
+		out, wait, err := s.store.InsertStaged(ctx, recs)
 		if err != nil {
 			return nil, fmt.Errorf("core: tokenize: %w", err)
 		}
+		*waits = append(*waits, wait)
 		var retry []store.Record
 		var retryPos []int
 		for j, o := range out {

@@ -18,7 +18,7 @@ import (
 	"github.com/privacyvault/privacyvault/tokenizer"
 )
 
-// collidingStore reports a collision for the first insert of every record,
+// collidingStore reports a collision for the first staged insert of every record,
 // as if another token already held the random identifier.
 type collidingStore struct {
 	core.Store
@@ -26,7 +26,7 @@ type collidingStore struct {
 	rejected [][]byte
 }
 
-func (s *collidingStore) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
+func (s *collidingStore) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
 	var pass []store.Record
 	var passAt []int
 	out := make([]store.Outcome, len(recs))
@@ -40,14 +40,14 @@ func (s *collidingStore) Insert(ctx context.Context, recs []store.Record) ([]sto
 		pass = append(pass, r)
 		passAt = append(passAt, i)
 	}
-	res, err := s.Store.Insert(ctx, pass)
+	res, wait, err := s.Store.InsertStaged(ctx, pass)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for j, o := range res {
 		out[passAt[j]] = o
 	}
-	return out, nil
+	return out, wait, nil
 }
 
 func newService(t *testing.T, st core.Store) *core.Service {

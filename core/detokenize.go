@@ -54,6 +54,31 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 	res := make([]Revealed, len(items))
 	subjects := make([]string, len(items))
 	honey := 0
+	// finish applies consent and the granted level to one resolved item.
+	finish := func(i int, c *class, reveal policy.Reveal, v []byte, subject string, err error) error {
+		if subject != "" {
+			// The subject's data was read, even if consent then withholds it.
+			subjects[i] = subject
+		}
+		if err == nil && pol.RequiresConsent(purpose) {
+			err = s.checkConsent(ctx, subject, purpose, now)
+		}
+		if err != nil {
+			if !isItemError(err) {
+				return err
+			}
+			res[i].Err = err
+			return nil
+		}
+		res[i] = Revealed{Value: c.reveal(v, reveal), Level: reveal}
+		return nil
+	}
+	// Vaulted tokens are decoded here and their records read afterwards,
+	// all in one store read.
+	var (
+		refs []store.Ref
+		pend []pendingOpen
+	)
 	for i, it := range items {
 		c, err := s.class(it.Class)
 		if err != nil {
@@ -79,22 +104,32 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 			res[i].Err = fmt.Errorf("%w (%s)", ErrDenied, d.Reason)
 			continue
 		}
-		v, subject, err := s.resolve(ctx, c, it, now)
-		if subject != "" {
-			// The subject's data was read, even if consent then withholds it.
-			subjects[i] = subject
-		}
-		if err == nil && pol.RequiresConsent(purpose) {
-			err = s.checkConsent(ctx, subject, purpose, now)
-		}
-		if err != nil {
-			if !isItemError(err) {
-				return nil, err
+		if it.Token != "" && c.Mode.Vaulted() {
+			id, err := c.codec.Decode(it.Token)
+			if err != nil {
+				res[i].Err = Invalid("token", "%v", err)
+				continue
 			}
-			res[i].Err = err
+			refs = append(refs, store.Ref{Class: c.Name, ID: id})
+			pend = append(pend, pendingOpen{i: i, c: c, reveal: d.Reveal})
 			continue
 		}
-		res[i] = Revealed{Value: c.reveal(v, d.Reveal), Level: d.Reveal}
+		v, subject, err := s.resolve(ctx, c, it)
+		if err := finish(i, c, d.Reveal, v, subject, err); err != nil {
+			return nil, err
+		}
+	}
+	if len(refs) > 0 {
+		recs, err := s.store.GetMany(ctx, refs)
+		if err != nil {
+			return nil, fmt.Errorf("core: detokenize: %w", err)
+		}
+		for k, p := range pend {
+			v, subject, err := s.openRecord(ctx, p.c, refs[k].ID, recs[k], now)
+			if err := finish(p.i, p.c, p.reveal, v, subject, err); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if honey > 0 {
 		if err := s.raise(ctx, AlertHoneytoken, identity, purpose, "", honey, "honeytoken detokenize attempt"); err != nil {
@@ -110,37 +145,37 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 	return res, nil
 }
 
-// resolve returns the value behind one token of class c and the keyed
-// fingerprint of its subject ("" when it has none).
-func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem, now time.Time) ([]byte, string, error) {
+// resolve returns the value behind one vaultless token of class c and the
+// keyed fingerprint of its subject ("" when it has none); Detokenize reads
+// vaulted tokens' records in one batch and opens them with openRecord.
+func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem) ([]byte, string, error) {
 	if it.Token == "" {
 		return nil, "", Invalid("token", "is required")
 	}
-	switch {
-	case c.Mode == tokenizer.FPE:
-		v, err := s.untransform(ctx, c, it)
-		subject := ""
-		if it.SubjectID != "" {
-			subject = s.fp.Subject(it.SubjectID)
-		}
-		return v, subject, err
-	case !c.Mode.Vaulted():
+	if c.Mode != tokenizer.FPE {
 		return nil, "", Invalid("class", "class %s uses mode %s, whose tokens are irreversible", c.Name, c.Mode)
 	}
-	return s.open(ctx, c, it.Token, now)
+	v, err := s.untransform(ctx, c, it)
+	subject := ""
+	if it.SubjectID != "" {
+		subject = s.fp.Subject(it.SubjectID)
+	}
+	return v, subject, err
 }
 
-func (s *Service) open(ctx context.Context, c *class, token string, now time.Time) ([]byte, string, error) {
-	id, err := c.codec.Decode(token)
-	if err != nil {
-		return nil, "", Invalid("token", "%v", err)
-	}
-	r, err := s.store.Get(ctx, c.Name, id)
-	if errors.Is(err, store.ErrNotFound) {
+// pendingOpen is a vaulted item of a detokenize call waiting for its
+// record.
+type pendingOpen struct {
+	i      int
+	c      *class
+	reveal policy.Reveal
+}
+
+// openRecord opens the record r read for token id of class c; a zero r
+// (no ID) means there is none.
+func (s *Service) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time) ([]byte, string, error) {
+	if r.ID == nil {
 		return nil, "", ErrNotFound
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("core: detokenize: %w", err)
 	}
 	if r.Expired(now) {
 		return nil, "", ErrExpired

@@ -8,7 +8,6 @@ import (
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
@@ -27,7 +26,6 @@ import (
 // (health and reflection are open, as probes and grpcurl need them);
 // validation checks request-level rules.
 func chains(log *slog.Logger, a *authenticator) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -37,23 +35,23 @@ func chains(log *slog.Logger, a *authenticator) ([]grpc.UnaryServerInterceptor, 
 		if err != nil {
 			return nil, err
 		}
-		// The logging interceptor runs outside this one; AddFields puts the
+		// The logging interceptor runs outside this one; the note puts the
 		// caller on its "finished call" line.
-		logging.AddFields(ctx, logging.Fields{"caller", string(id)})
+		noteCaller(ctx, string(id))
 		return identity.NewContext(ctx, id), nil
 	}
 	needsAuth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
 		return !strings.HasPrefix(c.Service, "grpc.health.") && !strings.HasPrefix(c.Service, "grpc.reflection.")
 	})
 	unary := []grpc.UnaryServerInterceptor{
-		logging.UnaryServerInterceptor(slogAdapter(log), logOpts...),
+		logUnary(log),
 		recovery.UnaryServerInterceptor(recOpts...),
 		errorsUnary(log),
 		selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(authFn), needsAuth),
 		validator.UnaryServerInterceptor(),
 	}
 	stream := []grpc.StreamServerInterceptor{
-		logging.StreamServerInterceptor(slogAdapter(log), logOpts...),
+		logStream(log),
 		recovery.StreamServerInterceptor(recOpts...),
 		errorsStream(log),
 		selector.StreamServerInterceptor(auth.StreamServerInterceptor(authFn), needsAuth),
@@ -62,10 +60,19 @@ func chains(log *slog.Logger, a *authenticator) ([]grpc.UnaryServerInterceptor, 
 	return unary, stream
 }
 
-func slogAdapter(l *slog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		l.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
+// callLevel is the level of a call's "finished call" line. The audit log is
+// the record of data access, so a successful call is a debug line (writing
+// one JSON line per call at info cost more than the rest of an empty call);
+// a refused or invalid call is info and a server fault a warning, so what
+// needs attention still shows at the default level.
+func callLevel(c codes.Code) slog.Level {
+	switch c {
+	case codes.OK:
+		return slog.LevelDebug
+	case codes.Unknown, codes.DeadlineExceeded, codes.Unimplemented, codes.Internal, codes.Unavailable, codes.DataLoss:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
 
 // errorsUnary is the one place where handler errors become gRPC statuses,

@@ -43,6 +43,12 @@ type Record struct {
 	Subject []byte
 }
 
+// Ref names one record.
+type Ref struct {
+	Class string
+	ID    []byte
+}
+
 // Consent is a data subject's consent to one purpose.
 type Consent struct {
 	// Subject is the keyed fingerprint of the subject.
@@ -112,8 +118,21 @@ type Store interface {
 	// Insert writes recs and reports one Outcome per record, in order.
 	// Records within one call are checked against each other too.
 	Insert(ctx context.Context, recs []Record) ([]Outcome, error)
+	// InsertStaged decides recs' outcomes exactly as Insert does and
+	// returns them before they are durable, with wait, which returns nil
+	// once they are (or the error that kept them from being, or ctx's).
+	// Nothing learnt from the outcomes may be acknowledged to anyone
+	// before wait returns nil; in the meantime the caller can make its own
+	// record of the call (the audit event) durable, so the two syncs
+	// overlap instead of following each other. Readers see the records
+	// only once they are durable.
+	InsertStaged(ctx context.Context, recs []Record) (out []Outcome, wait func() error, err error)
 	// Get returns the record with the given class and ID, or ErrNotFound.
 	Get(ctx context.Context, class string, id []byte) (Record, error)
+	// GetMany returns the records refs name, in order, from one consistent
+	// read; a record that does not exist comes back as the zero Record
+	// (nil ID).
+	GetMany(ctx context.Context, refs []Ref) ([]Record, error)
 	// LookupIndex returns the record with the given class and index, or
 	// ErrNotFound.
 	LookupIndex(ctx context.Context, class string, index []byte) (Record, error)

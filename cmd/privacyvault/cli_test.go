@@ -158,7 +158,7 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 	}
 	for _, dataDir := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir()} {
 		var errOut bytes.Buffer
-		code := run(context.Background(), []string{"serve", "--config", cfg, "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, nil, io.Discard, &errOut)
+		code := run(context.Background(), []string{"serve", "--config", cfg, "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--memory-limit", "off"}, nil, io.Discard, &errOut)
 		if code != 1 || !strings.Contains(errOut.String(), "callers (static bearer tokens) are for --dev only") {
 			t.Errorf("serve --config sample (no --dev) = %d, %q; want 1 and the reason", code, errOut.String())
 		}
@@ -198,5 +198,24 @@ func TestVersionFromLdflags(t *testing.T) {
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || !strings.Contains(string(out), "privacyvault v9.8.7\ncommit 0123abc\ngo") {
 		t.Errorf("version = %q, %v; want v9.8.7, commit 0123abc and the Go version", out, err)
+	}
+}
+
+// TestServeFlagsRefuseBadValues: perf's serve flags, ported to the cobra
+// tree, still refuse what they refused.
+func TestServeFlagsRefuseBadValues(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"serve", "--dev", "--memory-limit", "off", "--pprof", "192.0.2.1:6060"}, exitError, "--pprof must be a loopback address"},
+		{[]string{"serve", "--dev", "--memory-limit", "lots"}, exitUsage, "is not a size"},
+	}
+	for _, tt := range tests {
+		var errOut bytes.Buffer
+		if code := run(context.Background(), tt.args, nil, io.Discard, &errOut); code != tt.code || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("privacyvault %s = %d, %q; want %d and %q", strings.Join(tt.args, " "), code, errOut.String(), tt.code, tt.want)
+		}
 	}
 }

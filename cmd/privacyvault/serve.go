@@ -36,6 +36,8 @@ type serveFlags struct {
 	logLevel string
 	// Flags of serve alone (other commands share the ones above).
 	acceptAuditReset *bool
+	pprof            *string
+	memoryLimit      *string
 }
 
 func (f *serveFlags) add(cmd *cobra.Command) {
@@ -99,6 +101,8 @@ given.`,
 	}
 	f.add(cmd)
 	f.acceptAuditReset = addAuditResetFlag(cmd.Flags())
+	f.pprof = pprofFlag(cmd.Flags())
+	f.memoryLimit = memoryLimitFlag(cmd.Flags())
 	return cmd
 }
 
@@ -108,6 +112,16 @@ func serve(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		return usageErr{"--log-level: " + err.Error()}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := applyMemoryLimit(*f.memoryLimit); err != nil {
+		return usageErr{err.Error()}
+	}
+	if *f.pprof != "" {
+		_, stop, err := startPprof(*f.pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cfg, path, err := f.resolve()
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	bdb "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/skl"
 
 	"github.com/privacyvault/privacyvault/store"
 )
@@ -35,6 +37,14 @@ type Store struct {
 	opts   bdb.Options  // to reopen (see rotateValueLog)
 	mu     sync.RWMutex // guards closed against use after Close
 	closed bool
+	// wmu serializes every write transaction, so none ever conflicts with
+	// another and the committer's decisions stand (see commitGroup).
+	wmu           sync.Mutex
+	inserts       chan *insertReq
+	stopCommitter chan struct{}
+	committerDone chan struct{}
+	txnBytes      int64 // budget of one insert transaction, under Badger's limit
+	txnEntries    int
 }
 
 // Open opens or creates the database in o.Dir. Writes are synchronous
@@ -43,75 +53,62 @@ func Open(o Options) (*Store, error) {
 	opts := bdb.DefaultOptions(o.Dir).
 		WithSyncWrites(true).
 		// A sidecar shares its node with the service it serves: keep the
-		// footprint small rather than Badger's server-sized defaults.
+		// footprint small rather than Badger's server-sized defaults
+		// (64 MiB memtables, 256 MiB block cache, 4 compactors).
 		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
+		WithBaseTableSize(2 << 20).
 		WithValueLogFileSize(64 << 20).
-		WithBlockCacheSize(16 << 20).
+		// Every value (at most max_value_bytes, 64 KiB by default, sealed)
+		// stays in the LSM tree, so erasure's DropPrefix and Flatten
+		// remove it; the threshold must stay under Badger's batch limit,
+		// 15% of the memtable.
+		WithValueThreshold(512 << 10).
+		// Values are AES-GCM ciphertext, which does not compress, but keys,
+		// versions and record headers do: Snappy saves about 20 bytes a
+		// token on disk. Compressed blocks need a block cache; a small one
+		// is enough for a store read mostly at random. The index cache
+		// bounds table indexes and Bloom filters.
+		WithCompression(options.Snappy).
+		WithBlockCacheSize(4 << 20).
 		WithIndexCacheSize(8 << 20).
+		// Badger's minimum; the first one is dedicated to level 0.
 		WithNumCompactors(2).
 		WithLogger(badgerLogger{o.Logger})
 	db, err := bdb.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
-	return &Store{db: db, opts: opts}, nil
+	st := &Store{
+		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
+		// Badger refuses a transaction over 15% of the memtable (bytes) or
+		// that many skiplist nodes; stay at three quarters of both.
+		txnBytes:   opts.MemTableSize * 15 / 100 * 3 / 4,
+		txnEntries: int(opts.MemTableSize*15/100/int64(skl.MaxNodeSize)) * 3 / 4,
+	}
+	go st.commitLoop()
+	return st, nil
 }
 
-// Insert implements store.Store. Records are written in as few transactions
-// as Badger's size limit allows; each transaction is atomic and durable.
+// update runs fn in a write transaction under the write lock.
+func (s *Store) update(fn func(txn *bdb.Txn) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.db.Update(fn)
+}
+
+// Insert implements store.Store: InsertStaged, then wait until durable.
 func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
-	if err := s.use(ctx); err != nil {
+	out, wait, err := s.InsertStaged(ctx, recs)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.RUnlock()
-	out := make([]store.Outcome, len(recs))
-	for start := 0; start < len(recs); {
-		n, err := s.insertChunk(recs[start:], out[start:])
-		if err != nil {
-			return nil, err
-		}
-		start += n
+	if err := wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
-}
-
-// insertChunk writes as many leading records as fit in one transaction and
-// returns how many it wrote.
-func (s *Store) insertChunk(recs []store.Record, out []store.Outcome) (int, error) {
-	for attempt := 0; ; attempt++ {
-		n, err := s.tryChunk(recs, out)
-		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("store/badger: insert: %w", err)
-		}
-		return n, nil
-	}
-}
-
-func (s *Store) tryChunk(recs []store.Record, out []store.Outcome) (int, error) {
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	n := 0
-	for i, r := range recs {
-		o, err := insertOne(txn, r)
-		if errors.Is(err, bdb.ErrTxnTooBig) && n > 0 {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-		out[i] = o
-		n++
-	}
-	if err := txn.Commit(); err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 func insertOne(txn *bdb.Txn, r store.Record) (store.Outcome, error) {
@@ -168,6 +165,41 @@ func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record,
 		return err
 	})
 	return r, err
+}
+
+// GetMany implements store.Store: one read transaction for all refs.
+func (s *Store) GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	out := make([]store.Record, len(refs))
+	err := s.db.View(func(txn *bdb.Txn) error {
+		var key []byte
+		for i, ref := range refs {
+			key = appendKey(key[:0], prefixRecord, ref.Class, ref.ID)
+			item, err := txn.Get(key)
+			if errors.Is(err, bdb.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store/badger: get: %w", err)
+			}
+			err = item.Value(func(v []byte) error {
+				var err error
+				out[i], err = decodeRecord(ref.Class, ref.ID, v)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("store/badger: get: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // LookupIndex implements store.Store.
@@ -253,7 +285,7 @@ func (s *Store) Replace(ctx context.Context, old, new store.Record) error {
 	}
 	defer s.mu.RUnlock()
 	for attempt := 0; ; attempt++ {
-		err := s.db.Update(func(txn *bdb.Txn) error {
+		err := s.update(func(txn *bdb.Txn) error {
 			cur, err := get(txn, old.Class, old.ID)
 			if err != nil {
 				return err
@@ -300,7 +332,7 @@ func (s *Store) PutMeta(ctx context.Context, name string, value []byte) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	if err := s.db.Update(func(txn *bdb.Txn) error { return txn.Set(metaKey(name), value) }); err != nil {
+	if err := s.update(func(txn *bdb.Txn) error { return txn.Set(metaKey(name), value) }); err != nil {
 		return fmt.Errorf("store/badger: meta: %w", err)
 	}
 	return nil
@@ -316,7 +348,7 @@ func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.Update(func(txn *bdb.Txn) error { return txn.Set(consentKey(c.Subject, c.Purpose), v) }); err != nil {
+	if err := s.update(func(txn *bdb.Txn) error { return txn.Set(consentKey(c.Subject, c.Purpose), v) }); err != nil {
 		return fmt.Errorf("store/badger: consent: %w", err)
 	}
 	return nil
@@ -358,6 +390,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.stopCommitter)
+	<-s.committerDone
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store/badger: close: %w", err)
 	}

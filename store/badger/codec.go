@@ -83,7 +83,11 @@ type consentJSON struct {
 func indexKey(class string, index []byte) []byte { return key(prefixIndex, class, index) }
 
 func key(prefix byte, class string, rest []byte) []byte {
-	k := make([]byte, 0, 2+len(class)+len(rest))
+	return appendKey(make([]byte, 0, 2+len(class)+len(rest)), prefix, class, rest)
+}
+
+// appendKey appends the key to k, so a loop can reuse one buffer.
+func appendKey(k []byte, prefix byte, class string, rest []byte) []byte {
 	k = append(k, prefix)
 	k = append(k, class...)
 	k = append(k, 0)

@@ -57,7 +57,7 @@ func (s *Store) PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class
 	defer s.mu.RUnlock()
 	for attempt := 0; ; attempt++ {
 		var out []byte
-		err := s.db.Update(func(txn *bdb.Txn) error {
+		err := s.update(func(txn *bdb.Txn) error {
 			k := subjectKeyKey(subject, class)
 			item, err := txn.Get(k)
 			if err == nil {
@@ -145,7 +145,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	defer s.mu.RUnlock()
 	var n store.Erased
 	inValueLog := false
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		n, inValueLog = store.Erased{}, false
 		refs, err := subjectRefs(txn, subject)
 		if err != nil {
@@ -206,7 +206,7 @@ func countPrefix(txn *bdb.Txn, prefix []byte) (int, error) {
 // purgeDisk removes every version of keys under prefixes and compacts the
 // tree so that deleted data's older versions are dropped.
 func (s *Store) purgeDisk(prefixes ...[]byte) error {
-	if err := s.db.DropPrefix(prefixes...); err != nil {
+	if err := s.dropPrefix(prefixes...); err != nil {
 		return err
 	}
 	if err := s.db.Flatten(1); err != nil {
@@ -221,7 +221,7 @@ func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		cur, err := get(txn, old.Class, old.ID)
 		if err != nil {
 			return err
@@ -262,7 +262,7 @@ func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, 
 	}
 	defer s.mu.RUnlock()
 	n := 0
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		n = 0
 		prefix := recordKey(class, nil)
 		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, Prefix: prefix})
@@ -307,4 +307,12 @@ func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, 
 		return 0, fmt.Errorf("store/badger: delete expired: %w", err)
 	}
 	return n, nil
+}
+
+// dropPrefix runs DropPrefix under the write lock: Badger refuses writes
+// while it runs, so inserts wait for it rather than fail.
+func (s *Store) dropPrefix(prefixes ...[]byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.db.DropPrefix(prefixes...)
 }

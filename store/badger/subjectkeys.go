@@ -53,7 +53,7 @@ func (s *Store) ReplaceSubjectKey(ctx context.Context, subject []byte, class str
 	}
 	defer s.mu.RUnlock()
 	for attempt := 0; ; attempt++ {
-		err := s.db.Update(func(txn *bdb.Txn) error {
+		err := s.update(func(txn *bdb.Txn) error {
 			k := subjectKeyKey(subject, class)
 			item, err := txn.Get(k)
 			if errors.Is(err, bdb.ErrKeyNotFound) {

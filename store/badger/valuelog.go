@@ -25,6 +25,10 @@ func (s *Store) inValueLog(r store.Record) bool {
 func (s *Store) rotateValueLog() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The committer may still be syncing a group it decided under the
+	// read lock: wait for it before closing the database under it.
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if s.closed {
 		return store.ErrClosed
 	}

@@ -30,6 +30,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
 	t.Run("ConcurrentDeterministic", func(t *testing.T) { testConcurrentDeterministic(t, open) })
 	t.Run("LargeBatch", func(t *testing.T) { testLargeBatch(t, open) })
+	t.Run("InsertStaged", func(t *testing.T) { testInsertStaged(t, open) })
+	t.Run("ConcurrentStagedDeterministic", func(t *testing.T) { testConcurrentStagedDeterministic(t, open) })
+	t.Run("GetMany", func(t *testing.T) { testGetMany(t, open) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, open) })
 	t.Run("Scan", func(t *testing.T) { testScan(t, open) })
 	t.Run("Replace", func(t *testing.T) { testReplace(t, open) })
@@ -514,5 +517,90 @@ func testClosed(t *testing.T, open Opener) {
 	}
 	if _, err := s.Insert(context.Background(), []store.Record{rec("email", "a")}); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Insert() after Close error = %v, want ErrClosed", err)
+	}
+}
+
+func testInsertStaged(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	a, b := rec("email", "a"), rec("email", "b")
+	a.Index, b.Index = []byte("same"), []byte("same")
+	out, wait, err := s.InsertStaged(ctx, []store.Record{a, b})
+	if err != nil {
+		t.Fatalf("InsertStaged() error = %v", err)
+	}
+	if err := wait(); err != nil {
+		t.Fatalf("InsertStaged() wait = %v", err)
+	}
+	if len(out) != 2 || out[0].Status != store.Inserted || out[1].Status != store.Existing || string(out[1].ID) != "a" {
+		t.Fatalf("InsertStaged(a, b same index) = %+v, want inserted a, existing a", out)
+	}
+	if got, err := s.Get(ctx, "email", []byte("a")); err != nil || !equal(got, a) {
+		t.Errorf("Get(a) after wait = %+v, %v; want a", got, err)
+	}
+	out, wait, err = s.InsertStaged(ctx, []store.Record{rec("email", "a")})
+	if err != nil || wait() != nil || out[0].Status != store.Collision {
+		t.Errorf("InsertStaged(a again) = %+v, %v; want a collision", out, err)
+	}
+	out, wait, err = s.InsertStaged(ctx, nil)
+	if err != nil || wait() != nil || len(out) != 0 {
+		t.Errorf("InsertStaged(nothing) = %+v, %v; want no outcomes and no error", out, err)
+	}
+}
+
+// Staged inserts of one deterministic value from many goroutines agree on
+// one token, and every one of them is durable once its wait returns.
+func testConcurrentStagedDeterministic(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	const workers = 16
+	ids := make([][]byte, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rec("email", fmt.Sprintf("w%d", w))
+			r.Index = []byte("contended")
+			own := rec("email", fmt.Sprintf("own%d", w))
+			out, wait, err := s.InsertStaged(context.Background(), []store.Record{r, own})
+			if err == nil {
+				err = wait()
+			}
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			ids[w] = out[0].ID
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		if errs[w] != nil {
+			t.Fatalf("InsertStaged() in worker %d error = %v", w, errs[w])
+		}
+		if !bytes.Equal(ids[w], ids[0]) {
+			t.Errorf("worker %d got id %q, worker 0 got %q; want one token for one value", w, ids[w], ids[0])
+		}
+		if _, err := s.Get(context.Background(), "email", []byte(fmt.Sprintf("own%d", w))); err != nil {
+			t.Errorf("Get(own%d) = %v, want the record", w, err)
+		}
+	}
+}
+
+func testGetMany(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	a, b := rec("email", "a"), rec("card", "b")
+	mustInsert(t, s, a, b)
+	refs := []store.Ref{{Class: "card", ID: []byte("b")}, {Class: "email", ID: []byte("missing")}, {Class: "email", ID: []byte("a")}, {Class: "card", ID: []byte("a")}}
+	got, err := s.GetMany(context.Background(), refs)
+	if err != nil || len(got) != len(refs) {
+		t.Fatalf("GetMany() = %d records, %v; want %d", len(got), err, len(refs))
+	}
+	want := []store.Record{b, {}, a, {}}
+	for i := range want {
+		if !equal(got[i], want[i]) {
+			t.Errorf("GetMany()[%d] = %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

@@ -65,12 +65,17 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 		return nil, err
 	}
 	out := &pb.TokenizeResponse{Results: make([]*pb.TokenizeResult, len(res))}
+	// One allocation each for all results and all tokens, not two per item.
+	results := make([]pb.TokenizeResult, len(res))
+	tokens := make([]pb.TokenizeResult_Token, len(res))
 	for i, r := range res {
+		out.Results[i] = &results[i]
 		if r.Err != nil {
-			out.Results[i] = &pb.TokenizeResult{Result: &pb.TokenizeResult_Error{Error: s.itemStatus(ctx, r.Err, i)}}
+			results[i].Result = &pb.TokenizeResult_Error{Error: s.itemStatus(ctx, r.Err, i)}
 			continue
 		}
-		out.Results[i] = &pb.TokenizeResult{Result: &pb.TokenizeResult_Token{Token: r.Token}}
+		tokens[i].Token = r.Token
+		results[i].Result = &tokens[i]
 	}
 	return out, nil
 }
@@ -90,12 +95,17 @@ func (s *Service) Detokenize(ctx context.Context, req *pb.DetokenizeRequest) (*p
 		return nil, err
 	}
 	out := &pb.DetokenizeResponse{Results: make([]*pb.DetokenizeResult, len(res))}
+	// One allocation each for all results and all values, not two per item.
+	results := make([]pb.DetokenizeResult, len(res))
+	revealed := make([]pb.Revealed, len(res))
 	for i, r := range res {
+		out.Results[i] = &results[i]
 		if r.Err != nil {
-			out.Results[i] = &pb.DetokenizeResult{Error: s.itemStatus(ctx, r.Err, i)}
+			results[i].Error = s.itemStatus(ctx, r.Err, i)
 			continue
 		}
-		out.Results[i] = &pb.DetokenizeResult{Revealed: &pb.Revealed{Value: r.Value, Level: api.RevealLevel(r.Level)}}
+		revealed[i].Value, revealed[i].Level = r.Value, api.RevealLevel(r.Level)
+		results[i].Revealed = &revealed[i]
 	}
 	return out, nil
 }

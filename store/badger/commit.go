@@ -1,0 +1,206 @@
+package badger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	bdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+// maxGroup bounds how many waiting inserts one commit takes.
+const maxGroup = 256
+
+// insertReq is one Insert waiting for the committer.
+type insertReq struct {
+	ctx  context.Context
+	recs []store.Record
+	out  []store.Outcome
+	next int   // recs[:next] have outcomes
+	err  error // the request failed; no further records are processed
+	// decided receives once every outcome is known (or the request
+	// failed); durable once the transaction holding the last of them is
+	// on stable storage. Both are buffered so the committer never waits.
+	decided chan error
+	durable chan error
+}
+
+// InsertStaged implements store.Store. The outcomes are decided by the
+// committer goroutine, which serializes all inserts; see commitGroup.
+func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.RUnlock()
+	for _, r := range recs {
+		if r.Subject != nil {
+			if err := checkSubject(r.Subject); err != nil {
+				return nil, nil, fmt.Errorf("store/badger: insert: %w", err)
+			}
+		}
+	}
+	if len(recs) == 0 {
+		return nil, func() error { return nil }, nil
+	}
+	req := &insertReq{ctx: ctx, recs: recs, out: make([]store.Outcome, len(recs)),
+		decided: make(chan error, 1), durable: make(chan error, 1)}
+	select {
+	case s.inserts <- req:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	// The read lock is held until the outcomes are decided, so Close
+	// never finds a request the committer has not taken.
+	if err := <-req.decided; err != nil {
+		return nil, nil, err
+	}
+	wait := func() error {
+		select {
+		case err := <-req.durable:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return req.out, wait, nil
+}
+
+// commitLoop is the committer: it takes one waiting insert and every other
+// insert already waiting, and commits them in one transaction (group
+// commit), so concurrent calls share one fsync and no writer waits in
+// Badger's read-timestamp queue behind another's commit.
+func (s *Store) commitLoop() {
+	defer close(s.committerDone)
+	group := make([]*insertReq, 0, maxGroup)
+	for {
+		select {
+		case req := <-s.inserts:
+			group = append(group[:0], req)
+		drain:
+			for len(group) < maxGroup {
+				select {
+				case req := <-s.inserts:
+					group = append(group, req)
+				default:
+					break drain
+				}
+			}
+			s.commitGroup(group)
+			clear(group)
+		case <-s.stopCommitter:
+			return
+		}
+	}
+}
+
+// commitGroup decides the outcomes of a group's records in one write
+// transaction and commits it. Each request hears its outcomes as soon as
+// they are decided — before the commit's fsync — so its caller can make
+// its audit event durable while the store syncs; it hears again once the
+// commit is durable. Deciding is exact: the committer holds the write lock
+// (s.wmu), so no other writer can change what it read before it commits,
+// and later groups see this one's records (uniqueness of deterministic
+// indexes holds across and within groups). If Badger's transaction size
+// limit is reached, what is decided so far is committed first.
+func (s *Store) commitGroup(group []*insertReq) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	txn := s.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	var inTxn []*insertReq // requests with records in txn
+	n := 0                 // records in txn
+	var size int64         // estimated bytes in txn
+	entries := 0
+	// flush commits txn and answers every request whose records it holds.
+	flush := func(cur *insertReq) error {
+		err := txn.Commit()
+		if err != nil {
+			err = fmt.Errorf("store/badger: insert: %w", err)
+		}
+		for _, r := range inTxn {
+			if r != cur {
+				r.durable <- err
+			}
+		}
+		inTxn, n, size, entries = inTxn[:0], 0, 0, 0
+		txn = s.db.NewTransaction(true)
+		return err
+	}
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.decided <- err
+			continue
+		}
+		for r.next < len(r.recs) && r.err == nil {
+			// Flush before a record that may not fit, so that a record is
+			// never cut between two transactions (its index in one, itself
+			// in the other).
+			b, e := estimate(r.recs[r.next])
+			if n > 0 && (size+b > s.txnBytes || entries+e > s.txnEntries) {
+				if ferr := flush(r); ferr != nil {
+					r.err = ferr
+					continue
+				}
+			}
+			o, err := insertOne(txn, r.recs[r.next])
+			switch {
+			case errors.Is(err, bdb.ErrTxnTooBig) && n > 0:
+				if ferr := flush(r); ferr != nil {
+					r.err = ferr
+				}
+				continue
+			case err != nil && !errors.Is(err, bdb.ErrTxnTooBig):
+				// The transaction's state is unknown: fail everything in it
+				// and every request not yet decided.
+				err = fmt.Errorf("store/badger: insert: %w", err)
+				for _, q := range inTxn {
+					if q != r {
+						q.durable <- err
+					}
+				}
+				for _, q := range group[i:] {
+					q.decided <- err
+				}
+				return
+			case err != nil:
+				r.err = fmt.Errorf("store/badger: insert: %w", err)
+				continue
+			}
+			if len(inTxn) == 0 || inTxn[len(inTxn)-1] != r {
+				inTxn = append(inTxn, r)
+			}
+			r.out[r.next] = o
+			r.next++
+			n++
+			size += b
+			entries += e
+		}
+		r.decided <- r.err
+	}
+	err := txn.Commit()
+	if err != nil {
+		err = fmt.Errorf("store/badger: insert: %w", err)
+	}
+	for _, r := range inTxn {
+		if r.err == nil {
+			r.durable <- err
+		}
+	}
+}
+
+// estimate returns about how many bytes and entries r adds to a
+// transaction, as Badger counts them (key, value and two meta bytes).
+func estimate(r store.Record) (int64, int) {
+	const perEntry = 2 + 1 + 8 // metas, key prefix, slack for encoding
+	k := int64(len(r.Class) + len(r.ID) + perEntry)
+	b, e := k+int64(len(r.Ciphertext))+64, 1 // 64: the encoded record's fixed fields
+	if r.Index != nil {
+		b, e = b+k+int64(len(r.Index)+len(r.ID)), e+1
+	}
+	if r.Subject != nil {
+		b, e = b+k+int64(len(r.Subject)), e+1
+	}
+	return b, e
+}

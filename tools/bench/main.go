@@ -1,0 +1,323 @@
+// Command bench is `make bench`: it starts the real sidecar binary, HashiCorp
+// Vault's Transit engine (bin/devvault) and a bare grpc-go health server,
+// each in its own process on loopback, drives each through its official
+// client from this process, and writes the results to BENCHMARKS.md.
+//
+//	bench [-short] [-out BENCHMARKS.md] [-cmd "make bench"]
+//	bench bare   (internal: the bare grpc-go health server)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/privacyvault/privacyvault/client"
+)
+
+type options struct {
+	short     bool
+	bin       string
+	devvault  string
+	out       string
+	cmd       string
+	dur       time.Duration
+	rounds    int
+	pool      int
+	scale     int
+	scaleDur  time.Duration
+	scaleOnly bool
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		if err := serveBare(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o options
+	flag.BoolVar(&o.short, "short", false, "smoke run: tiny durations and a small scale phase; asserts nothing about speed")
+	flag.StringVar(&o.bin, "bin", "bin/privacyvault", "sidecar binary")
+	flag.StringVar(&o.devvault, "devvault", "bin/devvault", "devvault binary (Vault's Transit engine)")
+	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose generated section is replaced; empty prints only")
+	flag.StringVar(&o.cmd, "cmd", "go run ./tools/bench", "the command line to record in the report")
+	scaleOnly := flag.Bool("scale-only", false, "run only the scale phase (for tuning memory and load rate)")
+	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
+	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
+	flag.Parse()
+	o.dur, o.rounds, o.pool, o.scale, o.scaleDur = 1500*time.Millisecond, 3, 5000, 1_000_000, 2*time.Second
+	if o.short {
+		o.dur, o.rounds, o.pool, o.scale, o.scaleDur = 100*time.Millisecond, 1, 200, 20_000, 100*time.Millisecond
+	}
+	if *scale > 0 {
+		o.scale = *scale
+	}
+	o.scaleOnly = *scaleOnly
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func run(o options) error {
+	t0 := time.Now()
+	work, err := os.MkdirTemp(".", ".bench-")
+	if err != nil {
+		return err
+	}
+	work, _ = filepath.Abs(work)
+	defer os.RemoveAll(work)
+	r := &report{started: t0, opts: o, figures: map[string]*stats{}}
+	if err := r.micro(); err != nil {
+		return err
+	}
+	if !o.scaleOnly {
+		if err := mainPhase(o, work, r); err != nil {
+			return err
+		}
+	}
+	if err := scalePhase(o, filepath.Join(work, "scale"), r); err != nil {
+		return err
+	}
+	r.took = time.Since(t0)
+	text := r.markdown()
+	fmt.Print(text)
+	if o.out == "" {
+		return nil
+	}
+	return writeSection(o.out, text)
+}
+
+// mainPhase measures every side in alternating rounds.
+func mainPhase(o options, work string, r *report) error {
+	const clients = 8
+	bare, err := startBare(work)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	dv, err := startDevvault(o.devvault, work)
+	if err != nil {
+		return err
+	}
+	defer dv.stop()
+	side, _, err := startSidecar(o.bin, filepath.Join(work, "main"))
+	if err != nil {
+		return err
+	}
+	defer side.stop()
+
+	bareConns, err := dialGRPC(bare.addr, clients)
+	if err != nil {
+		return err
+	}
+	sideConns, err := dialGRPC(side.addr, clients)
+	if err != nil {
+		return err
+	}
+	cls, err := dialSidecar(side.addr, clients)
+	if err != nil {
+		return err
+	}
+	vcs, err := dialVault(dv.addr, clients)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pools := map[string][]string{}
+	for _, class := range classes {
+		if pools[class], err = tokenPool(ctx, cls[0], class, o.pool); err != nil {
+			return fmt.Errorf("token pool %s: %w", class, err)
+		}
+	}
+	cts, err := transitPool(vcs[0], o.pool)
+	if err != nil {
+		return fmt.Errorf("transit pool: %w", err)
+	}
+	fsync, closeProbe, err := fsyncOps(filepath.Join(work, "main"))
+	if err != nil {
+		return err
+	}
+	defer closeProbe()
+
+	points := []point{
+		{key: "fsync/1", clients: 1, run: fsync},
+	}
+	for _, c := range []int{1, clients} {
+		points = append(points,
+			point{key: fmt.Sprintf("empty/bare/%d", c), clients: c, run: emptyOps(bareConns)},
+			point{key: fmt.Sprintf("empty/sidecar/%d", c), clients: c, run: emptyOps(sideConns)})
+	}
+	for _, c := range []int{1, clients} {
+		for _, class := range classes {
+			points = append(points,
+				point{key: fmt.Sprintf("tok/%s/1/%d", class, c), clients: c, run: tokenizeOps(cls, class, 1)},
+				point{key: fmt.Sprintf("detok/%s/1/%d", class, c), clients: c, run: detokenizeOps(cls, class, pools[class], 1)})
+		}
+		points = append(points,
+			point{key: fmt.Sprintf("enc/transit/1/%d", c), clients: c, run: transitEncryptOps(vcs, 1)},
+			point{key: fmt.Sprintf("dec/transit/1/%d", c), clients: c, run: transitDecryptOps(vcs, cts, 1)})
+	}
+	for _, c := range []int{1, 2} {
+		for _, class := range classes {
+			points = append(points,
+				point{key: fmt.Sprintf("tok/%s/%d/%d", class, batch, c), clients: c, run: tokenizeOps(cls, class, batch)},
+				point{key: fmt.Sprintf("detok/%s/%d/%d", class, batch, c), clients: c, run: detokenizeOps(cls, class, pools[class], batch)})
+		}
+		points = append(points,
+			point{key: fmt.Sprintf("enc/transit/%d/%d", batch, c), clients: c, run: transitEncryptOps(vcs, batch)},
+			point{key: fmt.Sprintf("dec/transit/%d/%d", batch, c), clients: c, run: transitDecryptOps(vcs, cts, batch)})
+	}
+	logf("main phase: %d points × %d rounds × %s", len(points), o.rounds, o.dur)
+	if err := measureAll(points, o.rounds, o.dur, r.figures); err != nil {
+		return err
+	}
+	rss, err := side.peakRSS()
+	r.mainRSS = rss
+	if err != nil || profileDir == "" {
+		return err
+	}
+	return profileUnder(side, map[string]point{
+		"tok-rnd-8":     {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
+		"detok-rnd-8":   {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
+		"tok-fpe-batch": {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
+		"empty-8":       {key: "profile/empty/8", clients: clients, run: emptyOps(sideConns)},
+	})
+}
+
+// profileUnder takes a CPU profile of the sidecar while each point runs.
+func profileUnder(side *proc, points map[string]point) error {
+	for name, p := range points {
+		errc := make(chan error, 1)
+		go func() { errc <- side.saveProfile("profile?seconds=4", "cpu-"+name+".pprof") }()
+		if err := measure(p, 5*time.Second, &stats{}); err != nil {
+			return err
+		}
+		if err := <-errc; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var classes = []string{"rnd", "det", "fpe"}
+
+const batch = 1000
+
+// scalePhase loads o.scale random tokens into a fresh sidecar, then
+// restarts it and measures unary detokenize over what it stored.
+func scalePhase(o options, dir string, r *report) error {
+	side, _, err := startSidecar(o.bin, dir)
+	if err != nil {
+		return err
+	}
+	defer func() { side.stop() }()
+	cls, err := dialSidecar(side.addr, 8)
+	if err != nil {
+		return err
+	}
+	step := o.scale / 10
+	logf("scale phase: loading %d tokens", o.scale)
+	var sample []string
+	ctx := context.Background()
+	loaded := 0
+	for loaded < o.scale {
+		t := time.Now()
+		toks, err := load(ctx, cls[:2], min(step, o.scale-loaded))
+		if err != nil {
+			return fmt.Errorf("scale load: %w", err)
+		}
+		rate := float64(len(toks)) / time.Since(t).Seconds()
+		r.loadRates = append(r.loadRates, rate)
+		loaded += len(toks)
+		for i := 0; i < len(toks); i += 97 {
+			sample = append(sample, toks[i])
+		}
+		logf("loaded %8d  %8.0f tokens/s", loaded, rate)
+	}
+	if r.loadRSS, err = side.peakRSS(); err != nil {
+		return err
+	}
+	if r.anonRSS, err = side.status("RssAnon"); err != nil {
+		return err
+	}
+	if r.fileRSS, err = side.status("RssFile"); err != nil {
+		return err
+	}
+	if err := side.saveProfile("heap", "heap-after-load.pprof"); err != nil {
+		return err
+	}
+	side.stop()
+	if r.diskAlloc, r.diskApparent, err = diskUsage(filepath.Join(dir, "data")); err != nil {
+		return err
+	}
+	r.scaled = loaded
+	side, r.restart, err = startSidecar(o.bin, dir)
+	if err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	cls, err = dialSidecar(side.addr, 8)
+	if err != nil {
+		return err
+	}
+	p := point{key: "detok/rnd/1/8/scaled", clients: 8, run: detokenizeOps(cls, "rnd", sample, 1)}
+	if err := measureAll([]point{p}, 1, o.scaleDur, r.figures); err != nil {
+		return err
+	}
+	r.serveRSS, err = side.peakRSS()
+	return err
+}
+
+// load tokenizes n random values from len(cls) concurrent callers in
+// batches of 1,000 and returns the tokens.
+func load(ctx context.Context, cls []*client.Client, n int) ([]string, error) {
+	type part struct {
+		toks []string
+		err  error
+	}
+	ch := make(chan part, len(cls))
+	per := n / len(cls)
+	for i, c := range cls {
+		k := per
+		if i == 0 {
+			k += n % len(cls)
+		}
+		go func() {
+			toks, err := tokenPool(ctx, c, "rnd", k)
+			ch <- part{toks, err}
+		}()
+	}
+	var all []string
+	var errs []error
+	for range cls {
+		p := <-ch
+		all = append(all, p.toks...)
+		errs = append(errs, p.err)
+	}
+	return all, errors.Join(errs...)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return runtime.GOARCH
+}
