@@ -38,6 +38,7 @@ type serveFlags struct {
 	acceptAuditReset *bool
 	pprof            *string
 	memoryLimit      *string
+	httpListen       func() string
 }
 
 func (f *serveFlags) add(cmd *cobra.Command) {
@@ -100,6 +101,7 @@ given.`,
 		},
 	}
 	f.add(cmd)
+	f.httpListen = httpListenFlag(cmd.Flags())
 	f.acceptAuditReset = addAuditResetFlag(cmd.Flags())
 	f.pprof = pprofFlag(cmd.Flags())
 	f.memoryLimit = memoryLimitFlag(cmd.Flags())
@@ -127,7 +129,7 @@ func serve(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		return err
 	}
 	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: f.dev, Logger: log,
-		AcceptAuditLogReset: *f.acceptAuditReset})
+		HTTPListen: f.httpListen(), AcceptAuditLogReset: *f.acceptAuditReset})
 	if err != nil {
 		return err
 	}
