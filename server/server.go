@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -57,6 +58,10 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider receives the server's spans; nil means the OTLP
+	// exporter configured by OTEL_* environment variables, or no tracing
+	// when they are unset (see TracingFromEnv).
+	TracerProvider trace.TracerProvider
 	// HTTPListen, when set, serves the HTTP/JSON gateway and /openapi.json
 	// there ("host:port"), with mTLS when identity.mtls is configured.
 	HTTPListen string
@@ -79,6 +84,7 @@ type Server struct {
 	reg     *metrics.Registry
 	grpc    *grpc.Server
 	lis     net.Listener
+	mlis    net.Addr // the metrics listener's address, nil when off
 	http    *http.Server
 	httpLis net.Listener
 	health  *health.Server
@@ -108,6 +114,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			}
 		}
 	}()
+	tr, err := s.setupTracing(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	log = tr.logger(log)
+	s.log = log
+	obs := observer{m: s.reg, tracer: tr.tracer()}
 
 	dataDir := cfg.Server.DataDir
 	st, err := badger.Open(badger.Options{Dir: filepath.Join(dataDir, "store"), Logger: log})
@@ -148,19 +161,20 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
-	var aud core.Auditor = auditor{auditLog}
+	var aud core.Auditor = observedAuditor{auditor{auditLog}, obs}
 	if o.AuditHook != nil {
 		aud = o.AuditHook(aud)
 	}
 	s.auditState = &auditHealth{next: aud}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
-		Store:         st,
+		Store:         observedStore{st, obs},
 		Keys:          keys,
 		Policy:        pol,
 		Auditor:       s.auditState,
 		Fingerprints:  fps,
-		Alerts:        metrics.Alerts{R: s.reg},
+		Alerts:        s.reg,
+		Observer:      obs,
 		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
@@ -170,6 +184,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.core = dp
+	s.reg.WatchKeys(dp.KeyHealth, cfg.Keys.RefreshInterval.Std())
+	s.reg.WatchStoreSize(st.Sizes)
 	s.close = append(s.close, func() error { dp.Close(); return nil })
 	if err := dp.ResumeJobs(ctx); err != nil {
 		return nil, err
@@ -190,7 +206,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	unary, stream := chains(log, authn)
-	s.grpc = grpc.NewServer(
+	// Metrics outermost, so calls are counted with their final code, over
+	// gRPC and through the HTTP gateway alike.
+	unary = append([]grpc.UnaryServerInterceptor{s.reg.GRPC().UnaryServerInterceptor(grpcExemplar)}, unary...)
+	stream = append([]grpc.StreamServerInterceptor{s.reg.GRPC().StreamServerInterceptor(grpcExemplar)}, stream...)
+	s.grpc = grpc.NewServer(append(tr.serverOptions(),
 		grpc.Creds(creds),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -200,7 +220,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		// grown: a fresh goroutine per call spent 7% of the CPU of
 		// unary tokenize growing its stack (runtime.copystack).
 		grpc.NumStreamWorkers(streamWorkers),
-	)
+	)...)
 	// Services register through reg so that the HTTP gateway can call
 	// them in process through the same interceptors.
 	reg := newInproc(s.grpc, unary, stream)
@@ -220,6 +240,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go s.watchHealth(bg, healthInterval)
 	reflection.Register(s.grpc)
+	s.reg.GRPC().InitializeMetrics(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)
 	if err != nil {

@@ -130,8 +130,8 @@ func TestCLIDocsUpToDate(t *testing.T) {
 
 func TestVersionJSON(t *testing.T) {
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"version", "--json"}, nil, &out, &bytes.Buffer{}); code != 0 || !strings.Contains(out.String(), `"goVersion":"go`) || !strings.Contains(out.String(), `"commit":`) {
-		t.Errorf("version --json = %d, %q; want version, commit and goVersion", code, out.String())
+	if code := run(context.Background(), []string{"version", "--json"}, nil, &out, &bytes.Buffer{}); code != 0 || !strings.Contains(out.String(), `"go":"go`) || !strings.Contains(out.String(), `"revision":`) {
+		t.Errorf("version --json = %d, %q; want version, revision and go", code, out.String())
 	}
 }
 
@@ -188,16 +188,17 @@ func TestLogLevelFromEnvironment(t *testing.T) {
 }
 
 // TestVersionFromLdflags: the Makefile's -X stamps reach version (the
-// build machines set -buildvcs=false, so build info has no commit).
+// build machines set -buildvcs=false, so build info has no revision).
 func TestVersionFromLdflags(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "privacyvault")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7 -X main.commit=0123abc", "-o", bin, ".")
+	const pkg = "github.com/privacyvault/privacyvault/internal/version"
+	build := exec.Command("go", "build", "-ldflags", "-X "+pkg+".version=v9.8.7 -X "+pkg+".revision=0123abc", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "version").Output()
-	if err != nil || !strings.Contains(string(out), "privacyvault v9.8.7\ncommit 0123abc\ngo") {
-		t.Errorf("version = %q, %v; want v9.8.7, commit 0123abc and the Go version", out, err)
+	if err != nil || !strings.HasPrefix(string(out), "privacyvault v9.8.7 (revision 0123abc, go") {
+		t.Errorf("version = %q, %v; want v9.8.7, revision 0123abc and the Go version", out, err)
 	}
 }
 

@@ -3,55 +3,40 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/privacyvault/privacyvault/internal/version"
 )
 
-// version and commit are set by the Makefile with -ldflags -X (the build
-// machines set GOFLAGS=-buildvcs=false, so the binary may carry no VCS
-// stamp); when empty they come from the build info.
-var (
-	version = ""
-	commit  = ""
-)
-
-// buildInfo is what version prints.
+// buildInfo is what version prints; the JSON field names are stable.
 type buildInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit"`
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
+	Version  string `json:"version"`
+	Revision string `json:"revision"`
+	Modified bool   `json:"modified"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
 }
 
-func currentBuild() buildInfo {
-	b := buildInfo{Version: version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if b.Version == "" {
-			b.Version = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && b.Commit == "" {
-				b.Commit = s.Value
-			}
-		}
-	}
-	b.Version = pick(b.Version, "(devel)")
-	b.Commit = pick(b.Commit, "unknown")
-	return b
-}
-
+// versionCmd prints the build: release version and revision (stamped by
+// make build with -ldflags -X, since the build machines set
+// GOFLAGS=-buildvcs=false; otherwise what Go recorded), and Go version.
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version, commit and Go version",
+		Short: "Print the version, revision and Go version",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b := currentBuild()
+			v := version.Get()
+			b := buildInfo{Version: v.Version, Revision: v.Revision, Modified: v.Modified, Go: v.GoVersion, Platform: runtime.GOOS + "/" + runtime.GOARCH}
 			if isJSON(cmd) {
 				return writeJSON(cmd.OutOrStdout(), b)
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "privacyvault %s\ncommit %s\n%s %s\n", b.Version, b.Commit, b.GoVersion, b.Platform)
+			rev := pick(b.Revision, "unknown")
+			if b.Modified {
+				rev += "+modified"
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "privacyvault %s (revision %s, %s %s)\n", b.Version, rev, b.Go, b.Platform)
 			return err
 		},
 	}
