@@ -22,9 +22,11 @@ GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWA
 STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 # The release version stamped into the binary (privacyvault version, the
-# privacyvault_build_info metric) and the image; the commit time makes the
-# image's timestamps, and so its digest, reproducible.
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# privacyvault_build_info metric) and the image: the VERSION file, the one
+# version of the server and every SDK (docs/sdks.md); the revision names
+# the commit. The commit time makes the image's timestamps, and so its
+# digest, reproducible.
+VERSION  ?= $(shell cat $(CURDIR)/VERSION)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 CREATED  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION) \
