@@ -22,11 +22,12 @@ GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWA
 STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 # The release version stamped into the binary (privacyvault version, the
-# privacyvault_build_info metric) and the image; the commit time makes the
-# image's timestamps, and so its digest, reproducible. The revision is
+# privacyvault_build_info metric) and the image: the VERSION file, the one
+# version of the server and every SDK (docs/sdks.md). The revision is
 # stamped too: GOFLAGS=-buildvcs=false on the build machines leaves no VCS
-# stamp in the binary.
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# stamp in the binary. The commit time makes the image's timestamps, and so
+# its digest, reproducible.
+VERSION  ?= $(shell cat $(CURDIR)/VERSION)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 CREATED  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION) \
