@@ -67,6 +67,9 @@ type Config struct {
 	Auditor      Auditor
 	Fingerprints Fingerprinter
 	Alerts       AlertSink
+	// Observer sees each call's outcomes and key refreshes (metrics,
+	// traces); nil observes nothing.
+	Observer Observer
 	// Receipts signs erasure receipts (the audit checkpoint signer).
 	Receipts      ReceiptSigner
 	MaxValueBytes int
@@ -89,6 +92,7 @@ type Service struct {
 	audit    Auditor
 	fp       Fingerprinter
 	alerts   AlertSink
+	obs      Observer // nil when nothing observes
 	receipts ReceiptSigner
 	quota    *quota.Limiter
 	denials  denialCounter
@@ -118,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		audit:    cfg.Auditor,
 		fp:       cfg.Fingerprints,
 		alerts:   cfg.Alerts,
+		obs:      cfg.Observer,
 		receipts: cfg.Receipts,
 		quota:    quota.New(),
 		maxValue: cfg.MaxValueBytes,
@@ -196,13 +201,15 @@ func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeI
 	// The store syncs the new records while the audit log syncs the event:
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
-	auditErr := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), subjects, res)
+	classes := itemClasses(items)
+	auditErr := s.auditTokens(ctx, caller, "", "tokenize", classes, subjects, res)
 	if err := durable(); err != nil {
 		return nil, fmt.Errorf("core: tokenize: %w", err)
 	}
 	if auditErr != nil {
 		return nil, auditErr
 	}
+	s.observeTokens("tokenize", classes, res)
 	return res, nil
 }
 
@@ -380,6 +387,7 @@ func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem)
 	if err := s.auditTokens(ctx, caller, "", "lookup", classes, subjects, res); err != nil {
 		return nil, err
 	}
+	s.observeTokens("lookup", classes, res)
 	return res, nil
 }
 

@@ -49,6 +49,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 		if aerr := s.raise(ctx, AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
 			return nil, aerr
 		}
+		s.observeQuota(purpose, items)
 		return nil, err
 	}
 	res := make([]Revealed, len(items))
@@ -135,6 +136,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 	if err := s.auditReveals(ctx, identity, purpose, items, subjects, res); err != nil {
 		return nil, err
 	}
+	s.observeReveals(purpose, items, res)
 	if err := s.noteDenials(ctx, identity, purpose, res, now); err != nil {
 		return nil, err
 	}

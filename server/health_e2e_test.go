@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/examples"
 	"github.com/privacyvault/privacyvault/internal/devvaulttest"
@@ -163,4 +166,27 @@ func TestVaultOutageErrorsNameNoAddress(t *testing.T) {
 	if lines != 1 {
 		t.Errorf("server log has %d lines naming RotateKey and the Vault address, want 1\n%s", lines, logs)
 	}
+}
+
+// TestHealthNotServingWhenAuditLogDeleted: a real audit failure — the log
+// file deleted under the running sidecar — refuses the next call and turns
+// health to NOT_SERVING (the log stays closed until an operator restarts
+// the sidecar).
+func TestHealthNotServingWhenAuditLogDeleted(t *testing.T) {
+	h := start(t)
+	app := h.Client(checkout)
+	tokenize(t, app, "email", "deleted@example.com")
+	waitHealth(t, h, healthpb.HealthCheckResponse_SERVING, "at start")
+	if err := os.Remove(filepath.Join(h.DataDir, "audit", audit.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Tokenize(context.Background(), "email", []byte("after@example.com")); status.Code(err) != codes.Unavailable {
+		t.Fatalf("Tokenize after the audit log was deleted = %v, want Unavailable", err)
+	}
+	waitHealth(t, h, healthpb.HealthCheckResponse_NOT_SERVING, "after the audit log was deleted")
+	// Closing reports the broken log; stop here so the harness does not.
+	if err := h.Server.Stop(); err == nil {
+		t.Error("Stop() with the audit log deleted = nil, want the audit error")
+	}
+	h.Server = nil
 }

@@ -5,16 +5,19 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -55,6 +58,13 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider receives the server's spans; nil means the OTLP
+	// exporter configured by OTEL_* environment variables, or no tracing
+	// when they are unset (see TracingFromEnv).
+	TracerProvider trace.TracerProvider
+	// HTTPListen, when set, serves the HTTP/JSON gateway and /openapi.json
+	// there ("host:port"), with mTLS when identity.mtls is configured.
+	HTTPListen string
 	// Hooks wrap internal parts, for fault-injection tests only.
 	Hooks Hooks
 	// AcceptAuditLogReset starts even if the audit log does not reach the
@@ -68,13 +78,16 @@ type Options struct {
 
 // Server is a running sidecar.
 type Server struct {
-	cfg    *config.Config
-	path   string
-	core   *core.Service
-	reg    *metrics.Registry
-	grpc   *grpc.Server
-	lis    net.Listener
-	health *health.Server
+	cfg     *config.Config
+	path    string
+	core    *core.Service
+	reg     *metrics.Registry
+	grpc    *grpc.Server
+	lis     net.Listener
+	mlis    net.Addr // the metrics listener's address, nil when off
+	http    *http.Server
+	httpLis net.Listener
+	health  *health.Server
 	// auditState tracks whether audit writes fail, for health.
 	auditState *auditHealth
 	close      []func() error
@@ -97,6 +110,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.closeAll()
 		}
 	}()
+	tr, err := s.setupTracing(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	log = tr.logger(log)
+	s.log = log
+	obs := observer{m: s.reg, tracer: tr.tracer()}
 
 	dataDir := cfg.Server.DataDir
 	st, err := badger.Open(badger.Options{Dir: filepath.Join(dataDir, "store"), Logger: log})
@@ -137,19 +157,20 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
-	var aud core.Auditor = auditor{auditLog}
+	var aud core.Auditor = observedAuditor{auditor{auditLog}, obs}
 	if o.AuditHook != nil {
 		aud = o.AuditHook(aud)
 	}
 	s.auditState = &auditHealth{next: aud}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
-		Store:         st,
+		Store:         observedStore{st, obs},
 		Keys:          keys,
 		Policy:        pol,
 		Auditor:       s.auditState,
 		Fingerprints:  fps,
-		Alerts:        metrics.Alerts{R: s.reg},
+		Alerts:        s.reg,
+		Observer:      obs,
 		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
@@ -159,6 +180,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.core = dp
+	s.reg.WatchKeys(dp.KeyHealth, cfg.Keys.RefreshInterval.Std())
+	s.reg.WatchStoreSize(st.Sizes)
 	s.close = append(s.close, func() error { dp.Close(); return nil })
 	if err := dp.ResumeJobs(ctx); err != nil {
 		return nil, err
@@ -179,7 +202,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	unary, stream := chains(log, authn)
-	s.grpc = grpc.NewServer(
+	// Metrics outermost, so calls are counted with their final code, over
+	// gRPC and through the HTTP gateway alike.
+	unary = append([]grpc.UnaryServerInterceptor{s.reg.GRPC().UnaryServerInterceptor(grpcExemplar)}, unary...)
+	stream = append([]grpc.StreamServerInterceptor{s.reg.GRPC().StreamServerInterceptor(grpcExemplar)}, stream...)
+	s.grpc = grpc.NewServer(append(tr.serverOptions(),
 		grpc.Creds(creds),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -189,14 +216,17 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		// grown: a fresh goroutine per call spent 7% of the CPU of
 		// unary tokenize growing its stack (runtime.copystack).
 		grpc.NumStreamWorkers(streamWorkers),
-	)
-	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
-	admin.RegisterService(s.grpc, admin.New(admin.Config{
+	)...)
+	// Services register through reg so that the HTTP gateway can call
+	// them in process through the same interceptors.
+	reg := newInproc(s.grpc, unary, stream)
+	token.RegisterService(reg, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
 		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
 		Keys:  signer,
 	}))
-	subject.RegisterService(s.grpc, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
+	subject.RegisterService(reg, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	for _, name := range healthServices {
@@ -204,10 +234,22 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go s.watchHealth(bg, healthInterval)
 	reflection.Register(s.grpc)
+	s.reg.GRPC().InitializeMetrics(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)
 	if err != nil {
 		return nil, err
+	}
+	if o.HTTPListen != "" {
+		var tc *tls.Config
+		if m := cfg.Identity.MTLS; m != nil {
+			if tc, err = authn.tlsConfig(m); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.serveHTTP(o.HTTPListen, reg, tc); err != nil {
+			return nil, err
+		}
 	}
 	go func() { s.done <- s.grpc.Serve(s.lis) }()
 	log.Info("privacyvault serving", "listen", s.lis.Addr().String(), "data_dir", dataDir, "classes", len(specs))
@@ -230,6 +272,11 @@ func (s *Server) Wait() error {
 // Stop drains in-flight calls, stops serving and closes the store.
 func (s *Server) Stop() error {
 	s.health.Shutdown()
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.http.Shutdown(ctx)
+		cancel()
+	}
 	s.grpc.GracefulStop()
 	return s.closeAll()
 }
