@@ -40,6 +40,7 @@ type Store interface {
 	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
 	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
 	Rectify(ctx context.Context, old, new store.Record) error
+	Delete(ctx context.Context, r store.Record) error
 	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
 }
 
@@ -362,7 +363,7 @@ func (s *Service) class(name string) (*class, error) {
 	}
 	sl, ok := s.classes[name]
 	if !ok {
-		return nil, Invalid("class", "unknown data class (not in the configuration)")
+		return nil, s.unknownClass(name)
 	}
 	return sl.load(), nil
 }

@@ -393,3 +393,22 @@ func checkSubject(subject []byte) error {
 	}
 	return nil
 }
+
+// Delete implements store.Store. The row leaves the live table at commit;
+// as with erasure, PostgreSQL keeps the dead tuple until VACUUM and the
+// row in WAL and backups (docs/deployment.md).
+func (s *Store) Delete(ctx context.Context, r store.Record) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM pv_records WHERE class = $1 AND id = $2 AND key_version = $3 AND ciphertext = $4`,
+		r.Class, r.ID, int64(r.KeyVersion), r.Ciphertext)
+	if err != nil {
+		return wrapErr("delete", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	return s.changedOrGone(ctx, "delete", r)
+}
