@@ -128,3 +128,31 @@ func testShared(t *testing.T, open Opener) {
 		t.Errorf("DeleteExpired from both stores deleted %d + %d, want %d in all", counts[0], counts[1], expired)
 	}
 }
+
+func testDelete(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	a := rec("email", "a")
+	a.Index, a.Subject = []byte("idx-a"), []byte("subj")
+	mustInsert(t, s, a)
+	stale := a
+	stale.Ciphertext = []byte("other")
+	if err := s.Delete(ctx, stale); !errors.Is(err, store.ErrChanged) {
+		t.Errorf("Delete(stale record) = %v, want ErrChanged", err)
+	}
+	if err := s.Delete(ctx, a); err != nil {
+		t.Fatalf("Delete() = %v, want nil", err)
+	}
+	if _, err := s.Get(ctx, "email", a.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after Delete, Get() error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.LookupIndex(ctx, "email", a.Index); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after Delete, LookupIndex() error = %v, want ErrNotFound", err)
+	}
+	if recs, err := s.SubjectRecords(ctx, a.Subject); err != nil || len(recs) != 0 {
+		t.Errorf("after Delete, SubjectRecords() = %d, %v; want none", len(recs), err)
+	}
+	if err := s.Delete(ctx, a); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Delete(deleted record) = %v, want ErrNotFound", err)
+	}
+}
