@@ -14,6 +14,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/examples"
+	"github.com/privacyvault/privacyvault/internal/pgtest"
 	"github.com/privacyvault/privacyvault/server/servertest"
 )
 
@@ -84,6 +85,15 @@ func everyCommand(t *testing.T, asJSON bool) {
 	goodCfg := filepath.Join(dir, "config.yaml")
 	badCfg := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(goodCfg, examples.Config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// migrate: the sample configuration on a fresh PostgreSQL database.
+	pgCfg, dsnFile := filepath.Join(dir, "postgres.yaml"), filepath.Join(dir, "dsn")
+	pgYAML := strings.Replace(string(examples.Config), "store:\n  backend: badger\n", "store:\n  backend: postgres\n  postgres:\n    dsn_file: "+dsnFile+"\n", 1)
+	if err := os.WriteFile(dsnFile, []byte(pgtest.New(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pgCfg, []byte(pgYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	bad := strings.Replace(string(examples.Config), "      reveal: masked\n", "      revaal: masked\n", 1)
@@ -159,6 +169,8 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "24h"), want: "values revealed"},
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "24h", "--subjects", "-"), stdin: "cust-1\ncust-42\n", want: "cust-42  email"},
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "yesterday"), code: exitUsage, want: "--since"},
+		{args: []string{"migrate", "--config", pgCfg}, want: "schema version 1"},
+		{args: []string{"migrate", "--config", goodCfg}, code: 1, want: "store.backend is not postgres"},
 		{args: []string{"version"}, want: "privacyvault "},
 		{args: []string{"version", "extra"}, code: exitUsage, want: "takes no arguments"},
 		{args: []string{"completion", "bash"}, want: "bash completion"},
