@@ -40,7 +40,7 @@ func (e *QuotaError) Error() string {
 }
 
 // raise writes an alert event, logs it at WARN and counts it.
-func (s *Service) raise(ctx context.Context, kind, caller, purpose, class string, count int, reason string) error {
+func (s *base) raise(ctx context.Context, kind, caller, purpose, class string, count int, reason string) error {
 	s.alerts.Alert(kind)
 	purpose = s.auditPurpose(purpose)
 	s.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
@@ -62,7 +62,7 @@ type denials struct {
 
 // noteDenials adds the call's denied items to the caller's window and
 // raises one alert per window once the burst limit is passed.
-func (s *Service) noteDenials(ctx context.Context, caller, purpose string, res []Revealed, now time.Time) error {
+func (s *DataPlane) noteDenials(ctx context.Context, caller, purpose string, res []Revealed, now time.Time) error {
 	n := 0
 	for _, r := range res {
 		if r.Err != nil && isDenial(r.Err) {
@@ -74,7 +74,7 @@ func (s *Service) noteDenials(ctx context.Context, caller, purpose string, res [
 
 // countDenials adds n denied items to caller's window and raises one
 // denied-burst alert per window once the limit is passed.
-func (s *Service) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
+func (s *base) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
 	if n == 0 {
 		return nil
 	}

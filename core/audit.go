@@ -34,13 +34,13 @@ type AuditEvent struct {
 // was refused.
 var ErrAuditFailed = errors.New("audit log unavailable: request refused (fail-closed)")
 
-func (s *Service) record(ctx context.Context, e AuditEvent) error {
+func (s *base) record(ctx context.Context, e AuditEvent) error {
 	return s.auditFailed(ctx, e.Op, s.audit.Record(context.WithoutCancel(ctx), e))
 }
 
 // auditFailed counts and logs, once per call, an audit write that failed
 // and returns the call's error; it returns nil for err == nil.
-func (s *Service) auditFailed(ctx context.Context, op string, err error) error {
+func (s *base) auditFailed(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -83,7 +83,7 @@ func (ev *events) add(base AuditEvent, subject string, ok bool, tokenFP string) 
 
 // auditTokens writes one event per class and subject for a tokenize or
 // lookup call.
-func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, classes, subjects []string, res []TokenResult) error {
+func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose, op string, classes, subjects []string, res []TokenResult) error {
 	var ev events
 	for i, r := range res {
 		fp := ""
@@ -97,7 +97,7 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 
 // auditReveals writes one event per class and subject for a detokenize
 // call; subjects[i] is the subject of items[i] when it is known.
-func (s *Service) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
+func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
 	var ev events
 	purpose = s.auditPurpose(purpose)
 	for i, r := range res {
@@ -115,7 +115,7 @@ func (s *Service) auditReveals(ctx context.Context, caller, purpose string, item
 // may have put anything there, even a value, so it is never recorded.
 const unknownClass = "(unknown)"
 
-func (s *Service) auditClass(name string) string {
+func (s *base) auditClass(name string) string {
 	if _, ok := s.classes[name]; ok {
 		return name
 	}
@@ -124,7 +124,7 @@ func (s *Service) auditClass(name string) string {
 
 // auditPurpose records a purpose only when the policy declares it (or
 // declares none), for the same reason as auditClass.
-func (s *Service) auditPurpose(p string) string {
+func (s *base) auditPurpose(p string) string {
 	if s.policy.Load().Declared(p) {
 		return p
 	}
@@ -134,7 +134,7 @@ func (s *Service) auditPurpose(p string) string {
 // recordAll writes the events of one call. Several events are appended
 // concurrently, so they share the log's group commit instead of waiting
 // for one fsync each; their order in the log is not defined.
-func (s *Service) recordAll(ctx context.Context, ev events) error {
+func (s *base) recordAll(ctx context.Context, ev events) error {
 	if len(ev.order) == 1 {
 		return s.record(ctx, *ev.groups[ev.order[0]])
 	}
@@ -171,7 +171,7 @@ func itemClasses(items []TokenizeItem) []string {
 	return out
 }
 
-func (s *Service) subjects(items []TokenizeItem) []string {
+func (s *DataPlane) subjects(items []TokenizeItem) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		if it.SubjectID != "" {
@@ -183,7 +183,7 @@ func (s *Service) subjects(items []TokenizeItem) []string {
 
 // RecordAdmin audits one admin call and its outcome. An admin call whose
 // event cannot be written reports ErrAuditFailed.
-func (s *Service) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
+func (s *base) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
 	e := AuditEvent{Caller: caller, Op: "admin." + op, Count: 1, Decision: "allow"}
 	if class != "" {
 		e.Class = s.auditClass(class) // a name that is no class is never written

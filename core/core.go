@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -19,29 +18,6 @@ import (
 	"github.com/privacyvault/privacyvault/tokenizer"
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
-
-// Store is the part of store.Store the data plane and its jobs use.
-type Store interface {
-	Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error)
-	InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error)
-	Get(ctx context.Context, class string, id []byte) (store.Record, error)
-	GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error)
-	LookupIndex(ctx context.Context, class string, index []byte) (store.Record, error)
-	Scan(ctx context.Context, class string, after []byte, limit int) ([]store.Record, error)
-	Replace(ctx context.Context, old, new store.Record) error
-	GetMeta(ctx context.Context, name string) ([]byte, error)
-	PutMeta(ctx context.Context, name string, value []byte) error
-	PutConsent(ctx context.Context, c store.Consent) error
-	Consents(ctx context.Context, subject []byte) ([]store.Consent, error)
-	SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error)
-	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
-	SubjectKeys(ctx context.Context, after []byte, limit int) ([]store.SubjectKeyEntry, error)
-	ReplaceSubjectKey(ctx context.Context, subject []byte, class string, old, new []byte) error
-	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
-	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
-	Rectify(ctx context.Context, old, new store.Record) error
-	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
-}
 
 // KeyProvider supplies class keyrings and changes them.
 type KeyProvider interface {
@@ -80,27 +56,6 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Service is the data plane. It is safe for concurrent use.
-type Service struct {
-	classes  map[string]*slot
-	store    Store
-	keys     KeyProvider
-	policy   atomic.Pointer[policy.Policy]
-	audit    Auditor
-	fp       Fingerprinter
-	alerts   AlertSink
-	receipts ReceiptSigner
-	quota    *quota.Limiter
-	denials  denialCounter
-	honey    honeytokens
-	maxValue int
-	grace    time.Duration
-	log      *slog.Logger
-	now      func() time.Time
-	lastSync atomic.Int64 // unix nanos of the last complete keyring refresh
-	jobs     jobs
-}
-
 // maxSubjectID bounds subject identifiers, which are opaque customer ids.
 const maxSubjectID = 256
 
@@ -111,38 +66,42 @@ const maxCollisionRounds = 4
 // New loads every class's keyring (so the data path makes no key-provider
 // call) and returns the service.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	s := &Service{
-		classes:  map[string]*slot{},
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		audit:    cfg.Auditor,
-		fp:       cfg.Fingerprints,
-		alerts:   cfg.Alerts,
-		receipts: cfg.Receipts,
-		quota:    quota.New(),
-		maxValue: cfg.MaxValueBytes,
-		grace:    cfg.GracePeriod,
-		log:      cfg.Logger,
-		now:      cfg.Now,
+	b := &base{
+		classes:     map[string]*slot{},
+		keys:        cfg.Keys,
+		subjectKeys: cfg.Store,
+		audit:       cfg.Auditor,
+		fp:          cfg.Fingerprints,
+		alerts:      cfg.Alerts,
+		maxValue:    cfg.MaxValueBytes,
+		grace:       cfg.GracePeriod,
+		log:         cfg.Logger,
+		now:         cfg.Now,
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if b.now == nil {
+		b.now = time.Now
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
 	}
-	if s.audit == nil || s.fp == nil || cfg.Policy == nil {
+	if b.audit == nil || b.fp == nil || cfg.Policy == nil {
 		return nil, errors.New("core: Config needs Policy, Auditor and Fingerprints")
 	}
-	if s.alerts == nil {
-		s.alerts = nopAlerts{}
+	if b.alerts == nil {
+		b.alerts = nopAlerts{}
 	}
-	s.policy.Store(cfg.Policy)
-	s.jobs.running = map[string]*job{}
-	s.jobs.base, s.jobs.stop = context.WithCancel(context.Background())
+	b.policy.Store(cfg.Policy)
 	for _, spec := range cfg.Classes {
-		s.classes[spec.Name] = &slot{spec: spec}
+		b.classes[spec.Name] = &slot{spec: spec}
 	}
+	s := &Service{
+		base:      b,
+		DataPlane: &DataPlane{base: b, store: cfg.Store, quota: quota.New()},
+		KeyAdmin:  &KeyAdmin{base: b, store: cfg.Store},
+		Subjects:  &Subjects{base: b, store: cfg.Store, receipts: cfg.Receipts},
+	}
+	s.KeyAdmin.jobs.running = map[string]*job{}
+	s.KeyAdmin.jobs.base, s.KeyAdmin.jobs.stop = context.WithCancel(context.Background())
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -187,7 +146,7 @@ type TokenResult struct {
 
 // Tokenize tokenizes items; results align with items. The error is for
 // failures of the whole batch (storage), never for one bad item.
-func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
+func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
 	res, durable, err := s.tokenize(ctx, items, subjects)
 	if err != nil {
@@ -210,7 +169,7 @@ func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeI
 // items[i].SubjectID ("" for none). The new records are not yet durable
 // when it returns: durable waits until they are, and no token may be
 // returned before it reports nil.
-func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, durable func() error, err error) {
+func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, durable func() error, err error) {
 	var waits []func() error
 	durable = func() error {
 		for _, w := range waits {
@@ -224,7 +183,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects [
 	return res, durable, err
 }
 
-func (s *Service) tokenizeStaged(ctx context.Context, items []TokenizeItem, subjects []string, waits *[]func() error) ([]TokenResult, error) {
+func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, subjects []string, waits *[]func() error) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -315,7 +274,7 @@ func (s *Service) tokenizeStaged(ctx context.Context, items []TokenizeItem, subj
 }
 
 // checkValue returns the class of an item after checking the value fits it.
-func (s *Service) checkValue(className string, value []byte) (*class, error) {
+func (s *base) checkValue(className string, value []byte) (*class, error) {
 	c, err := s.class(className)
 	if err != nil {
 		return nil, err
@@ -342,7 +301,7 @@ func (s *Service) checkValue(className string, value []byte) (*class, error) {
 	return c, nil
 }
 
-func (s *Service) class(name string) (*class, error) {
+func (s *base) class(name string) (*class, error) {
 	if name == "" {
 		return nil, Invalid("class", "is required")
 	}
@@ -362,7 +321,7 @@ type LookupItem struct {
 }
 
 // Lookup returns the existing token of each value without creating one.
-func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem) ([]TokenResult, error) {
+func (s *DataPlane) Lookup(ctx context.Context, caller string, items []LookupItem) ([]TokenResult, error) {
 	res, err := s.lookup(ctx, items)
 	if err != nil {
 		return nil, err
@@ -383,7 +342,7 @@ func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem)
 	return res, nil
 }
 
-func (s *Service) lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
+func (s *DataPlane) lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}

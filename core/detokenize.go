@@ -38,7 +38,7 @@ type Revealed struct {
 // holds — then, for consent-requiring purposes, the subject's consent.
 // The call is audited before any value is returned; if the audit event
 // cannot be written, nothing is returned.
-func (s *Service) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
+func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 // resolve returns the value behind one vaultless token of class c and the
 // keyed fingerprint of its subject ("" when it has none); Detokenize reads
 // vaulted tokens' records in one batch and opens them with openRecord.
-func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem) ([]byte, string, error) {
+func (s *DataPlane) resolve(ctx context.Context, c *class, it DetokenizeItem) ([]byte, string, error) {
 	if it.Token == "" {
 		return nil, "", Invalid("token", "is required")
 	}
@@ -169,7 +169,7 @@ type pendingOpen struct {
 
 // openRecord opens the record r read for token id of class c; a zero r
 // (no ID) means there is none.
-func (s *Service) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time) ([]byte, string, error) {
+func (s *DataPlane) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time) ([]byte, string, error) {
 	if r.ID == nil {
 		return nil, "", ErrNotFound
 	}

@@ -33,7 +33,7 @@ func tokenName(c *class, token string) string {
 // of unknown classes are fingerprinted as given, and so are vaulted tokens
 // known to be canonical (issued or decoded by this call), which saves
 // re-checking their tag.
-func (s *Service) tokenFP(className, token string, canonical bool) string {
+func (s *base) tokenFP(className, token string, canonical bool) string {
 	sl, ok := s.classes[className]
 	if !ok {
 		return s.fp.Token(className, token)
@@ -55,7 +55,7 @@ type honeytokens struct{ cur atomic.Pointer[honeySet] }
 
 // isHoneytoken reports whether token names one of pol's honeytokens of
 // class c, under any spelling.
-func (s *Service) isHoneytoken(pol *policy.Policy, c *class, token string) bool {
+func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) bool {
 	hs := s.honey.cur.Load()
 	if hs == nil || hs.pol != pol {
 		hs = &honeySet{pol: pol, names: map[string]map[string]bool{}}

@@ -24,15 +24,15 @@ var ErrSubjectErased = errors.New("the data subject was erased; the token no lon
 // under a subject-wrap key derived from the class's current key version
 // (see wrapSubjectKey) and kept in the store, so concurrent first uses
 // agree on one key, and erasing it shreds every value under it.
-func (s *Service) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
-	wrapped, err := s.store.SubjectKey(ctx, []byte(subject), c.Name)
+func (s *base) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
+	wrapped, err := s.subjectKeys.SubjectKey(ctx, []byte(subject), c.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && !create:
 		return nil, ErrSubjectErased
 	case errors.Is(err, store.ErrNotFound):
 		key := make([]byte, 32)
 		rand.Read(key)
-		if wrapped, err = s.store.PutSubjectKeyIfAbsent(ctx, []byte(subject), c.Name, c.wrapSubjectKey(subject, key)); err != nil {
+		if wrapped, err = s.subjectKeys.PutSubjectKeyIfAbsent(ctx, []byte(subject), c.Name, c.wrapSubjectKey(subject, key)); err != nil {
 			return nil, fmt.Errorf("core: subject key: %w", err)
 		}
 	case err != nil:
@@ -53,7 +53,7 @@ func (s *Service) subjectKey(ctx context.Context, c *class, subject string, crea
 
 // recordSealer returns the sealer of record r: the subject's key for
 // subject-sealed records (KeyVersion 0), else the class key version.
-func (s *Service) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
+func (s *base) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
 	return s.recordSealerCached(ctx, c, r, create, nil)
 }
 
@@ -61,7 +61,7 @@ func (s *Service) recordSealer(ctx context.Context, c *class, r store.Record, cr
 // of one subject reads and unwraps the subject key once.
 type sealerCache map[string]*tokenizer.Sealer
 
-func (s *Service) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
+func (s *base) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
 	if r.KeyVersion != 0 {
 		return c.sealer(r.KeyVersion)
 	}
@@ -103,8 +103,8 @@ type SubjectItem struct {
 // the level the caller's grant for purpose "dsar" allows (right of access
 // and portability). Vaultless (fpe) tokens are not stored and cannot be
 // listed.
-func (s *Service) ExportSubject(ctx context.Context, caller, subjectID string) ([]SubjectItem, error) {
-	if err := s.checkSubject(subjectID, "dsar"); err != nil {
+func (s *Subjects) ExportSubject(ctx context.Context, caller, subjectID string) ([]SubjectItem, error) {
+	if err := checkSubject(subjectID); err != nil {
 		return nil, err
 	}
 	fp := s.fp.Subject(subjectID)
@@ -146,7 +146,7 @@ func (s *Service) ExportSubject(ctx context.Context, caller, subjectID string) (
 // token. The old ciphertext is overwritten in the store (older versions
 // leave the disk at the store's next compaction; the API can never return
 // the old value again).
-func (s *Service) RectifyToken(ctx context.Context, caller, className, token string, value []byte) error {
+func (s *Subjects) RectifyToken(ctx context.Context, caller, className, token string, value []byte) error {
 	c, err := s.checkValue(className, value)
 	if err != nil {
 		return err
@@ -214,8 +214,8 @@ type ReceiptSigner interface {
 // erasure stands and ErrReceiptUnsigned is returned; erasing the subject
 // again (which finds nothing left to erase) signs and returns the stored
 // receipt.
-func (s *Service) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
-	if err := s.checkSubject(subjectID, "dsar"); err != nil {
+func (s *Subjects) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
+	if err := checkSubject(subjectID); err != nil {
 		return audit.Receipt{}, err
 	}
 	if s.receipts == nil {
@@ -262,7 +262,7 @@ const purgeBatch = 1000
 
 // PurgeExpired deletes every expired record now and returns counts by
 // class. Expired records are already unreadable; this reclaims them.
-func (s *Service) PurgeExpired(ctx context.Context) (map[string]int, error) {
+func (s *Subjects) PurgeExpired(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	now := s.now()
 	for _, name := range s.classNames() {
@@ -284,7 +284,7 @@ func (s *Service) PurgeExpired(ctx context.Context) (map[string]int, error) {
 }
 
 // PurgeEvery runs PurgeExpired every interval until ctx ends.
-func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
+func (s *Subjects) PurgeEvery(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -313,7 +313,7 @@ const retentionCaller = "privacyvault/retention"
 
 // purgeAudited is the background purge: intent event, purge, outcome
 // event, like an admin's purge call.
-func (s *Service) purgeAudited(ctx context.Context) (map[string]int, error) {
+func (s *Subjects) purgeAudited(ctx context.Context) (map[string]int, error) {
 	if err := s.RecordAdminIntent(ctx, retentionCaller, "purge", ""); err != nil {
 		return nil, err
 	}

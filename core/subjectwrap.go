@@ -91,7 +91,7 @@ func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error)
 
 // subjectKeyCounts walks every stored subject key and counts them by class
 // and wrapping version.
-func (s *Service) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]uint64, error) {
+func (s *KeyAdmin) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]uint64, error) {
 	out := map[string]map[uint32]uint64{}
 	err := s.walkSubjectKeys(ctx, func(c *class, e store.SubjectKeyEntry, v uint32) error {
 		if out[c.Name] == nil {
@@ -105,7 +105,7 @@ func (s *Service) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]u
 
 // walkSubjectKeys calls f for every stored subject key of a configured
 // class with the version wrapping it.
-func (s *Service) walkSubjectKeys(ctx context.Context, f func(c *class, e store.SubjectKeyEntry, v uint32) error) error {
+func (s *KeyAdmin) walkSubjectKeys(ctx context.Context, f func(c *class, e store.SubjectKeyEntry, v uint32) error) error {
 	var after []byte
 	for {
 		page, err := s.store.SubjectKeys(ctx, after, scanPage)
@@ -137,7 +137,7 @@ func (s *Service) walkSubjectKeys(ctx context.Context, f func(c *class, e store.
 // target, and returns how many it moved. A key replaced or erased
 // concurrently is left alone (a new key is wrapped under the current
 // version already).
-func (s *Service) rewrapSubjectKeys(ctx context.Context, className string, target uint32) (uint64, error) {
+func (s *KeyAdmin) rewrapSubjectKeys(ctx context.Context, className string, target uint32) (uint64, error) {
 	var moved uint64
 	err := s.walkSubjectKeys(ctx, func(c *class, e store.SubjectKeyEntry, v uint32) error {
 		if c.Name != className || v >= target {

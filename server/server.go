@@ -182,7 +182,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
 	)
-	token.RegisterService(s.grpc, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	token.RegisterService(s.grpc, token.New(token.Config{Core: dp.DataPlane, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	admin.RegisterService(s.grpc, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
 		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
