@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/privacyvault/privacyvault/audit"
 )
 
-// Alert kinds: breaches worth a human's attention. Each is written as an
-// audit event, logged at WARN and counted by the AlertSink.
+// Alerts (audit.Alert) are breaches worth a human's attention. Each is
+// written as an audit event, logged at WARN and counted by the AlertSink.
 const (
-	AlertQuota        = "quota"
-	AlertHoneytoken   = "honeytoken"
-	AlertDeniedBurst  = "denied_burst"
 	deniedBurstLimit  = 20 // denied items per identity per window
 	deniedBurstWindow = time.Minute
 )
@@ -40,11 +39,11 @@ func (e *QuotaError) Error() string {
 }
 
 // raise writes an alert event, logs it at WARN and counts it.
-func (s *base) raise(ctx context.Context, kind, caller, purpose, class string, count int, reason string) error {
-	s.alerts.Alert(kind)
+func (s *base) raise(ctx context.Context, kind audit.Alert, caller, purpose, class string, count int, reason string) error {
+	s.alerts.Alert(string(kind))
 	purpose = s.auditPurpose(purpose)
 	s.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
-	return s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "alert", Class: class, Count: count, Decision: "deny", Reason: reason, Alert: kind})
+	return s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpAlert, Class: class, Count: count, Decision: audit.DecisionDeny, Reason: reason, Alert: kind})
 }
 
 // denialCounter spots bursts of denied items per identity: a caller
@@ -97,5 +96,5 @@ func (s *base) countDenials(ctx context.Context, caller, purpose string, n int, 
 	if !fire {
 		return nil
 	}
-	return s.raise(ctx, AlertDeniedBurst, caller, purpose, "", count, fmt.Sprintf("more than %d denied items within %s", deniedBurstLimit, deniedBurstWindow))
+	return s.raise(ctx, audit.AlertDeniedBurst, caller, purpose, "", count, fmt.Sprintf("more than %d denied items within %s", deniedBurstLimit, deniedBurstWindow))
 }

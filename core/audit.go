@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/privacyvault/privacyvault/audit"
 )
 
 // Auditor durably records what the data plane did. Record returns only
@@ -15,20 +17,10 @@ type Auditor interface {
 	Record(ctx context.Context, e AuditEvent) error
 }
 
-// AuditEvent is one audited operation on one class. It never carries a
-// value or a token: tokens and subjects appear as keyed fingerprints.
-type AuditEvent struct {
-	Caller   string
-	Purpose  string
-	Op       string
-	Class    string
-	Count    int
-	Decision string // allow, deny, partial, error
-	Reason   string
-	Tokens   []string
-	Subject  string
-	Alert    string
-}
+// AuditEvent is the audit log's event: core writes the log's own type,
+// never a copy of it. It never carries a value or a token: tokens and
+// subjects appear as keyed fingerprints.
+type AuditEvent = audit.Event
 
 // ErrAuditFailed means the audit event could not be written, so the call
 // was refused.
@@ -40,7 +32,7 @@ func (s *base) record(ctx context.Context, e AuditEvent) error {
 
 // auditFailed counts and logs, once per call, an audit write that failed
 // and returns the call's error; it returns nil for err == nil.
-func (s *base) auditFailed(ctx context.Context, op string, err error) error {
+func (s *base) auditFailed(ctx context.Context, op audit.Op, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -83,7 +75,7 @@ func (ev *events) add(base AuditEvent, subject string, ok bool, tokenFP string) 
 
 // auditTokens writes one event per class and subject for a tokenize or
 // lookup call.
-func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose, op string, classes, subjects []string, res []TokenResult) error {
+func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult) error {
 	var ev events
 	for i, r := range res {
 		fp := ""
@@ -106,7 +98,7 @@ func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, it
 			// A token that resolved passed the strict Decode.
 			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
 		}
-		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: "detokenize", Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
+		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpDetokenize, Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
 	}
 	return s.recordAll(ctx, ev)
 }
@@ -157,9 +149,9 @@ func (s *base) recordAll(ctx context.Context, ev events) error {
 func tally(e *AuditEvent, ok bool) {
 	switch {
 	case e.Decision == "":
-		e.Decision = map[bool]string{true: "allow", false: "deny"}[ok]
-	case (e.Decision == "allow") != ok:
-		e.Decision = "partial"
+		e.Decision = map[bool]audit.Decision{true: audit.DecisionAllow, false: audit.DecisionDeny}[ok]
+	case (e.Decision == audit.DecisionAllow) != ok:
+		e.Decision = audit.DecisionPartial
 	}
 }
 
@@ -184,12 +176,12 @@ func (s *DataPlane) subjects(items []TokenizeItem) []string {
 // RecordAdmin audits one admin call and its outcome. An admin call whose
 // event cannot be written reports ErrAuditFailed.
 func (s *base) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
-	e := AuditEvent{Caller: caller, Op: "admin." + op, Count: 1, Decision: "allow"}
+	e := AuditEvent{Caller: caller, Op: audit.AdminOp(op), Count: 1, Decision: audit.DecisionAllow}
 	if class != "" {
 		e.Class = s.auditClass(class) // a name that is no class is never written
 	}
 	if opErr != nil {
-		e.Decision, e.Reason = "error", publicReason(opErr)
+		e.Decision, e.Reason = audit.DecisionError, publicReason(opErr)
 	}
 	return s.record(ctx, e)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 )
@@ -95,13 +96,13 @@ func (s *Subjects) SetConsent(ctx context.Context, caller, subjectID, purpose, b
 		return Consent{}, Invalid("expires_at", "is in the past")
 	}
 	c := store.Consent{Subject: []byte(s.fp.Subject(subjectID)), Purpose: purpose, LawfulBasis: basis, GrantedAt: now, ExpiresAt: expires}
-	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.set", Subject: string(c.Subject)}); err != nil {
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentSet, Subject: string(c.Subject)}); err != nil {
 		return Consent{}, err
 	}
 	if err := s.store.PutConsent(ctx, c); err != nil {
 		return Consent{}, fmt.Errorf("core: consent: %w", err)
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.set", Count: 1, Decision: "allow", Subject: string(c.Subject), Reason: basis}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentSet, Count: 1, Decision: audit.DecisionAllow, Subject: string(c.Subject), Reason: basis}); err != nil {
 		return Consent{}, err
 	}
 	return consentView(subjectID, c, now), nil
@@ -130,7 +131,7 @@ func (s *Subjects) RevokeConsent(ctx context.Context, caller, subjectID, purpose
 	now := s.now().UTC()
 	c := cs[i]
 	if c.RevokedAt.IsZero() {
-		if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.revoke", Subject: string(fp)}); err != nil {
+		if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentRevoke, Subject: string(fp)}); err != nil {
 			return Consent{}, err
 		}
 		c.RevokedAt = now
@@ -138,7 +139,7 @@ func (s *Subjects) RevokeConsent(ctx context.Context, caller, subjectID, purpose
 			return Consent{}, fmt.Errorf("core: consent: %w", err)
 		}
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.revoke", Count: 1, Decision: "allow", Subject: string(fp)}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentRevoke, Count: 1, Decision: audit.DecisionAllow, Subject: string(fp)}); err != nil {
 		return Consent{}, err
 	}
 	return consentView(subjectID, c, now), nil
@@ -154,7 +155,7 @@ func (s *Subjects) ListConsents(ctx context.Context, caller, subjectID string) (
 	if err != nil {
 		return nil, fmt.Errorf("core: consent: %w", err)
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Op: "consent.list", Count: len(cs), Decision: "allow", Subject: string(fp)}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Op: audit.OpConsentList, Count: len(cs), Decision: audit.DecisionAllow, Subject: string(fp)}); err != nil {
 		return nil, err
 	}
 	now := s.now()

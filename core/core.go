@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/quota"
@@ -155,7 +156,7 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 	// The store syncs the new records while the audit log syncs the event:
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
-	auditErr := s.auditTokens(ctx, caller, "", "tokenize", itemClasses(items), subjects, res)
+	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, itemClasses(items), subjects, res)
 	if err := durable(); err != nil {
 		return nil, fmt.Errorf("core: tokenize: %w", err)
 	}
@@ -336,7 +337,7 @@ func (s *DataPlane) Lookup(ctx context.Context, caller string, items []LookupIte
 			subjects[i] = s.fp.Subject(it.SubjectID)
 		}
 	}
-	if err := s.auditTokens(ctx, caller, "", "lookup", classes, subjects, res); err != nil {
+	if err := s.auditTokens(ctx, caller, "", audit.OpLookup, classes, subjects, res); err != nil {
 		return nil, err
 	}
 	return res, nil

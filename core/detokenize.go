@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
@@ -46,7 +47,7 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 	now := s.now()
 	if lim, ok := s.quota.Take(identity, purpose, len(items), pol.Limits(identity, purpose), now); !ok {
 		err := &QuotaError{Per: lim.Per, Max: lim.Max}
-		if aerr := s.raise(ctx, AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
+		if aerr := s.raise(ctx, audit.AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
 			return nil, aerr
 		}
 		return nil, err
@@ -128,7 +129,7 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 		}
 	}
 	if honey > 0 {
-		if err := s.raise(ctx, AlertHoneytoken, identity, purpose, "", honey, "honeytoken detokenize attempt"); err != nil {
+		if err := s.raise(ctx, audit.AlertHoneytoken, identity, purpose, "", honey, "honeytoken detokenize attempt"); err != nil {
 			return nil, err
 		}
 	}

@@ -21,7 +21,7 @@ const ReasonIntent = "intent"
 // cannot be written the change must not be made: the caller gets
 // ErrAuditFailed and nothing changes.
 func (s *base) intent(ctx context.Context, e AuditEvent) error {
-	e.Decision, e.Reason = "allow", ReasonIntent
+	e.Decision, e.Reason = audit.DecisionAllow, ReasonIntent
 	if e.Count == 0 {
 		e.Count = 1
 	}
@@ -35,7 +35,7 @@ func (s *base) RecordAdminIntent(ctx context.Context, caller, op, class string) 
 	if class != "" {
 		class = s.auditClass(class)
 	}
-	return s.intent(ctx, AuditEvent{Caller: caller, Op: "admin." + op, Class: class})
+	return s.intent(ctx, AuditEvent{Caller: caller, Op: audit.AdminOp(op), Class: class})
 }
 
 // receiptMeta names the stored facts of a subject's last erasure, kept so

@@ -1,6 +1,10 @@
 package core
 
-import "context"
+import (
+	"context"
+
+	"github.com/privacyvault/privacyvault/audit"
+)
 
 // CheckClass returns an InvalidError on "class" unless name is a
 // configured data class, so calls naming a class refuse any other name
@@ -28,8 +32,8 @@ func (s *base) CheckPurpose(purpose string) error {
 // and one denied item towards the caller's denied-burst alert. denied is
 // the refusal, returned unless the audit write fails, which is returned
 // instead (fail-closed, as for every call).
-func (s *base) RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error {
-	e := AuditEvent{Caller: caller, Op: op, Class: s.auditClass(class), Count: 1, Decision: "deny", Reason: denied.Error()}
+func (s *base) RecordRefused(ctx context.Context, caller string, op audit.Op, class, subjectID string, denied error) error {
+	e := AuditEvent{Caller: caller, Op: op, Class: s.auditClass(class), Count: 1, Decision: audit.DecisionDeny, Reason: denied.Error()}
 	if class == "" {
 		e.Class = ""
 	}

@@ -136,7 +136,7 @@ func (s *Subjects) ExportSubject(ctx context.Context, caller, subjectID string) 
 		}
 		out = append(out, it)
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.export", Count: len(out), Decision: "allow", Subject: fp}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpExport, Count: len(out), Decision: audit.DecisionAllow, Subject: fp}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -181,7 +181,7 @@ func (s *Subjects) RectifyToken(ctx context.Context, caller, className, token st
 		next.Index = c.index(old.Subject, value)
 	}
 	tokenFP := []string{s.tokenFP(c.Name, token, false)}
-	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpRectify, Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
 		return err
 	}
 	err = s.store.Rectify(ctx, old, next)
@@ -195,8 +195,8 @@ func (s *Subjects) RectifyToken(ctx context.Context, caller, className, token st
 	case err != nil:
 		return fmt.Errorf("core: rectify: %w", err)
 	}
-	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Count: 1,
-		Decision: "allow", Tokens: tokenFP, Subject: string(old.Subject)})
+	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpRectify, Class: c.Name, Count: 1,
+		Decision: audit.DecisionAllow, Tokens: tokenFP, Subject: string(old.Subject)})
 }
 
 // ReceiptSigner signs erasure receipts.
@@ -222,13 +222,13 @@ func (s *Subjects) EraseSubject(ctx context.Context, caller, subjectID string) (
 		return audit.Receipt{}, errors.New("core: no receipt signer configured")
 	}
 	fp := s.fp.Subject(subjectID)
-	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Subject: fp}); err != nil {
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Subject: fp}); err != nil {
 		return audit.Receipt{}, err
 	}
 	n, err := s.store.EraseSubject(ctx, []byte(fp))
 	if err != nil {
 		err = fmt.Errorf("core: erase: %w", err)
-		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: 1, Decision: "error", Subject: fp, Reason: "store error"})
+		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Count: 1, Decision: audit.DecisionError, Subject: fp, Reason: "store error"})
 		return audit.Receipt{}, err
 	}
 	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
@@ -245,7 +245,7 @@ func (s *Subjects) EraseSubject(ctx context.Context, caller, subjectID string) (
 	if err := s.saveReceipt(ctx, r); err != nil {
 		return audit.Receipt{}, err
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: n.Records, Decision: "allow", Subject: fp,
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Count: n.Records, Decision: audit.DecisionAllow, Subject: fp,
 		Reason: fmt.Sprintf("records=%d subject_keys=%d consents=%d", n.Records, n.Keys, n.Consents)}); err != nil {
 		return audit.Receipt{}, err
 	}

@@ -25,10 +25,7 @@ type auditor struct{ log *audit.Log }
 var _ core.Auditor = auditor{}
 
 func (a auditor) Record(ctx context.Context, e core.AuditEvent) error {
-	_, err := a.log.Append(ctx, audit.Event{
-		Caller: e.Caller, Purpose: e.Purpose, Op: e.Op, Class: e.Class, Count: e.Count,
-		Decision: e.Decision, Reason: e.Reason, Tokens: e.Tokens, Subject: e.Subject, Alert: e.Alert,
-	})
+	_, err := a.log.Append(ctx, e)
 	return err
 }
 

@@ -197,7 +197,7 @@ func TestIntentThenOutcome(t *testing.T) {
 	for _, line := range strings.Split(string(b), "\n") {
 		var ev audit.Event
 		if json.Unmarshal([]byte(line), &ev) == nil && ev.Op == "admin.rotate" {
-			got = append(got, ev.Caller+"/"+ev.Class+"/"+ev.Decision+"/"+ev.Reason)
+			got = append(got, ev.Caller+"/"+ev.Class+"/"+string(ev.Decision)+"/"+ev.Reason)
 		}
 	}
 	want := []string{"ops/email/allow/" + core.ReasonIntent, "ops/email/allow/"}

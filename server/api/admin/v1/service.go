@@ -28,7 +28,7 @@ type Core interface {
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
 	RecordAdminIntent(ctx context.Context, caller, op, class string) error
-	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
+	RecordRefused(ctx context.Context, caller string, op audit.Op, class, subjectID string, denied error) error
 	CheckClass(name string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
 }
@@ -73,7 +73,7 @@ func (s *Service) authorize(ctx context.Context, op, class string) (string, erro
 		return "", identity.ErrUnauthenticated
 	}
 	if !slices.Contains(s.admins, string(id)) {
-		return "", s.core.RecordRefused(ctx, string(id), "admin."+op, class, "", core.ErrNotAdmin)
+		return "", s.core.RecordRefused(ctx, string(id), audit.AdminOp(op), class, "", core.ErrNotAdmin)
 	}
 	return string(id), nil
 }
