@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/privacyvault/privacyvault/kms"
 )
 
 // Refresh fetches every class's keyring from the key provider and installs
@@ -52,12 +54,13 @@ func (s *base) RefreshEvery(ctx context.Context, interval time.Duration) {
 // reload fetches one class's keyring now, for a record that names a key
 // version this sidecar has not cached yet.
 func (s *base) reload(ctx context.Context, class string) (*class, error) {
-	sl := s.classes[class]
-	ring, err := s.keys.Keyring(ctx, class)
-	if err != nil {
-		return nil, fmt.Errorf("core: keyring for class %s: %w", class, err)
-	}
-	return sl.install(ring)
+	return s.classes[class].reload(ctx, func(ctx context.Context) (*kms.Keyring, error) {
+		ring, err := s.keys.Keyring(ctx, class)
+		if err != nil {
+			return nil, fmt.Errorf("core: keyring for class %s: %w", class, err)
+		}
+		return ring, nil
+	})
 }
 
 // keysFresh reports ErrKeysStale once the provider has been unreachable

@@ -27,10 +27,20 @@ const (
 	wrapLen       = 4 + legacyWrapLen
 )
 
-func subjectAEAD(k *kms.Key) cipher.AEAD {
+func newSubjectAEAD(k *kms.Key) cipher.AEAD {
 	b, _ := aes.NewCipher(k.Derive(labelSubjectWrap))
 	a, _ := cipher.NewGCM(b)
 	return a
+}
+
+// subjectAEAD returns the AEAD that wraps subject keys under k, built once
+// per keyring by newClass (deriving and expanding it per subject key
+// showed in erasure and export profiles).
+func (c *class) subjectAEAD(k *kms.Key) cipher.AEAD {
+	if a, ok := c.subjectAEADs[k]; ok {
+		return a
+	}
+	return newSubjectAEAD(k)
 }
 
 func subjectAD(class, subject string) []byte { return []byte(class + "\x00" + subject) }
@@ -38,16 +48,17 @@ func subjectAD(class, subject string) []byte { return []byte(class + "\x00" + su
 // wrapSubjectKey wraps key under the class's current version.
 func (c *class) wrapSubjectKey(subject string, key []byte) []byte {
 	k, _ := c.ring.Held(c.current)
-	return wrapUnder(k, c.Name, subject, key)
+	return c.wrapUnder(k, subject, key)
 }
 
-func wrapUnder(k *kms.Key, class, subject string, key []byte) []byte {
-	a := subjectAEAD(k)
+// wrapUnder wraps key under version k of the class key.
+func (c *class) wrapUnder(k *kms.Key, subject string, key []byte) []byte {
+	a := c.subjectAEAD(k)
 	out := binary.BigEndian.AppendUint32(make([]byte, 0, wrapLen), k.Version())
 	nonce := make([]byte, a.NonceSize())
 	rand.Read(nonce)
 	out = append(out, nonce...)
-	return a.Seal(out, nonce, key, subjectAD(class, subject))
+	return a.Seal(out, nonce, key, subjectAD(c.Name, subject))
 }
 
 // subjectWrapVersion returns the class key version wrapping a stored
@@ -81,7 +92,7 @@ func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error)
 			return nil, fmt.Errorf("subject key wrapped under version %d: %w", v, err)
 		}
 	}
-	a := subjectAEAD(k)
+	a := c.subjectAEAD(k)
 	key, err := a.Open(nil, body[:a.NonceSize()], body[a.NonceSize():], subjectAD(c.Name, subject))
 	if err != nil {
 		return nil, tokenizer.ErrDecrypt
@@ -157,7 +168,7 @@ func (s *KeyAdmin) rewrapSubjectKeys(ctx context.Context, className string, targ
 		if err != nil {
 			return fmt.Errorf("core: rewrap subject keys of class %s: %w", className, err)
 		}
-		next := wrapUnder(k, className, string(e.Subject), key)
+		next := c.wrapUnder(k, string(e.Subject), key)
 		switch err := s.store.ReplaceSubjectKey(ctx, e.Subject, className, e.Wrapped, next); {
 		case err == nil:
 			moved++

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -249,15 +248,8 @@ func Listen(addr string) (net.Listener, error) {
 	if path == "" {
 		return nil, fmt.Errorf("listen %s: empty socket path", addr)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	lis, err := net.Listen("unix", path)
+	lis, err := listenUnix(path, 0o660)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	if err := os.Chmod(path, 0o660); err != nil {
-		lis.Close()
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	return lis, nil
@@ -274,12 +266,16 @@ func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %w", c.Name, err)
 		}
+		f, err := c.ParsedFormat()
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
 		specs = append(specs, core.ClassSpec{
 			Name:             c.Name,
 			Mode:             mode,
 			Binary:           c.Binary,
 			Retention:        c.Retention.Std(),
-			Format:           c.ParsedFormat(),
+			Format:           f,
 			Algorithm:        alg,
 			FPEKeyVersion:    c.KeyVersion,
 			ShredWithSubject: c.ShredWithSubject,
