@@ -16,7 +16,6 @@ import (
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/kms"
-	"github.com/privacyvault/privacyvault/kms/vault"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/store/badger"
 )
@@ -60,7 +59,7 @@ func (a storeHeads) save(ctx context.Context, h audit.Head) error {
 // vaultHeads keeps the head in Vault KV, out of reach of whoever can
 // write the data directory.
 type vaultHeads struct {
-	p    *vault.Provider
+	p    audit.HeadKeeping
 	name string
 }
 
@@ -165,7 +164,7 @@ func (a *bgAnchor) flush() {
 func auditAnchors(cfg *config.Config, st *badger.Store, keys kms.Provider, log *slog.Logger) (anchors []audit.Anchor, stop func() error) {
 	all := func(audit.Head) bool { return true }
 	bgs := []*bgAnchor{newBGAnchor("store", storeHeads{st}, all, log)}
-	if vp, ok := keys.(*vault.Provider); ok {
+	if vp, ok := keys.(audit.HeadKeeping); ok {
 		name := cfg.Audit.HeadName
 		if name == "" {
 			name = defaultHeadName(AuditDir(cfg))
