@@ -9,12 +9,16 @@ BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
+GRPC_GATEWAY_VERSION       := v2.33.0
 STATICCHECK_VERSION        := v0.8.2
 
 BUF                := $(TOOLS)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO      := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC := $(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 GRPCURL            := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+PROTOC_GEN_GATEWAY := $(TOOLS)/.protoc-gen-grpc-gateway-$(GRPC_GATEWAY_VERSION)
+PROTOC_GEN_OPENAPI := $(TOOLS)/.protoc-gen-openapiv2-$(GRPC_GATEWAY_VERSION)
+GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWAY) $(PROTOC_GEN_OPENAPI)
 STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME;
@@ -27,7 +31,7 @@ FUZZTIME_SHORT ?= 3s
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline
 
 all: build
 
@@ -39,7 +43,7 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint tidy-check generate-check devvault
+test: fmt-check vet lint tidy-check generate-check devvault sdk-test
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -69,8 +73,18 @@ vet:
 	$(GO) vet -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(GO) vet ./...
 
+# The API of the last release: `buf breaking` in lint fails on any change
+# that would break a client built against it. Image input so that the
+# comparison needs no git tag (CI clones may have none); refresh it with
+# `make baseline` when a release is cut (docs/sdks.md).
+BASELINE        := proto/baseline/v1.binpb
+BREAKING_CONFIG := {"version":"v2","breaking":{"use":["FILE"],"ignore":["google"]}}
+
 lint: $(BUF) $(STATICCHECK)
 	$(BUF) lint
+	@mkdir -p bin
+	$(BUF) build --exclude-source-info -o bin/api.binpb
+	$(BUF) breaking bin/api.binpb --against $(BASELINE) --config '$(BREAKING_CONFIG)'
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(STATICCHECK) ./...
@@ -80,19 +94,57 @@ tidy-check:
 	$(GO) mod tidy -diff
 	cd tools/devvault && $(GO) mod tidy -diff
 
-## generate: regenerate the Go code from proto/ with the pinned tools.
-generate: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+## baseline: record the released API that later changes must stay compatible with.
+baseline: $(BUF)
+	$(BUF) build --exclude-source-info -o $(BASELINE)
+
+## generate: regenerate the Go code, the gateway, the OpenAPI document and
+## the SDKs' generated code from proto/ with the pinned tools.
+generate: $(BUF) $(GEN_PLUGINS) generate-sdk
 	$(BUF) generate
 
 ## generate-check: fail when committed generated code differs from a fresh generation.
 generate-check: generate
-	@if [ -n "$$(git status --porcelain -- proto)" ]; then git status --short -- proto; git diff -- proto | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then git status --short -- $(GENERATED); git diff -- $(GENERATED) | head -50; echo "generated code is stale: run make generate and commit"; exit 1; fi
+
+## SDKs (sdk/): each toolchain's packages are installed by the build at the
+## versions pinned in the SDK's own manifest (package-lock.json,
+## requirements-dev.txt, pom.xml).
+PY_VENV   := sdk/python/.venv
+PY_DEPS   := $(PY_VENV)/.installed
+TS_DEPS   := sdk/typescript/node_modules/.installed
+GENERATED := proto server/gateway sdk/python/src/privacyvault/v1 sdk/typescript/src/gen
+SDK_LANGS := python typescript java
+
+sdk-deps: $(PY_DEPS) $(TS_DEPS)
+
+$(PY_DEPS): sdk/python/requirements-dev.txt
+	python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+$(TS_DEPS): sdk/typescript/package-lock.json
+	cd sdk/typescript && npm ci --no-audit --no-fund
+	touch $@
+
+generate-sdk: $(BUF) $(PY_DEPS) $(TS_DEPS)
+	rm -rf sdk/python/src/privacyvault/v1/*_pb2*.py* && $(PY_VENV)/bin/python -m grpc_tools.protoc -I proto -I third_party/proto \
+		--python_out=sdk/python/src --pyi_out=sdk/python/src --grpc_python_out=sdk/python/src \
+		proto/privacyvault/v1/*.proto
+	rm -rf sdk/typescript/src/gen && $(BUF) generate --template sdk/typescript/buf.gen.yaml
+
+## sdk-test: start the built sidecar on a free port and run every SDK's
+## tests against it.
+sdk-test: build sdk-deps
+	./scripts/sdk-test.sh $(SDK_LANGS)
 
 ## bench: the side-by-side run in BENCHMARKS.md: the real sidecar, Vault's Transit
 ## engine (bin/devvault) and a bare grpc-go server, each in its own process (about 8 minutes).
+## BENCH_FLAGS adds flags, e.g. BENCH_FLAGS='-before bin/privacyvault-old' measures an
+## earlier binary in the same run (a before/after table), -profile DIR saves profiles.
 bench: build devvault
 	$(GO) build -o bin/bench ./tools/bench
-	./bin/bench -out BENCHMARKS.md -cmd 'make bench'
+	./bin/bench -out BENCHMARKS.md -cmd "make bench $(if $(BENCH_FLAGS),BENCH_FLAGS='$(BENCH_FLAGS)')" $(BENCH_FLAGS)
 
 ## bench-short: the same harness as a smoke run (tiny durations, 20,000-token scale
 ## phase); it asserts nothing about speed and leaves BENCHMARKS.md alone.
@@ -104,7 +156,7 @@ bench-short: build devvault
 bench-micro:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
 
-tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(STATICCHECK)
+tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 
 $(BUF):
 	@mkdir -p $(TOOLS)
@@ -119,6 +171,16 @@ $(PROTOC_GEN_GO):
 $(PROTOC_GEN_GO_GRPC):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	touch $@
+
+$(PROTOC_GEN_GATEWAY):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
+	touch $@
+
+$(PROTOC_GEN_OPENAPI):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
 	touch $@
 
 $(GRPCURL):

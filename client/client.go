@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -19,11 +20,13 @@ import (
 
 // Client calls one sidecar. It is safe for concurrent use.
 type Client struct {
-	conn   *grpc.ClientConn
-	tokens pb.TokenServiceClient
+	conn     *grpc.ClientConn
+	tokens   pb.TokenServiceClient
+	maxBatch atomic.Int64
 }
 
 type options struct {
+	maxBatch int
 	bearer   string
 	tls      *tls.Config
 	insecure bool
@@ -36,6 +39,12 @@ type Option func(*options)
 // WithBearerToken sends token as "authorization: Bearer <token>" on every
 // call.
 func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
+
+// WithMaxBatch sets the most items the client sends in one call (default
+// DefaultMaxBatch, the server's default limit). Larger batches are split.
+// A server with a lower limit says so when it refuses a part, and the
+// client then splits to that.
+func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
 
 // WithTLS uses TLS with cfg.
 func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
@@ -76,12 +85,18 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: dial: %w", err)
 	}
-	return New(conn), nil
+	c := New(conn)
+	if o.maxBatch > 0 {
+		c.maxBatch.Store(int64(o.maxBatch))
+	}
+	return c, nil
 }
 
 // New returns a Client over an existing connection, which Close closes.
 func New(conn *grpc.ClientConn) *Client {
-	return &Client{conn: conn, tokens: pb.NewTokenServiceClient(conn)}
+	c := &Client{conn: conn, tokens: pb.NewTokenServiceClient(conn)}
+	c.maxBatch.Store(DefaultMaxBatch)
+	return c
 }
 
 // Close closes the connection.

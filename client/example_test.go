@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/status"
 
@@ -114,4 +115,32 @@ func ExampleClient_Lookup() {
 	// Output:
 	// true <nil>
 	// NotFound
+}
+
+func ExampleIsTokenExpired() {
+	addr, stop := startSidecar()
+	defer stop()
+	c, err := client.Dial(addr, client.WithInsecure(), client.WithBearerToken("dev-checkout-token-0001"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+
+	// A token that is only needed for a short while: a TTL shorter than
+	// the class retention, and the customer it belongs to.
+	tok, err := c.Tokenize(ctx, "card_number", []byte("4111111111111111"),
+		client.WithSubject("cust-42"), client.WithTTL(time.Nanosecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	time.Sleep(time.Millisecond) // let the TTL pass
+	_, err = c.Detokenize(ctx, "payment", "card_number", tok)
+	switch {
+	case client.IsTokenExpired(err):
+		fmt.Println("expired:", status.Code(err))
+	case client.IsTokenNotFound(err):
+		fmt.Println("unknown token:", status.Code(err))
+	}
+	// Output: expired: NotFound
 }

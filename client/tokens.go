@@ -52,8 +52,15 @@ type TokenResult struct {
 }
 
 // TokenizeBatch tokenizes items. The error is for the call as a whole;
-// per-item errors are in the results.
+// per-item errors are in the results. Batches over the batch limit are
+// sent in parts (see WithMaxBatch).
 func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+	return inBatches(ctx, c, items, c.tokenize, failToken)
+}
+
+func failToken(r *TokenResult, err error) { r.Err = err }
+
+func (c *Client) tokenize(ctx context.Context, items []TokenizeItem, offset int) ([]TokenResult, error) {
 	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
 	for i, it := range items {
 		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
@@ -65,7 +72,7 @@ func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]Tok
 	if err != nil {
 		return nil, err
 	}
-	return tokenResults(resp.GetResults(), len(items))
+	return tokenResults(resp.GetResults(), len(items), offset)
 }
 
 // tokenResult is a per-item result holding a token or an error:
@@ -75,14 +82,14 @@ type tokenResult interface {
 	GetError() *spb.Status
 }
 
-func tokenResults[R tokenResult](results []R, n int) ([]TokenResult, error) {
+func tokenResults[R tokenResult](results []R, n, offset int) ([]TokenResult, error) {
 	if len(results) != n {
 		return nil, fmt.Errorf("client: server returned %d results for %d items", len(results), n)
 	}
 	out := make([]TokenResult, n)
 	for i, r := range results {
 		if e := r.GetError(); e != nil {
-			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
+			out[i].Err = &ItemError{Index: offset + i, st: status.FromProto(e)}
 			continue
 		}
 		out[i].Token = r.GetToken()
@@ -90,9 +97,11 @@ func tokenResults[R tokenResult](results []R, n int) ([]TokenResult, error) {
 	return out, nil
 }
 
-// Tokenize tokenizes one value of class.
-func (c *Client) Tokenize(ctx context.Context, class string, value []byte) (string, error) {
-	res, err := c.TokenizeBatch(ctx, []TokenizeItem{{Class: class, Value: value}})
+// Tokenize tokenizes one value of class. Options set the item's subject,
+// context, tweak and TTL.
+func (c *Client) Tokenize(ctx context.Context, class string, value []byte, opts ...ItemOption) (string, error) {
+	o := itemOptions(opts)
+	res, err := c.TokenizeBatch(ctx, []TokenizeItem{{Class: class, Value: value, SubjectID: o.subject, Context: o.context, Tweak: o.tweak, TTL: o.ttl}})
 	if err != nil {
 		return "", err
 	}
@@ -129,8 +138,15 @@ type Revealed struct {
 	Err   error
 }
 
-// DetokenizeBatch resolves items for purpose.
+// DetokenizeBatch resolves items for purpose. Batches over the batch
+// limit are sent in parts (see WithMaxBatch).
 func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []DetokenizeItem) ([]Revealed, error) {
+	return inBatches(ctx, c, items, func(ctx context.Context, part []DetokenizeItem, offset int) ([]Revealed, error) {
+		return c.detokenize(ctx, purpose, part, offset)
+	}, func(r *Revealed, err error) { r.Err = err })
+}
+
+func (c *Client) detokenize(ctx context.Context, purpose string, items []DetokenizeItem, offset int) ([]Revealed, error) {
 	req := &pb.DetokenizeRequest{Purpose: purpose, Items: make([]*pb.DetokenizeItem, len(items))}
 	for i, it := range items {
 		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
@@ -145,7 +161,7 @@ func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []De
 	out := make([]Revealed, len(items))
 	for i, r := range resp.GetResults() {
 		if e := r.GetError(); e != nil {
-			out[i].Err = &ItemError{Index: i, st: status.FromProto(e)}
+			out[i].Err = &ItemError{Index: offset + i, st: status.FromProto(e)}
 			continue
 		}
 		out[i] = Revealed{Value: r.GetRevealed().GetValue(), Level: r.GetRevealed().GetLevel()}
@@ -153,9 +169,12 @@ func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []De
 	return out, nil
 }
 
-// Detokenize resolves one token of class for purpose.
-func (c *Client) Detokenize(ctx context.Context, purpose, class, token string) (Revealed, error) {
-	res, err := c.DetokenizeBatch(ctx, purpose, []DetokenizeItem{{Class: class, Token: token}})
+// Detokenize resolves one token of class for purpose. Options give the
+// context, tweak and subject used at tokenize time (fpe classes); TTL is
+// ignored.
+func (c *Client) Detokenize(ctx context.Context, purpose, class, token string, opts ...ItemOption) (Revealed, error) {
+	o := itemOptions(opts)
+	res, err := c.DetokenizeBatch(ctx, purpose, []DetokenizeItem{{Class: class, Token: token, Context: o.context, Tweak: o.tweak, SubjectID: o.subject}})
 	if err != nil {
 		return Revealed{}, err
 	}
@@ -163,8 +182,13 @@ func (c *Client) Detokenize(ctx context.Context, purpose, class, token string) (
 }
 
 // LookupBatch returns the existing tokens of values in deterministic
-// classes; an item never tokenized has a NotFound error.
+// classes; an item never tokenized has a NotFound error. Batches over the
+// batch limit are sent in parts (see WithMaxBatch).
 func (c *Client) LookupBatch(ctx context.Context, items []TokenizeItem) ([]TokenResult, error) {
+	return inBatches(ctx, c, items, c.lookup, failToken)
+}
+
+func (c *Client) lookup(ctx context.Context, items []TokenizeItem, offset int) ([]TokenResult, error) {
 	req := &pb.LookupRequest{Items: make([]*pb.LookupItem, len(items))}
 	for i, it := range items {
 		req.Items[i] = &pb.LookupItem{Class: it.Class, Value: it.Value, SubjectId: it.SubjectID}
@@ -173,12 +197,14 @@ func (c *Client) LookupBatch(ctx context.Context, items []TokenizeItem) ([]Token
 	if err != nil {
 		return nil, err
 	}
-	return tokenResults(resp.GetResults(), len(items))
+	return tokenResults(resp.GetResults(), len(items), offset)
 }
 
-// Lookup returns the existing token of one value.
-func (c *Client) Lookup(ctx context.Context, class string, value []byte) (string, error) {
-	res, err := c.LookupBatch(ctx, []TokenizeItem{{Class: class, Value: value}})
+// Lookup returns the existing token of one value. WithSubject names the
+// subject given at tokenize time; other options are ignored.
+func (c *Client) Lookup(ctx context.Context, class string, value []byte, opts ...ItemOption) (string, error) {
+	o := itemOptions(opts)
+	res, err := c.LookupBatch(ctx, []TokenizeItem{{Class: class, Value: value, SubjectID: o.subject}})
 	if err != nil {
 		return "", err
 	}

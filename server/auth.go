@@ -107,23 +107,9 @@ func looksLikeJWT(tok string) bool {
 // plaintext otherwise (loopback sidecars).
 func (a *authenticator) transportCredentials(cfg *config.Config, unixSocket bool) (credentials.TransportCredentials, error) {
 	if m := cfg.Identity.MTLS; m != nil {
-		tc, err := a.spiffe.TLSConfig(m.CertFile, m.KeyFile)
+		tc, err := a.tlsConfig(m)
 		if err != nil {
-			return nil, fmt.Errorf("identity.mtls: %w", err)
-		}
-		// Accept any client certificate at the handshake and verify it in
-		// the auth interceptor against the current bundle: a certificate
-		// from another CA then gets a clear Unauthenticated instead of a
-		// torn connection. Every RPC but health and reflection checks it.
-		perClient := tc.GetConfigForClient
-		tc.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-			c, err := perClient(h)
-			if err != nil {
-				return nil, err
-			}
-			c = c.Clone()
-			c.ClientAuth = tls.RequestClientCert
-			return c, nil
+			return nil, err
 		}
 		return credentials.NewTLS(tc), nil
 	}
@@ -131,6 +117,29 @@ func (a *authenticator) transportCredentials(cfg *config.Config, unixSocket bool
 		return peerCreds{TransportCredentials: insecure.NewCredentials()}, nil
 	}
 	return insecure.NewCredentials(), nil
+}
+
+// tlsConfig is the server side of mTLS, shared by gRPC and the HTTP
+// gateway. It accepts any client certificate at the handshake and verifies
+// it in the auth interceptor against the current bundle: a certificate from
+// another CA then gets a clear Unauthenticated instead of a torn
+// connection. Every RPC but health and reflection checks it.
+func (a *authenticator) tlsConfig(m *config.MTLS) (*tls.Config, error) {
+	tc, err := a.spiffe.TLSConfig(m.CertFile, m.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("identity.mtls: %w", err)
+	}
+	perClient := tc.GetConfigForClient
+	tc.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		c, err := perClient(h)
+		if err != nil {
+			return nil, err
+		}
+		c = c.Clone()
+		c.ClientAuth = tls.RequestClientCert
+		return c, nil
+	}
+	return tc, nil
 }
 
 // peerCreds reads SO_PEERCRED from each accepted Unix connection, so the

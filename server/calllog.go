@@ -63,7 +63,7 @@ func logCall(ctx context.Context, log *slog.Logger, fullMethod, kind string, sta
 	}
 	service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
 	attrs := []slog.Attr{
-		slog.String("protocol", "grpc"),
+		slog.String("protocol", protocol(ctx)),
 		slog.String("grpc.component", "server"),
 		slog.String("grpc.service", service),
 		slog.String("grpc.method", method),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/examples"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	"github.com/privacyvault/privacyvault/server/servertest"
 )
 
@@ -270,25 +271,26 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 	t.Run("batch over the limit", func(t *testing.T) {
-		items := make([]client.TokenizeItem, 10001)
+		// The raw API: the SDK would split the batch.
+		items := make([]*pb.TokenizeItem, 10001)
 		for i := range items {
-			items[i] = client.TokenizeItem{Class: "email", Value: []byte("x")}
+			items[i] = &pb.TokenizeItem{Class: "email", Value: []byte("x")}
 		}
-		_, err := c.TokenizeBatch(context.Background(), items)
-		if status.Code(err) != codes.InvalidArgument || fieldViolation(err) != "items" {
-			t.Errorf("TokenizeBatch(10001 items) = %v, field %q; want InvalidArgument on items", status.Code(err), fieldViolation(err))
+		_, err := pb.NewTokenServiceClient(c.Conn()).Tokenize(context.Background(), &pb.TokenizeRequest{Items: items})
+		if status.Code(err) != codes.InvalidArgument || fieldViolation(err) != "items" || client.Reason(err) != client.ReasonBatchTooLarge {
+			t.Errorf("Tokenize(10001 items) = %v, field %q, reason %q; want InvalidArgument on items, BATCH_TOO_LARGE", status.Code(err), fieldViolation(err), client.Reason(err))
 		}
 	})
 	t.Run("empty batch", func(t *testing.T) {
 		_, err := c.TokenizeBatch(context.Background(), nil)
-		if status.Code(err) != codes.InvalidArgument {
-			t.Errorf("TokenizeBatch(no items) code = %v, want InvalidArgument", status.Code(err))
+		if status.Code(err) != codes.InvalidArgument || fieldViolation(err) != "items" {
+			t.Errorf("TokenizeBatch(no items) = %v, field %q; want InvalidArgument on items", status.Code(err), fieldViolation(err))
 		}
 	})
 	t.Run("missing purpose", func(t *testing.T) {
 		_, err := c.Detokenize(context.Background(), "", "card_number", card)
-		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "purpose") {
-			t.Errorf("Detokenize(no purpose) = %v, want InvalidArgument naming purpose", err)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "purpose") || fieldViolation(err) != "purpose" {
+			t.Errorf("Detokenize(no purpose) = %v, field %q; want InvalidArgument naming purpose, field purpose", err, fieldViolation(err))
 		}
 	})
 	// The server keeps serving after all of the above.
@@ -307,15 +309,16 @@ func TestConfiguredBatchLimit(t *testing.T) {
 	cfg := strings.Replace(string(examples.Config), "max_batch: 10000", "max_batch: 3", 1)
 	h := servertest.Start(t, servertest.Options{Config: []byte(cfg)})
 	c := h.Client(checkout)
-	items := make([]client.TokenizeItem, 4)
+	raw := pb.NewTokenServiceClient(c.Conn()) // the SDK would split the batch
+	items := make([]*pb.TokenizeItem, 4)
 	for i := range items {
-		items[i] = client.TokenizeItem{Class: "email", Value: []byte(fmt.Sprintf("u%d@example.com", i))}
+		items[i] = &pb.TokenizeItem{Class: "email", Value: []byte(fmt.Sprintf("u%d@example.com", i))}
 	}
-	if _, err := c.TokenizeBatch(context.Background(), items[:3]); err != nil {
-		t.Errorf("TokenizeBatch(3 items, limit 3) error = %v", err)
+	if _, err := raw.Tokenize(context.Background(), &pb.TokenizeRequest{Items: items[:3]}); err != nil {
+		t.Errorf("Tokenize(3 items, limit 3) error = %v", err)
 	}
-	if _, err := c.TokenizeBatch(context.Background(), items); status.Code(err) != codes.InvalidArgument {
-		t.Errorf("TokenizeBatch(4 items, limit 3) code = %v, want InvalidArgument", status.Code(err))
+	if _, err := raw.Tokenize(context.Background(), &pb.TokenizeRequest{Items: items}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Tokenize(4 items, limit 3) code = %v, want InvalidArgument", status.Code(err))
 	}
 }
 

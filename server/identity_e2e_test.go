@@ -159,7 +159,7 @@ policy:
     - {identity: crm, purpose: marketing, class: email, reveal: plain}
     - {identity: agent-7, purpose: support, class: "*", reveal: redacted}
 `, dir)
-	w.h = servertest.Start(t, servertest.Options{Config: []byte(cfg)})
+	w.h = servertest.Start(t, servertest.Options{Config: []byte(cfg), HTTP: true})
 	return w
 }
 

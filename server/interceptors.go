@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -15,7 +16,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	"github.com/privacyvault/privacyvault/server/api"
 )
 
@@ -48,7 +51,7 @@ func chains(log *slog.Logger, a *authenticator) ([]grpc.UnaryServerInterceptor, 
 		recovery.UnaryServerInterceptor(recOpts...),
 		errorsUnary(log),
 		selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(authFn), needsAuth),
-		validator.UnaryServerInterceptor(),
+		validateUnary,
 	}
 	stream := []grpc.StreamServerInterceptor{
 		logStream(log),
@@ -58,6 +61,23 @@ func chains(log *slog.Logger, a *authenticator) ([]grpc.UnaryServerInterceptor, 
 		validator.StreamServerInterceptor(),
 	}
 	return unary, stream
+}
+
+// validateUnary applies the request's Validate method. A broken field
+// becomes a core.InvalidError, so the errors interceptor answers
+// InvalidArgument with a field violation, as for a bad item.
+func validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if v, ok := req.(interface{ Validate() error }); ok {
+		err := v.Validate()
+		var fe *pb.FieldError
+		switch {
+		case errors.As(err, &fe):
+			return nil, core.Invalid(fe.Field, "%s", fe.Reason)
+		case err != nil:
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+	}
+	return h(ctx, req)
 }
 
 // callLevel is the level of a call's "finished call" line. The audit log is

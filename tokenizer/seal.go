@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
@@ -66,15 +65,13 @@ func (s *Sealer) ad(id []byte) []byte {
 // class index key. Equal values in one class give equal indexes; the index
 // reveals nothing about the value without the key.
 type Indexer struct {
-	key []byte
+	mac *keyedMAC
 }
 
 // NewIndexer returns an Indexer with a 32-byte key.
-func NewIndexer(key []byte) *Indexer { return &Indexer{key: key} }
+func NewIndexer(key []byte) *Indexer { return &Indexer{mac: newKeyedMAC(key)} }
 
 // Index returns the index of value.
 func (x *Indexer) Index(value []byte) []byte {
-	m := hmac.New(sha256.New, x.key)
-	m.Write(value)
-	return m.Sum(nil)
+	return x.mac.sum(make([]byte, 0, sha256.Size), value)
 }

@@ -30,12 +30,12 @@ var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // does not verify.
 type Codec struct {
 	class  string
-	tagKey []byte
+	tagMAC *keyedMAC
 }
 
 // NewCodec returns the codec for class with a 32-byte tag key.
 func NewCodec(class string, tagKey []byte) *Codec {
-	return &Codec{class: class, tagKey: tagKey}
+	return &Codec{class: class, tagMAC: newKeyedMAC(tagKey)}
 }
 
 // NewID returns a fresh random token identifier.
@@ -103,9 +103,6 @@ func (c *Codec) decode(token string) (id []byte, canonical bool, err error) {
 }
 
 func (c *Codec) tag(id []byte) []byte {
-	m := hmac.New(sha256.New, c.tagKey)
-	m.Write([]byte(c.class))
-	m.Write([]byte{0})
-	m.Write(id)
-	return m.Sum(nil)[:tagSize]
+	var sum [sha256.Size]byte
+	return c.tagMAC.sum(sum[:0], []byte(c.class), []byte{0}, id)[:tagSize]
 }

@@ -35,6 +35,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfgPath := fs.String("config", "", "configuration file (env "+envConfig+")")
 	listen := fs.String("listen", "", "host:port or unix:///path (env "+envListen+"; default from config, else "+config.DefaultListen+")")
 	dataDir := fs.String("data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
+	httpListen := httpListenFlag(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env "+envLog+")")
 	acceptReset := addAuditResetFlag(fs)
 	pprofAddr := pprofFlag(fs)
@@ -71,7 +72,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg.Server.Listen = pick(*listen, os.Getenv(envListen), cfg.Server.Listen)
 	cfg.Server.DataDir = pick(*dataDir, os.Getenv(envDataDir), cfg.Server.DataDir)
 
-	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: *dev, Logger: log, AcceptAuditLogReset: *acceptReset})
+	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: *dev, Logger: log, HTTPListen: httpListen(), AcceptAuditLogReset: *acceptReset})
 	if err != nil {
 		return err
 	}

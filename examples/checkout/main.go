@@ -24,7 +24,7 @@ import (
 // Vault is what the service needs from the sidecar.
 type Vault interface {
 	TokenizeBatch(ctx context.Context, items []client.TokenizeItem) ([]client.TokenResult, error)
-	Detokenize(ctx context.Context, purpose, class, token string) (client.Revealed, error)
+	Detokenize(ctx context.Context, purpose, class, token string, opts ...client.ItemOption) (client.Revealed, error)
 }
 
 // Order is what the service stores: tokens, never values.

@@ -5,6 +5,8 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -30,6 +32,7 @@ const Domain = "privacyvault.dev"
 // file paths, key names): those go to the server log only.
 func Status(err error, field string) (st *status.Status, internal bool) {
 	var (
+		big   *BatchTooLargeError
 		inv   *core.InvalidError
 		pre   *core.PreconditionError
 		quota *core.QuotaError
@@ -37,6 +40,12 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 	switch {
 	case err == nil:
 		return status.New(codes.OK, ""), false
+	case errors.As(err, &big):
+		return withDetails(status.New(codes.InvalidArgument, big.Error()),
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+				{Field: "items", Description: big.Error()},
+			}},
+			&errdetails.ErrorInfo{Reason: "BATCH_TOO_LARGE", Domain: Domain, Metadata: map[string]string{"max_batch": strconv.Itoa(big.Limit)}}), false
 	case errors.As(err, &inv):
 		path := joinField(field, inv.Field)
 		return withDetails(status.New(codes.InvalidArgument, path+": "+inv.Reason),
@@ -91,6 +100,17 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 		return st, false
 	}
 	return status.New(codes.Internal, "internal error"), true
+}
+
+// BatchTooLargeError refuses a call with more items than the server's
+// batch limit. Its status carries the limit (ErrorInfo BATCH_TOO_LARGE,
+// metadata max_batch) so that SDKs can split the batch and retry.
+type BatchTooLargeError struct {
+	Items, Limit int
+}
+
+func (e *BatchTooLargeError) Error() string {
+	return fmt.Sprintf("items: batch has %d items, limit is %d", e.Items, e.Limit)
 }
 
 func joinField(prefix, field string) string {

@@ -30,6 +30,9 @@ type Options struct {
 	// KeepListen uses server.listen from Config (e.g. a Unix socket)
 	// instead of a free loopback port.
 	KeepListen bool
+	// HTTP also serves the HTTP/JSON gateway on a free loopback port
+	// (Harness.HTTPAddr).
+	HTTP bool
 	// Hooks replace internal parts for fault-injection tests.
 	Hooks server.Hooks
 	// AuditHook wraps the data plane's auditor (see server.Options).
@@ -38,10 +41,12 @@ type Options struct {
 
 // Harness is a running test server.
 type Harness struct {
-	Addr    string
-	DataDir string
-	Server  *server.Server
-	t       testing.TB
+	Addr string
+	// HTTPAddr is the gateway's host:port when Options.HTTP is set.
+	HTTPAddr string
+	DataDir  string
+	Server   *server.Server
+	t        testing.TB
 }
 
 // Start starts a server and registers its Stop with t.Cleanup.
@@ -63,11 +68,18 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := server.Start(context.Background(), server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks})
+	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks}
+	if o.HTTP {
+		opts.HTTPListen = "127.0.0.1:0"
+	}
+	s, err := server.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("servertest: start: %v", err)
 	}
 	h := &Harness{Addr: s.Addr().String(), DataDir: o.DataDir, Server: s, t: t}
+	if a := s.HTTPAddr(); a != nil {
+		h.HTTPAddr = a.String()
+	}
 	if s.Addr().Network() == "unix" {
 		h.Addr = "unix://" + s.Addr().String()
 	}

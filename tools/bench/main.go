@@ -24,6 +24,7 @@ import (
 type options struct {
 	short     bool
 	bin       string
+	before    string
 	devvault  string
 	out       string
 	cmd       string
@@ -46,6 +47,7 @@ func main() {
 	var o options
 	flag.BoolVar(&o.short, "short", false, "smoke run: tiny durations and a small scale phase; asserts nothing about speed")
 	flag.StringVar(&o.bin, "bin", "bin/privacyvault", "sidecar binary")
+	flag.StringVar(&o.before, "before", "", "an earlier sidecar binary measured in the same run on the main sidecar points (before/after table)")
 	flag.StringVar(&o.devvault, "devvault", "bin/devvault", "devvault binary (Vault's Transit engine)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose generated section is replaced; empty prints only")
 	flag.StringVar(&o.cmd, "cmd", "go run ./tools/bench", "the command line to record in the report")
@@ -180,6 +182,14 @@ func mainPhase(o options, work string, r *report) error {
 			point{key: fmt.Sprintf("enc/transit/%d/%d", batch, c), clients: c, run: transitEncryptOps(vcs, batch)},
 			point{key: fmt.Sprintf("dec/transit/%d/%d", batch, c), clients: c, run: transitDecryptOps(vcs, cts, batch)})
 	}
+	if o.before != "" {
+		bp, stop, err := beforePoints(o, work)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		points = append(points, bp...)
+	}
 	logf("main phase: %d points × %d rounds × %s", len(points), o.rounds, o.dur)
 	if err := measureAll(points, o.rounds, o.dur, r.figures); err != nil {
 		return err
@@ -213,6 +223,59 @@ func profileUnder(side *proc, points map[string]point) error {
 }
 
 var classes = []string{"rnd", "det", "fpe"}
+
+// beforeKeys are the sidecar points also measured on the -before binary.
+var beforeKeys = []string{
+	"empty/sidecar/8",
+	"tok/rnd/1/1", "tok/det/1/1", "tok/fpe/1/1", "detok/rnd/1/1",
+	"tok/rnd/1/8", "tok/det/1/8", "tok/fpe/1/8", "detok/rnd/1/8", "detok/det/1/8", "detok/fpe/1/8",
+	"tok/rnd/1000/1", "tok/det/1000/1", "tok/fpe/1000/1", "detok/rnd/1000/1", "detok/fpe/1000/1",
+}
+
+// beforePoints starts the -before sidecar binary and returns its points,
+// keyed "before/<key>", so that before and after share the run's noise.
+func beforePoints(o options, work string) ([]point, func(), error) {
+	side, _, err := startSidecar(o.before, filepath.Join(work, "before"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("-before sidecar: %w", err)
+	}
+	conns, err := dialGRPC(side.addr, 8)
+	if err != nil {
+		side.stop()
+		return nil, nil, err
+	}
+	cls, err := dialSidecar(side.addr, 8)
+	if err != nil {
+		side.stop()
+		return nil, nil, err
+	}
+	pools := map[string][]string{}
+	for _, class := range classes {
+		if pools[class], err = tokenPool(context.Background(), cls[0], class, o.pool); err != nil {
+			side.stop()
+			return nil, nil, fmt.Errorf("-before token pool %s: %w", class, err)
+		}
+	}
+	var out []point
+	for _, k := range beforeKeys {
+		var op, class string
+		var n, c int
+		if k == "empty/sidecar/8" {
+			out = append(out, point{key: "before/" + k, clients: 8, run: emptyOps(conns)})
+			continue
+		}
+		if _, err := fmt.Sscanf(strings.ReplaceAll(k, "/", " "), "%s %s %d %d", &op, &class, &n, &c); err != nil {
+			side.stop()
+			return nil, nil, fmt.Errorf("before key %s: %w", k, err)
+		}
+		run := tokenizeOps(cls, class, n)
+		if op == "detok" {
+			run = detokenizeOps(cls, class, pools[class], n)
+		}
+		out = append(out, point{key: "before/" + k, clients: c, run: run})
+	}
+	return out, side.stop, nil
+}
 
 const batch = 1000
 

@@ -156,6 +156,17 @@ func (r *report) markdown() string {
 	}
 	w("| fsync of a 128-byte append (data disk) | 1 | %s | %s | %s | | | | | |", num(fs.rate()), ms(fs.pct(.5)), ms(fs.pct(.99)))
 	w("")
+	if r.opts.before != "" {
+		w("Before and after in this run: the same points on the `-before` binary (`%s`), measured in the same rounds.", r.opts.before)
+		w("")
+		w("| point (op/class/values per call/clients) | before values/s | p50 ms | after values/s | p50 ms | after ÷ before |")
+		w("|---|---|---|---|---|---|")
+		for _, k := range beforeKeys {
+			b, a := r.get("before/"+k), r.get(k)
+			w("| %s | %s | %s | %s | %s | %s |", k, num(b.rate()), ms(b.pct(.5)), num(a.rate()), ms(a.pct(.5)), ratio(a.rate(), b.rate()))
+		}
+		w("")
+	}
 	w("FF1 on 16 digits (in-process, same run): %.0f ns/op, %d alloc/op = %.1f AES-256 block times (%.1f ns each).",
 		r.ff1Ns, r.ff1Allocs, r.ff1Ns/r.aesNs, r.aesNs)
 	w("")

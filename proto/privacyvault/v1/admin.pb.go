@@ -7,6 +7,7 @@
 package privacyvaultv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -1751,7 +1752,7 @@ var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprivacyvault/v1/admin.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1bprivacyvault/v1/token.proto\"\x18\n" +
+	"\x1bprivacyvault/v1/admin.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1bprivacyvault/v1/token.proto\"\x18\n" +
 	"\x16ExportAuditKeysRequest\"D\n" +
 	"\x17ExportAuditKeysResponse\x12\x10\n" +
 	"\x03pem\x18\x01 \x01(\fR\x03pem\x12\x17\n" +
@@ -1857,21 +1858,22 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\adeleted\x18\x01 \x03(\v22.privacyvault.v1.PurgeExpiredResponse.DeletedEntryR\adeleted\x1a:\n" +
 	"\fDeletedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x94\t\n" +
-	"\fAdminService\x12[\n" +
-	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\x12R\n" +
-	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\x12U\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x92\f\n" +
+	"\fAdminService\x12s\n" +
+	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/admin/keys\x12t\n" +
+	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/admin/keys:rotate\x12w\n" +
 	"\n" +
-	"RewrapKeys\x12\".privacyvault.v1.RewrapKeysRequest\x1a#.privacyvault.v1.RewrapKeysResponse\x12a\n" +
-	"\x0eStartReencrypt\x12&.privacyvault.v1.StartReencryptRequest\x1a'.privacyvault.v1.StartReencryptResponse\x12[\n" +
-	"\fGetReencrypt\x12$.privacyvault.v1.GetReencryptRequest\x1a%.privacyvault.v1.GetReencryptResponse\x12j\n" +
-	"\x11RetireKeyVersions\x12).privacyvault.v1.RetireKeyVersionsRequest\x1a*.privacyvault.v1.RetireKeyVersionsResponse\x12b\n" +
-	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01\x12X\n" +
-	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\x12y\n" +
-	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\x12T\n" +
-	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse0\x01\x12[\n" +
-	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\x12d\n" +
-	"\x0fExportAuditKeys\x12'.privacyvault.v1.ExportAuditKeysRequest\x1a(.privacyvault.v1.ExportAuditKeysResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"RewrapKeys\x12\".privacyvault.v1.RewrapKeysRequest\x1a#.privacyvault.v1.RewrapKeysResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/admin/keys:rewrap\x12\x87\x01\n" +
+	"\x0eStartReencrypt\x12&.privacyvault.v1.StartReencryptRequest\x1a'.privacyvault.v1.StartReencryptResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/admin/reencrypt:start\x12\x7f\n" +
+	"\fGetReencrypt\x12$.privacyvault.v1.GetReencryptRequest\x1a%.privacyvault.v1.GetReencryptResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/admin/reencrypt:get\x12\x8c\x01\n" +
+	"\x11RetireKeyVersions\x12).privacyvault.v1.RetireKeyVersionsRequest\x1a*.privacyvault.v1.RetireKeyVersionsResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/admin/keys:retire\x12b\n" +
+	"\rRetokenizeFPE\x12%.privacyvault.v1.RetokenizeFPERequest\x1a&.privacyvault.v1.RetokenizeFPEResponse(\x010\x01\x12{\n" +
+	"\vVerifyAudit\x12#.privacyvault.v1.VerifyAuditRequest\x1a$.privacyvault.v1.VerifyAuditResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/admin/audit:verify\x12\xa5\x01\n" +
+	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/admin/subjects:accessReport\x12u\n" +
+	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/admin/audit:tail0\x01\x12\x7f\n" +
+	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/admin/records:purge\x12\x82\x01\n" +
+	"\x0fExportAuditKeys\x12'.privacyvault.v1.ExportAuditKeysRequest\x1a(.privacyvault.v1.ExportAuditKeysResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/admin/audit/keysBb\n" +
+	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_admin_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package privacyvaultv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -915,7 +916,7 @@ var File_privacyvault_v1_subject_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\n" +
-	"\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/token.proto\"5\n" +
+	"\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/token.proto\"5\n" +
 	"\x14ExportSubjectRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\"N\n" +
@@ -980,15 +981,16 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x129\n" +
 	"\n" +
 	"revoked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x12\n" +
-	"\x04live\x18\a \x01(\bR\x04live2\xc0\x04\n" +
-	"\x0eSubjectService\x12U\n" +
+	"\x04live\x18\a \x01(\bR\x04live2\xfa\x05\n" +
+	"\x0eSubjectService\x12r\n" +
 	"\n" +
-	"SetConsent\x12\".privacyvault.v1.SetConsentRequest\x1a#.privacyvault.v1.SetConsentResponse\x12^\n" +
-	"\rRevokeConsent\x12%.privacyvault.v1.RevokeConsentRequest\x1a&.privacyvault.v1.RevokeConsentResponse\x12[\n" +
-	"\fListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\x12`\n" +
-	"\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse0\x01\x12[\n" +
-	"\fRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\x12[\n" +
-	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"SetConsent\x12\".privacyvault.v1.SetConsentRequest\x1a#.privacyvault.v1.SetConsentResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/consents:set\x12~\n" +
+	"\rRevokeConsent\x12%.privacyvault.v1.RevokeConsentRequest\x1a&.privacyvault.v1.RevokeConsentResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/consents:revoke\x12y\n" +
+	"\fListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/consents:list\x12\x80\x01\n" +
+	"\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/subjects:export0\x01\x12z\n" +
+	"\fRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/tokens:rectify\x12z\n" +
+	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/subjects:eraseBb\n" +
+	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_subject_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package privacyvaultv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -898,7 +899,7 @@ var File_privacyvault_v1_token_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprivacyvault/v1/token.proto\x12\x0fprivacyvault.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\"F\n" +
+	"\x1bprivacyvault/v1/token.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\"F\n" +
 	"\x0fTokenizeRequest\x123\n" +
 	"\x05items\x18\x01 \x03(\v2\x1d.privacyvault.v1.TokenizeItemR\x05items\"\xb6\x01\n" +
 	"\fTokenizeItem\x12\x14\n" +
@@ -951,12 +952,13 @@ const file_privacyvault_v1_token_proto_rawDesc = "" +
 	"\x18REVEAL_LEVEL_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12REVEAL_LEVEL_PLAIN\x10\x01\x12\x17\n" +
 	"\x13REVEAL_LEVEL_MASKED\x10\x02\x12\x19\n" +
-	"\x15REVEAL_LEVEL_REDACTED\x10\x032\x81\x02\n" +
-	"\fTokenService\x12O\n" +
-	"\bTokenize\x12 .privacyvault.v1.TokenizeRequest\x1a!.privacyvault.v1.TokenizeResponse\x12U\n" +
+	"\x15REVEAL_LEVEL_REDACTED\x10\x032\xe1\x02\n" +
+	"\fTokenService\x12o\n" +
+	"\bTokenize\x12 .privacyvault.v1.TokenizeRequest\x1a!.privacyvault.v1.TokenizeResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/tokens:tokenize\x12w\n" +
 	"\n" +
-	"Detokenize\x12\".privacyvault.v1.DetokenizeRequest\x1a#.privacyvault.v1.DetokenizeResponse\x12I\n" +
-	"\x06Lookup\x12\x1e.privacyvault.v1.LookupRequest\x1a\x1f.privacyvault.v1.LookupResponseBKZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
+	"Detokenize\x12\".privacyvault.v1.DetokenizeRequest\x1a#.privacyvault.v1.DetokenizeResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/tokens:detokenize\x12g\n" +
+	"\x06Lookup\x12\x1e.privacyvault.v1.LookupRequest\x1a\x1f.privacyvault.v1.LookupResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/tokens:lookupBb\n" +
+	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
 	file_privacyvault_v1_token_proto_rawDescOnce sync.Once

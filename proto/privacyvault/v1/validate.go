@@ -1,15 +1,23 @@
 package privacyvaultv1
 
-import "errors"
-
-// Validate methods give the go-grpc-middleware validator interceptor the
+// Validate methods give the server's validation interceptor the
 // request-level rules; item-level rules live in the server so that one bad
-// item does not fail a batch. Messages name the field and never echo input.
+// item does not fail a batch. Errors name the field and never echo input.
+
+// FieldError is a request-level rule that one field breaks. The server
+// answers it with InvalidArgument and a google.rpc.BadRequest field
+// violation naming Field.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 // Validate reports whether the request has items.
 func (r *TokenizeRequest) Validate() error {
 	if len(r.GetItems()) == 0 {
-		return errors.New("items: at least one item is required")
+		return &FieldError{Field: "items", Reason: "at least one item is required"}
 	}
 	return nil
 }
@@ -17,10 +25,10 @@ func (r *TokenizeRequest) Validate() error {
 // Validate reports whether the request names a purpose and has items.
 func (r *DetokenizeRequest) Validate() error {
 	if r.GetPurpose() == "" {
-		return errors.New("purpose: is required; say why the values are needed")
+		return &FieldError{Field: "purpose", Reason: "is required; say why the values are needed"}
 	}
 	if len(r.GetItems()) == 0 {
-		return errors.New("items: at least one item is required")
+		return &FieldError{Field: "items", Reason: "at least one item is required"}
 	}
 	return nil
 }
@@ -28,7 +36,7 @@ func (r *DetokenizeRequest) Validate() error {
 // Validate reports whether the request has items.
 func (r *LookupRequest) Validate() error {
 	if len(r.GetItems()) == 0 {
-		return errors.New("items: at least one item is required")
+		return &FieldError{Field: "items", Reason: "at least one item is required"}
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func (s *Service) RetokenizeFPE(stream pb.AdminService_RetokenizeFPEServer) erro
 			}
 		}
 		if len(req.GetItems()) > s.maxBatch {
-			return core.Invalid("items", "batch has %d items, limit is %d", len(req.GetItems()), s.maxBatch)
+			return &api.BatchTooLargeError{Items: len(req.GetItems()), Limit: s.maxBatch}
 		}
 		items := make([]core.RetokenizeItem, len(req.GetItems()))
 		for i, it := range req.GetItems() {

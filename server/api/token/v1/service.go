@@ -138,7 +138,7 @@ func (s *Service) Lookup(ctx context.Context, req *pb.LookupRequest) (*pb.Lookup
 // start checks the batch size and returns the authenticated caller.
 func (s *Service) start(ctx context.Context, n int) (string, error) {
 	if n > s.maxBatch {
-		return "", core.Invalid("items", "batch has %d items, limit is %d", n, s.maxBatch)
+		return "", &api.BatchTooLargeError{Items: n, Limit: s.maxBatch}
 	}
 	caller, ok := identity.FromContext(ctx)
 	if !ok {
