@@ -23,7 +23,9 @@ type fakeCore struct {
 	recordErr error // returned by RecordAdmin
 }
 
-func (f *fakeCore) add(format string, args ...any) { f.log = append(f.log, fmt.Sprintf(format, args...)) }
+func (f *fakeCore) add(format string, args ...any) {
+	f.log = append(f.log, fmt.Sprintf(format, args...))
+}
 
 func (f *fakeCore) KeyStatus(context.Context) ([]core.ClassKeyStatus, error) {
 	f.add("KeyStatus")
@@ -85,7 +87,9 @@ func (f *fakeCore) PurgeExpired(context.Context) (map[string]int, error) {
 	return nil, f.opErr
 }
 
-func as(id string) context.Context { return identity.NewContext(context.Background(), identity.Identity(id)) }
+func as(id string) context.Context {
+	return identity.NewContext(context.Background(), identity.Identity(id))
+}
 
 func rotate(f *fakeCore, ctx context.Context, class string) error {
 	_, err := admin.New(admin.Config{Core: f, Admins: []string{"ops"}, MaxBatch: 10}).RotateKey(ctx, &pb.RotateKeyRequest{Class: class})

@@ -73,7 +73,9 @@ func newService(f *fakeCore) *subject.Service {
 	return subject.New(subject.Config{Core: f, Life: f, Managers: []string{"dpo"}})
 }
 
-func as(id string) context.Context { return identity.NewContext(context.Background(), identity.Identity(id)) }
+func as(id string) context.Context {
+	return identity.NewContext(context.Background(), identity.Identity(id))
+}
 
 // exportStream collects the messages of ExportSubject.
 type exportStream struct {

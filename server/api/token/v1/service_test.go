@@ -49,7 +49,9 @@ func newService(f *fakeCore) *token.Service {
 	return token.New(token.Config{Core: f, MaxBatch: 3, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
-func as(id string) context.Context { return identity.NewContext(context.Background(), identity.Identity(id)) }
+func as(id string) context.Context {
+	return identity.NewContext(context.Background(), identity.Identity(id))
+}
 
 func TestTokenizeMapsItemsAndResults(t *testing.T) {
 	f := &fakeCore{tokens: []core.TokenResult{{Token: "pvt_a"}, {Err: core.Invalid("value", "must not be empty")}}}
