@@ -46,7 +46,8 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 	dir := t.TempDir()
 	failing := &atomic.Bool{}
 	hook := func(a core.Auditor) core.Auditor { return switchAuditor{a, failing} }
-	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, AuditHook: hook})
+	clock := servertest.NewClock()
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, AuditHook: hook, Clock: clock})
 	ctx := context.Background()
 	app, officer, admin := h.Client(checkout), h.Client(dpo), h.Client(ops)
 	dana := tokenizeFor(t, app, "dana", subjectData{class: "email", value: "dana@example.com"})
@@ -58,7 +59,7 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := classStatus(t, admin, "email")
-	time.Sleep(1100 * time.Millisecond) // let the 1s TTL pass (not a timing assertion)
+	clock.Advance(1100 * time.Millisecond) // past the 1s TTL
 
 	failing.Store(true)
 	calls := []struct {
@@ -85,7 +86,7 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 	}
 	h.Stop()
 
-	h = servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir})
+	h = servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, Clock: clock})
 	app, officer, admin = h.Client(checkout), h.Client(dpo), h.Client(ops)
 	after := classStatus(t, admin, "email")
 	if after.GetCurrentVersion() != before.GetCurrentVersion() || after.GetMinDecryptionVersion() != before.GetMinDecryptionVersion() {

@@ -160,6 +160,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
 		Logger:        log,
+		Now:           o.Hooks.Now,
 	})
 	if err != nil {
 		return nil, err
