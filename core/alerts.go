@@ -59,18 +59,6 @@ type denials struct {
 	alerted bool
 }
 
-// noteDenials adds the call's denied items to the caller's window and
-// raises one alert per window once the burst limit is passed.
-func (s *DataPlane) noteDenials(ctx context.Context, caller, purpose string, res []Revealed, now time.Time) error {
-	n := 0
-	for _, r := range res {
-		if r.Err != nil && isDenial(r.Err) {
-			n++
-		}
-	}
-	return s.countDenials(ctx, caller, purpose, n, now)
-}
-
 // countDenials adds n denied items to caller's window and raises one
 // denied-burst alert per window once the limit is passed.
 func (s *base) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {

@@ -87,22 +87,6 @@ func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op 
 	return s.recordAll(ctx, ev)
 }
 
-// auditReveals writes one event per class and subject for a detokenize
-// call; subjects[i] is the subject of items[i] when it is known.
-func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
-	var ev events
-	purpose = s.auditPurpose(purpose)
-	for i, r := range res {
-		fp := ""
-		if items[i].Token != "" {
-			// A token that resolved passed the strict Decode.
-			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
-		}
-		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpDetokenize, Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
-	}
-	return s.recordAll(ctx, ev)
-}
-
 // unknownClass stands for class names that are not configured: a caller
 // may have put anything there, even a value, so it is never recorded.
 const unknownClass = "(unknown)"

@@ -257,3 +257,14 @@ func (c *class) contextTweak(context string) []byte {
 	// (tweak, counter and a half fit one AES block).
 	return h.Sum(nil)[:8:8] // capped: the no-context tweak is shared
 }
+
+func (s *base) class(name string) (*class, error) {
+	if name == "" {
+		return nil, Invalid("class", "is required")
+	}
+	sl, ok := s.classes[name]
+	if !ok {
+		return nil, Invalid("class", "unknown data class (not in the configuration)")
+	}
+	return sl.load(), nil
+}

@@ -38,22 +38,6 @@ type Consent struct {
 	Live        bool
 }
 
-func (s *DataPlane) checkConsent(ctx context.Context, subject, purpose string, now time.Time) error {
-	if subject == "" {
-		return ErrNoConsent
-	}
-	cs, err := s.store.Consents(ctx, []byte(subject))
-	if err != nil {
-		return fmt.Errorf("core: consent: %w", err)
-	}
-	for _, c := range cs {
-		if c.Purpose == purpose && c.Live(now) {
-			return nil
-		}
-	}
-	return ErrNoConsent
-}
-
 // checkSubject checks a subject id given to a subject request.
 func checkSubject(subjectID string) error {
 	switch {

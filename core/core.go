@@ -302,17 +302,6 @@ func (s *base) checkValue(className string, value []byte) (*class, error) {
 	return c, nil
 }
 
-func (s *base) class(name string) (*class, error) {
-	if name == "" {
-		return nil, Invalid("class", "is required")
-	}
-	sl, ok := s.classes[name]
-	if !ok {
-		return nil, Invalid("class", "unknown data class (not in the configuration)")
-	}
-	return sl.load(), nil
-}
-
 // LookupItem is one value whose deterministic token is wanted.
 type LookupItem struct {
 	Class string
@@ -376,13 +365,4 @@ func (s *DataPlane) lookup(ctx context.Context, items []LookupItem) ([]TokenResu
 		}
 	}
 	return res, nil
-}
-
-// isItemError reports whether err belongs to one item rather than to the
-// whole call (a storage or key failure fails the call: nothing can be
-// trusted about the rest of the batch then).
-func isItemError(err error) bool {
-	var inv *InvalidError
-	return errors.As(err, &inv) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) ||
-		errors.Is(err, ErrDenied) || errors.Is(err, ErrRetired) || errors.Is(err, ErrNoConsent)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
@@ -199,4 +200,77 @@ func (s *DataPlane) openRecord(ctx context.Context, c *class, id []byte, r store
 		return nil, "", fmt.Errorf("core: detokenize class %s: %w", c.Name, err)
 	}
 	return v, string(r.Subject), nil
+}
+
+func (s *DataPlane) checkConsent(ctx context.Context, subject, purpose string, now time.Time) error {
+	if subject == "" {
+		return ErrNoConsent
+	}
+	cs, err := s.store.Consents(ctx, []byte(subject))
+	if err != nil {
+		return fmt.Errorf("core: consent: %w", err)
+	}
+	for _, c := range cs {
+		if c.Purpose == purpose && c.Live(now) {
+			return nil
+		}
+	}
+	return ErrNoConsent
+}
+
+// honeySet is the honeytokens of one policy: class → names.
+type honeySet struct {
+	pol   *policy.Policy
+	names map[string]map[string]bool
+}
+
+// honeytokens holds the honeySet of the latest policy it was asked about.
+type honeytokens struct{ cur atomic.Pointer[honeySet] }
+
+// isHoneytoken reports whether token names one of pol's honeytokens of
+// class c, under any spelling.
+func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) bool {
+	hs := s.honey.cur.Load()
+	if hs == nil || hs.pol != pol {
+		hs = &honeySet{pol: pol, names: map[string]map[string]bool{}}
+		for _, h := range pol.Honeytokens() {
+			if sl, ok := s.classes[h.Class]; ok {
+				if hs.names[h.Class] == nil {
+					hs.names[h.Class] = map[string]bool{}
+				}
+				hs.names[h.Class][tokenName(sl.load(), h.Token)] = true
+			}
+		}
+		s.honey.cur.Store(hs)
+	}
+	names := hs.names[c.Name]
+	return len(names) > 0 && names[tokenName(c, token)]
+}
+
+// auditReveals writes one event per class and subject for a detokenize
+// call; subjects[i] is the subject of items[i] when it is known.
+func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
+	var ev events
+	purpose = s.auditPurpose(purpose)
+	for i, r := range res {
+		fp := ""
+		if items[i].Token != "" {
+			// A token that resolved passed the strict Decode.
+			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
+		}
+		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpDetokenize, Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
+	}
+	return s.recordAll(ctx, ev)
+}
+
+// noteDenials adds the call's denied items to the caller's window and
+// raises one alert per window once the burst limit is passed.
+func (s *DataPlane) noteDenials(ctx context.Context, caller, purpose string, res []Revealed, now time.Time) error {
+	n := 0
+	for _, r := range res {
+		if r.Err != nil && isDenial(r.Err) {
+			n++
+		}
+	}
+	return s.countDenials(ctx, caller, purpose, n, now)
 }

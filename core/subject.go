@@ -2,15 +2,11 @@ package core
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
-	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -19,74 +15,9 @@ import (
 // ErrSubjectErased means the value's subject was erased: its key is gone.
 var ErrSubjectErased = errors.New("the data subject was erased; the token no longer resolves")
 
-// subjectKey returns subject's 32-byte key in class c, creating it on
-// first use when create is set. The key is random, wrapped with AES-GCM
-// under a subject-wrap key derived from the class's current key version
-// (see wrapSubjectKey) and kept in the store, so concurrent first uses
-// agree on one key, and erasing it shreds every value under it.
-func (s *base) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
-	wrapped, err := s.subjectKeys.SubjectKey(ctx, []byte(subject), c.Name)
-	switch {
-	case errors.Is(err, store.ErrNotFound) && !create:
-		return nil, ErrSubjectErased
-	case errors.Is(err, store.ErrNotFound):
-		key := make([]byte, 32)
-		rand.Read(key)
-		if wrapped, err = s.subjectKeys.PutSubjectKeyIfAbsent(ctx, []byte(subject), c.Name, c.wrapSubjectKey(subject, key)); err != nil {
-			return nil, fmt.Errorf("core: subject key: %w", err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("core: subject key: %w", err)
-	}
-	key, err := c.unwrapSubjectKey(subject, wrapped)
-	if errors.Is(err, kms.ErrUnknownVersion) {
-		// Another sidecar rotated and re-wrapped the key: fetch the keyring.
-		if c, err = s.reload(ctx, c.Name); err == nil {
-			key, err = c.unwrapSubjectKey(subject, wrapped)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("core: subject key of class %s: %w", c.Name, err)
-	}
-	return key, nil
-}
-
-// recordSealer returns the sealer of record r: the subject's key for
-// subject-sealed records (KeyVersion 0), else the class key version.
-func (s *base) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
-	return s.recordSealerCached(ctx, c, r, create, nil)
-}
-
 // sealerCache keeps one call's subject sealers, so a batch of many values
 // of one subject reads and unwraps the subject key once.
 type sealerCache map[string]*tokenizer.Sealer
-
-func (s *base) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
-	if r.KeyVersion != 0 {
-		return c.sealer(r.KeyVersion)
-	}
-	k := c.Name + "\x00" + string(r.Subject)
-	if sl, ok := cache[k]; ok {
-		return sl, nil
-	}
-	key, err := s.subjectKey(ctx, c, string(r.Subject), create)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := tokenizer.NewSealer(c.Name, key)
-	if err == nil && cache != nil {
-		cache[k] = sl
-	}
-	return sl, err
-}
-
-// subjectTweak is the FPE tweak of a shred_with_subject class: keyed by
-// the subject's key, so erasing the key makes the tokens undecryptable.
-func subjectTweak(key []byte, class, context string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("privacyvault/fpe-subject-tweak\x00" + class + "\x00" + context))
-	return m.Sum(nil)[:8]
-}
 
 // SubjectItem is one token of a subject, with its value at the level the
 // caller's dsar grant allows.
