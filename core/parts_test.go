@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +15,17 @@ import (
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
+	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
+
+func digitsFormat(t *testing.T) format.Format {
+	t.Helper()
+	f, err := format.New(format.Spec{Name: format.NameDigits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
 
 // testClock is a settable clock for core.Config.Now.
 type testClock struct {
@@ -48,6 +59,7 @@ func newParts(t *testing.T) (*core.Service, *memAuditor, *testClock, *audit.Ed25
 		Classes: []core.ClassSpec{
 			{Name: "email", Mode: tokenizer.Deterministic},
 			{Name: "card", Mode: tokenizer.Random, Retention: 24 * time.Hour},
+			{Name: "acct", Mode: tokenizer.FPE, Format: digitsFormat(t)},
 		},
 		Store: st,
 		Keys:  keys,
@@ -244,5 +256,89 @@ func TestDataPlaneLookup(t *testing.T) {
 	last := a.events[len(a.events)-1]
 	if last.Op != audit.OpLookup {
 		t.Errorf("last audit event op = %q, want %q", last.Op, audit.OpLookup)
+	}
+}
+
+// TestDataPlaneFPE: an fpe token keeps the value's format, depends on the
+// context, decrypts back under the same context, and moves to a new key
+// version by Retokenize.
+func TestDataPlaneFPE(t *testing.T) {
+	svc, _, _, _ := newParts(t)
+	ctx := context.Background()
+	a := tokenizeOne(t, svc, core.TokenizeItem{Class: "acct", Value: []byte("12345678"), Context: "tenant-1"})
+	b := tokenizeOne(t, svc, core.TokenizeItem{Class: "acct", Value: []byte("12345678"), Context: "tenant-2"})
+	if len(a) != 8 || strings.Trim(a, "0123456789") != "" || a == b {
+		t.Errorf("fpe tokens = %q, %q; want 8 digits each, different per context", a, b)
+	}
+	res, err := svc.Detokenize(ctx, "desk", "support", []core.DetokenizeItem{
+		{Class: "acct", Token: a, Context: "tenant-1"},
+		{Class: "acct", Token: "123"},
+	})
+	var inv *core.InvalidError
+	if err != nil || string(res[0].Value) != "12345678" || !errors.As(res[1].Err, &inv) {
+		t.Errorf("Detokenize(fpe) = %+v, %v; want the value, then invalid (too short)", res, err)
+	}
+	if _, err := svc.Rotate(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := svc.Retokenize(ctx, "acct", 1, 2, []core.RetokenizeItem{{Token: a, Context: "tenant-1"}})
+	if err != nil || moved[0].Err != nil || moved[0].Token == a || len(moved[0].Token) != 8 {
+		t.Errorf("Retokenize(1 -> 2) = %+v, %v; want a new 8-digit token", moved, err)
+	}
+	if _, err := svc.Retokenize(ctx, "card", 1, 2, nil); !errors.As(err, &inv) {
+		t.Errorf("Retokenize(random class) = %v, want InvalidError", err)
+	}
+}
+
+// TestBaseRecordsAdminAndRefusals: admin outcomes, intents and refusals
+// are audited with the class only when it is configured, and names are
+// checked against the configuration.
+func TestBaseRecordsAdminAndRefusals(t *testing.T) {
+	svc, a, _, _ := newParts(t)
+	ctx := context.Background()
+	if err := svc.RecordAdminIntent(ctx, "ops", "rotate", "email"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RecordAdmin(ctx, "ops", "rotate", "e-mail", errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RecordRefused(ctx, "app", audit.AdminOp("rotate"), "email", "dana", core.ErrNotAdmin); !errors.Is(err, core.ErrNotAdmin) {
+		t.Errorf("RecordRefused = %v, want the refusal", err)
+	}
+	want := []struct {
+		op       audit.Op
+		class    string
+		decision audit.Decision
+		reason   string
+	}{
+		{"admin.rotate", "email", audit.DecisionAllow, core.ReasonIntent},
+		{"admin.rotate", "(unknown)", audit.DecisionError, "internal error (details in the sidecar log)"},
+		{"admin.rotate", "email", audit.DecisionDeny, core.ErrNotAdmin.Error()},
+	}
+	got := a.events[len(a.events)-3:]
+	for i, w := range want {
+		if e := got[i]; e.Op != w.op || e.Class != w.class || e.Decision != w.decision || e.Reason != w.reason {
+			t.Errorf("event %d = %s %s %s %q, want %s %s %s %q", i, e.Op, e.Class, e.Decision, e.Reason, w.op, w.class, w.decision, w.reason)
+		}
+	}
+	if got[2].Subject != (testFingerprints{}).Subject("dana") {
+		t.Errorf("refusal subject = %q, want dana's fingerprint", got[2].Subject)
+	}
+	var inv *core.InvalidError
+	checks := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"CheckClass(email)", svc.CheckClass("email"), true},
+		{"CheckClass(e-mail)", svc.CheckClass("e-mail"), false},
+		{"CheckPurpose(dsar)", svc.CheckPurpose("dsar"), true},
+		{"CheckPurpose(fun)", svc.CheckPurpose("fun"), false},
+		{"CheckPurpose()", svc.CheckPurpose(""), false},
+	}
+	for _, tt := range checks {
+		if (tt.err == nil) != tt.ok || (!tt.ok && !errors.As(tt.err, &inv)) {
+			t.Errorf("%s = %v, want ok %v (else an InvalidError)", tt.name, tt.err, tt.ok)
+		}
 	}
 }
