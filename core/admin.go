@@ -180,7 +180,7 @@ func (s *KeyAdmin) Retire(ctx context.Context, class string, below uint32) (Clas
 	return s.classStatus(ctx, c)
 }
 
-func (s *base) classNames() []string {
+func (s *registry) classNames() []string {
 	names := make([]string, 0, len(s.classes))
 	for n := range s.classes {
 		names = append(names, n)

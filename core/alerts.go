@@ -39,10 +39,10 @@ func (e *QuotaError) Error() string {
 }
 
 // raise writes an alert event, logs it at WARN and counts it.
-func (s *base) raise(ctx context.Context, kind audit.Alert, caller, purpose, class string, count int, reason string) error {
+func (s *trail) raise(ctx context.Context, kind audit.Alert, caller, purpose, class string, count int, reason string) error {
 	s.alerts.Alert(string(kind))
 	purpose = s.auditPurpose(purpose)
-	s.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
+	s.reg.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
 	return s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpAlert, Class: class, Count: count, Decision: audit.DecisionDeny, Reason: reason, Alert: kind})
 }
 
@@ -61,7 +61,7 @@ type denials struct {
 
 // countDenials adds n denied items to caller's window and raises one
 // denied-burst alert per window once the limit is passed.
-func (s *base) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
+func (s *trail) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
 	if n == 0 {
 		return nil
 	}

@@ -26,18 +26,18 @@ type AuditEvent = audit.Event
 // was refused.
 var ErrAuditFailed = errors.New("audit log unavailable: request refused (fail-closed)")
 
-func (s *base) record(ctx context.Context, e AuditEvent) error {
+func (s *trail) record(ctx context.Context, e AuditEvent) error {
 	return s.auditFailed(ctx, e.Op, s.audit.Record(context.WithoutCancel(ctx), e))
 }
 
 // auditFailed counts and logs, once per call, an audit write that failed
 // and returns the call's error; it returns nil for err == nil.
-func (s *base) auditFailed(ctx context.Context, op audit.Op, err error) error {
+func (s *trail) auditFailed(ctx context.Context, op audit.Op, err error) error {
 	if err == nil {
 		return nil
 	}
 	s.alerts.AuditFailed()
-	s.log.ErrorContext(ctx, "audit write failed; refusing the call", "op", op, "error", err)
+	s.reg.log.ErrorContext(ctx, "audit write failed; refusing the call", "op", op, "error", err)
 	return fmt.Errorf("%w: %v", ErrAuditFailed, err)
 }
 
@@ -91,8 +91,8 @@ func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op 
 // may have put anything there, even a value, so it is never recorded.
 const unknownClass = "(unknown)"
 
-func (s *base) auditClass(name string) string {
-	if _, ok := s.classes[name]; ok {
+func (s *trail) auditClass(name string) string {
+	if _, ok := s.reg.classes[name]; ok {
 		return name
 	}
 	return unknownClass
@@ -100,8 +100,8 @@ func (s *base) auditClass(name string) string {
 
 // auditPurpose records a purpose only when the policy declares it (or
 // declares none), for the same reason as auditClass.
-func (s *base) auditPurpose(p string) string {
-	if s.policy.Load().Declared(p) {
+func (s *trail) auditPurpose(p string) string {
+	if s.reg.policy.Load().Declared(p) {
 		return p
 	}
 	return "(undeclared)"
@@ -110,7 +110,7 @@ func (s *base) auditPurpose(p string) string {
 // recordAll writes the events of one call. Several events are appended
 // concurrently, so they share the log's group commit instead of waiting
 // for one fsync each; their order in the log is not defined.
-func (s *base) recordAll(ctx context.Context, ev events) error {
+func (s *trail) recordAll(ctx context.Context, ev events) error {
 	if len(ev.order) == 1 {
 		return s.record(ctx, *ev.groups[ev.order[0]])
 	}
@@ -159,7 +159,7 @@ func (s *DataPlane) subjects(items []TokenizeItem) []string {
 
 // RecordAdmin audits one admin call and its outcome. An admin call whose
 // event cannot be written reports ErrAuditFailed.
-func (s *base) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
+func (s *trail) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
 	e := AuditEvent{Caller: caller, Op: audit.AdminOp(op), Count: 1, Decision: audit.DecisionAllow}
 	if class != "" {
 		e.Class = s.auditClass(class) // a name that is no class is never written

@@ -258,7 +258,7 @@ func (c *class) contextTweak(context string) []byte {
 	return h.Sum(nil)[:8:8] // capped: the no-context tweak is shared
 }
 
-func (s *base) class(name string) (*class, error) {
+func (s *registry) class(name string) (*class, error) {
 	if name == "" {
 		return nil, Invalid("class", "is required")
 	}

@@ -155,7 +155,7 @@ func consentView(subjectID string, c store.Consent, now time.Time) Consent {
 }
 
 // SetPolicy installs p for every call that starts after it returns.
-func (s *base) SetPolicy(p *policy.Policy) { s.policy.Store(p) }
+func (s *registry) SetPolicy(p *policy.Policy) { s.policy.Store(p) }
 
 func isDenial(err error) bool {
 	return errors.Is(err, ErrDenied) || errors.Is(err, ErrNoConsent)

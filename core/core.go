@@ -67,18 +67,16 @@ const maxCollisionRounds = 4
 // New loads every class's keyring (so the data path makes no key-provider
 // call) and returns the service.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	b := &base{
+	reg := &registry{
 		classes:     map[string]*slot{},
 		keys:        cfg.Keys,
 		subjectKeys: cfg.Store,
-		audit:       cfg.Auditor,
-		fp:          cfg.Fingerprints,
-		alerts:      cfg.Alerts,
 		maxValue:    cfg.MaxValueBytes,
 		grace:       cfg.GracePeriod,
 		log:         cfg.Logger,
 		now:         cfg.Now,
 	}
+	b := &base{registry: reg, trail: &trail{reg: reg, audit: cfg.Auditor, fp: cfg.Fingerprints, alerts: cfg.Alerts}}
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -275,7 +273,7 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, su
 }
 
 // checkValue returns the class of an item after checking the value fits it.
-func (s *base) checkValue(className string, value []byte) (*class, error) {
+func (s *registry) checkValue(className string, value []byte) (*class, error) {
 	c, err := s.class(className)
 	if err != nil {
 		return nil, err

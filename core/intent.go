@@ -20,7 +20,7 @@ const ReasonIntent = "intent"
 // intent durably records that caller is about to make a change. If it
 // cannot be written the change must not be made: the caller gets
 // ErrAuditFailed and nothing changes.
-func (s *base) intent(ctx context.Context, e AuditEvent) error {
+func (s *trail) intent(ctx context.Context, e AuditEvent) error {
 	e.Decision, e.Reason = audit.DecisionAllow, ReasonIntent
 	if e.Count == 0 {
 		e.Count = 1
@@ -31,7 +31,7 @@ func (s *base) intent(ctx context.Context, e AuditEvent) error {
 // RecordAdminIntent records that caller is about to run admin operation op
 // on class; see ReasonIntent. Classes that are not configured are recorded
 // as "(unknown)", since the name came from the caller.
-func (s *base) RecordAdminIntent(ctx context.Context, caller, op, class string) error {
+func (s *trail) RecordAdminIntent(ctx context.Context, caller, op, class string) error {
 	if class != "" {
 		class = s.auditClass(class)
 	}

@@ -11,7 +11,7 @@ import (
 // Refresh fetches every class's keyring from the key provider and installs
 // any that changed (a rotation or retirement made by another sidecar). On
 // success it restarts the grace period.
-func (s *base) Refresh(ctx context.Context) error {
+func (s *registry) Refresh(ctx context.Context) error {
 	for name, sl := range s.classes {
 		ring, err := s.keys.Keyring(ctx, name)
 		if err != nil {
@@ -28,7 +28,7 @@ func (s *base) Refresh(ctx context.Context) error {
 // RefreshEvery calls Refresh every interval until ctx ends, logging
 // failures: the data plane keeps serving from cached keys meanwhile, for
 // up to the grace period.
-func (s *base) RefreshEvery(ctx context.Context, interval time.Duration) {
+func (s *registry) RefreshEvery(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	failing := false
@@ -53,7 +53,7 @@ func (s *base) RefreshEvery(ctx context.Context, interval time.Duration) {
 
 // reload fetches one class's keyring now, for a record that names a key
 // version this sidecar has not cached yet.
-func (s *base) reload(ctx context.Context, class string) (*class, error) {
+func (s *registry) reload(ctx context.Context, class string) (*class, error) {
 	return s.classes[class].reload(ctx, func(ctx context.Context) (*kms.Keyring, error) {
 		ring, err := s.keys.Keyring(ctx, class)
 		if err != nil {
@@ -68,16 +68,16 @@ func (s *base) reload(ctx context.Context, class string) (*class, error) {
 // KeysFresh returns ErrKeysStale when the key provider has not been
 // reached for longer than the grace period, so data calls fail; health
 // reports it.
-func (s *base) KeysFresh() error { return s.keysFresh() }
+func (s *registry) KeysFresh() error { return s.keysFresh() }
 
-func (s *base) keysFresh() error {
+func (s *registry) keysFresh() error {
 	if s.grace > 0 && s.graceRemaining() <= 0 {
 		return ErrKeysStale
 	}
 	return nil
 }
 
-func (s *base) graceRemaining() time.Duration {
+func (s *registry) graceRemaining() time.Duration {
 	if s.grace <= 0 {
 		return 0
 	}

@@ -30,8 +30,8 @@ func tokenName(c *class, token string) string {
 // of unknown classes are fingerprinted as given, and so are vaulted tokens
 // known to be canonical (issued or decoded by this call), which saves
 // re-checking their tag.
-func (s *base) tokenFP(className, token string, canonical bool) string {
-	sl, ok := s.classes[className]
+func (s *trail) tokenFP(className, token string, canonical bool) string {
+	sl, ok := s.reg.classes[className]
 	if !ok {
 		return s.fp.Token(className, token)
 	}

@@ -17,24 +17,38 @@ import (
 // Subjects (consent, export, rectification, erasure, retention purge).
 // Each part holds only the store methods it uses.
 
-// base is what every part shares: the class registry and its keys, the
-// policy, and the audit trail with its alerts.
+// base is what every part shares: the class registry and the audit
+// trail.
 type base struct {
+	*registry
+	*trail
+}
+
+// registry holds the classes and their keys: the primitives built from
+// each class's keyring, their refresh and grace period, the policy, and
+// the sealing of subject-bound records.
+type registry struct {
 	classes map[string]*slot
 	keys    KeyProvider
 	// subjectKeys holds the per-subject keys that seal subject-bound
 	// records; every part opens or writes such records.
 	subjectKeys SubjectKeyStore
 	policy      atomic.Pointer[policy.Policy]
-	audit       Auditor
-	fp          Fingerprinter
-	alerts      AlertSink
-	denials     denialCounter
 	maxValue    int
 	grace       time.Duration
 	log         *slog.Logger
 	now         func() time.Time
 	lastSync    atomic.Int64 // unix nanos of the last complete keyring refresh
+}
+
+// trail writes audit events (fail-closed), raises alerts and counts
+// denials; it names classes and purposes only as the registry knows them.
+type trail struct {
+	reg     *registry
+	audit   Auditor
+	fp      Fingerprinter
+	alerts  AlertSink
+	denials denialCounter
 }
 
 // SubjectKeyStore is the part of store.Store that reads and creates the

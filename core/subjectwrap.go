@@ -188,7 +188,7 @@ func (s *KeyAdmin) rewrapSubjectKeys(ctx context.Context, className string, targ
 // under a subject-wrap key derived from the class's current key version
 // (see wrapSubjectKey) and kept in the store, so concurrent first uses
 // agree on one key, and erasing it shreds every value under it.
-func (s *base) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
+func (s *registry) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
 	wrapped, err := s.subjectKeys.SubjectKey(ctx, []byte(subject), c.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && !create:
@@ -217,11 +217,11 @@ func (s *base) subjectKey(ctx context.Context, c *class, subject string, create 
 
 // recordSealer returns the sealer of record r: the subject's key for
 // subject-sealed records (KeyVersion 0), else the class key version.
-func (s *base) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
+func (s *registry) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
 	return s.recordSealerCached(ctx, c, r, create, nil)
 }
 
-func (s *base) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
+func (s *registry) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
 	if r.KeyVersion != 0 {
 		return c.sealer(r.KeyVersion)
 	}
