@@ -1,6 +1,9 @@
-// Package core is the data plane: it checks items, applies a class's token
-// mode with its keys, reads and writes the store and asks policy what a
-// caller may see. It knows nothing of gRPC; the server maps its results.
+// Package core is the sidecar's domain: the data plane (DataPlane: it
+// checks items, applies a class's token mode with its keys, reads and
+// writes the store and asks policy what a caller may see), key
+// administration (KeyAdmin) and the data-subject lifecycle (Subjects),
+// over one class registry and audit trail (see parts.go). It knows nothing
+// of gRPC; the server maps its results.
 package core
 
 import (
