@@ -102,6 +102,9 @@ type Store interface {
 	SubjectStore
 }
 
+// Every store.Store serves the whole service.
+var _ Store = store.Store(nil)
+
 // DataPlane tokenizes, looks up and detokenizes values.
 type DataPlane struct {
 	*base
