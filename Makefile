@@ -21,6 +21,15 @@ PROTOC_GEN_OPENAPI := $(TOOLS)/.protoc-gen-openapiv2-$(GRPC_GATEWAY_VERSION)
 GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWAY) $(PROTOC_GEN_OPENAPI)
 STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
+# The release version stamped into the binary (privacyvault version, the
+# privacyvault_build_info metric) and the image; the commit time makes the
+# image's timestamps, and so its digest, reproducible.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+CREATED  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION) \
+            -X github.com/privacyvault/privacyvault/internal/version.revision=$(REVISION)
+
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME;
 # `make test` runs each for FUZZTIME_SHORT. Minimizing a new input is capped
 # so a short run spends its time fuzzing.
@@ -31,24 +40,25 @@ FUZZTIME_SHORT ?= 3s
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline image promtool test-ops
 
 all: build
 
 build:
-	$(GO) build -o bin/privacyvault ./cmd/privacyvault
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/privacyvault ./cmd/privacyvault
 
 ## run: build and start the sidecar on embedded defaults (127.0.0.1:7443, ./data).
 run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint tidy-check generate-check devvault sdk-test
+test: fmt-check vet lint tidy-check generate-check devvault sdk-test promtool
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+	$(MAKE) test-ops
 
 ## fuzz: run every fuzz target for FUZZTIME (default 30s) each; new crashers land in testdata/fuzz.
 fuzz:
@@ -56,6 +66,27 @@ fuzz:
 		echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$${t##*:}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x "$${t%%:*}"; \
 	done
+
+## test-ops: the deployment artefacts: image builder, Kubernetes manifests, Prometheus rules.
+test-ops: promtool
+	cd tools/image && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd examples/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
+	promtool check rules examples/prometheus/alerts.yaml
+	promtool test rules examples/prometheus/alerts_test.yaml
+
+## image: the container image as an OCI layout tarball, built without a
+## Docker daemon on an empty base (static binary, user 65532); prints the digest.
+image:
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/image/privacyvault ./cmd/privacyvault
+	cd tools/image && $(GO) run . --binary $(CURDIR)/bin/image/privacyvault --out $(CURDIR)/bin/privacyvault-image.tar \
+		--version $(VERSION) --revision "$(REVISION)" --created $(CREATED)
+
+## promtool: Prometheus's rule checker, from Debian's prometheus package.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "promtool missing: installing Debian's prometheus package (needs root and apt)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
+		|| { echo "cannot install promtool: run 'apt-get install prometheus' as root"; exit 1; }; }
 
 ## devvault: the Vault-API test server (HashiCorp Vault's Transit and KV v2 engines), its own module.
 devvault:
@@ -88,11 +119,15 @@ lint: $(BUF) $(STATICCHECK)
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags purego ./tokenizer/fpe/
 	cd tools/devvault && $(STATICCHECK) ./...
+	cd tools/image && $(STATICCHECK) ./...
+	cd examples/k8s && $(STATICCHECK) ./...
 
-## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (either module).
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum (any module).
 tidy-check:
 	$(GO) mod tidy -diff
 	cd tools/devvault && $(GO) mod tidy -diff
+	cd tools/image && $(GO) mod tidy -diff
+	cd examples/k8s && $(GO) mod tidy -diff
 
 ## baseline: record the released API that later changes must stay compatible with.
 baseline: $(BUF)

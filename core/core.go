@@ -47,6 +47,9 @@ type Config struct {
 	Auditor      Auditor
 	Fingerprints Fingerprinter
 	Alerts       AlertSink
+	// Observer sees each call's outcomes and key refreshes (metrics,
+	// traces); nil observes nothing.
+	Observer Observer
 	// Receipts signs erasure receipts (the audit checkpoint signer).
 	Receipts      ReceiptSigner
 	MaxValueBytes int
@@ -78,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		grace:       cfg.GracePeriod,
 		log:         cfg.Logger,
 		now:         cfg.Now,
+		obs:         cfg.Observer,
 	}
 	b := &base{registry: reg, trail: &trail{reg: reg, audit: cfg.Auditor, fp: cfg.Fingerprints, alerts: cfg.Alerts}}
 	if b.now == nil {
@@ -157,13 +161,15 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 	// The store syncs the new records while the audit log syncs the event:
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
-	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, itemClasses(items), subjects, res)
+	classes := itemClasses(items)
+	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res)
 	if err := durable(); err != nil {
 		return nil, fmt.Errorf("core: tokenize: %w", err)
 	}
 	if auditErr != nil {
 		return nil, auditErr
 	}
+	s.observeTokens(string(audit.OpTokenize), classes, res)
 	return res, nil
 }
 
@@ -330,6 +336,7 @@ func (s *DataPlane) Lookup(ctx context.Context, caller string, items []LookupIte
 	if err := s.auditTokens(ctx, caller, "", audit.OpLookup, classes, subjects, res); err != nil {
 		return nil, err
 	}
+	s.observeTokens(string(audit.OpLookup), classes, res)
 	return res, nil
 }
 

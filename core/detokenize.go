@@ -51,6 +51,7 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 		if aerr := s.raise(ctx, audit.AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
 			return nil, aerr
 		}
+		s.observeQuota(purpose, items)
 		return nil, err
 	}
 	res := make([]Revealed, len(items))
@@ -137,6 +138,7 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 	if err := s.auditReveals(ctx, identity, purpose, items, subjects, res); err != nil {
 		return nil, err
 	}
+	s.observeReveals(purpose, items, res)
 	if err := s.noteDenials(ctx, identity, purpose, res, now); err != nil {
 		return nil, err
 	}

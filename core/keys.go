@@ -11,7 +11,12 @@ import (
 // Refresh fetches every class's keyring from the key provider and installs
 // any that changed (a rotation or retirement made by another sidecar). On
 // success it restarts the grace period.
-func (s *registry) Refresh(ctx context.Context) error {
+func (s *registry) Refresh(ctx context.Context) (err error) {
+	if s.obs != nil {
+		var done func(error)
+		ctx, done = s.obs.Refresh(ctx)
+		defer func() { done(err) }()
+	}
 	for name, sl := range s.classes {
 		ring, err := s.keys.Keyring(ctx, name)
 		if err != nil {

@@ -39,6 +39,7 @@ type registry struct {
 	log         *slog.Logger
 	now         func() time.Time
 	lastSync    atomic.Int64 // unix nanos of the last complete keyring refresh
+	obs         Observer     // nil when nothing observes
 }
 
 // trail writes audit events (fail-closed), raises alerts and counts

@@ -1,111 +1,156 @@
-// Package metrics keeps the sidecar's counters and serves them in the
-// Prometheus text format. Label values are fixed kinds and codes, never
-// identities, tokens or values: metrics leave the process.
+// Package metrics holds the sidecar's Prometheus metrics (client_golang)
+// and serves them. Label values are fixed kinds, codes and names declared
+// in the configuration (classes, purposes, gRPC methods), never values,
+// tokens, subjects or free text: metrics leave the process.
 package metrics
 
 import (
-	"fmt"
-	"io"
 	"net/http"
-	"slices"
-	"sort"
-	"strings"
-	"sync"
+	"strconv"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/internal/version"
 )
 
-// Registry holds counters. It is safe for concurrent use.
+// Namespace prefixes every privacyvault metric.
+const Namespace = "privacyvault"
+
+// latencyBuckets suit an fsync'd write: sub-millisecond on fast disks,
+// hundreds of milliseconds on a struggling volume.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+// Registry holds the sidecar's metrics. It is safe for concurrent use.
 type Registry struct {
-	mu       sync.Mutex
-	counters map[string]*counter
+	reg *prometheus.Registry
+
+	alerts        *prometheus.CounterVec
+	auditFailures prometheus.Counter
+	reloads       *prometheus.CounterVec
+	tokenized     *prometheus.CounterVec
+	detokenized   *prometheus.CounterVec
+	denied        *prometheus.CounterVec
+	itemErrors    *prometheus.CounterVec
+	auditAppend   prometheus.Histogram
+	storeCommit   *prometheus.HistogramVec
+	keyRefreshes  *prometheus.CounterVec
+	providerUp    prometheus.Gauge
+	grpc          *grpcprom.ServerMetrics
 }
 
-type counter struct {
-	help   string
-	values map[string]float64 // rendered label set → value
+// New returns a registry with every privacyvault metric, the gRPC server
+// metrics, the Go runtime and process collectors and privacyvault_build_info.
+func New() *Registry {
+	r := &Registry{reg: prometheus.NewRegistry()}
+	f := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+		r.reg.MustRegister(c)
+		return c
+	}
+	r.alerts = f("alerts_total", "Breach-detection alerts raised, by kind (quota, honeytoken, denied_burst).", "kind")
+	r.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "audit_failures_total",
+		Help: "Calls refused because the audit event could not be written (fail-closed)."})
+	r.reg.MustRegister(r.auditFailures)
+	r.reloads = f("policy_reloads_total", "Policy reloads, by result (ok, error).", "result")
+	r.tokenized = f("tokenized_total", "Items given a token, by operation (tokenize, lookup), class and mode.", "op", "class", "mode")
+	r.detokenized = f("detokenized_total", "Items revealed by detokenize, by class, mode, purpose and reveal level.", "class", "mode", "purpose", "reveal")
+	r.denied = f("denied_total", "Items refused by policy, consent, honeytoken or quota, by operation, class, mode, purpose and reason.", "op", "class", "mode", "purpose", "reason")
+	r.itemErrors = f("item_errors_total", "Items that failed (invalid, not_found, expired, retired), by operation, class, mode and reason.", "op", "class", "mode", "reason")
+	r.keyRefreshes = f("key_refreshes_total", "Keyring refreshes from the key provider, by result (ok, error).", "result")
+	r.auditAppend = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "audit_append_seconds",
+		Help: "Time to append one audit event durably (fsync'd, group-committed).", Buckets: latencyBuckets})
+	r.storeCommit = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "store_commit_seconds",
+		Help: "Time to commit a store write durably, by operation.", Buckets: latencyBuckets}, []string{"op"})
+	r.providerUp = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "key_provider_up",
+		Help: "1 when the last keyring refresh reached the key provider, 0 when it failed."})
+	// Series that alerts watch exist from the start at 0, so that the
+	// first event is an increase rather than a new series.
+	for _, kind := range []audit.Alert{audit.AlertQuota, audit.AlertHoneytoken, audit.AlertDeniedBurst} {
+		r.alerts.WithLabelValues(string(kind))
+	}
+	for _, res := range []string{"ok", "error"} {
+		r.reloads.WithLabelValues(res)
+		r.keyRefreshes.WithLabelValues(res)
+	}
+	r.grpc = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	bi := version.Get()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "build_info",
+		Help: "Always 1; labels name the running build.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion,
+			"modified": strconv.FormatBool(bi.Modified)}})
+	build.Set(1)
+	r.reg.MustRegister(r.auditAppend, r.storeCommit, r.providerUp, r.grpc, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
 }
 
-// New returns an empty registry.
-func New() *Registry { return &Registry{counters: map[string]*counter{}} }
-
-// Add adds v to the counter name with the given label pairs
-// ("kind", "quota"). The first call for a name sets its help text.
-func (r *Registry) Add(name, help string, v float64, labels ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.counters[name]
-	if c == nil {
-		c = &counter{help: help, values: map[string]float64{}}
-		r.counters[name] = c
-	}
-	c.values[renderLabels(labels)] += v
-}
-
-// Get returns the counter's value for the label pairs (for tests).
-func (r *Registry) Get(name string, labels ...string) float64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c := r.counters[name]; c != nil {
-		return c.values[renderLabels(labels)]
-	}
-	return 0
-}
-
-func renderLabels(kv []string) string {
-	if len(kv) == 0 {
-		return ""
-	}
-	parts := make([]string, 0, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		v := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(kv[i+1])
-		parts = append(parts, fmt.Sprintf("%s=%q", kv[i], v))
-	}
-	slices.Sort(parts)
-	return "{" + strings.Join(parts, ",") + "}"
-}
-
-// WriteTo writes every counter in the Prometheus text format.
-func (r *Registry) WriteTo(w io.Writer) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.counters))
-	for n := range r.counters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		c := r.counters[n]
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s counter\n", n, c.help, n)
-		sets := make([]string, 0, len(c.values))
-		for l := range c.values {
-			sets = append(sets, l)
-		}
-		sort.Strings(sets)
-		for _, l := range sets {
-			fmt.Fprintf(&b, "%s%s %g\n", n, l, c.values[l])
-		}
-	}
-	n, err := io.WriteString(w, b.String())
-	return int64(n), err
-}
-
-// Handler serves the registry at any path.
+// Handler serves the registry in the Prometheus exposition formats.
 func (r *Registry) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		r.WriteTo(w)
-	})
+	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg, EnableOpenMetrics: true})
 }
 
-// Alerts adapts the registry to the data plane's alert sink.
-type Alerts struct{ R *Registry }
+// Registerer lets other parts of the sidecar add collectors.
+func (r *Registry) Registerer() prometheus.Registerer { return r.reg }
+
+// GRPC returns the gRPC server metrics (calls started and handled by
+// service, method and code; handling-time histograms) and their interceptors.
+func (r *Registry) GRPC() *grpcprom.ServerMetrics { return r.grpc }
+
+var _ core.AlertSink = (*Registry)(nil)
 
 // Alert counts one alert of kind.
-func (a Alerts) Alert(kind string) {
-	a.R.Add("privacyvault_alerts_total", "Breach-detection alerts raised, by kind.", 1, "kind", kind)
-}
+func (r *Registry) Alert(kind string) { r.alerts.WithLabelValues(kind).Inc() }
 
 // AuditFailed counts a call refused because its audit event could not be written.
-func (a Alerts) AuditFailed() {
-	a.R.Add("privacyvault_audit_failures_total", "Calls refused because the audit event could not be written.", 1)
+func (r *Registry) AuditFailed() { r.auditFailures.Inc() }
+
+// PolicyReload counts a policy reload.
+func (r *Registry) PolicyReload(err error) { r.reloads.WithLabelValues(result(err)).Inc() }
+
+// Items counts n items of one outcome of the data plane.
+func (r *Registry) Items(o core.Outcome, n int) {
+	v := float64(n)
+	switch o.Result {
+	case core.ResultOK:
+		if o.Op == "detokenize" {
+			r.detokenized.WithLabelValues(o.Class, o.Mode, o.Purpose, o.Reason).Add(v)
+			return
+		}
+		r.tokenized.WithLabelValues(o.Op, o.Class, o.Mode).Add(v)
+	case core.ResultDenied:
+		r.denied.WithLabelValues(o.Op, o.Class, o.Mode, o.Purpose, o.Reason).Add(v)
+	default:
+		r.itemErrors.WithLabelValues(o.Op, o.Class, o.Mode, o.Reason).Add(v)
+	}
+}
+
+// KeyRefresh records the result of a keyring refresh.
+func (r *Registry) KeyRefresh(err error) {
+	r.keyRefreshes.WithLabelValues(result(err)).Inc()
+	if err != nil {
+		r.providerUp.Set(0)
+		return
+	}
+	r.providerUp.Set(1)
+}
+
+// AuditAppend records how long one audit append took.
+func (r *Registry) AuditAppend(d time.Duration) { r.auditAppend.Observe(d.Seconds()) }
+
+// StoreCommit records how long one store write of op took.
+func (r *Registry) StoreCommit(op string, d time.Duration) {
+	r.storeCommit.WithLabelValues(op).Observe(d.Seconds())
+}
+
+func result(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
 }

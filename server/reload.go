@@ -25,12 +25,12 @@ func (s *Server) ReloadPolicy() error {
 	}
 	p, changed, err := config.LoadPolicy(s.path, s.cfg)
 	if err != nil {
-		s.reg.Add("privacyvault_policy_reloads_total", "Policy reloads, by result.", 1, "result", "error")
+		s.reg.PolicyReload(err)
 		s.log.Error("policy reload rejected; the running policy stays", "file", s.path, "error", err)
 		return err
 	}
 	s.core.SetPolicy(p)
-	s.reg.Add("privacyvault_policy_reloads_total", "Policy reloads, by result.", 1, "result", "ok")
+	s.reg.PolicyReload(nil)
 	s.log.Info("policy reloaded", "file", s.path)
 	if len(changed) > 0 {
 		s.log.Warn("configuration sections outside policy changed; they apply after a restart", "sections", changed)
@@ -79,10 +79,15 @@ func (s *Server) serveMetrics(addr string) error {
 	mux.Handle("GET /metrics", s.reg.Handler())
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.close = append(s.close, func() error { return hs.Close() })
+	s.mlis = lis.Addr()
 	go hs.Serve(lis)
 	s.log.Info("metrics serving", "listen", lis.Addr().String())
 	return nil
 }
+
+// MetricsAddr returns the address of the metrics listener, nil when
+// metrics.listen is not set.
+func (s *Server) MetricsAddr() net.Addr { return s.mlis }
 
 // Metrics returns the server's metric registry.
 func (s *Server) Metrics() interface {

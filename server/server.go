@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -56,6 +57,10 @@ type Options struct {
 	Dev bool
 	// Logger receives all server logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider receives the server's spans; nil means the OTLP
+	// exporter configured by OTEL_* environment variables, or no tracing
+	// when they are unset (see TracingFromEnv).
+	TracerProvider trace.TracerProvider
 	// HTTPListen, when set, serves the HTTP/JSON gateway and /openapi.json
 	// there ("host:port"), with mTLS when identity.mtls is configured.
 	HTTPListen string
@@ -78,6 +83,7 @@ type Server struct {
 	reg     *metrics.Registry
 	grpc    *grpc.Server
 	lis     net.Listener
+	mlis    net.Addr // the metrics listener's address, nil when off
 	http    *http.Server
 	httpLis net.Listener
 	health  *health.Server
@@ -103,6 +109,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.closeAll()
 		}
 	}()
+	tr, err := s.setupTracing(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	log = tr.logger(log)
+	s.log = log
+	obs := observer{m: s.reg, tracer: tr.tracer()}
 
 	dataDir := cfg.Server.DataDir
 	st, err := badger.Open(badger.Options{Dir: filepath.Join(dataDir, "store"), Logger: log})
@@ -143,19 +156,20 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
-	var aud core.Auditor = auditor{auditLog}
+	var aud core.Auditor = observedAuditor{auditor{auditLog}, obs}
 	if o.AuditHook != nil {
 		aud = o.AuditHook(aud)
 	}
 	s.auditState = &auditHealth{next: aud}
 	dp, err := core.New(ctx, core.Config{
 		Classes:       specs,
-		Store:         st,
+		Store:         observedStore{st, obs},
 		Keys:          keys,
 		Policy:        pol,
 		Auditor:       s.auditState,
 		Fingerprints:  fps,
-		Alerts:        metrics.Alerts{R: s.reg},
+		Alerts:        s.reg,
+		Observer:      obs,
 		Receipts:      o.Hooks.receipts(signer),
 		MaxValueBytes: cfg.Server.MaxValueBytes,
 		GracePeriod:   grace,
@@ -166,6 +180,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.core = dp
+	s.reg.WatchKeys(dp.KeyHealth, cfg.Keys.RefreshInterval.Std())
+	s.reg.WatchStoreSize(st.Sizes)
 	s.close = append(s.close, func() error { dp.Close(); return nil })
 	if err := dp.ResumeJobs(ctx); err != nil {
 		return nil, err
@@ -186,7 +202,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	unary, stream := chains(log, authn)
-	s.grpc = grpc.NewServer(
+	// Metrics outermost, so calls are counted with their final code, over
+	// gRPC and through the HTTP gateway alike.
+	unary = append([]grpc.UnaryServerInterceptor{s.reg.GRPC().UnaryServerInterceptor(grpcExemplar)}, unary...)
+	stream = append([]grpc.StreamServerInterceptor{s.reg.GRPC().StreamServerInterceptor(grpcExemplar)}, stream...)
+	s.grpc = grpc.NewServer(append(tr.serverOptions(),
 		grpc.Creds(creds),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -196,7 +216,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		// grown: a fresh goroutine per call spent 7% of the CPU of
 		// unary tokenize growing its stack (runtime.copystack).
 		grpc.NumStreamWorkers(streamWorkers),
-	)
+	)...)
 	// Services register through reg so that the HTTP gateway can call
 	// them in process through the same interceptors.
 	reg := newInproc(s.grpc, unary, stream)
@@ -214,6 +234,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go s.watchHealth(bg, healthInterval)
 	reflection.Register(s.grpc)
+	s.reg.GRPC().InitializeMetrics(s.grpc)
 
 	s.lis, err = Listen(cfg.Server.Listen)
 	if err != nil {

@@ -9,6 +9,8 @@
 //	privacyvault consent set|revoke|list [flags]
 //	privacyvault subject export|rectify|erase|verify-receipt [flags]
 //	privacyvault purge
+//	privacyvault health [--addr ADDR] [--service NAME]
+//	privacyvault version [--json]
 //
 // The client subcommands talk to a running sidecar through package client
 // only.
@@ -43,6 +45,7 @@ Usage:
   privacyvault subject    export|rectify|erase|verify-receipt [flags]
   privacyvault purge      delete expired records now
   privacyvault health     [--addr ADDR] [--service NAME]   exit 0 when serving (for probes)
+  privacyvault version    [--json]
 
 Run "privacyvault COMMAND -h" for a command's flags.
 `
@@ -75,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = purgeCmd(ctx, args[1:], stdout, stderr)
 	case "health":
 		err = healthCmd(ctx, args[1:], stdout, stderr)
+	case "version":
+		err = versionCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

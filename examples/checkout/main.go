@@ -128,8 +128,13 @@ func main() {
 	}
 	defer c.Close()
 	shop := &Shop{vault: c}
-	log.Print("checkout listening on 127.0.0.1:8080")
-	if err := http.ListenAndServe("127.0.0.1:8080", shop.Handler()); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// In a pod the Service reaches the app on the pod IP: CHECKOUT_LISTEN=:8080.
+	listen := os.Getenv("CHECKOUT_LISTEN")
+	if listen == "" {
+		listen = "127.0.0.1:8080"
+	}
+	log.Printf("checkout listening on %s", listen)
+	if err := http.ListenAndServe(listen, shop.Handler()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }

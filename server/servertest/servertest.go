@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/privacyvault/privacyvault/client"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
@@ -32,6 +34,9 @@ type Options struct {
 	// KeepListen uses server.listen from Config (e.g. a Unix socket)
 	// instead of a free loopback port.
 	KeepListen bool
+	// TracerProvider receives the server's spans (e.g. a tracetest
+	// recorder); nil leaves tracing to the OTEL_* environment.
+	TracerProvider trace.TracerProvider
 	// HTTP also serves the HTTP/JSON gateway on a free loopback port
 	// (Harness.HTTPAddr).
 	HTTP bool
@@ -100,7 +105,8 @@ func Start(t testing.TB, o Options) *Harness {
 	if o.Clock != nil {
 		o.Hooks.Now = o.Clock.Now
 	}
-	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks}
+	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks,
+		TracerProvider: o.TracerProvider}
 	if o.HTTP {
 		opts.HTTPListen = "127.0.0.1:0"
 	}

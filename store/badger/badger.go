@@ -54,12 +54,14 @@ func Open(o Options) (*Store, error) {
 		WithSyncWrites(true).
 		// A sidecar shares its node with the service it serves: keep the
 		// footprint small rather than Badger's server-sized defaults
-		// (64 MiB memtables, 256 MiB block cache, 4 compactors).
-		WithMemTableSize(8 << 20).
+		// (64 MiB memtables, 256 MiB block cache, 4 compactors). Table
+		// builders take pooled buffers of twice the table size (the
+		// memtable size for level 0), so small tables keep the heap small.
+		WithMemTableSize(4 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
-		WithBaseTableSize(2 << 20).
+		WithBaseTableSize(1 << 20).
 		WithValueLogFileSize(64 << 20).
 		// Every value (at most max_value_bytes, 64 KiB by default, sealed)
 		// stays in the LSM tree, so erasure's DropPrefix and Flatten

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,8 @@ func main() {
 	flag.StringVar(&o.devvault, "devvault", "bin/devvault", "devvault binary (Vault's Transit engine)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose generated section is replaced; empty prints only")
 	flag.StringVar(&o.cmd, "cmd", "go run ./tools/bench", "the command line to record in the report")
+	dur := flag.Duration("dur", 0, "duration of one round of one point; 0 means 1.5s (100ms with -short)")
+	rounds := flag.Int("rounds", 0, "rounds per point; 0 means 3 (1 with -short)")
 	scaleOnly := flag.Bool("scale-only", false, "run only the scale phase (for tuning memory and load rate)")
 	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
 	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
@@ -63,6 +66,12 @@ func main() {
 		o.scale = *scale
 	}
 	o.scaleOnly = *scaleOnly
+	if *dur > 0 {
+		o.dur = *dur
+	}
+	if *rounds > 0 {
+		o.rounds = *rounds
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -183,6 +192,14 @@ func mainPhase(o options, work string, r *report) error {
 			point{key: fmt.Sprintf("dec/transit/%d/%d", batch, c), clients: c, run: transitDecryptOps(vcs, cts, batch)})
 	}
 	if o.before != "" {
+		// Every sidecar point, so that both sidecars do the same work and
+		// hold the same amount of data.
+		beforeKeys = beforeKeys[:0]
+		for _, p := range points {
+			if strings.HasPrefix(p.key, "tok/") || strings.HasPrefix(p.key, "detok/") || strings.HasPrefix(p.key, "empty/sidecar/") {
+				beforeKeys = append(beforeKeys, p.key)
+			}
+		}
 		bp, stop, err := beforePoints(o, work)
 		if err != nil {
 			return err
@@ -225,12 +242,7 @@ func profileUnder(side *proc, points map[string]point) error {
 var classes = []string{"rnd", "det", "fpe"}
 
 // beforeKeys are the sidecar points also measured on the -before binary.
-var beforeKeys = []string{
-	"empty/sidecar/8",
-	"tok/rnd/1/1", "tok/det/1/1", "tok/fpe/1/1", "detok/rnd/1/1",
-	"tok/rnd/1/8", "tok/det/1/8", "tok/fpe/1/8", "detok/rnd/1/8", "detok/det/1/8", "detok/fpe/1/8",
-	"tok/rnd/1000/1", "tok/det/1000/1", "tok/fpe/1000/1", "detok/rnd/1000/1", "detok/fpe/1000/1",
-}
+var beforeKeys []string
 
 // beforePoints starts the -before sidecar binary and returns its points,
 // keyed "before/<key>", so that before and after share the run's noise.
@@ -260,8 +272,9 @@ func beforePoints(o options, work string) ([]point, func(), error) {
 	for _, k := range beforeKeys {
 		var op, class string
 		var n, c int
-		if k == "empty/sidecar/8" {
-			out = append(out, point{key: "before/" + k, clients: 8, run: emptyOps(conns)})
+		if c, ok := strings.CutPrefix(k, "empty/sidecar/"); ok {
+			n, _ := strconv.Atoi(c)
+			out = append(out, point{key: "before/" + k, clients: n, run: emptyOps(conns)})
 			continue
 		}
 		if _, err := fmt.Sscanf(strings.ReplaceAll(k, "/", " "), "%s %s %d %d", &op, &class, &n, &c); err != nil {
