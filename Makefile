@@ -22,9 +22,12 @@ GEN_PLUGINS        := $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_GATEWA
 STATICCHECK        := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 # The release version stamped into the binary (privacyvault version, the
-# privacyvault_build_info metric) and the image; the commit time makes the
-# image's timestamps, and so its digest, reproducible.
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# privacyvault_build_info metric) and the image: the VERSION file, the one
+# version of the server and every SDK (docs/sdks.md). The revision is
+# stamped too: GOFLAGS=-buildvcs=false on the build machines leaves no VCS
+# stamp in the binary. The commit time makes the image's timestamps, and so
+# its digest, reproducible.
+VERSION  ?= $(shell cat $(CURDIR)/VERSION)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 CREATED  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(VERSION) \
@@ -43,7 +46,7 @@ FUZZTIME_SHORT ?= 20000x
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline image promtool test-ops
+.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline image promtool test-ops cli-docs cli-docs-check
 
 all: build
 
@@ -55,7 +58,7 @@ run: build
 	./bin/privacyvault serve --dev
 
 ## test: everything CI checks. Vault tests run against bin/devvault.
-test: fmt-check vet lint tidy-check generate-check devvault sdk-test promtool
+test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-test promtool
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -175,6 +178,14 @@ generate-sdk: $(BUF) $(PY_DEPS) $(TS_DEPS)
 ## tests against it.
 sdk-test: build sdk-deps
 	./scripts/sdk-test.sh $(SDK_LANGS)
+
+## cli-docs: regenerate the CLI reference in docs/cli/ from the command tree.
+cli-docs:
+	rm -rf docs/cli && $(GO) run ./cmd/privacyvault gen-docs docs/cli
+
+## cli-docs-check: fail when docs/cli/ differs from the command tree.
+cli-docs-check:
+	$(GO) test -count=1 -run '^TestCLIDocsUpToDate$$' ./cmd/privacyvault/
 
 ## bench: the side-by-side run in BENCHMARKS.md: the real sidecar, Vault's Transit
 ## engine (bin/devvault) and a bare grpc-go server, each in its own process (about 8 minutes).

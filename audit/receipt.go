@@ -18,10 +18,28 @@ type Receipt struct {
 	Consents  int       `json:"consents"`
 	KeyID     string    `json:"key_id"`
 	Signature []byte    `json:"signature"`
+	// Kind is what was erased: "subject" (the default, also when empty)
+	// or "token" (one value, DeleteToken).
+	Kind string `json:"kind,omitempty"`
+	// Class and TokenFP name the deleted token of a "token" receipt.
+	Class   string `json:"class,omitempty"`
+	TokenFP string `json:"token_fp,omitempty"`
 }
+
+// Receipt kinds.
+const (
+	ReceiptSubject = "subject"
+	ReceiptToken   = "token"
+)
 
 // receiptMessage is what a receipt's signature covers.
 func receiptMessage(r Receipt) []byte {
+	if r.Kind == ReceiptToken {
+		// Signed fields differ from a subject receipt's, and the first
+		// line keeps one kind from passing for the other.
+		return fmt.Appendf(nil, "privacyvault deletion receipt v1\nclass %s\ntoken_fp %s\nsubject %s\nerased_at %s\nrecords %d\n",
+			r.Class, r.TokenFP, r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records)
+	}
 	return fmt.Appendf(nil, "privacyvault erasure receipt v1\nsubject %s\nerased_at %s\nrecords %d\nsubject_keys %d\nconsents %d\n",
 		r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records, r.Keys, r.Consents)
 }

@@ -91,7 +91,7 @@ func ExampleClient_TokenizeBatch() {
 	// Output:
 	// 0 ok
 	// 1 InvalidArgument items[1].value: must not be empty
-	// 2 InvalidArgument items[2].class: unknown data class (not in the configuration)
+	// 2 InvalidArgument items[2].class: unknown data class (configured classes: account_number, card_fpe, card_last4, card_number, customer_id, document, email, email_pseudonym, legacy_account, member_number, name, notes, phone, ssn)
 }
 
 func ExampleClient_Lookup() {

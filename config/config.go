@@ -136,6 +136,9 @@ type Server struct {
 // Class is a data class: a named kind of personal data.
 type Class struct {
 	Name string `yaml:"name"`
+	// Description says what the class holds, for people: it appears in
+	// subject exports and the record of processing activities.
+	Description string `yaml:"description"`
 	// Mode is the token mode: random or deterministic.
 	Mode string `yaml:"mode"`
 	// Binary allows values that are not UTF-8 text.
@@ -276,41 +279,25 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
-
 // Parse validates data read from the file named name.
 func Parse(name string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, syntaxError(name, data, err)
 	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+		return nil, decodeError(name, &root, err)
 	}
 	c.applyDefaults()
 	v := validator{file: name, root: &root}
 	c.validate(&v)
-	if v.err != nil {
-		return nil, v.err
+	if err := v.err(); err != nil {
+		return nil, err
 	}
 	return &c, nil
-}
-
-func yamlError(name string, err error) error {
-	var ce *Error
-	if errors.As(err, &ce) {
-		ce.File = name
-		return ce
-	}
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Msg: m[2]}
-	}
-	return &Error{File: name, Msg: strings.TrimPrefix(msg, "yaml: ")}
 }
 
 func (c *Config) applyDefaults() {

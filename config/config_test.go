@@ -40,7 +40,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"bad mode", "classes:\n  - name: email\n    mode: sometimes\n", "c.yaml:3: classes[0].mode: unknown token mode"},
 		{"bad name", "classes:\n  - name: Email!\n    mode: random\n", "c.yaml:2: classes[0].name: must match"},
 		{"duplicate class", "classes:\n  - name: a\n    mode: random\n  - name: a\n    mode: random\n", "c.yaml:4: classes[1].name: duplicate class"},
-		{"unknown field", "classes:\n  - name: a\n    mood: random\n", "c.yaml:3: field mood not found"},
+		{"unknown field", "classes:\n  - name: a\n    mood: random\n", "c.yaml:3: classes[0].mood: unknown field"},
 		{"no classes", "server:\n  listen: 127.0.0.1:1\n", "c.yaml:1: classes: at least one data class is required"},
 		{"bad retention", "classes:\n  - name: a\n    mode: random\n    retention: soon\n", "c.yaml:4: invalid duration"},
 		{"grant unknown class", base + "policy:\n  grants:\n    - identity: app\n      purpose: payment\n      class: card\n      reveal: plain\n", "c.yaml:11: policy.grants[0].class: unknown class"},

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/privacyvault/privacyvault/policy"
 )
@@ -24,7 +26,18 @@ type Policy struct {
 type Purpose struct {
 	Name            string `yaml:"name"`
 	RequiresConsent bool   `yaml:"requires_consent"`
+	// Description says what the processing is for, in the words of the
+	// record of processing activities (GDPR Art. 30).
+	Description string `yaml:"description"`
+	// LawfulBasis is the GDPR Art. 6(1) basis: consent, contract,
+	// legal_obligation, vital_interests, public_task or
+	// legitimate_interests. Purposes that require consent have basis
+	// consent.
+	LawfulBasis string `yaml:"lawful_basis"`
 }
+
+// LawfulBases are the GDPR Art. 6(1) bases a purpose may name.
+var LawfulBases = []string{"consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"}
 
 // Grant lets identities read a class for a purpose at a reveal level.
 type Grant struct {
@@ -65,6 +78,13 @@ func (c *Config) validatePolicy(v *validator, classes map[string]bool) {
 			v.fail(fmt.Sprintf("duplicate purpose %q", p.Name), at...)
 		}
 		purposes[p.Name] = true
+		basis := []any{"policy", "purposes", i, "lawful_basis"}
+		switch {
+		case p.LawfulBasis != "" && !slices.Contains(LawfulBases, p.LawfulBasis):
+			v.fail(fmt.Sprintf("unknown lawful basis %q (want one of %s)", p.LawfulBasis, strings.Join(LawfulBases, ", ")), basis...)
+		case p.RequiresConsent && p.LawfulBasis != "" && p.LawfulBasis != "consent":
+			v.fail(fmt.Sprintf("a purpose that requires consent has lawful basis consent, not %q", p.LawfulBasis), basis...)
+		}
 	}
 	declared := len(c.Policy.Purposes) > 0
 	for i, g := range c.Policy.Grants {
@@ -108,7 +128,7 @@ func (c *Config) validatePolicy(v *validator, classes map[string]bool) {
 			v.fail("is required", append(at, "token")...)
 		}
 	}
-	if v.err == nil {
+	if len(v.errs) == 0 {
 		if _, err := c.BuildPolicy(); err != nil {
 			v.fail(err.Error(), "policy")
 		}
@@ -161,13 +181,15 @@ func LoadPolicy(path string, running *Config) (p *policy.Policy, changed []strin
 	if c.Server.MaxBatch != running.Server.MaxBatch || c.Server.MaxValueBytes != running.Server.MaxValueBytes {
 		changed = append(changed, "server")
 	}
-	if fmt.Sprint(c.Keys) != fmt.Sprint(running.Keys) {
+	if !reflect.DeepEqual(c.Keys, running.Keys) {
 		changed = append(changed, "keys")
 	}
-	if fmt.Sprint(c.Classes) != fmt.Sprint(running.Classes) {
+	// DeepEqual, not Sprint: formats are pointers, whose printed addresses
+	// differ on every load.
+	if !reflect.DeepEqual(c.Classes, running.Classes) {
 		changed = append(changed, "classes")
 	}
-	if !slices.Equal(c.Admins, running.Admins) || fmt.Sprint(c.Callers) != fmt.Sprint(running.Callers) {
+	if !slices.Equal(c.Admins, running.Admins) || !reflect.DeepEqual(c.Callers, running.Callers) {
 		changed = append(changed, "callers/admins")
 	}
 	return p, changed, nil

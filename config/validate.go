@@ -1,27 +1,28 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// validator collects the first validation failure with its position.
+// validator collects every validation failure with its position.
 type validator struct {
 	file string
 	root *yaml.Node
-	err  error
+	errs []error
 }
 
 // fail records msg for the field at path (map keys and slice indexes). The
 // line is that of the deepest node of path present in the file.
 func (v *validator) fail(msg string, path ...any) {
-	if v.err != nil {
-		return
-	}
-	v.err = &Error{File: v.file, Line: lineOf(v.root, path), Field: fieldName(path), Msg: msg}
+	v.errs = append(v.errs, &Error{File: v.file, Line: lineOf(v.root, path), Field: fieldName(path), Msg: msg})
 }
+
+// err returns the failures, one per line, or nil.
+func (v *validator) err() error { return errors.Join(v.errs...) }
 
 func fieldName(path []any) string {
 	var b strings.Builder

@@ -264,7 +264,7 @@ func (s *registry) class(name string) (*class, error) {
 	}
 	sl, ok := s.classes[name]
 	if !ok {
-		return nil, Invalid("class", "unknown data class (not in the configuration)")
+		return nil, s.unknownClass(name)
 	}
 	return sl.load(), nil
 }

@@ -72,6 +72,9 @@ func (s *Subjects) SetConsent(ctx context.Context, caller, subjectID, purpose, b
 	if err := s.CheckPurpose(purpose); err != nil {
 		return Consent{}, err
 	}
+	if err := consentPurpose(s.policy.Load(), purpose); err != nil {
+		return Consent{}, err
+	}
 	if !slices.Contains(lawfulBases, basis) {
 		return Consent{}, Invalid("lawful_basis", "must be one of %v", lawfulBases)
 	}

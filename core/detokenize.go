@@ -99,6 +99,10 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 			subjects[i] = s.fp.Subject(it.SubjectID)
 		}
 		d := pol.Decide(policy.Request{Identity: identity, Purpose: purpose, Class: c.Name, Consent: true})
+		if d.Reason == policy.UnknownPurpose {
+			res[i].Err = &UndeclaredPurposeError{Declared: pol.Purposes(), Near: nearest(purpose, pol.Purposes())}
+			continue
+		}
 		if d.Reveal == policy.Deny {
 			res[i].Err = fmt.Errorf("%w (%s)", ErrDenied, d.Reason)
 			continue

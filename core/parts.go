@@ -93,6 +93,7 @@ type SubjectStore interface {
 	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
 	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
 	Rectify(ctx context.Context, old, new store.Record) error
+	Delete(ctx context.Context, r store.Record) error
 	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
 }
 

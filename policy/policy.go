@@ -207,17 +207,13 @@ func (p *Policy) Decide(r Request) Decision {
 	if p.purposes != nil && !p.knownPurpose(r.Purpose) {
 		return Decision{Deny, UnknownPurpose}
 	}
-	best, found := Grant{}, false
-	for _, g := range p.grants {
-		if g.Purpose != r.Purpose || (g.Class != r.Class && g.Class != Wildcard) || !matches(g.Identity, r.Identity) {
-			continue
-		}
-		if !found || moreSpecific(g, best) || (sameSpecificity(g, best) && g.Reveal < best.Reveal) {
-			best, found = g, true
-		}
+	i := p.bestGrant(r)
+	var best Grant
+	if i >= 0 {
+		best = p.grants[i]
 	}
 	switch {
-	case !found:
+	case i < 0:
 		return Decision{Deny, NoGrant}
 	case best.Reveal == Deny:
 		return Decision{Deny, DeniedByGrant}

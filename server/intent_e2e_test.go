@@ -55,7 +55,10 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 	if err != nil || expiring[0].Err != nil {
 		t.Fatalf("Tokenize(expiring) = %v, %v", err, expiring)
 	}
-	if _, err := officer.SetConsent(ctx, "dana", "analytics", "consent", time.Time{}); err != nil {
+	// Consents name purposes that require consent: marketing. The failing
+	// SetConsent below would replace this one (no expiry).
+	expires := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := officer.SetConsent(ctx, "dana", "marketing", "consent", expires); err != nil {
 		t.Fatal(err)
 	}
 	before := classStatus(t, admin, "email")
@@ -75,7 +78,7 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 			_, err := officer.SetConsent(ctx, "dana", "marketing", "consent", time.Time{})
 			return err
 		}},
-		{"RevokeConsent", func() error { _, err := officer.RevokeConsent(ctx, "dana", "analytics"); return err }},
+		{"RevokeConsent", func() error { _, err := officer.RevokeConsent(ctx, "dana", "marketing"); return err }},
 		{"RectifyToken", func() error { return officer.RectifyToken(ctx, "email", dana[0].token, []byte("changed@example.com")) }},
 		{"EraseSubject", func() error { _, err := officer.EraseSubject(ctx, "dana"); return err }},
 	}
@@ -100,8 +103,8 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 1 || cs[0].GetPurpose() != "analytics" || !cs[0].GetLive() {
-		t.Errorf("ListConsents(dana) after restart = %v, want only the live analytics consent", cs)
+	if len(cs) != 1 || cs[0].GetPurpose() != "marketing" || !cs[0].GetLive() || !cs[0].GetExpiresAt().AsTime().Equal(expires) {
+		t.Errorf("ListConsents(dana) after restart = %v, want only the first, live marketing consent (expiring %v)", cs, expires)
 	}
 	if v, err := detokenizeFor(app, "dana", dana[0]); err != nil || v != dana[0].value {
 		t.Errorf("Detokenize(dana's email) after restart = %q, %v; want %q (not rectified, not erased)", v, err, dana[0].value)

@@ -104,9 +104,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	cfg := o.Config
 	s := &Server{log: log, done: make(chan error, 1), cfg: cfg, path: o.ConfigPath, reg: metrics.New()}
 	ok := false
+	fresh := newLeftovers(cfg)
 	defer func() {
 		if !ok {
 			s.closeAll()
+			if err := fresh.remove(); err != nil {
+				log.Error("removing what the failed start created", "error", err)
+			}
 		}
 	}()
 	tr, err := s.setupTracing(ctx, o)
@@ -221,12 +225,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	// them in process through the same interceptors.
 	reg := newInproc(s.grpc, unary, stream)
 	token.RegisterService(reg, token.New(token.Config{Core: dp.DataPlane, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	auditR := auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head}
 	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
-		Audit: auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head},
+		Audit: auditR,
 		Keys:  signer,
 	}))
-	subject.RegisterService(reg, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...)}))
+	subject.RegisterService(reg, subject.New(subject.Config{Core: dp, Life: dp, Managers: append(slices.Clone(cfg.SubjectManagers), cfg.Admins...),
+		Audit: auditR, Classes: classInfo(cfg)}))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	for _, name := range healthServices {

@@ -180,6 +180,10 @@ type Store interface {
 	// deterministic index: ErrChanged if the stored record is no longer
 	// old, ErrIndexTaken if new's index belongs to another record.
 	Rectify(ctx context.Context, old, new Record) error
+	// Delete deletes record r (same Class and ID) with its indexes, then
+	// purges old versions of it from disk as far as the engine allows:
+	// ErrNotFound if it does not exist, ErrChanged if it is no longer r.
+	Delete(ctx context.Context, r Record) error
 	// DeleteExpired deletes up to limit records of class that expired at or
 	// before now, with their indexes, and returns how many it deleted.
 	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)

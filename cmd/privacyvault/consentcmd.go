@@ -1,91 +1,118 @@
 package main
 
 import (
-	"context"
-	"flag"
+	"encoding/json"
 	"fmt"
-	"io"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/privacyvault/privacyvault/client"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
-const consentUsage = `Usage: privacyvault consent COMMAND [flags]   (subject managers and admins)
+func consentCmd() *cobra.Command {
+	return group("consent", "Record, revoke and list a data subject's consents (subject managers, admins)",
+		`Consent records of data subjects, for purposes that require consent
+(policy.purposes[].requires_consent).`,
+		consentSetCmd(), consentRevokeCmd(), consentListCmd())
+}
 
-Commands:
-  set    --subject ID --purpose P [--basis consent] [--expires 2027-01-01T00:00:00Z]
-  revoke --subject ID --purpose P
-  list   --subject ID
-`
+// parseDate accepts RFC 3339 or a plain date (YYYY-MM-DD, midnight UTC).
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2027-12-31T00:00:00Z) or a date (2027-12-31)", s)
+}
 
-func consentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, consentUsage)
-		return errUsage
-	}
-	fs := flag.NewFlagSet("consent "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	subject := fs.String("subject", "", "data subject id (required)")
-	purpose := fs.String("purpose", "", "purpose (set, revoke)")
-	basis := fs.String("basis", "consent", "set: GDPR Art. 6(1) lawful basis")
-	expires := fs.String("expires", "", "set: RFC 3339 time the consent ends (default: never)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args[1:]); err != nil || *subject == "" {
-		if err == nil {
-			fmt.Fprintln(stderr, "consent: --subject is required")
-		}
-		return errUsage
-	}
-	c, ctx, done, err := cf.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	var recs []*pb.ConsentRecord
-	switch args[0] {
-	case "set":
-		var exp time.Time
-		if *expires != "" {
-			if exp, err = time.Parse(time.RFC3339, *expires); err != nil {
-				return fmt.Errorf("--expires: %w", err)
+func consentSetCmd() *cobra.Command {
+	var subject, purpose, basis, expires string
+	return clientCmd("set --subject ID --purpose P [--basis consent] [--expires DATE]", "Record a subject's consent to a purpose", noArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&subject, "subject", "", "data subject id (required)")
+			cmd.Flags().StringVar(&purpose, "purpose", "", "a declared purpose that requires consent (required)")
+			cmd.Flags().StringVar(&basis, "basis", "consent", "GDPR Art. 6(1) lawful basis")
+			cmd.Flags().StringVar(&expires, "expires", "", "when the consent ends: RFC 3339 or YYYY-MM-DD (default: never)")
+			required(cmd, "subject", "purpose")
+		},
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			var exp time.Time
+			if expires != "" {
+				var err error
+				if exp, err = parseDate(expires); err != nil {
+					return usagef("--expires %v", err)
+				}
 			}
+			r, err := c.SetConsent(cmd.Context(), subject, purpose, basis, exp)
+			if err != nil {
+				return err
+			}
+			return printConsents(cmd, r)
+		})
+}
+
+func consentRevokeCmd() *cobra.Command {
+	var subject, purpose string
+	return clientCmd("revoke --subject ID --purpose P", "Revoke a consent; it takes effect for the next call", noArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&subject, "subject", "", "data subject id (required)")
+			cmd.Flags().StringVar(&purpose, "purpose", "", "purpose (required)")
+			required(cmd, "subject", "purpose")
+		},
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			r, err := c.RevokeConsent(cmd.Context(), subject, purpose)
+			if err != nil {
+				return err
+			}
+			return printConsents(cmd, r)
+		})
+}
+
+func consentListCmd() *cobra.Command {
+	var subject string
+	return clientCmd("list --subject ID", "List a subject's consent records, live or not", noArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&subject, "subject", "", "data subject id (required)")
+			required(cmd, "subject")
+		},
+		func(cmd *cobra.Command, c *client.Client, _ []string) error {
+			recs, err := c.ListConsents(cmd.Context(), subject)
+			if err != nil {
+				return err
+			}
+			return printConsents(cmd, recs...)
+		})
+}
+
+func printConsents(cmd *cobra.Command, recs ...*pb.ConsentRecord) error {
+	if isJSON(cmd) {
+		list := make([]json.RawMessage, len(recs))
+		for i, r := range recs {
+			list[i] = protoJSON(r)
 		}
-		r, err := c.SetConsent(ctx, *subject, *purpose, *basis, exp)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, r)
-	case "revoke":
-		r, err := c.RevokeConsent(ctx, *subject, *purpose)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, r)
-	case "list":
-		if recs, err = c.ListConsents(ctx, *subject); err != nil {
-			return err
-		}
-	default:
-		fmt.Fprintf(stderr, "consent: unknown command %q\n\n%s", args[0], consentUsage)
-		return errUsage
+		return writeJSON(cmd.OutOrStdout(), struct {
+			Consents []json.RawMessage `json:"consents"`
+		}{list})
 	}
-	if *asJSON {
-		return printer{w: stdout, json: true}.message(&pb.ListConsentsResponse{Consents: recs}, "")
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBJECT\tPURPOSE\tBASIS\tLIVE\tGRANTED\tEXPIRES\tREVOKED")
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", r.GetSubjectId(), r.GetPurpose(), r.GetLawfulBasis(), r.GetLive(),
-			stampText(r.GetGrantedAt()), stampText(r.GetExpiresAt()), stampText(r.GetRevokedAt()))
+			stampText(r.GetGrantedAt(), "-"), stampText(r.GetExpiresAt(), "never"), stampText(r.GetRevokedAt(), "never"))
 	}
 	return tw.Flush()
 }
 
-func stampText(t interface{ AsTime() time.Time }) string {
-	if t == nil {
-		return "-"
+// stampText formats an optional timestamp; absent (or zero) is none.
+func stampText(t *timestamppb.Timestamp, none string) string {
+	if t == nil || (t.GetSeconds() == 0 && t.GetNanos() == 0) {
+		return none
 	}
-	return t.AsTime().Format(time.RFC3339)
+	return t.AsTime().UTC().Format(time.RFC3339)
 }

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"flag"
 	"os"
+
+	"github.com/spf13/pflag"
 )
 
 const envHTTPListen = "PRIVACYVAULT_HTTP_LISTEN"
@@ -10,7 +11,7 @@ const envHTTPListen = "PRIVACYVAULT_HTTP_LISTEN"
 // httpListenFlag defines serve's --http-listen; its own function so that a
 // move to another flag library carries it in one piece. The result resolves
 // flag, then environment; empty keeps the gateway off.
-func httpListenFlag(fs *flag.FlagSet) func() string {
+func httpListenFlag(fs *pflag.FlagSet) func() string {
 	v := fs.String("http-listen", "", "serve the HTTP/JSON gateway and /openapi.json on host:port (env "+envHTTPListen+"; off unless set)")
 	return func() string { return pick(*v, os.Getenv(envHTTPListen)) }
 }

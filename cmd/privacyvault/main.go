@@ -1,23 +1,15 @@
 // Command privacyvault is the privacy vault sidecar and its operator CLI.
 //
-//	privacyvault serve [--dev] [--config FILE] [--listen ADDR] [--data-dir DIR] [--pprof ADDR] [--memory-limit SIZE]
-//	privacyvault tokenize --class CLASS [VALUE ...]
-//	privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
-//	privacyvault lookup --class CLASS [VALUE ...]
-//	privacyvault keys status|rotate|rewrap|reencrypt|retire|retokenize [flags]
-//	privacyvault audit verify|subject|tail|export-keys [flags]
-//	privacyvault consent set|revoke|list [flags]
-//	privacyvault subject export|rectify|erase|verify-receipt [flags]
-//	privacyvault purge
-//	privacyvault health [--addr ADDR] [--service NAME]
-//	privacyvault version [--json]
+// Run "privacyvault --help" for the commands, or read docs/cli/, which is
+// generated from the same command tree.
 //
-// The client subcommands talk to a running sidecar through package client
+// The client commands talk to a running sidecar through package client
 // only.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,66 +24,36 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `privacyvault: a privacy vault sidecar
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitRedacted = 3 // detokenize: every call succeeded, but policy withheld some values
+	// The verifying commands (audit verify, subject verify-receipt).
+	exitTampered   = 1 // the log or receipt does not verify: tampered
+	exitUnverified = 3 // it could not be checked (sidecar or Vault unreachable, key file unreadable)
+)
 
-Usage:
-  privacyvault serve [--dev] [--config FILE] [--listen ADDR] [--data-dir DIR] [--pprof ADDR] [--memory-limit SIZE]
-  privacyvault tokenize   --class CLASS [VALUE ...]      (values from stdin if none)
-  privacyvault detokenize --purpose PURPOSE --class CLASS [TOKEN ...]
-  privacyvault lookup     --class CLASS [VALUE ...]
-  privacyvault keys       status|rotate|rewrap|reencrypt|retire|retokenize [flags]
-  privacyvault audit      verify|subject|tail|export-keys [flags]
-  privacyvault consent    set|revoke|list [flags]
-  privacyvault subject    export|rectify|erase|verify-receipt [flags]
-  privacyvault purge      delete expired records now
-  privacyvault health     [--addr ADDR] [--service NAME]   exit 0 when serving (for probes)
-  privacyvault version    [--json]
-
-Run "privacyvault COMMAND -h" for a command's flags.
-`
-
-// run executes one subcommand and returns the process exit code.
+// run executes one command line and returns the process exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
 	}
-	var err error
-	switch args[0] {
-	case "serve":
-		err = serve(ctx, args[1:], stderr)
-	case "tokenize":
-		err = tokenizeCmd(ctx, args[1:], stdin, stdout, stderr)
-	case "detokenize":
-		err = detokenizeCmd(ctx, args[1:], stdin, stdout, stderr)
-	case "lookup":
-		err = lookupCmd(ctx, args[1:], stdin, stdout, stderr)
-	case "keys":
-		err = keysCmd(ctx, args[1:], stdin, stdout, stderr)
-	case "audit":
-		err = auditCmd(ctx, args[1:], stdout, stderr)
-	case "consent":
-		err = consentCmd(ctx, args[1:], stdout, stderr)
-	case "subject":
-		err = subjectCmd(ctx, args[1:], stdin, stdout, stderr)
-	case "purge":
-		err = purgeCmd(ctx, args[1:], stdout, stderr)
-	case "health":
-		err = healthCmd(ctx, args[1:], stdout, stderr)
-	case "version":
-		err = versionCmd(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "privacyvault: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	var ee exitErr
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), ee.err)
+		}
+		return ee.code
 	}
-	if err == errUsage {
-		return 2
+	if isUsage(err) {
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
+		return exitUsage
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "privacyvault %s: %v\n", args[0], err)
-	}
-	return exitCode(err)
+	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
+	return exitError
 }

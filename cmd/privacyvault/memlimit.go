@@ -1,13 +1,14 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // envMemoryLimit is Go's own variable; when set it wins over the default.
@@ -23,7 +24,7 @@ const defaultMemoryLimit = "512MiB"
 
 // memoryLimitFlag defines serve's --memory-limit flag (kept apart so the
 // flag moves to any CLI framework as one piece).
-func memoryLimitFlag(fs *flag.FlagSet) *string {
+func memoryLimitFlag(fs *pflag.FlagSet) *string {
 	return fs.String("memory-limit", "", "soft limit of the Go heap, e.g. 384MiB or 1GiB; off disables (env "+envMemoryLimit+"; default "+defaultMemoryLimit+")")
 }
 

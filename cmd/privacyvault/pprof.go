@@ -2,18 +2,19 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // pprofFlag defines serve's --pprof flag (kept apart so the flag moves to
 // any CLI framework as one piece).
-func pprofFlag(fs *flag.FlagSet) *string {
+func pprofFlag(fs *pflag.FlagSet) *string {
 	return fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this loopback host:port, e.g. 127.0.0.1:6060; off when empty")
 }
 

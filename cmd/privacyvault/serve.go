@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,13 +10,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/examples"
 	"github.com/privacyvault/privacyvault/server"
 )
-
-// errUsage means the flags were wrong; flag has already said why.
-var errUsage = errors.New("usage")
 
 // Environment variables for serve settings; flags win over them, and they
 // win over the configuration file.
@@ -28,51 +26,110 @@ const (
 	envLog     = "PRIVACYVAULT_LOG_LEVEL"
 )
 
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dev := fs.Bool("dev", false, "development mode: embedded sample config unless --config is given, Badger under ./data, static bearer tokens allowed, 127.0.0.1:7443")
-	cfgPath := fs.String("config", "", "configuration file (env "+envConfig+")")
-	listen := fs.String("listen", "", "host:port or unix:///path (env "+envListen+"; default from config, else "+config.DefaultListen+")")
-	dataDir := fs.String("data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
-	httpListen := httpListenFlag(fs)
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error (env "+envLog+")")
-	acceptReset := addAuditResetFlag(fs)
-	pprofAddr := pprofFlag(fs)
-	memLimit := memoryLimitFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+// serveFlags are the settings of serve (and of config show, which prints
+// the configuration serve would run with).
+type serveFlags struct {
+	dev      bool
+	config   string
+	listen   string
+	dataDir  string
+	logLevel string
+	// Flags of serve alone (other commands share the ones above).
+	acceptAuditReset *bool
+	pprof            *string
+	memoryLimit      *string
+	httpListen       func() string
+}
+
+func (f *serveFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.BoolVar(&f.dev, "dev", false, "development mode: embedded sample config unless --config is given, static bearer tokens allowed")
+	fs.StringVar(&f.config, "config", "", "configuration file (env "+envConfig+")")
+	fs.StringVar(&f.listen, "listen", "", "host:port or unix:///path (env "+envListen+"; default from config, else "+config.DefaultListen+")")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (env "+envDataDir+"; default from config, else "+config.DefaultDataDir+")")
+	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (env "+envLog+"; default info)")
+}
+
+// resolve applies flags, then environment, then the file: the effective
+// configuration and the path it came from.
+func (f *serveFlags) resolve() (*config.Config, string, error) {
+	path := pick(f.config, os.Getenv(envConfig))
+	cfg, err := loadConfig(f.dev, path)
+	if err != nil {
+		return nil, "", err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
-		return errUsage
+	cfg.Server.Listen = pick(f.listen, os.Getenv(envListen), cfg.Server.Listen)
+	cfg.Server.DataDir = pick(f.dataDir, os.Getenv(envDataDir), cfg.Server.DataDir)
+	return cfg, path, nil
+}
+
+// level returns the log level from the flag, then the environment.
+func (f *serveFlags) level() (slog.Level, error) {
+	return parseLevel(pick(f.logLevel, os.Getenv(envLog), "info"))
+}
+
+// parseLevel accepts exactly debug, info, warn and error (any case):
+// slog's own parser also takes offsets like "info+2", which no operator
+// means.
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	switch s {
+	case "debug", "DEBUG", "info", "INFO", "warn", "WARN", "error", "ERROR":
+		return l, l.UnmarshalText([]byte(s))
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(pick(*logLevel, os.Getenv(envLog), ""))); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	return l, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+}
+
+func serveCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the sidecar",
+		Long: `Run the sidecar until SIGINT or SIGTERM. SIGHUP re-reads the policy section
+of the configuration file.
+
+Settings come from flags, then environment variables, then the
+configuration file. Production identities come from mTLS, JWT or Unix
+peer credentials; --dev also accepts the static bearer tokens of
+"callers" and runs the embedded sample configuration when no --config is
+given.`,
+		Example: `  privacyvault serve --dev --data-dir ./data
+  privacyvault serve --config /etc/privacyvault/config.yaml`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serve(cmd.Context(), &f, cmd.ErrOrStderr())
+		},
+	}
+	f.add(cmd)
+	f.httpListen = httpListenFlag(cmd.Flags())
+	f.acceptAuditReset = addAuditResetFlag(cmd.Flags())
+	f.pprof = pprofFlag(cmd.Flags())
+	f.memoryLimit = memoryLimitFlag(cmd.Flags())
+	return cmd
+}
+
+func serve(ctx context.Context, f *serveFlags, stderr io.Writer) error {
+	level, err := f.level()
+	if err != nil {
+		return usageErr{"--log-level: " + err.Error()}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	if err := applyMemoryLimit(*memLimit); err != nil {
-		return err
+	if err := applyMemoryLimit(*f.memoryLimit); err != nil {
+		return usageErr{err.Error()}
 	}
-	if *pprofAddr != "" {
-		_, stop, err := startPprof(*pprofAddr, log)
+	if *f.pprof != "" {
+		_, stop, err := startPprof(*f.pprof, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-
-	path := pick(*cfgPath, os.Getenv(envConfig), "")
-	cfg, err := loadConfig(*dev, path)
+	cfg, path, err := f.resolve()
 	if err != nil {
 		return err
 	}
-	cfg.Server.Listen = pick(*listen, os.Getenv(envListen), cfg.Server.Listen)
-	cfg.Server.DataDir = pick(*dataDir, os.Getenv(envDataDir), cfg.Server.DataDir)
-
-	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: *dev, Logger: log, HTTPListen: httpListen(), AcceptAuditLogReset: *acceptReset})
+	s, err := server.Start(ctx, server.Options{Config: cfg, ConfigPath: path, Dev: f.dev, Logger: log,
+		HTTPListen: f.httpListen(), AcceptAuditLogReset: *f.acceptAuditReset})
 	if err != nil {
 		return err
 	}
@@ -108,15 +165,4 @@ func loadConfig(dev bool, path string) (*config.Config, error) {
 		return config.Parse(examples.ConfigName, examples.Config)
 	}
 	return nil, errors.New("no configuration: pass --config FILE (or set " + envConfig + "), or --dev for embedded defaults")
-}
-
-// pick returns the first non-empty value: flag, then environment, then
-// file or default.
-func pick(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

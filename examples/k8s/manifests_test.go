@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -289,6 +290,13 @@ func checkStatefulSet(t *testing.T, o objects, sts *appsv1.StatefulSet) {
 	for _, v := range pod.Volumes {
 		if v.Name == sockVol && v.EmptyDir == nil {
 			t.Errorf("socket volume %s is not an emptyDir", sockVol)
+		}
+	}
+	// The Go heap's soft limit must sit below the container's hard one.
+	if lim, ok := pv.Resources.Limits[corev1.ResourceMemory]; ok {
+		soft, err := resource.ParseQuantity(strings.TrimSuffix(env(pv, "GOMEMLIMIT"), "B"))
+		if err != nil || soft.Cmp(lim) >= 0 {
+			t.Errorf("privacyvault: GOMEMLIMIT = %q (%v), want set below the memory limit %s", env(pv, "GOMEMLIMIT"), err, lim.String())
 		}
 	}
 	if got := env(pv, "PRIVACYVAULT_ADDR"); got != listen {

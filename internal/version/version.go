@@ -5,17 +5,20 @@ package version
 import (
 	"runtime"
 	"runtime/debug"
+
+	"github.com/privacyvault/privacyvault"
 )
 
 // version and revision are set at link time (-ldflags "-X
 // .../internal/version.version=v1.2.3 -X .../internal/version.revision=abc123",
-// as make build and make image do); otherwise what Go recorded in the
-// binary is used.
+// as make build and make image do); otherwise the version is the VERSION
+// file's (privacyvault.Version) and the revision what Go recorded in the
+// binary.
 var version, revision string
 
 // Info identifies a build.
 type Info struct {
-	Version   string // release version, or the module's pseudo-version, or "(devel)"
+	Version   string // release version: the link-time stamp, else the VERSION file
 	Revision  string // VCS commit, "" when unknown
 	Modified  bool   // built from a tree with uncommitted changes
 	GoVersion string
@@ -24,18 +27,12 @@ type Info struct {
 // Get returns the running binary's build information.
 func Get() Info {
 	i := Info{Version: version, Revision: revision, GoVersion: runtime.Version()}
+	if i.Version == "" {
+		i.Version = privacyvault.Version()
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		if i.Version == "" {
-			i.Version = "(devel)"
-		}
 		return i
-	}
-	if i.Version == "" {
-		i.Version = bi.Main.Version
-	}
-	if i.Version == "" {
-		i.Version = "(devel)"
 	}
 	for _, s := range bi.Settings {
 		switch s.Key {

@@ -32,10 +32,11 @@ const Domain = "privacyvault.dev"
 // file paths, key names): those go to the server log only.
 func Status(err error, field string) (st *status.Status, internal bool) {
 	var (
-		big   *BatchTooLargeError
-		inv   *core.InvalidError
-		pre   *core.PreconditionError
-		quota *core.QuotaError
+		big        *BatchTooLargeError
+		inv        *core.InvalidError
+		pre        *core.PreconditionError
+		quota      *core.QuotaError
+		undeclared *core.UndeclaredPurposeError
 	)
 	switch {
 	case err == nil:
@@ -81,10 +82,15 @@ func Status(err error, field string) (st *status.Status, internal bool) {
 		return status.New(codes.Unavailable, core.ErrAuditFailed.Error()), false
 	case errors.Is(err, core.ErrReceiptUnsigned):
 		return status.New(codes.Unavailable, core.ErrReceiptUnsigned.Error()), true
+	case errors.Is(err, core.ErrDeletionReceiptUnsigned):
+		return status.New(codes.Unavailable, core.ErrDeletionReceiptUnsigned.Error()), true
 	case errors.Is(err, core.ErrNotSubjectManager):
 		return status.New(codes.PermissionDenied, core.ErrNotSubjectManager.Error()), false
 	case errors.Is(err, core.ErrNotAdmin):
 		return status.New(codes.PermissionDenied, core.ErrNotAdmin.Error()), false
+	case errors.As(err, &undeclared):
+		return withDetails(status.New(codes.PermissionDenied, undeclared.Error()),
+			&errdetails.ErrorInfo{Reason: "UNDECLARED_PURPOSE", Domain: Domain}), false
 	case errors.Is(err, core.ErrDenied):
 		return status.New(codes.PermissionDenied, "no grant allows this caller to read the class for the stated purpose"), false
 	case errors.Is(err, identity.ErrUnauthenticated):

@@ -1748,6 +1748,399 @@ func (x *PurgeExpiredResponse) GetDeleted() map[string]uint64 {
 	return nil
 }
 
+// ExplainPolicyRequest is the access to explain.
+type ExplainPolicyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Caller identity, e.g. checkout or a SPIFFE ID.
+	Identity string `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Stated purpose.
+	Purpose string `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// Data class.
+	Class         string `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainPolicyRequest) Reset() {
+	*x = ExplainPolicyRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainPolicyRequest) ProtoMessage() {}
+
+func (x *ExplainPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainPolicyRequest.ProtoReflect.Descriptor instead.
+func (*ExplainPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ExplainPolicyRequest) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *ExplainPolicyRequest) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *ExplainPolicyRequest) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+// ExplainPolicyResponse is the decision and why.
+type ExplainPolicyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// plain, masked, redacted or deny.
+	Reveal string `protobuf:"bytes,1,opt,name=reveal,proto3" json:"reveal,omitempty"`
+	// Why: e.g. "grant", "no grant", "undeclared purpose", "unknown class".
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The grant that decided, as identity/purpose/class -> reveal; empty
+	// when no grant matched.
+	Grant string `protobuf:"bytes,3,opt,name=grant,proto3" json:"grant,omitempty"`
+	// Index of that grant in policy.grants, or -1.
+	GrantIndex int32 `protobuf:"varint,4,opt,name=grant_index,json=grantIndex,proto3" json:"grant_index,omitempty"`
+	// Whether the purpose needs the subject's live consent as well.
+	RequiresConsent bool `protobuf:"varint,5,opt,name=requires_consent,json=requiresConsent,proto3" json:"requires_consent,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ExplainPolicyResponse) Reset() {
+	*x = ExplainPolicyResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainPolicyResponse) ProtoMessage() {}
+
+func (x *ExplainPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainPolicyResponse.ProtoReflect.Descriptor instead.
+func (*ExplainPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ExplainPolicyResponse) GetReveal() string {
+	if x != nil {
+		return x.Reveal
+	}
+	return ""
+}
+
+func (x *ExplainPolicyResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ExplainPolicyResponse) GetGrant() string {
+	if x != nil {
+		return x.Grant
+	}
+	return ""
+}
+
+func (x *ExplainPolicyResponse) GetGrantIndex() int32 {
+	if x != nil {
+		return x.GrantIndex
+	}
+	return 0
+}
+
+func (x *ExplainPolicyResponse) GetRequiresConsent() bool {
+	if x != nil {
+		return x.RequiresConsent
+	}
+	return false
+}
+
+// GetAccessReportRequest names the identity and the window.
+type GetAccessReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Caller identity whose accesses are reported.
+	Identity string `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Start of the window (inclusive).
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// End of the window (exclusive); unset means now.
+	Until *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=until,proto3" json:"until,omitempty"`
+	// Subject ids to recognise: rows whose subject fingerprint is one of
+	// these carry the id, so the people to notify can be named.
+	SubjectIds    []string `protobuf:"bytes,4,rep,name=subject_ids,json=subjectIds,proto3" json:"subject_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAccessReportRequest) Reset() {
+	*x = GetAccessReportRequest{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAccessReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAccessReportRequest) ProtoMessage() {}
+
+func (x *GetAccessReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAccessReportRequest.ProtoReflect.Descriptor instead.
+func (*GetAccessReportRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetAccessReportRequest) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *GetAccessReportRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *GetAccessReportRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *GetAccessReportRequest) GetSubjectIds() []string {
+	if x != nil {
+		return x.SubjectIds
+	}
+	return nil
+}
+
+// GetAccessReportResponse is the summary, by subject and class.
+type GetAccessReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One row per subject fingerprint, class and purpose, in first-seen order.
+	Rows []*AccessReportRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Audit events of the identity in the window, allowed or not.
+	Events uint64 `protobuf:"varint,2,opt,name=events,proto3" json:"events,omitempty"`
+	// Values revealed in the window, over all rows.
+	ValuesRevealed uint64 `protobuf:"varint,3,opt,name=values_revealed,json=valuesRevealed,proto3" json:"values_revealed,omitempty"`
+	// Calls refused in the window.
+	Denied        uint64 `protobuf:"varint,4,opt,name=denied,proto3" json:"denied,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAccessReportResponse) Reset() {
+	*x = GetAccessReportResponse{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAccessReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAccessReportResponse) ProtoMessage() {}
+
+func (x *GetAccessReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAccessReportResponse.ProtoReflect.Descriptor instead.
+func (*GetAccessReportResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetAccessReportResponse) GetRows() []*AccessReportRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *GetAccessReportResponse) GetEvents() uint64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *GetAccessReportResponse) GetValuesRevealed() uint64 {
+	if x != nil {
+		return x.ValuesRevealed
+	}
+	return 0
+}
+
+func (x *GetAccessReportResponse) GetDenied() uint64 {
+	if x != nil {
+		return x.Denied
+	}
+	return 0
+}
+
+// AccessReportRow is what an identity revealed of one subject's class.
+type AccessReportRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keyed fingerprint of the subject ("" for values with no subject).
+	SubjectFp string `protobuf:"bytes,1,opt,name=subject_fp,json=subjectFp,proto3" json:"subject_fp,omitempty"`
+	// Data class.
+	Class string `protobuf:"bytes,2,opt,name=class,proto3" json:"class,omitempty"`
+	// Stated purpose.
+	Purpose string `protobuf:"bytes,3,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// Values revealed.
+	Values uint64 `protobuf:"varint,4,opt,name=values,proto3" json:"values,omitempty"`
+	// First and last access in the window.
+	First *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=first,proto3" json:"first,omitempty"`
+	Last  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last,proto3" json:"last,omitempty"`
+	// The subject id, when it was among the request's subject_ids.
+	SubjectId     string `protobuf:"bytes,7,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessReportRow) Reset() {
+	*x = AccessReportRow{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessReportRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessReportRow) ProtoMessage() {}
+
+func (x *AccessReportRow) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessReportRow.ProtoReflect.Descriptor instead.
+func (*AccessReportRow) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AccessReportRow) GetSubjectFp() string {
+	if x != nil {
+		return x.SubjectFp
+	}
+	return ""
+}
+
+func (x *AccessReportRow) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *AccessReportRow) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *AccessReportRow) GetValues() uint64 {
+	if x != nil {
+		return x.Values
+	}
+	return 0
+}
+
+func (x *AccessReportRow) GetFirst() *timestamppb.Timestamp {
+	if x != nil {
+		return x.First
+	}
+	return nil
+}
+
+func (x *AccessReportRow) GetLast() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Last
+	}
+	return nil
+}
+
+func (x *AccessReportRow) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
 var File_privacyvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_admin_proto_rawDesc = "" +
@@ -1858,7 +2251,39 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\adeleted\x18\x01 \x03(\v22.privacyvault.v1.PurgeExpiredResponse.DeletedEntryR\adeleted\x1a:\n" +
 	"\fDeletedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x92\f\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"b\n" +
+	"\x14ExplainPolicyRequest\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x18\n" +
+	"\apurpose\x18\x02 \x01(\tR\apurpose\x12\x14\n" +
+	"\x05class\x18\x03 \x01(\tR\x05class\"\xa9\x01\n" +
+	"\x15ExplainPolicyResponse\x12\x16\n" +
+	"\x06reveal\x18\x01 \x01(\tR\x06reveal\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05grant\x18\x03 \x01(\tR\x05grant\x12\x1f\n" +
+	"\vgrant_index\x18\x04 \x01(\x05R\n" +
+	"grantIndex\x12)\n" +
+	"\x10requires_consent\x18\x05 \x01(\bR\x0frequiresConsent\"\xb9\x01\n" +
+	"\x16GetAccessReportRequest\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1f\n" +
+	"\vsubject_ids\x18\x04 \x03(\tR\n" +
+	"subjectIds\"\xa8\x01\n" +
+	"\x17GetAccessReportResponse\x124\n" +
+	"\x04rows\x18\x01 \x03(\v2 .privacyvault.v1.AccessReportRowR\x04rows\x12\x16\n" +
+	"\x06events\x18\x02 \x01(\x04R\x06events\x12'\n" +
+	"\x0fvalues_revealed\x18\x03 \x01(\x04R\x0evaluesRevealed\x12\x16\n" +
+	"\x06denied\x18\x04 \x01(\x04R\x06denied\"\xf9\x01\n" +
+	"\x0fAccessReportRow\x12\x1d\n" +
+	"\n" +
+	"subject_fp\x18\x01 \x01(\tR\tsubjectFp\x12\x14\n" +
+	"\x05class\x18\x02 \x01(\tR\x05class\x12\x18\n" +
+	"\apurpose\x18\x03 \x01(\tR\apurpose\x12\x16\n" +
+	"\x06values\x18\x04 \x01(\x04R\x06values\x120\n" +
+	"\x05first\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05first\x12.\n" +
+	"\x04last\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04last\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\a \x01(\tR\tsubjectId2\xa8\x0e\n" +
 	"\fAdminService\x12s\n" +
 	"\fGetKeyStatus\x12$.privacyvault.v1.GetKeyStatusRequest\x1a%.privacyvault.v1.GetKeyStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/admin/keys\x12t\n" +
 	"\tRotateKey\x12!.privacyvault.v1.RotateKeyRequest\x1a\".privacyvault.v1.RotateKeyResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/admin/keys:rotate\x12w\n" +
@@ -1872,7 +2297,9 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x16GetSubjectAccessReport\x12..privacyvault.v1.GetSubjectAccessReportRequest\x1a/.privacyvault.v1.GetSubjectAccessReportResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/admin/subjects:accessReport\x12u\n" +
 	"\tTailAudit\x12!.privacyvault.v1.TailAuditRequest\x1a\".privacyvault.v1.TailAuditResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/admin/audit:tail0\x01\x12\x7f\n" +
 	"\fPurgeExpired\x12$.privacyvault.v1.PurgeExpiredRequest\x1a%.privacyvault.v1.PurgeExpiredResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/admin/records:purge\x12\x82\x01\n" +
-	"\x0fExportAuditKeys\x12'.privacyvault.v1.ExportAuditKeysRequest\x1a(.privacyvault.v1.ExportAuditKeysResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/admin/audit/keysBb\n" +
+	"\x0fExportAuditKeys\x12'.privacyvault.v1.ExportAuditKeysRequest\x1a(.privacyvault.v1.ExportAuditKeysResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/admin/audit/keys\x12\x83\x01\n" +
+	"\rExplainPolicy\x12%.privacyvault.v1.ExplainPolicyRequest\x1a&.privacyvault.v1.ExplainPolicyResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/admin/policy:explain\x12\x8d\x01\n" +
+	"\x0fGetAccessReport\x12'.privacyvault.v1.GetAccessReportRequest\x1a(.privacyvault.v1.GetAccessReportResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/admin/audit:accessReportBb\n" +
 	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
@@ -1888,7 +2315,7 @@ func file_privacyvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_privacyvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(ReencryptJob_State)(0),                // 0: privacyvault.v1.ReencryptJob.State
 	(*ExportAuditKeysRequest)(nil),         // 1: privacyvault.v1.ExportAuditKeysRequest
@@ -1920,10 +2347,15 @@ var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(*TailAuditResponse)(nil),              // 27: privacyvault.v1.TailAuditResponse
 	(*PurgeExpiredRequest)(nil),            // 28: privacyvault.v1.PurgeExpiredRequest
 	(*PurgeExpiredResponse)(nil),           // 29: privacyvault.v1.PurgeExpiredResponse
-	nil,                                    // 30: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
-	(*timestamppb.Timestamp)(nil),          // 31: google.protobuf.Timestamp
-	(*DetokenizeItem)(nil),                 // 32: privacyvault.v1.DetokenizeItem
-	(*status.Status)(nil),                  // 33: google.rpc.Status
+	(*ExplainPolicyRequest)(nil),           // 30: privacyvault.v1.ExplainPolicyRequest
+	(*ExplainPolicyResponse)(nil),          // 31: privacyvault.v1.ExplainPolicyResponse
+	(*GetAccessReportRequest)(nil),         // 32: privacyvault.v1.GetAccessReportRequest
+	(*GetAccessReportResponse)(nil),        // 33: privacyvault.v1.GetAccessReportResponse
+	(*AccessReportRow)(nil),                // 34: privacyvault.v1.AccessReportRow
+	nil,                                    // 35: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	(*timestamppb.Timestamp)(nil),          // 36: google.protobuf.Timestamp
+	(*DetokenizeItem)(nil),                 // 37: privacyvault.v1.DetokenizeItem
+	(*status.Status)(nil),                  // 38: google.rpc.Status
 }
 var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	5,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
@@ -1932,44 +2364,53 @@ var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	15, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	15, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	0,  // 5: privacyvault.v1.ReencryptJob.state:type_name -> privacyvault.v1.ReencryptJob.State
-	31, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
-	31, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
+	36, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
+	36, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
 	5,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	32, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	37, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
 	20, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
-	33, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
+	38, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
 	25, // 12: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
-	31, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
-	30, // 14: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
-	3,  // 15: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
-	7,  // 16: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
-	9,  // 17: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
-	11, // 18: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
-	13, // 19: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
-	16, // 20: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
-	18, // 21: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
-	21, // 22: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
-	23, // 23: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
-	26, // 24: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
-	28, // 25: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
-	1,  // 26: privacyvault.v1.AdminService.ExportAuditKeys:input_type -> privacyvault.v1.ExportAuditKeysRequest
-	4,  // 27: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
-	8,  // 28: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
-	10, // 29: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
-	12, // 30: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
-	14, // 31: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
-	17, // 32: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
-	19, // 33: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
-	22, // 34: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
-	24, // 35: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
-	27, // 36: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
-	29, // 37: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
-	2,  // 38: privacyvault.v1.AdminService.ExportAuditKeys:output_type -> privacyvault.v1.ExportAuditKeysResponse
-	27, // [27:39] is the sub-list for method output_type
-	15, // [15:27] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	36, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
+	35, // 14: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	36, // 15: privacyvault.v1.GetAccessReportRequest.since:type_name -> google.protobuf.Timestamp
+	36, // 16: privacyvault.v1.GetAccessReportRequest.until:type_name -> google.protobuf.Timestamp
+	34, // 17: privacyvault.v1.GetAccessReportResponse.rows:type_name -> privacyvault.v1.AccessReportRow
+	36, // 18: privacyvault.v1.AccessReportRow.first:type_name -> google.protobuf.Timestamp
+	36, // 19: privacyvault.v1.AccessReportRow.last:type_name -> google.protobuf.Timestamp
+	3,  // 20: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
+	7,  // 21: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
+	9,  // 22: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
+	11, // 23: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
+	13, // 24: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
+	16, // 25: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
+	18, // 26: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
+	21, // 27: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
+	23, // 28: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
+	26, // 29: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
+	28, // 30: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
+	1,  // 31: privacyvault.v1.AdminService.ExportAuditKeys:input_type -> privacyvault.v1.ExportAuditKeysRequest
+	30, // 32: privacyvault.v1.AdminService.ExplainPolicy:input_type -> privacyvault.v1.ExplainPolicyRequest
+	32, // 33: privacyvault.v1.AdminService.GetAccessReport:input_type -> privacyvault.v1.GetAccessReportRequest
+	4,  // 34: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
+	8,  // 35: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
+	10, // 36: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
+	12, // 37: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
+	14, // 38: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
+	17, // 39: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
+	19, // 40: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
+	22, // 41: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
+	24, // 42: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
+	27, // 43: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
+	29, // 44: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
+	2,  // 45: privacyvault.v1.AdminService.ExportAuditKeys:output_type -> privacyvault.v1.ExportAuditKeysResponse
+	31, // 46: privacyvault.v1.AdminService.ExplainPolicy:output_type -> privacyvault.v1.ExplainPolicyResponse
+	33, // 47: privacyvault.v1.AdminService.GetAccessReport:output_type -> privacyvault.v1.GetAccessReportResponse
+	34, // [34:48] is the sub-list for method output_type
+	20, // [20:34] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_admin_proto_init() }
@@ -1984,7 +2425,7 @@ func file_privacyvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_admin_proto_rawDesc), len(file_privacyvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

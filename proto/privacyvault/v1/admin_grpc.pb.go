@@ -31,6 +31,8 @@ const (
 	AdminService_TailAudit_FullMethodName              = "/privacyvault.v1.AdminService/TailAudit"
 	AdminService_PurgeExpired_FullMethodName           = "/privacyvault.v1.AdminService/PurgeExpired"
 	AdminService_ExportAuditKeys_FullMethodName        = "/privacyvault.v1.AdminService/ExportAuditKeys"
+	AdminService_ExplainPolicy_FullMethodName          = "/privacyvault.v1.AdminService/ExplainPolicy"
+	AdminService_GetAccessReport_FullMethodName        = "/privacyvault.v1.AdminService/GetAccessReport"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -81,6 +83,13 @@ type AdminServiceClient interface {
 	// audit checkpoints and erasure receipts (every version of the Vault
 	// Transit key, or the Ed25519 key file's), for offline verification.
 	ExportAuditKeys(ctx context.Context, in *ExportAuditKeysRequest, opts ...grpc.CallOption) (*ExportAuditKeysResponse, error)
+	// ExplainPolicy says what the running policy decides for an identity,
+	// purpose and class, and which grant or default produced the decision.
+	ExplainPolicy(ctx context.Context, in *ExplainPolicyRequest, opts ...grpc.CallOption) (*ExplainPolicyResponse, error)
+	// GetAccessReport summarises, from the audit log, what one identity
+	// revealed in a time window: per subject and class, how many values
+	// (for breach assessment, GDPR Art. 33-34).
+	GetAccessReport(ctx context.Context, in *GetAccessReportRequest, opts ...grpc.CallOption) (*GetAccessReportResponse, error)
 }
 
 type adminServiceClient struct {
@@ -223,6 +232,26 @@ func (c *adminServiceClient) ExportAuditKeys(ctx context.Context, in *ExportAudi
 	return out, nil
 }
 
+func (c *adminServiceClient) ExplainPolicy(ctx context.Context, in *ExplainPolicyRequest, opts ...grpc.CallOption) (*ExplainPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainPolicyResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExplainPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetAccessReport(ctx context.Context, in *GetAccessReportRequest, opts ...grpc.CallOption) (*GetAccessReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAccessReportResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetAccessReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -271,6 +300,13 @@ type AdminServiceServer interface {
 	// audit checkpoints and erasure receipts (every version of the Vault
 	// Transit key, or the Ed25519 key file's), for offline verification.
 	ExportAuditKeys(context.Context, *ExportAuditKeysRequest) (*ExportAuditKeysResponse, error)
+	// ExplainPolicy says what the running policy decides for an identity,
+	// purpose and class, and which grant or default produced the decision.
+	ExplainPolicy(context.Context, *ExplainPolicyRequest) (*ExplainPolicyResponse, error)
+	// GetAccessReport summarises, from the audit log, what one identity
+	// revealed in a time window: per subject and class, how many values
+	// (for breach assessment, GDPR Art. 33-34).
+	GetAccessReport(context.Context, *GetAccessReportRequest) (*GetAccessReportResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -316,6 +352,12 @@ func (UnimplementedAdminServiceServer) PurgeExpired(context.Context, *PurgeExpir
 }
 func (UnimplementedAdminServiceServer) ExportAuditKeys(context.Context, *ExportAuditKeysRequest) (*ExportAuditKeysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportAuditKeys not implemented")
+}
+func (UnimplementedAdminServiceServer) ExplainPolicy(context.Context, *ExplainPolicyRequest) (*ExplainPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainPolicy not implemented")
+}
+func (UnimplementedAdminServiceServer) GetAccessReport(context.Context, *GetAccessReportRequest) (*GetAccessReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessReport not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -536,6 +578,42 @@ func _AdminService_ExportAuditKeys_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ExplainPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExplainPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExplainPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExplainPolicy(ctx, req.(*ExplainPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetAccessReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetAccessReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetAccessReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetAccessReport(ctx, req.(*GetAccessReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -582,6 +660,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportAuditKeys",
 			Handler:    _AdminService_ExportAuditKeys_Handler,
+		},
+		{
+			MethodName: "ExplainPolicy",
+			Handler:    _AdminService_ExplainPolicy_Handler,
+		},
+		{
+			MethodName: "GetAccessReport",
+			Handler:    _AdminService_GetAccessReport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

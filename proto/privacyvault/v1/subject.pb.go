@@ -73,7 +73,12 @@ func (x *ExportSubjectRequest) GetSubjectId() string {
 type ExportSubjectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tokens with their values.
-	Tokens        []*SubjectToken `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	Tokens []*SubjectToken `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	// The subject's consent records (in the first message only).
+	Consents []*ConsentRecord `protobuf:"bytes,2,rep,name=consents,proto3" json:"consents,omitempty"`
+	// Who read the subject's data, from the audit log (in the first message
+	// only).
+	Accesses      []*SubjectAccess `protobuf:"bytes,3,rep,name=accesses,proto3" json:"accesses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -115,6 +120,20 @@ func (x *ExportSubjectResponse) GetTokens() []*SubjectToken {
 	return nil
 }
 
+func (x *ExportSubjectResponse) GetConsents() []*ConsentRecord {
+	if x != nil {
+		return x.Consents
+	}
+	return nil
+}
+
+func (x *ExportSubjectResponse) GetAccesses() []*SubjectAccess {
+	if x != nil {
+		return x.Accesses
+	}
+	return nil
+}
+
 // SubjectToken is one stored token of a subject.
 type SubjectToken struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -129,7 +148,11 @@ type SubjectToken struct {
 	// When the token was created.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When it expires, if it does.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// The class description from the configuration.
+	ClassDescription string `protobuf:"bytes,7,opt,name=class_description,json=classDescription,proto3" json:"class_description,omitempty"`
+	// Whether the class holds binary values (not text).
+	Binary        bool `protobuf:"varint,8,opt,name=binary,proto3" json:"binary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -204,6 +227,20 @@ func (x *SubjectToken) GetExpiresAt() *timestamppb.Timestamp {
 		return x.ExpiresAt
 	}
 	return nil
+}
+
+func (x *SubjectToken) GetClassDescription() string {
+	if x != nil {
+		return x.ClassDescription
+	}
+	return ""
+}
+
+func (x *SubjectToken) GetBinary() bool {
+	if x != nil {
+		return x.Binary
+	}
+	return false
 }
 
 // RectifyTokenRequest is the correction of one value.
@@ -415,7 +452,14 @@ type ErasureReceipt struct {
 	// Signing key, as for audit checkpoints.
 	KeyId string `protobuf:"bytes,6,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	// Signature over the receipt fields.
-	Signature     []byte `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`
+	Signature []byte `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`
+	// What was erased: "subject" (EraseSubject) or "token" (DeleteToken).
+	Kind string `protobuf:"bytes,8,opt,name=kind,proto3" json:"kind,omitempty"`
+	// DeleteToken: the class of the deleted token.
+	Class string `protobuf:"bytes,9,opt,name=class,proto3" json:"class,omitempty"`
+	// DeleteToken: keyed fingerprint of the deleted token (as in audit
+	// events).
+	TokenFp       string `protobuf:"bytes,10,opt,name=token_fp,json=tokenFp,proto3" json:"token_fp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -497,6 +541,27 @@ func (x *ErasureReceipt) GetSignature() []byte {
 		return x.Signature
 	}
 	return nil
+}
+
+func (x *ErasureReceipt) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ErasureReceipt) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *ErasureReceipt) GetTokenFp() string {
+	if x != nil {
+		return x.TokenFp
+	}
+	return ""
 }
 
 // SetConsentRequest is one consent to record.
@@ -912,16 +977,119 @@ func (x *ConsentRecord) GetLive() bool {
 	return false
 }
 
+// DeleteTokenRequest names the vaulted value to erase.
+type DeleteTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Data class of the token; must be vaulted (random or deterministic).
+	Class string `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	// The token.
+	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteTokenRequest) Reset() {
+	*x = DeleteTokenRequest{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteTokenRequest) ProtoMessage() {}
+
+func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteTokenRequest.ProtoReflect.Descriptor instead.
+func (*DeleteTokenRequest) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteTokenRequest) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *DeleteTokenRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+// DeleteTokenResponse is the deletion receipt.
+type DeleteTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signed receipt (kind "token").
+	Receipt       *ErasureReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteTokenResponse) Reset() {
+	*x = DeleteTokenResponse{}
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteTokenResponse) ProtoMessage() {}
+
+func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_subject_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteTokenResponse.ProtoReflect.Descriptor instead.
+func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_subject_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DeleteTokenResponse) GetReceipt() *ErasureReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
 var File_privacyvault_v1_subject_proto protoreflect.FileDescriptor
 
 const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\n" +
-	"\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/token.proto\"5\n" +
+	"\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/admin.proto\x1a\x1bprivacyvault/v1/token.proto\"5\n" +
 	"\x14ExportSubjectRequest\x12\x1d\n" +
 	"\n" +
-	"subject_id\x18\x01 \x01(\tR\tsubjectId\"N\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\"\xc6\x01\n" +
 	"\x15ExportSubjectResponse\x125\n" +
-	"\x06tokens\x18\x01 \x03(\v2\x1d.privacyvault.v1.SubjectTokenR\x06tokens\"\xfa\x01\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x1d.privacyvault.v1.SubjectTokenR\x06tokens\x12:\n" +
+	"\bconsents\x18\x02 \x03(\v2\x1e.privacyvault.v1.ConsentRecordR\bconsents\x12:\n" +
+	"\baccesses\x18\x03 \x03(\v2\x1e.privacyvault.v1.SubjectAccessR\baccesses\"\xbf\x02\n" +
 	"\fSubjectToken\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x14\n" +
@@ -930,7 +1098,9 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"W\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12+\n" +
+	"\x11class_description\x18\a \x01(\tR\x10classDescription\x12\x16\n" +
+	"\x06binary\x18\b \x01(\bR\x06binary\"W\n" +
 	"\x13RectifyTokenRequest\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x14\n" +
@@ -940,7 +1110,7 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\"Q\n" +
 	"\x14EraseSubjectResponse\x129\n" +
-	"\areceipt\x18\x01 \x01(\v2\x1f.privacyvault.v1.ErasureReceiptR\areceipt\"\xf6\x01\n" +
+	"\areceipt\x18\x01 \x01(\v2\x1f.privacyvault.v1.ErasureReceiptR\areceipt\"\xbb\x02\n" +
 	"\x0eErasureReceipt\x12\x1d\n" +
 	"\n" +
 	"subject_fp\x18\x01 \x01(\tR\tsubjectFp\x127\n" +
@@ -949,7 +1119,11 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\fsubject_keys\x18\x04 \x01(\rR\vsubjectKeys\x12\x1a\n" +
 	"\bconsents\x18\x05 \x01(\rR\bconsents\x12\x15\n" +
 	"\x06key_id\x18\x06 \x01(\tR\x05keyId\x12\x1c\n" +
-	"\tsignature\x18\a \x01(\fR\tsignature\"\xaa\x01\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature\x12\x12\n" +
+	"\x04kind\x18\b \x01(\tR\x04kind\x12\x14\n" +
+	"\x05class\x18\t \x01(\tR\x05class\x12\x19\n" +
+	"\btoken_fp\x18\n" +
+	" \x01(\tR\atokenFp\"\xaa\x01\n" +
 	"\x11SetConsentRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x12\x18\n" +
@@ -981,7 +1155,12 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x129\n" +
 	"\n" +
 	"revoked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x12\n" +
-	"\x04live\x18\a \x01(\bR\x04live2\xfa\x05\n" +
+	"\x04live\x18\a \x01(\bR\x04live\"@\n" +
+	"\x12DeleteTokenRequest\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\"P\n" +
+	"\x13DeleteTokenResponse\x129\n" +
+	"\areceipt\x18\x01 \x01(\v2\x1f.privacyvault.v1.ErasureReceiptR\areceipt2\xf2\x06\n" +
 	"\x0eSubjectService\x12r\n" +
 	"\n" +
 	"SetConsent\x12\".privacyvault.v1.SetConsentRequest\x1a#.privacyvault.v1.SetConsentResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/consents:set\x12~\n" +
@@ -989,7 +1168,8 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\fListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/consents:list\x12\x80\x01\n" +
 	"\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/subjects:export0\x01\x12z\n" +
 	"\fRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/tokens:rectify\x12z\n" +
-	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/subjects:eraseBb\n" +
+	"\fEraseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/subjects:erase\x12v\n" +
+	"\vDeleteToken\x12#.privacyvault.v1.DeleteTokenRequest\x1a$.privacyvault.v1.DeleteTokenResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/tokens:deleteBb\n" +
 	"\x13dev.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3"
 
 var (
@@ -1004,7 +1184,7 @@ func file_privacyvault_v1_subject_proto_rawDescGZIP() []byte {
 	return file_privacyvault_v1_subject_proto_rawDescData
 }
 
-var file_privacyvault_v1_subject_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_privacyvault_v1_subject_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_privacyvault_v1_subject_proto_goTypes = []any{
 	(*ExportSubjectRequest)(nil),  // 0: privacyvault.v1.ExportSubjectRequest
 	(*ExportSubjectResponse)(nil), // 1: privacyvault.v1.ExportSubjectResponse
@@ -1021,40 +1201,48 @@ var file_privacyvault_v1_subject_proto_goTypes = []any{
 	(*ListConsentsRequest)(nil),   // 12: privacyvault.v1.ListConsentsRequest
 	(*ListConsentsResponse)(nil),  // 13: privacyvault.v1.ListConsentsResponse
 	(*ConsentRecord)(nil),         // 14: privacyvault.v1.ConsentRecord
-	(RevealLevel)(0),              // 15: privacyvault.v1.RevealLevel
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*DeleteTokenRequest)(nil),    // 15: privacyvault.v1.DeleteTokenRequest
+	(*DeleteTokenResponse)(nil),   // 16: privacyvault.v1.DeleteTokenResponse
+	(*SubjectAccess)(nil),         // 17: privacyvault.v1.SubjectAccess
+	(RevealLevel)(0),              // 18: privacyvault.v1.RevealLevel
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_privacyvault_v1_subject_proto_depIdxs = []int32{
 	2,  // 0: privacyvault.v1.ExportSubjectResponse.tokens:type_name -> privacyvault.v1.SubjectToken
-	15, // 1: privacyvault.v1.SubjectToken.level:type_name -> privacyvault.v1.RevealLevel
-	16, // 2: privacyvault.v1.SubjectToken.created_at:type_name -> google.protobuf.Timestamp
-	16, // 3: privacyvault.v1.SubjectToken.expires_at:type_name -> google.protobuf.Timestamp
-	7,  // 4: privacyvault.v1.EraseSubjectResponse.receipt:type_name -> privacyvault.v1.ErasureReceipt
-	16, // 5: privacyvault.v1.ErasureReceipt.erased_at:type_name -> google.protobuf.Timestamp
-	16, // 6: privacyvault.v1.SetConsentRequest.expires_at:type_name -> google.protobuf.Timestamp
-	14, // 7: privacyvault.v1.SetConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
-	14, // 8: privacyvault.v1.RevokeConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
-	14, // 9: privacyvault.v1.ListConsentsResponse.consents:type_name -> privacyvault.v1.ConsentRecord
-	16, // 10: privacyvault.v1.ConsentRecord.granted_at:type_name -> google.protobuf.Timestamp
-	16, // 11: privacyvault.v1.ConsentRecord.expires_at:type_name -> google.protobuf.Timestamp
-	16, // 12: privacyvault.v1.ConsentRecord.revoked_at:type_name -> google.protobuf.Timestamp
-	8,  // 13: privacyvault.v1.SubjectService.SetConsent:input_type -> privacyvault.v1.SetConsentRequest
-	10, // 14: privacyvault.v1.SubjectService.RevokeConsent:input_type -> privacyvault.v1.RevokeConsentRequest
-	12, // 15: privacyvault.v1.SubjectService.ListConsents:input_type -> privacyvault.v1.ListConsentsRequest
-	0,  // 16: privacyvault.v1.SubjectService.ExportSubject:input_type -> privacyvault.v1.ExportSubjectRequest
-	3,  // 17: privacyvault.v1.SubjectService.RectifyToken:input_type -> privacyvault.v1.RectifyTokenRequest
-	5,  // 18: privacyvault.v1.SubjectService.EraseSubject:input_type -> privacyvault.v1.EraseSubjectRequest
-	9,  // 19: privacyvault.v1.SubjectService.SetConsent:output_type -> privacyvault.v1.SetConsentResponse
-	11, // 20: privacyvault.v1.SubjectService.RevokeConsent:output_type -> privacyvault.v1.RevokeConsentResponse
-	13, // 21: privacyvault.v1.SubjectService.ListConsents:output_type -> privacyvault.v1.ListConsentsResponse
-	1,  // 22: privacyvault.v1.SubjectService.ExportSubject:output_type -> privacyvault.v1.ExportSubjectResponse
-	4,  // 23: privacyvault.v1.SubjectService.RectifyToken:output_type -> privacyvault.v1.RectifyTokenResponse
-	6,  // 24: privacyvault.v1.SubjectService.EraseSubject:output_type -> privacyvault.v1.EraseSubjectResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 1: privacyvault.v1.ExportSubjectResponse.consents:type_name -> privacyvault.v1.ConsentRecord
+	17, // 2: privacyvault.v1.ExportSubjectResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
+	18, // 3: privacyvault.v1.SubjectToken.level:type_name -> privacyvault.v1.RevealLevel
+	19, // 4: privacyvault.v1.SubjectToken.created_at:type_name -> google.protobuf.Timestamp
+	19, // 5: privacyvault.v1.SubjectToken.expires_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: privacyvault.v1.EraseSubjectResponse.receipt:type_name -> privacyvault.v1.ErasureReceipt
+	19, // 7: privacyvault.v1.ErasureReceipt.erased_at:type_name -> google.protobuf.Timestamp
+	19, // 8: privacyvault.v1.SetConsentRequest.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 9: privacyvault.v1.SetConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
+	14, // 10: privacyvault.v1.RevokeConsentResponse.consent:type_name -> privacyvault.v1.ConsentRecord
+	14, // 11: privacyvault.v1.ListConsentsResponse.consents:type_name -> privacyvault.v1.ConsentRecord
+	19, // 12: privacyvault.v1.ConsentRecord.granted_at:type_name -> google.protobuf.Timestamp
+	19, // 13: privacyvault.v1.ConsentRecord.expires_at:type_name -> google.protobuf.Timestamp
+	19, // 14: privacyvault.v1.ConsentRecord.revoked_at:type_name -> google.protobuf.Timestamp
+	7,  // 15: privacyvault.v1.DeleteTokenResponse.receipt:type_name -> privacyvault.v1.ErasureReceipt
+	8,  // 16: privacyvault.v1.SubjectService.SetConsent:input_type -> privacyvault.v1.SetConsentRequest
+	10, // 17: privacyvault.v1.SubjectService.RevokeConsent:input_type -> privacyvault.v1.RevokeConsentRequest
+	12, // 18: privacyvault.v1.SubjectService.ListConsents:input_type -> privacyvault.v1.ListConsentsRequest
+	0,  // 19: privacyvault.v1.SubjectService.ExportSubject:input_type -> privacyvault.v1.ExportSubjectRequest
+	3,  // 20: privacyvault.v1.SubjectService.RectifyToken:input_type -> privacyvault.v1.RectifyTokenRequest
+	5,  // 21: privacyvault.v1.SubjectService.EraseSubject:input_type -> privacyvault.v1.EraseSubjectRequest
+	15, // 22: privacyvault.v1.SubjectService.DeleteToken:input_type -> privacyvault.v1.DeleteTokenRequest
+	9,  // 23: privacyvault.v1.SubjectService.SetConsent:output_type -> privacyvault.v1.SetConsentResponse
+	11, // 24: privacyvault.v1.SubjectService.RevokeConsent:output_type -> privacyvault.v1.RevokeConsentResponse
+	13, // 25: privacyvault.v1.SubjectService.ListConsents:output_type -> privacyvault.v1.ListConsentsResponse
+	1,  // 26: privacyvault.v1.SubjectService.ExportSubject:output_type -> privacyvault.v1.ExportSubjectResponse
+	4,  // 27: privacyvault.v1.SubjectService.RectifyToken:output_type -> privacyvault.v1.RectifyTokenResponse
+	6,  // 28: privacyvault.v1.SubjectService.EraseSubject:output_type -> privacyvault.v1.EraseSubjectResponse
+	16, // 29: privacyvault.v1.SubjectService.DeleteToken:output_type -> privacyvault.v1.DeleteTokenResponse
+	23, // [23:30] is the sub-list for method output_type
+	16, // [16:23] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_subject_proto_init() }
@@ -1062,6 +1250,7 @@ func file_privacyvault_v1_subject_proto_init() {
 	if File_privacyvault_v1_subject_proto != nil {
 		return
 	}
+	file_privacyvault_v1_admin_proto_init()
 	file_privacyvault_v1_token_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1069,7 +1258,7 @@ func file_privacyvault_v1_subject_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_subject_proto_rawDesc), len(file_privacyvault_v1_subject_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

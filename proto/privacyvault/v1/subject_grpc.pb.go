@@ -25,6 +25,7 @@ const (
 	SubjectService_ExportSubject_FullMethodName = "/privacyvault.v1.SubjectService/ExportSubject"
 	SubjectService_RectifyToken_FullMethodName  = "/privacyvault.v1.SubjectService/RectifyToken"
 	SubjectService_EraseSubject_FullMethodName  = "/privacyvault.v1.SubjectService/EraseSubject"
+	SubjectService_DeleteToken_FullMethodName   = "/privacyvault.v1.SubjectService/DeleteToken"
 )
 
 // SubjectServiceClient is the client API for SubjectService service.
@@ -54,6 +55,11 @@ type SubjectServiceClient interface {
 	// are destroyed, every token of the subject stops resolving at once, and
 	// a signed erasure receipt is returned.
 	EraseSubject(ctx context.Context, in *EraseSubjectRequest, opts ...grpc.CallOption) (*EraseSubjectResponse, error)
+	// DeleteToken erases one vaulted value, with or without a subject: the
+	// answer to an erasure request for data not linked to a subject id. The
+	// deletion is audited before it takes effect, and a signed receipt is
+	// returned.
+	DeleteToken(ctx context.Context, in *DeleteTokenRequest, opts ...grpc.CallOption) (*DeleteTokenResponse, error)
 }
 
 type subjectServiceClient struct {
@@ -133,6 +139,16 @@ func (c *subjectServiceClient) EraseSubject(ctx context.Context, in *EraseSubjec
 	return out, nil
 }
 
+func (c *subjectServiceClient) DeleteToken(ctx context.Context, in *DeleteTokenRequest, opts ...grpc.CallOption) (*DeleteTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteTokenResponse)
+	err := c.cc.Invoke(ctx, SubjectService_DeleteToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SubjectServiceServer is the server API for SubjectService service.
 // All implementations must embed UnimplementedSubjectServiceServer
 // for forward compatibility.
@@ -160,6 +176,11 @@ type SubjectServiceServer interface {
 	// are destroyed, every token of the subject stops resolving at once, and
 	// a signed erasure receipt is returned.
 	EraseSubject(context.Context, *EraseSubjectRequest) (*EraseSubjectResponse, error)
+	// DeleteToken erases one vaulted value, with or without a subject: the
+	// answer to an erasure request for data not linked to a subject id. The
+	// deletion is audited before it takes effect, and a signed receipt is
+	// returned.
+	DeleteToken(context.Context, *DeleteTokenRequest) (*DeleteTokenResponse, error)
 	mustEmbedUnimplementedSubjectServiceServer()
 }
 
@@ -187,6 +208,9 @@ func (UnimplementedSubjectServiceServer) RectifyToken(context.Context, *RectifyT
 }
 func (UnimplementedSubjectServiceServer) EraseSubject(context.Context, *EraseSubjectRequest) (*EraseSubjectResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseSubject not implemented")
+}
+func (UnimplementedSubjectServiceServer) DeleteToken(context.Context, *DeleteTokenRequest) (*DeleteTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteToken not implemented")
 }
 func (UnimplementedSubjectServiceServer) mustEmbedUnimplementedSubjectServiceServer() {}
 func (UnimplementedSubjectServiceServer) testEmbeddedByValue()                        {}
@@ -310,6 +334,24 @@ func _SubjectService_EraseSubject_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SubjectService_DeleteToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SubjectServiceServer).DeleteToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SubjectService_DeleteToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SubjectServiceServer).DeleteToken(ctx, req.(*DeleteTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SubjectService_ServiceDesc is the grpc.ServiceDesc for SubjectService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -336,6 +378,10 @@ var SubjectService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EraseSubject",
 			Handler:    _SubjectService_EraseSubject_Handler,
+		},
+		{
+			MethodName: "DeleteToken",
+			Handler:    _SubjectService_DeleteToken_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

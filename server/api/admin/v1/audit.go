@@ -21,6 +21,7 @@ type AuditLog interface {
 	Verify(ctx context.Context) (audit.Summary, audit.Head, error)
 	SubjectReport(ctx context.Context, subjectID string) ([]audit.Access, error)
 	Tail(ctx context.Context, fromSeq uint64, w io.Writer) error
+	IdentityReporter
 }
 
 // VerifyAudit implements pb.AdminServiceServer.

@@ -31,6 +31,7 @@ type Core interface {
 	RecordRefused(ctx context.Context, caller string, op audit.Op, class, subjectID string, denied error) error
 	CheckClass(name string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
+	Explainer
 }
 
 // Config configures New.

@@ -10,6 +10,7 @@ import (
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
+	"github.com/privacyvault/privacyvault/policy"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 )
@@ -80,6 +81,11 @@ func (f *fakeCore) CheckClass(name string) error {
 		return core.Invalid("class", "unknown data class (not in the configuration)")
 	}
 	return nil
+}
+
+func (f *fakeCore) ExplainPolicy(identity, purpose, class string) (policy.Explanation, error) {
+	f.add("ExplainPolicy %s %s %s", identity, purpose, class)
+	return policy.Explanation{}, f.opErr
 }
 
 func (f *fakeCore) PurgeExpired(context.Context) (map[string]int, error) {

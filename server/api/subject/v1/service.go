@@ -34,6 +34,10 @@ type Config struct {
 	Life Lifecycle
 	// Managers are the identities allowed to call the service.
 	Managers []string
+	// Audit, if set, adds the access history to exports.
+	Audit AccessLog
+	// Classes describe the classes in exports.
+	Classes map[string]ClassInfo
 }
 
 // Service is the SubjectService implementation.
@@ -42,10 +46,14 @@ type Service struct {
 	core     Core
 	life     Lifecycle
 	managers []string
+	audit    AccessLog
+	classes  map[string]ClassInfo
 }
 
 // New returns the service.
-func New(c Config) *Service { return &Service{core: c.Core, life: c.Life, managers: c.Managers} }
+func New(c Config) *Service {
+	return &Service{core: c.Core, life: c.Life, managers: c.Managers, audit: c.Audit, classes: c.Classes}
+}
 
 // RegisterService registers s with g.
 func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterSubjectServiceServer(g, s) }
@@ -135,6 +143,7 @@ type Lifecycle interface {
 	ExportSubject(ctx context.Context, caller, subjectID string) ([]core.SubjectItem, error)
 	RectifyToken(ctx context.Context, caller, class, token string, value []byte) error
 	EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error)
+	DeleteToken(ctx context.Context, caller, class, token string) (audit.Receipt, error)
 }
 
 // exportBatch is how many tokens one ExportSubject message carries.
@@ -150,13 +159,22 @@ func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectS
 	if err != nil {
 		return err
 	}
+	first, err := s.exportExtras(stream.Context(), caller, req.GetSubjectId())
+	if err != nil {
+		return err
+	}
 	for start := 0; ; start += exportBatch {
 		end := min(start+exportBatch, len(items))
 		msg := &pb.ExportSubjectResponse{}
+		if start == 0 {
+			msg = first
+		}
 		for _, it := range items[start:end] {
+			info := s.classes[it.Class]
 			msg.Tokens = append(msg.Tokens, &pb.SubjectToken{
 				Class: it.Class, Token: it.Token, Value: it.Value, Level: api.RevealLevel(it.Level),
 				CreatedAt: stamp(it.CreatedAt), ExpiresAt: stamp(it.ExpiresAt),
+				ClassDescription: info.Description, Binary: info.Binary,
 			})
 		}
 		if err := stream.Send(msg); err != nil {
@@ -190,8 +208,5 @@ func (s *Service) EraseSubject(ctx context.Context, req *pb.EraseSubjectRequest)
 	if err != nil {
 		return nil, err
 	}
-	return &pb.EraseSubjectResponse{Receipt: &pb.ErasureReceipt{
-		SubjectFp: r.Subject, ErasedAt: timestamppb.New(r.ErasedAt), Records: uint32(r.Records),
-		SubjectKeys: uint32(r.Keys), Consents: uint32(r.Consents), KeyId: r.KeyID, Signature: r.Signature,
-	}}, nil
+	return &pb.EraseSubjectResponse{Receipt: receipt(r)}, nil
 }

@@ -64,6 +64,11 @@ func (f *fakeCore) RectifyToken(_ context.Context, caller, class, token string, 
 	return nil
 }
 
+func (f *fakeCore) DeleteToken(_ context.Context, caller, class, token string) (audit.Receipt, error) {
+	f.calls = append(f.calls, "DeleteToken")
+	return f.receipt, nil
+}
+
 func (f *fakeCore) EraseSubject(_ context.Context, caller, subjectID string) (audit.Receipt, error) {
 	f.calls = append(f.calls, "EraseSubject")
 	return f.receipt, nil

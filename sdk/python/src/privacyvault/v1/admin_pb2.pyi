@@ -267,3 +267,67 @@ class PurgeExpiredResponse(_message.Message):
     DELETED_FIELD_NUMBER: _ClassVar[int]
     deleted: _containers.ScalarMap[str, int]
     def __init__(self, deleted: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class ExplainPolicyRequest(_message.Message):
+    __slots__ = ("identity", "purpose")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    CLASS_FIELD_NUMBER: _ClassVar[int]
+    identity: str
+    purpose: str
+    def __init__(self, identity: _Optional[str] = ..., purpose: _Optional[str] = ..., **kwargs) -> None: ...
+
+class ExplainPolicyResponse(_message.Message):
+    __slots__ = ("reveal", "reason", "grant", "grant_index", "requires_consent")
+    REVEAL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    GRANT_FIELD_NUMBER: _ClassVar[int]
+    GRANT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    REQUIRES_CONSENT_FIELD_NUMBER: _ClassVar[int]
+    reveal: str
+    reason: str
+    grant: str
+    grant_index: int
+    requires_consent: bool
+    def __init__(self, reveal: _Optional[str] = ..., reason: _Optional[str] = ..., grant: _Optional[str] = ..., grant_index: _Optional[int] = ..., requires_consent: _Optional[bool] = ...) -> None: ...
+
+class GetAccessReportRequest(_message.Message):
+    __slots__ = ("identity", "since", "until", "subject_ids")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    identity: str
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    subject_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, identity: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., subject_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetAccessReportResponse(_message.Message):
+    __slots__ = ("rows", "events", "values_revealed", "denied")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_REVEALED_FIELD_NUMBER: _ClassVar[int]
+    DENIED_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[AccessReportRow]
+    events: int
+    values_revealed: int
+    denied: int
+    def __init__(self, rows: _Optional[_Iterable[_Union[AccessReportRow, _Mapping]]] = ..., events: _Optional[int] = ..., values_revealed: _Optional[int] = ..., denied: _Optional[int] = ...) -> None: ...
+
+class AccessReportRow(_message.Message):
+    __slots__ = ("subject_fp", "purpose", "values", "first", "last", "subject_id")
+    SUBJECT_FP_FIELD_NUMBER: _ClassVar[int]
+    CLASS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    FIRST_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    subject_fp: str
+    purpose: str
+    values: int
+    first: _timestamp_pb2.Timestamp
+    last: _timestamp_pb2.Timestamp
+    subject_id: str
+    def __init__(self, subject_fp: _Optional[str] = ..., purpose: _Optional[str] = ..., values: _Optional[int] = ..., first: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., subject_id: _Optional[str] = ..., **kwargs) -> None: ...

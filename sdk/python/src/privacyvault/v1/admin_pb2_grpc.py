@@ -97,6 +97,16 @@ class AdminServiceStub:
                 request_serializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysRequest.SerializeToString,
                 response_deserializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysResponse.FromString,
                 _registered_method=True)
+        self.ExplainPolicy = channel.unary_unary(
+                '/privacyvault.v1.AdminService/ExplainPolicy',
+                request_serializer=privacyvault_dot_v1_dot_admin__pb2.ExplainPolicyRequest.SerializeToString,
+                response_deserializer=privacyvault_dot_v1_dot_admin__pb2.ExplainPolicyResponse.FromString,
+                _registered_method=True)
+        self.GetAccessReport = channel.unary_unary(
+                '/privacyvault.v1.AdminService/GetAccessReport',
+                request_serializer=privacyvault_dot_v1_dot_admin__pb2.GetAccessReportRequest.SerializeToString,
+                response_deserializer=privacyvault_dot_v1_dot_admin__pb2.GetAccessReportResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -205,6 +215,23 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainPolicy(self, request, context):
+        """ExplainPolicy says what the running policy decides for an identity,
+        purpose and class, and which grant or default produced the decision.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccessReport(self, request, context):
+        """GetAccessReport summarises, from the audit log, what one identity
+        revealed in a time window: per subject and class, how many values
+        (for breach assessment, GDPR Art. 33-34).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -267,6 +294,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ExportAuditKeys,
                     request_deserializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysRequest.FromString,
                     response_serializer=privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysResponse.SerializeToString,
+            ),
+            'ExplainPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainPolicy,
+                    request_deserializer=privacyvault_dot_v1_dot_admin__pb2.ExplainPolicyRequest.FromString,
+                    response_serializer=privacyvault_dot_v1_dot_admin__pb2.ExplainPolicyResponse.SerializeToString,
+            ),
+            'GetAccessReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccessReport,
+                    request_deserializer=privacyvault_dot_v1_dot_admin__pb2.GetAccessReportRequest.FromString,
+                    response_serializer=privacyvault_dot_v1_dot_admin__pb2.GetAccessReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -596,6 +633,60 @@ class AdminService:
             '/privacyvault.v1.AdminService/ExportAuditKeys',
             privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysRequest.SerializeToString,
             privacyvault_dot_v1_dot_admin__pb2.ExportAuditKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacyvault.v1.AdminService/ExplainPolicy',
+            privacyvault_dot_v1_dot_admin__pb2.ExplainPolicyRequest.SerializeToString,
+            privacyvault_dot_v1_dot_admin__pb2.ExplainPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccessReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacyvault.v1.AdminService/GetAccessReport',
+            privacyvault_dot_v1_dot_admin__pb2.GetAccessReportRequest.SerializeToString,
+            privacyvault_dot_v1_dot_admin__pb2.GetAccessReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from privacyvault.v1 import admin_pb2 as privacyvault_dot_v1_dot_admin__pb2
 from privacyvault.v1 import token_pb2 as privacyvault_dot_v1_dot_token__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/token.proto\"*\n\x14\x45xportSubjectRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\"F\n\x15\x45xportSubjectResponse\x12-\n\x06tokens\x18\x01 \x03(\x0b\x32\x1d.privacyvault.v1.SubjectToken\"\xc8\x01\n\x0cSubjectToken\x12\r\n\x05\x63lass\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12+\n\x05level\x18\x04 \x01(\x0e\x32\x1c.privacyvault.v1.RevealLevel\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x13RectifyTokenRequest\x12\r\n\x05\x63lass\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\"\x16\n\x14RectifyTokenResponse\")\n\x13\x45raseSubjectRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\"H\n\x14\x45raseSubjectResponse\x12\x30\n\x07receipt\x18\x01 \x01(\x0b\x32\x1f.privacyvault.v1.ErasureReceipt\"\xaf\x01\n\x0e\x45rasureReceipt\x12\x12\n\nsubject_fp\x18\x01 \x01(\t\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07records\x18\x03 \x01(\r\x12\x14\n\x0csubject_keys\x18\x04 \x01(\r\x12\x10\n\x08\x63onsents\x18\x05 \x01(\r\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"~\n\x11SetConsentRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x14\n\x0clawful_basis\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x12SetConsentResponse\x12/\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\";\n\x14RevokeConsentRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"H\n\x15RevokeConsentResponse\x12/\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\")\n\x13ListConsentsRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\"H\n\x14ListConsentsResponse\x12\x30\n\x08\x63onsents\x18\x01 \x03(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\"\xe8\x01\n\rConsentRecord\x12\x12\n\nsubject_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x14\n\x0clawful_basis\x18\x03 \x01(\t\x12.\n\ngranted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04live\x18\x07 \x01(\x08\x32\xfa\x05\n\x0eSubjectService\x12r\n\nSetConsent\x12\".privacyvault.v1.SetConsentRequest\x1a#.privacyvault.v1.SetConsentResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/consents:set:\x01*\x12~\n\rRevokeConsent\x12%.privacyvault.v1.RevokeConsentRequest\x1a&.privacyvault.v1.RevokeConsentResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/v1/consents:revoke:\x01*\x12y\n\x0cListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/consents:list:\x01*\x12\x80\x01\n\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/v1/subjects:export:\x01*0\x01\x12z\n\x0cRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/tokens:rectify:\x01*\x12z\n\x0c\x45raseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/subjects:erase:\x01*Bb\n\x13\x64\x65v.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dprivacyvault/v1/subject.proto\x12\x0fprivacyvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bprivacyvault/v1/admin.proto\x1a\x1bprivacyvault/v1/token.proto\"*\n\x14\x45xportSubjectRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\"\xaa\x01\n\x15\x45xportSubjectResponse\x12-\n\x06tokens\x18\x01 \x03(\x0b\x32\x1d.privacyvault.v1.SubjectToken\x12\x30\n\x08\x63onsents\x18\x02 \x03(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\x12\x30\n\x08\x61\x63\x63\x65sses\x18\x03 \x03(\x0b\x32\x1e.privacyvault.v1.SubjectAccess\"\xf3\x01\n\x0cSubjectToken\x12\r\n\x05\x63lass\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12+\n\x05level\x18\x04 \x01(\x0e\x32\x1c.privacyvault.v1.RevealLevel\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x63lass_description\x18\x07 \x01(\t\x12\x0e\n\x06\x62inary\x18\x08 \x01(\x08\"B\n\x13RectifyTokenRequest\x12\r\n\x05\x63lass\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\"\x16\n\x14RectifyTokenResponse\")\n\x13\x45raseSubjectRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\"H\n\x14\x45raseSubjectResponse\x12\x30\n\x07receipt\x18\x01 \x01(\x0b\x32\x1f.privacyvault.v1.ErasureReceipt\"\xde\x01\n\x0e\x45rasureReceipt\x12\x12\n\nsubject_fp\x18\x01 \x01(\t\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07records\x18\x03 \x01(\r\x12\x14\n\x0csubject_keys\x18\x04 \x01(\r\x12\x10\n\x08\x63onsents\x18\x05 \x01(\r\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\x0c\x12\x0c\n\x04kind\x18\x08 \x01(\t\x12\r\n\x05\x63lass\x18\t \x01(\t\x12\x10\n\x08token_fp\x18\n \x01(\t\"~\n\x11SetConsentRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x14\n\x0clawful_basis\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x12SetConsentResponse\x12/\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\";\n\x14RevokeConsentRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"H\n\x15RevokeConsentResponse\x12/\n\x07\x63onsent\x18\x01 \x01(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\")\n\x13ListConsentsRequest\x12\x12\n\nsubject_id\x18\x01 \x01(\t\"H\n\x14ListConsentsResponse\x12\x30\n\x08\x63onsents\x18\x01 \x03(\x0b\x32\x1e.privacyvault.v1.ConsentRecord\"\xe8\x01\n\rConsentRecord\x12\x12\n\nsubject_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\x12\x14\n\x0clawful_basis\x18\x03 \x01(\t\x12.\n\ngranted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04live\x18\x07 \x01(\x08\"2\n\x12\x44\x65leteTokenRequest\x12\r\n\x05\x63lass\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\"G\n\x13\x44\x65leteTokenResponse\x12\x30\n\x07receipt\x18\x01 \x01(\x0b\x32\x1f.privacyvault.v1.ErasureReceipt2\xf2\x06\n\x0eSubjectService\x12r\n\nSetConsent\x12\".privacyvault.v1.SetConsentRequest\x1a#.privacyvault.v1.SetConsentResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/consents:set:\x01*\x12~\n\rRevokeConsent\x12%.privacyvault.v1.RevokeConsentRequest\x1a&.privacyvault.v1.RevokeConsentResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/v1/consents:revoke:\x01*\x12y\n\x0cListConsents\x12$.privacyvault.v1.ListConsentsRequest\x1a%.privacyvault.v1.ListConsentsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/consents:list:\x01*\x12\x80\x01\n\rExportSubject\x12%.privacyvault.v1.ExportSubjectRequest\x1a&.privacyvault.v1.ExportSubjectResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/v1/subjects:export:\x01*0\x01\x12z\n\x0cRectifyToken\x12$.privacyvault.v1.RectifyTokenRequest\x1a%.privacyvault.v1.RectifyTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/tokens:rectify:\x01*\x12z\n\x0c\x45raseSubject\x12$.privacyvault.v1.EraseSubjectRequest\x1a%.privacyvault.v1.EraseSubjectResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/subjects:erase:\x01*\x12v\n\x0b\x44\x65leteToken\x12#.privacyvault.v1.DeleteTokenRequest\x1a$.privacyvault.v1.DeleteTokenResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/tokens:delete:\x01*Bb\n\x13\x64\x65v.privacyvault.v1P\x01ZIgithub.com/privacyvault/privacyvault/proto/privacyvault/v1;privacyvaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,36 +48,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBJECTSERVICE'].methods_by_name['RectifyToken']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/tokens:rectify:\001*'
   _globals['_SUBJECTSERVICE'].methods_by_name['EraseSubject']._loaded_options = None
   _globals['_SUBJECTSERVICE'].methods_by_name['EraseSubject']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/subjects:erase:\001*'
-  _globals['_EXPORTSUBJECTREQUEST']._serialized_start=142
-  _globals['_EXPORTSUBJECTREQUEST']._serialized_end=184
-  _globals['_EXPORTSUBJECTRESPONSE']._serialized_start=186
-  _globals['_EXPORTSUBJECTRESPONSE']._serialized_end=256
-  _globals['_SUBJECTTOKEN']._serialized_start=259
-  _globals['_SUBJECTTOKEN']._serialized_end=459
-  _globals['_RECTIFYTOKENREQUEST']._serialized_start=461
-  _globals['_RECTIFYTOKENREQUEST']._serialized_end=527
-  _globals['_RECTIFYTOKENRESPONSE']._serialized_start=529
-  _globals['_RECTIFYTOKENRESPONSE']._serialized_end=551
-  _globals['_ERASESUBJECTREQUEST']._serialized_start=553
-  _globals['_ERASESUBJECTREQUEST']._serialized_end=594
-  _globals['_ERASESUBJECTRESPONSE']._serialized_start=596
-  _globals['_ERASESUBJECTRESPONSE']._serialized_end=668
-  _globals['_ERASURERECEIPT']._serialized_start=671
-  _globals['_ERASURERECEIPT']._serialized_end=846
-  _globals['_SETCONSENTREQUEST']._serialized_start=848
-  _globals['_SETCONSENTREQUEST']._serialized_end=974
-  _globals['_SETCONSENTRESPONSE']._serialized_start=976
-  _globals['_SETCONSENTRESPONSE']._serialized_end=1045
-  _globals['_REVOKECONSENTREQUEST']._serialized_start=1047
-  _globals['_REVOKECONSENTREQUEST']._serialized_end=1106
-  _globals['_REVOKECONSENTRESPONSE']._serialized_start=1108
-  _globals['_REVOKECONSENTRESPONSE']._serialized_end=1180
-  _globals['_LISTCONSENTSREQUEST']._serialized_start=1182
-  _globals['_LISTCONSENTSREQUEST']._serialized_end=1223
-  _globals['_LISTCONSENTSRESPONSE']._serialized_start=1225
-  _globals['_LISTCONSENTSRESPONSE']._serialized_end=1297
-  _globals['_CONSENTRECORD']._serialized_start=1300
-  _globals['_CONSENTRECORD']._serialized_end=1532
-  _globals['_SUBJECTSERVICE']._serialized_start=1535
-  _globals['_SUBJECTSERVICE']._serialized_end=2297
+  _globals['_SUBJECTSERVICE'].methods_by_name['DeleteToken']._loaded_options = None
+  _globals['_SUBJECTSERVICE'].methods_by_name['DeleteToken']._serialized_options = b'\202\323\344\223\002\026\"\021/v1/tokens:delete:\001*'
+  _globals['_EXPORTSUBJECTREQUEST']._serialized_start=171
+  _globals['_EXPORTSUBJECTREQUEST']._serialized_end=213
+  _globals['_EXPORTSUBJECTRESPONSE']._serialized_start=216
+  _globals['_EXPORTSUBJECTRESPONSE']._serialized_end=386
+  _globals['_SUBJECTTOKEN']._serialized_start=389
+  _globals['_SUBJECTTOKEN']._serialized_end=632
+  _globals['_RECTIFYTOKENREQUEST']._serialized_start=634
+  _globals['_RECTIFYTOKENREQUEST']._serialized_end=700
+  _globals['_RECTIFYTOKENRESPONSE']._serialized_start=702
+  _globals['_RECTIFYTOKENRESPONSE']._serialized_end=724
+  _globals['_ERASESUBJECTREQUEST']._serialized_start=726
+  _globals['_ERASESUBJECTREQUEST']._serialized_end=767
+  _globals['_ERASESUBJECTRESPONSE']._serialized_start=769
+  _globals['_ERASESUBJECTRESPONSE']._serialized_end=841
+  _globals['_ERASURERECEIPT']._serialized_start=844
+  _globals['_ERASURERECEIPT']._serialized_end=1066
+  _globals['_SETCONSENTREQUEST']._serialized_start=1068
+  _globals['_SETCONSENTREQUEST']._serialized_end=1194
+  _globals['_SETCONSENTRESPONSE']._serialized_start=1196
+  _globals['_SETCONSENTRESPONSE']._serialized_end=1265
+  _globals['_REVOKECONSENTREQUEST']._serialized_start=1267
+  _globals['_REVOKECONSENTREQUEST']._serialized_end=1326
+  _globals['_REVOKECONSENTRESPONSE']._serialized_start=1328
+  _globals['_REVOKECONSENTRESPONSE']._serialized_end=1400
+  _globals['_LISTCONSENTSREQUEST']._serialized_start=1402
+  _globals['_LISTCONSENTSREQUEST']._serialized_end=1443
+  _globals['_LISTCONSENTSRESPONSE']._serialized_start=1445
+  _globals['_LISTCONSENTSRESPONSE']._serialized_end=1517
+  _globals['_CONSENTRECORD']._serialized_start=1520
+  _globals['_CONSENTRECORD']._serialized_end=1752
+  _globals['_DELETETOKENREQUEST']._serialized_start=1754
+  _globals['_DELETETOKENREQUEST']._serialized_end=1804
+  _globals['_DELETETOKENRESPONSE']._serialized_start=1806
+  _globals['_DELETETOKENRESPONSE']._serialized_end=1877
+  _globals['_SUBJECTSERVICE']._serialized_start=1880
+  _globals['_SUBJECTSERVICE']._serialized_end=2762
 # @@protoc_insertion_point(module_scope)

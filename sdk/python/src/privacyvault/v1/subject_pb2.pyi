@@ -2,6 +2,7 @@ import datetime
 
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from privacyvault.v1 import admin_pb2 as _admin_pb2
 from privacyvault.v1 import token_pb2 as _token_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -18,25 +19,33 @@ class ExportSubjectRequest(_message.Message):
     def __init__(self, subject_id: _Optional[str] = ...) -> None: ...
 
 class ExportSubjectResponse(_message.Message):
-    __slots__ = ("tokens",)
+    __slots__ = ("tokens", "consents", "accesses")
     TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CONSENTS_FIELD_NUMBER: _ClassVar[int]
+    ACCESSES_FIELD_NUMBER: _ClassVar[int]
     tokens: _containers.RepeatedCompositeFieldContainer[SubjectToken]
-    def __init__(self, tokens: _Optional[_Iterable[_Union[SubjectToken, _Mapping]]] = ...) -> None: ...
+    consents: _containers.RepeatedCompositeFieldContainer[ConsentRecord]
+    accesses: _containers.RepeatedCompositeFieldContainer[_admin_pb2.SubjectAccess]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[SubjectToken, _Mapping]]] = ..., consents: _Optional[_Iterable[_Union[ConsentRecord, _Mapping]]] = ..., accesses: _Optional[_Iterable[_Union[_admin_pb2.SubjectAccess, _Mapping]]] = ...) -> None: ...
 
 class SubjectToken(_message.Message):
-    __slots__ = ("token", "value", "level", "created_at", "expires_at")
+    __slots__ = ("token", "value", "level", "created_at", "expires_at", "class_description", "binary")
     CLASS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    CLASS_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BINARY_FIELD_NUMBER: _ClassVar[int]
     token: str
     value: bytes
     level: _token_pb2.RevealLevel
     created_at: _timestamp_pb2.Timestamp
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, token: _Optional[str] = ..., value: _Optional[bytes] = ..., level: _Optional[_Union[_token_pb2.RevealLevel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
+    class_description: str
+    binary: bool
+    def __init__(self, token: _Optional[str] = ..., value: _Optional[bytes] = ..., level: _Optional[_Union[_token_pb2.RevealLevel, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., class_description: _Optional[str] = ..., binary: _Optional[bool] = ..., **kwargs) -> None: ...
 
 class RectifyTokenRequest(_message.Message):
     __slots__ = ("token", "value")
@@ -64,7 +73,7 @@ class EraseSubjectResponse(_message.Message):
     def __init__(self, receipt: _Optional[_Union[ErasureReceipt, _Mapping]] = ...) -> None: ...
 
 class ErasureReceipt(_message.Message):
-    __slots__ = ("subject_fp", "erased_at", "records", "subject_keys", "consents", "key_id", "signature")
+    __slots__ = ("subject_fp", "erased_at", "records", "subject_keys", "consents", "key_id", "signature", "kind", "token_fp")
     SUBJECT_FP_FIELD_NUMBER: _ClassVar[int]
     ERASED_AT_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +81,9 @@ class ErasureReceipt(_message.Message):
     CONSENTS_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CLASS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FP_FIELD_NUMBER: _ClassVar[int]
     subject_fp: str
     erased_at: _timestamp_pb2.Timestamp
     records: int
@@ -79,7 +91,9 @@ class ErasureReceipt(_message.Message):
     consents: int
     key_id: str
     signature: bytes
-    def __init__(self, subject_fp: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., records: _Optional[int] = ..., subject_keys: _Optional[int] = ..., consents: _Optional[int] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
+    kind: str
+    token_fp: str
+    def __init__(self, subject_fp: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., records: _Optional[int] = ..., subject_keys: _Optional[int] = ..., consents: _Optional[int] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ..., kind: _Optional[str] = ..., token_fp: _Optional[str] = ..., **kwargs) -> None: ...
 
 class SetConsentRequest(_message.Message):
     __slots__ = ("subject_id", "purpose", "lawful_basis", "expires_at")
@@ -142,3 +156,16 @@ class ConsentRecord(_message.Message):
     revoked_at: _timestamp_pb2.Timestamp
     live: bool
     def __init__(self, subject_id: _Optional[str] = ..., purpose: _Optional[str] = ..., lawful_basis: _Optional[str] = ..., granted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., live: _Optional[bool] = ...) -> None: ...
+
+class DeleteTokenRequest(_message.Message):
+    __slots__ = ("token",)
+    CLASS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    def __init__(self, token: _Optional[str] = ..., **kwargs) -> None: ...
+
+class DeleteTokenResponse(_message.Message):
+    __slots__ = ("receipt",)
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    receipt: ErasureReceipt
+    def __init__(self, receipt: _Optional[_Union[ErasureReceipt, _Mapping]] = ...) -> None: ...

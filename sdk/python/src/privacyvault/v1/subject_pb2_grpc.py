@@ -68,6 +68,11 @@ class SubjectServiceStub:
                 request_serializer=privacyvault_dot_v1_dot_subject__pb2.EraseSubjectRequest.SerializeToString,
                 response_deserializer=privacyvault_dot_v1_dot_subject__pb2.EraseSubjectResponse.FromString,
                 _registered_method=True)
+        self.DeleteToken = channel.unary_unary(
+                '/privacyvault.v1.SubjectService/DeleteToken',
+                request_serializer=privacyvault_dot_v1_dot_subject__pb2.DeleteTokenRequest.SerializeToString,
+                response_deserializer=privacyvault_dot_v1_dot_subject__pb2.DeleteTokenResponse.FromString,
+                _registered_method=True)
 
 
 class SubjectServiceServicer:
@@ -125,6 +130,16 @@ class SubjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteToken(self, request, context):
+        """DeleteToken erases one vaulted value, with or without a subject: the
+        answer to an erasure request for data not linked to a subject id. The
+        deletion is audited before it takes effect, and a signed receipt is
+        returned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SubjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +172,11 @@ def add_SubjectServiceServicer_to_server(servicer, server):
                     servicer.EraseSubject,
                     request_deserializer=privacyvault_dot_v1_dot_subject__pb2.EraseSubjectRequest.FromString,
                     response_serializer=privacyvault_dot_v1_dot_subject__pb2.EraseSubjectResponse.SerializeToString,
+            ),
+            'DeleteToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteToken,
+                    request_deserializer=privacyvault_dot_v1_dot_subject__pb2.DeleteTokenRequest.FromString,
+                    response_serializer=privacyvault_dot_v1_dot_subject__pb2.DeleteTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -325,6 +345,33 @@ class SubjectService:
             '/privacyvault.v1.SubjectService/EraseSubject',
             privacyvault_dot_v1_dot_subject__pb2.EraseSubjectRequest.SerializeToString,
             privacyvault_dot_v1_dot_subject__pb2.EraseSubjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacyvault.v1.SubjectService/DeleteToken',
+            privacyvault_dot_v1_dot_subject__pb2.DeleteTokenRequest.SerializeToString,
+            privacyvault_dot_v1_dot_subject__pb2.DeleteTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

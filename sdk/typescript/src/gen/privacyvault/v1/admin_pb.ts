@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file privacyvault/v1/admin.proto.
  */
 export const file_privacyvault_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chtwcml2YWN5dmF1bHQvdjEvYWRtaW4ucHJvdG8SD3ByaXZhY3l2YXVsdC52MSIYChZFeHBvcnRBdWRpdEtleXNSZXF1ZXN0IjcKF0V4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlEgsKA3BlbRgBIAEoDBIPCgdrZXlfaWRzGAIgAygJIhUKE0dldEtleVN0YXR1c1JlcXVlc3QiSAoUR2V0S2V5U3RhdHVzUmVzcG9uc2USMAoHY2xhc3NlcxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5DbGFzc0tleVN0YXR1cyK0AQoOQ2xhc3NLZXlTdGF0dXMSDQoFY2xhc3MYASABKAkSDAoEbW9kZRgCIAEoCRIXCg9jdXJyZW50X3ZlcnNpb24YAyABKA0SHgoWbWluX2RlY3J5cHRpb25fdmVyc2lvbhgEIAEoDRIzCgh2ZXJzaW9ucxgFIAMoCzIhLnByaXZhY3l2YXVsdC52MS5LZXlWZXJzaW9uU3RhdHVzEhcKD2ZwZV9rZXlfdmVyc2lvbhgGIAEoDSJsChBLZXlWZXJzaW9uU3RhdHVzEg8KB3ZlcnNpb24YASABKA0SDwoHcmVjb3JkcxgCIAEoBBIPCgdjdXJyZW50GAMgASgIEg8KB3JldGlyZWQYBCABKAgSFAoMc3ViamVjdF9rZXlzGAUgASgEIiEKEFJvdGF0ZUtleVJlcXVlc3QSDQoFY2xhc3MYASABKAkiRAoRUm90YXRlS2V5UmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIhMKEVJld3JhcEtleXNSZXF1ZXN0IicKElJld3JhcEtleXNSZXNwb25zZRIRCglyZXdyYXBwZWQYASABKA0iJgoVU3RhcnRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkQKFlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2USKgoDam9iGAEgASgLMh0ucHJpdmFjeXZhdWx0LnYxLlJlZW5jcnlwdEpvYiIkChNHZXRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkIKFEdldFJlZW5jcnlwdFJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2Ii1gIKDFJlZW5jcnlwdEpvYhINCgVjbGFzcxgBIAEoCRIWCg50YXJnZXRfdmVyc2lvbhgCIAEoDRIyCgVzdGF0ZRgDIAEoDjIjLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2IuU3RhdGUSDQoFdG90YWwYBCABKAQSDQoFbW92ZWQYBSABKAQSDwoHc2Nhbm5lZBgGIAEoBBINCgVlcnJvchgHIAEoCRIrCgdzdGFydGVkGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd1cGRhdGVkGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhEKDVNUQVRFX1JVTk5JTkcQARIOCgpTVEFURV9ET05FEAISEAoMU1RBVEVfRkFJTEVEEAMiOAoYUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBWJlbG93GAIgASgNIkwKGVJldGlyZUtleVZlcnNpb25zUmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIn8KFFJldG9rZW5pemVGUEVSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoDRISCgp0b192ZXJzaW9uGAMgASgNEi4KBWl0ZW1zGAQgAygLMh8ucHJpdmFjeXZhdWx0LnYxLkRldG9rZW5pemVJdGVtIkcKFVJldG9rZW5pemVGUEVSZXNwb25zZRIuCgVwYWlycxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplUGFpciJZCg5SZXRva2VuaXplUGFpchIRCglvbGRfdG9rZW4YASABKAkSEQoJbmV3X3Rva2VuGAIgASgJEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiFAoSVmVyaWZ5QXVkaXRSZXF1ZXN0It0BChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg4KBmV2ZW50cxgCIAEoBBITCgtjaGVja3BvaW50cxgDIAEoBBIQCghsYXN0X3NlcRgEIAEoBBIbChNsYXN0X2NoZWNrcG9pbnRfc2VxGAUgASgEEgwKBGtpbmQYBiABKAkSDAoEbGluZRgHIAEoBBIPCgdtZXNzYWdlGAggASgJEhQKDHVudmVyaWZpYWJsZRgJIAEoCBIQCghoZWFkX3NlcRgKIAEoBBIRCgloZWFkX2hhc2gYCyABKAkiMwodR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCSJSCh5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2USMAoIYWNjZXNzZXMYASADKAsyHi5wcml2YWN5dmF1bHQudjEuU3ViamVjdEFjY2VzcyKjAQoNU3ViamVjdEFjY2VzcxILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY2FsbGVyGAMgASgJEg8KB3B1cnBvc2UYBCABKAkSCgoCb3AYBSABKAkSDQoFY2xhc3MYBiABKAkSDQoFY291bnQYByABKAMSEAoIZGVjaXNpb24YCCABKAkiJAoQVGFpbEF1ZGl0UmVxdWVzdBIQCghmcm9tX3NlcRgBIAEoBCIiChFUYWlsQXVkaXRSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIVChNQdXJnZUV4cGlyZWRSZXF1ZXN0IosBChRQdXJnZUV4cGlyZWRSZXNwb25zZRJDCgdkZWxldGVkGAEgAygLMjIucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlLkRlbGV0ZWRFbnRyeRouCgxEZWxldGVkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ATKSDAoMQWRtaW5TZXJ2aWNlEnMKDEdldEtleVN0YXR1cxIkLnByaXZhY3l2YXVsdC52MS5HZXRLZXlTdGF0dXNSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLkdldEtleVN0YXR1c1Jlc3BvbnNlIhaC0+STAhASDi92MS9hZG1pbi9rZXlzEnQKCVJvdGF0ZUtleRIhLnByaXZhY3l2YXVsdC52MS5Sb3RhdGVLZXlSZXF1ZXN0GiIucHJpdmFjeXZhdWx0LnYxLlJvdGF0ZUtleVJlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJvdGF0ZRJ3CgpSZXdyYXBLZXlzEiIucHJpdmFjeXZhdWx0LnYxLlJld3JhcEtleXNSZXF1ZXN0GiMucHJpdmFjeXZhdWx0LnYxLlJld3JhcEtleXNSZXNwb25zZSIggtPkkwIaOgEqIhUvdjEvYWRtaW4va2V5czpyZXdyYXAShwEKDlN0YXJ0UmVlbmNyeXB0EiYucHJpdmFjeXZhdWx0LnYxLlN0YXJ0UmVlbmNyeXB0UmVxdWVzdBonLnByaXZhY3l2YXVsdC52MS5TdGFydFJlZW5jcnlwdFJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9hZG1pbi9yZWVuY3J5cHQ6c3RhcnQSfwoMR2V0UmVlbmNyeXB0EiQucHJpdmFjeXZhdWx0LnYxLkdldFJlZW5jcnlwdFJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuR2V0UmVlbmNyeXB0UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FkbWluL3JlZW5jcnlwdDpnZXQSjAEKEVJldGlyZUtleVZlcnNpb25zEikucHJpdmFjeXZhdWx0LnYxLlJldGlyZUtleVZlcnNpb25zUmVxdWVzdBoqLnByaXZhY3l2YXVsdC52MS5SZXRpcmVLZXlWZXJzaW9uc1Jlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJldGlyZRJiCg1SZXRva2VuaXplRlBFEiUucHJpdmFjeXZhdWx0LnYxLlJldG9rZW5pemVGUEVSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLlJldG9rZW5pemVGUEVSZXNwb25zZSgBMAESewoLVmVyaWZ5QXVkaXQSIy5wcml2YWN5dmF1bHQudjEuVmVyaWZ5QXVkaXRSZXF1ZXN0GiQucHJpdmFjeXZhdWx0LnYxLlZlcmlmeUF1ZGl0UmVzcG9uc2UiIYLT5JMCGzoBKiIWL3YxL2FkbWluL2F1ZGl0OnZlcmlmeRKlAQoWR2V0U3ViamVjdEFjY2Vzc1JlcG9ydBIuLnByaXZhY3l2YXVsdC52MS5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVxdWVzdBovLnByaXZhY3l2YXVsdC52MS5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2FkbWluL3N1YmplY3RzOmFjY2Vzc1JlcG9ydBJ1CglUYWlsQXVkaXQSIS5wcml2YWN5dmF1bHQudjEuVGFpbEF1ZGl0UmVxdWVzdBoiLnByaXZhY3l2YXVsdC52MS5UYWlsQXVkaXRSZXNwb25zZSIfgtPkkwIZOgEqIhQvdjEvYWRtaW4vYXVkaXQ6dGFpbDABEn8KDFB1cmdlRXhwaXJlZBIkLnByaXZhY3l2YXVsdC52MS5QdXJnZUV4cGlyZWRSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlIiKC0+STAhw6ASoiFy92MS9hZG1pbi9yZWNvcmRzOnB1cmdlEoIBCg9FeHBvcnRBdWRpdEtleXMSJy5wcml2YWN5dmF1bHQudjEuRXhwb3J0QXVkaXRLZXlzUmVxdWVzdBooLnByaXZhY3l2YXVsdC52MS5FeHBvcnRBdWRpdEtleXNSZXNwb25zZSIcgtPkkwIWEhQvdjEvYWRtaW4vYXVkaXQva2V5c0JiChNkZXYucHJpdmFjeXZhdWx0LnYxUAFaSWdpdGh1Yi5jb20vcHJpdmFjeXZhdWx0L3ByaXZhY3l2YXVsdC9wcm90by9wcml2YWN5dmF1bHQvdjE7cHJpdmFjeXZhdWx0djFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_privacyvault_v1_token]);
+  fileDesc("Chtwcml2YWN5dmF1bHQvdjEvYWRtaW4ucHJvdG8SD3ByaXZhY3l2YXVsdC52MSIYChZFeHBvcnRBdWRpdEtleXNSZXF1ZXN0IjcKF0V4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlEgsKA3BlbRgBIAEoDBIPCgdrZXlfaWRzGAIgAygJIhUKE0dldEtleVN0YXR1c1JlcXVlc3QiSAoUR2V0S2V5U3RhdHVzUmVzcG9uc2USMAoHY2xhc3NlcxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5DbGFzc0tleVN0YXR1cyK0AQoOQ2xhc3NLZXlTdGF0dXMSDQoFY2xhc3MYASABKAkSDAoEbW9kZRgCIAEoCRIXCg9jdXJyZW50X3ZlcnNpb24YAyABKA0SHgoWbWluX2RlY3J5cHRpb25fdmVyc2lvbhgEIAEoDRIzCgh2ZXJzaW9ucxgFIAMoCzIhLnByaXZhY3l2YXVsdC52MS5LZXlWZXJzaW9uU3RhdHVzEhcKD2ZwZV9rZXlfdmVyc2lvbhgGIAEoDSJsChBLZXlWZXJzaW9uU3RhdHVzEg8KB3ZlcnNpb24YASABKA0SDwoHcmVjb3JkcxgCIAEoBBIPCgdjdXJyZW50GAMgASgIEg8KB3JldGlyZWQYBCABKAgSFAoMc3ViamVjdF9rZXlzGAUgASgEIiEKEFJvdGF0ZUtleVJlcXVlc3QSDQoFY2xhc3MYASABKAkiRAoRUm90YXRlS2V5UmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIhMKEVJld3JhcEtleXNSZXF1ZXN0IicKElJld3JhcEtleXNSZXNwb25zZRIRCglyZXdyYXBwZWQYASABKA0iJgoVU3RhcnRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkQKFlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2USKgoDam9iGAEgASgLMh0ucHJpdmFjeXZhdWx0LnYxLlJlZW5jcnlwdEpvYiIkChNHZXRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkIKFEdldFJlZW5jcnlwdFJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2Ii1gIKDFJlZW5jcnlwdEpvYhINCgVjbGFzcxgBIAEoCRIWCg50YXJnZXRfdmVyc2lvbhgCIAEoDRIyCgVzdGF0ZRgDIAEoDjIjLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2IuU3RhdGUSDQoFdG90YWwYBCABKAQSDQoFbW92ZWQYBSABKAQSDwoHc2Nhbm5lZBgGIAEoBBINCgVlcnJvchgHIAEoCRIrCgdzdGFydGVkGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd1cGRhdGVkGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhEKDVNUQVRFX1JVTk5JTkcQARIOCgpTVEFURV9ET05FEAISEAoMU1RBVEVfRkFJTEVEEAMiOAoYUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBWJlbG93GAIgASgNIkwKGVJldGlyZUtleVZlcnNpb25zUmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIn8KFFJldG9rZW5pemVGUEVSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoDRISCgp0b192ZXJzaW9uGAMgASgNEi4KBWl0ZW1zGAQgAygLMh8ucHJpdmFjeXZhdWx0LnYxLkRldG9rZW5pemVJdGVtIkcKFVJldG9rZW5pemVGUEVSZXNwb25zZRIuCgVwYWlycxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplUGFpciJZCg5SZXRva2VuaXplUGFpchIRCglvbGRfdG9rZW4YASABKAkSEQoJbmV3X3Rva2VuGAIgASgJEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiFAoSVmVyaWZ5QXVkaXRSZXF1ZXN0It0BChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg4KBmV2ZW50cxgCIAEoBBITCgtjaGVja3BvaW50cxgDIAEoBBIQCghsYXN0X3NlcRgEIAEoBBIbChNsYXN0X2NoZWNrcG9pbnRfc2VxGAUgASgEEgwKBGtpbmQYBiABKAkSDAoEbGluZRgHIAEoBBIPCgdtZXNzYWdlGAggASgJEhQKDHVudmVyaWZpYWJsZRgJIAEoCBIQCghoZWFkX3NlcRgKIAEoBBIRCgloZWFkX2hhc2gYCyABKAkiMwodR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCSJSCh5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2USMAoIYWNjZXNzZXMYASADKAsyHi5wcml2YWN5dmF1bHQudjEuU3ViamVjdEFjY2VzcyKjAQoNU3ViamVjdEFjY2VzcxILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY2FsbGVyGAMgASgJEg8KB3B1cnBvc2UYBCABKAkSCgoCb3AYBSABKAkSDQoFY2xhc3MYBiABKAkSDQoFY291bnQYByABKAMSEAoIZGVjaXNpb24YCCABKAkiJAoQVGFpbEF1ZGl0UmVxdWVzdBIQCghmcm9tX3NlcRgBIAEoBCIiChFUYWlsQXVkaXRSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIVChNQdXJnZUV4cGlyZWRSZXF1ZXN0IosBChRQdXJnZUV4cGlyZWRSZXNwb25zZRJDCgdkZWxldGVkGAEgAygLMjIucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlLkRlbGV0ZWRFbnRyeRouCgxEZWxldGVkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASJIChRFeHBsYWluUG9saWN5UmVxdWVzdBIQCghpZGVudGl0eRgBIAEoCRIPCgdwdXJwb3NlGAIgASgJEg0KBWNsYXNzGAMgASgJInUKFUV4cGxhaW5Qb2xpY3lSZXNwb25zZRIOCgZyZXZlYWwYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWdyYW50GAMgASgJEhMKC2dyYW50X2luZGV4GAQgASgFEhgKEHJlcXVpcmVzX2NvbnNlbnQYBSABKAgilQEKFkdldEFjY2Vzc1JlcG9ydFJlcXVlc3QSEAoIaWRlbnRpdHkYASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtzdWJqZWN0X2lkcxgEIAMoCSKCAQoXR2V0QWNjZXNzUmVwb3J0UmVzcG9uc2USLgoEcm93cxgBIAMoCzIgLnByaXZhY3l2YXVsdC52MS5BY2Nlc3NSZXBvcnRSb3cSDgoGZXZlbnRzGAIgASgEEhcKD3ZhbHVlc19yZXZlYWxlZBgDIAEoBBIOCgZkZW5pZWQYBCABKAQivgEKD0FjY2Vzc1JlcG9ydFJvdxISCgpzdWJqZWN0X2ZwGAEgASgJEg0KBWNsYXNzGAIgASgJEg8KB3B1cnBvc2UYAyABKAkSDgoGdmFsdWVzGAQgASgEEikKBWZpcnN0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgRsYXN0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzdWJqZWN0X2lkGAcgASgJMqgOCgxBZG1pblNlcnZpY2UScwoMR2V0S2V5U3RhdHVzEiQucHJpdmFjeXZhdWx0LnYxLkdldEtleVN0YXR1c1JlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuR2V0S2V5U3RhdHVzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL2FkbWluL2tleXMSdAoJUm90YXRlS2V5EiEucHJpdmFjeXZhdWx0LnYxLlJvdGF0ZUtleVJlcXVlc3QaIi5wcml2YWN5dmF1bHQudjEuUm90YXRlS2V5UmVzcG9uc2UiIILT5JMCGjoBKiIVL3YxL2FkbWluL2tleXM6cm90YXRlEncKClJld3JhcEtleXMSIi5wcml2YWN5dmF1bHQudjEuUmV3cmFwS2V5c1JlcXVlc3QaIy5wcml2YWN5dmF1bHQudjEuUmV3cmFwS2V5c1Jlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJld3JhcBKHAQoOU3RhcnRSZWVuY3J5cHQSJi5wcml2YWN5dmF1bHQudjEuU3RhcnRSZWVuY3J5cHRSZXF1ZXN0GicucHJpdmFjeXZhdWx0LnYxLlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL2FkbWluL3JlZW5jcnlwdDpzdGFydBJ/CgxHZXRSZWVuY3J5cHQSJC5wcml2YWN5dmF1bHQudjEuR2V0UmVlbmNyeXB0UmVxdWVzdBolLnByaXZhY3l2YXVsdC52MS5HZXRSZWVuY3J5cHRSZXNwb25zZSIigtPkkwIcOgEqIhcvdjEvYWRtaW4vcmVlbmNyeXB0OmdldBKMAQoRUmV0aXJlS2V5VmVyc2lvbnMSKS5wcml2YWN5dmF1bHQudjEuUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0GioucHJpdmFjeXZhdWx0LnYxLlJldGlyZUtleVZlcnNpb25zUmVzcG9uc2UiIILT5JMCGjoBKiIVL3YxL2FkbWluL2tleXM6cmV0aXJlEmIKDVJldG9rZW5pemVGUEUSJS5wcml2YWN5dmF1bHQudjEuUmV0b2tlbml6ZUZQRVJlcXVlc3QaJi5wcml2YWN5dmF1bHQudjEuUmV0b2tlbml6ZUZQRVJlc3BvbnNlKAEwARJ7CgtWZXJpZnlBdWRpdBIjLnByaXZhY3l2YXVsdC52MS5WZXJpZnlBdWRpdFJlcXVlc3QaJC5wcml2YWN5dmF1bHQudjEuVmVyaWZ5QXVkaXRSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvYWRtaW4vYXVkaXQ6dmVyaWZ5EqUBChZHZXRTdWJqZWN0QWNjZXNzUmVwb3J0Ei4ucHJpdmFjeXZhdWx0LnYxLkdldFN1YmplY3RBY2Nlc3NSZXBvcnRSZXF1ZXN0Gi8ucHJpdmFjeXZhdWx0LnYxLkdldFN1YmplY3RBY2Nlc3NSZXBvcnRSZXNwb25zZSIqgtPkkwIkOgEqIh8vdjEvYWRtaW4vc3ViamVjdHM6YWNjZXNzUmVwb3J0EnUKCVRhaWxBdWRpdBIhLnByaXZhY3l2YXVsdC52MS5UYWlsQXVkaXRSZXF1ZXN0GiIucHJpdmFjeXZhdWx0LnYxLlRhaWxBdWRpdFJlc3BvbnNlIh+C0+STAhk6ASoiFC92MS9hZG1pbi9hdWRpdDp0YWlsMAESfwoMUHVyZ2VFeHBpcmVkEiQucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuUHVyZ2VFeHBpcmVkUmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FkbWluL3JlY29yZHM6cHVyZ2USggEKD0V4cG9ydEF1ZGl0S2V5cxInLnByaXZhY3l2YXVsdC52MS5FeHBvcnRBdWRpdEtleXNSZXF1ZXN0GigucHJpdmFjeXZhdWx0LnYxLkV4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlIhyC0+STAhYSFC92MS9hZG1pbi9hdWRpdC9rZXlzEoMBCg1FeHBsYWluUG9saWN5EiUucHJpdmFjeXZhdWx0LnYxLkV4cGxhaW5Qb2xpY3lSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLkV4cGxhaW5Qb2xpY3lSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWRtaW4vcG9saWN5OmV4cGxhaW4SjQEKD0dldEFjY2Vzc1JlcG9ydBInLnByaXZhY3l2YXVsdC52MS5HZXRBY2Nlc3NSZXBvcnRSZXF1ZXN0GigucHJpdmFjeXZhdWx0LnYxLkdldEFjY2Vzc1JlcG9ydFJlc3BvbnNlIieC0+STAiE6ASoiHC92MS9hZG1pbi9hdWRpdDphY2Nlc3NSZXBvcnRCYgoTZGV2LnByaXZhY3l2YXVsdC52MVABWklnaXRodWIuY29tL3ByaXZhY3l2YXVsdC9wcml2YWN5dmF1bHQvcHJvdG8vcHJpdmFjeXZhdWx0L3YxO3ByaXZhY3l2YXVsdHYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_privacyvault_v1_token]);
 
 /**
  * ExportAuditKeysRequest asks for the audit verification keys.
@@ -936,6 +936,237 @@ export const PurgeExpiredResponseSchema: GenMessage<PurgeExpiredResponse> = /*@_
   messageDesc(file_privacyvault_v1_admin, 28);
 
 /**
+ * ExplainPolicyRequest is the access to explain.
+ *
+ * @generated from message privacyvault.v1.ExplainPolicyRequest
+ */
+export type ExplainPolicyRequest = Message<"privacyvault.v1.ExplainPolicyRequest"> & {
+  /**
+   * Caller identity, e.g. checkout or a SPIFFE ID.
+   *
+   * @generated from field: string identity = 1;
+   */
+  identity: string;
+
+  /**
+   * Stated purpose.
+   *
+   * @generated from field: string purpose = 2;
+   */
+  purpose: string;
+
+  /**
+   * Data class.
+   *
+   * @generated from field: string class = 3;
+   */
+  class: string;
+};
+
+/**
+ * Describes the message privacyvault.v1.ExplainPolicyRequest.
+ * Use `create(ExplainPolicyRequestSchema)` to create a new message.
+ */
+export const ExplainPolicyRequestSchema: GenMessage<ExplainPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 29);
+
+/**
+ * ExplainPolicyResponse is the decision and why.
+ *
+ * @generated from message privacyvault.v1.ExplainPolicyResponse
+ */
+export type ExplainPolicyResponse = Message<"privacyvault.v1.ExplainPolicyResponse"> & {
+  /**
+   * plain, masked, redacted or deny.
+   *
+   * @generated from field: string reveal = 1;
+   */
+  reveal: string;
+
+  /**
+   * Why: e.g. "grant", "no grant", "undeclared purpose", "unknown class".
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * The grant that decided, as identity/purpose/class -> reveal; empty
+   * when no grant matched.
+   *
+   * @generated from field: string grant = 3;
+   */
+  grant: string;
+
+  /**
+   * Index of that grant in policy.grants, or -1.
+   *
+   * @generated from field: int32 grant_index = 4;
+   */
+  grantIndex: number;
+
+  /**
+   * Whether the purpose needs the subject's live consent as well.
+   *
+   * @generated from field: bool requires_consent = 5;
+   */
+  requiresConsent: boolean;
+};
+
+/**
+ * Describes the message privacyvault.v1.ExplainPolicyResponse.
+ * Use `create(ExplainPolicyResponseSchema)` to create a new message.
+ */
+export const ExplainPolicyResponseSchema: GenMessage<ExplainPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 30);
+
+/**
+ * GetAccessReportRequest names the identity and the window.
+ *
+ * @generated from message privacyvault.v1.GetAccessReportRequest
+ */
+export type GetAccessReportRequest = Message<"privacyvault.v1.GetAccessReportRequest"> & {
+  /**
+   * Caller identity whose accesses are reported.
+   *
+   * @generated from field: string identity = 1;
+   */
+  identity: string;
+
+  /**
+   * Start of the window (inclusive).
+   *
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * End of the window (exclusive); unset means now.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 3;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * Subject ids to recognise: rows whose subject fingerprint is one of
+   * these carry the id, so the people to notify can be named.
+   *
+   * @generated from field: repeated string subject_ids = 4;
+   */
+  subjectIds: string[];
+};
+
+/**
+ * Describes the message privacyvault.v1.GetAccessReportRequest.
+ * Use `create(GetAccessReportRequestSchema)` to create a new message.
+ */
+export const GetAccessReportRequestSchema: GenMessage<GetAccessReportRequest> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 31);
+
+/**
+ * GetAccessReportResponse is the summary, by subject and class.
+ *
+ * @generated from message privacyvault.v1.GetAccessReportResponse
+ */
+export type GetAccessReportResponse = Message<"privacyvault.v1.GetAccessReportResponse"> & {
+  /**
+   * One row per subject fingerprint, class and purpose, in first-seen order.
+   *
+   * @generated from field: repeated privacyvault.v1.AccessReportRow rows = 1;
+   */
+  rows: AccessReportRow[];
+
+  /**
+   * Audit events of the identity in the window, allowed or not.
+   *
+   * @generated from field: uint64 events = 2;
+   */
+  events: bigint;
+
+  /**
+   * Values revealed in the window, over all rows.
+   *
+   * @generated from field: uint64 values_revealed = 3;
+   */
+  valuesRevealed: bigint;
+
+  /**
+   * Calls refused in the window.
+   *
+   * @generated from field: uint64 denied = 4;
+   */
+  denied: bigint;
+};
+
+/**
+ * Describes the message privacyvault.v1.GetAccessReportResponse.
+ * Use `create(GetAccessReportResponseSchema)` to create a new message.
+ */
+export const GetAccessReportResponseSchema: GenMessage<GetAccessReportResponse> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 32);
+
+/**
+ * AccessReportRow is what an identity revealed of one subject's class.
+ *
+ * @generated from message privacyvault.v1.AccessReportRow
+ */
+export type AccessReportRow = Message<"privacyvault.v1.AccessReportRow"> & {
+  /**
+   * Keyed fingerprint of the subject ("" for values with no subject).
+   *
+   * @generated from field: string subject_fp = 1;
+   */
+  subjectFp: string;
+
+  /**
+   * Data class.
+   *
+   * @generated from field: string class = 2;
+   */
+  class: string;
+
+  /**
+   * Stated purpose.
+   *
+   * @generated from field: string purpose = 3;
+   */
+  purpose: string;
+
+  /**
+   * Values revealed.
+   *
+   * @generated from field: uint64 values = 4;
+   */
+  values: bigint;
+
+  /**
+   * First and last access in the window.
+   *
+   * @generated from field: google.protobuf.Timestamp first = 5;
+   */
+  first?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last = 6;
+   */
+  last?: Timestamp | undefined;
+
+  /**
+   * The subject id, when it was among the request's subject_ids.
+   *
+   * @generated from field: string subject_id = 7;
+   */
+  subjectId: string;
+};
+
+/**
+ * Describes the message privacyvault.v1.AccessReportRow.
+ * Use `create(AccessReportRowSchema)` to create a new message.
+ */
+export const AccessReportRowSchema: GenMessage<AccessReportRow> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 33);
+
+/**
  * AdminService is for the ops/security team: key status, rotation,
  * re-wrapping and re-encryption. Only identities listed as admins in the
  * configuration may call it; every other caller gets PermissionDenied.
@@ -1078,6 +1309,29 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ExportAuditKeysRequestSchema;
     output: typeof ExportAuditKeysResponseSchema;
+  },
+  /**
+   * ExplainPolicy says what the running policy decides for an identity,
+   * purpose and class, and which grant or default produced the decision.
+   *
+   * @generated from rpc privacyvault.v1.AdminService.ExplainPolicy
+   */
+  explainPolicy: {
+    methodKind: "unary";
+    input: typeof ExplainPolicyRequestSchema;
+    output: typeof ExplainPolicyResponseSchema;
+  },
+  /**
+   * GetAccessReport summarises, from the audit log, what one identity
+   * revealed in a time window: per subject and class, how many values
+   * (for breach assessment, GDPR Art. 33-34).
+   *
+   * @generated from rpc privacyvault.v1.AdminService.GetAccessReport
+   */
+  getAccessReport: {
+    methodKind: "unary";
+    input: typeof GetAccessReportRequestSchema;
+    output: typeof GetAccessReportResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_privacyvault_v1_admin, 0);

@@ -7,6 +7,8 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { SubjectAccess } from "./admin_pb.js";
+import { file_privacyvault_v1_admin } from "./admin_pb.js";
 import type { RevealLevel } from "./token_pb.js";
 import { file_privacyvault_v1_token } from "./token_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file privacyvault/v1/subject.proto.
  */
 export const file_privacyvault_v1_subject: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wcml2YWN5dmF1bHQvdjEvc3ViamVjdC5wcm90bxIPcHJpdmFjeXZhdWx0LnYxIioKFEV4cG9ydFN1YmplY3RSZXF1ZXN0EhIKCnN1YmplY3RfaWQYASABKAkiRgoVRXhwb3J0U3ViamVjdFJlc3BvbnNlEi0KBnRva2VucxgBIAMoCzIdLnByaXZhY3l2YXVsdC52MS5TdWJqZWN0VG9rZW4iyAEKDFN1YmplY3RUb2tlbhINCgVjbGFzcxgBIAEoCRINCgV0b2tlbhgCIAEoCRINCgV2YWx1ZRgDIAEoDBIrCgVsZXZlbBgEIAEoDjIcLnByaXZhY3l2YXVsdC52MS5SZXZlYWxMZXZlbBIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJCChNSZWN0aWZ5VG9rZW5SZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBXRva2VuGAIgASgJEg0KBXZhbHVlGAMgASgMIhYKFFJlY3RpZnlUb2tlblJlc3BvbnNlIikKE0VyYXNlU3ViamVjdFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCSJIChRFcmFzZVN1YmplY3RSZXNwb25zZRIwCgdyZWNlaXB0GAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkVyYXN1cmVSZWNlaXB0Iq8BCg5FcmFzdXJlUmVjZWlwdBISCgpzdWJqZWN0X2ZwGAEgASgJEi0KCWVyYXNlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVjb3JkcxgDIAEoDRIUCgxzdWJqZWN0X2tleXMYBCABKA0SEAoIY29uc2VudHMYBSABKA0SDgoGa2V5X2lkGAYgASgJEhEKCXNpZ25hdHVyZRgHIAEoDCJ+ChFTZXRDb25zZW50UmVxdWVzdBISCgpzdWJqZWN0X2lkGAEgASgJEg8KB3B1cnBvc2UYAiABKAkSFAoMbGF3ZnVsX2Jhc2lzGAMgASgJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkUKElNldENvbnNlbnRSZXNwb25zZRIvCgdjb25zZW50GAEgASgLMh4ucHJpdmFjeXZhdWx0LnYxLkNvbnNlbnRSZWNvcmQiOwoUUmV2b2tlQ29uc2VudFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCRIPCgdwdXJwb3NlGAIgASgJIkgKFVJldm9rZUNvbnNlbnRSZXNwb25zZRIvCgdjb25zZW50GAEgASgLMh4ucHJpdmFjeXZhdWx0LnYxLkNvbnNlbnRSZWNvcmQiKQoTTGlzdENvbnNlbnRzUmVxdWVzdBISCgpzdWJqZWN0X2lkGAEgASgJIkgKFExpc3RDb25zZW50c1Jlc3BvbnNlEjAKCGNvbnNlbnRzGAEgAygLMh4ucHJpdmFjeXZhdWx0LnYxLkNvbnNlbnRSZWNvcmQi6AEKDUNvbnNlbnRSZWNvcmQSEgoKc3ViamVjdF9pZBgBIAEoCRIPCgdwdXJwb3NlGAIgASgJEhQKDGxhd2Z1bF9iYXNpcxgDIAEoCRIuCgpncmFudGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRsaXZlGAcgASgIMvoFCg5TdWJqZWN0U2VydmljZRJyCgpTZXRDb25zZW50EiIucHJpdmFjeXZhdWx0LnYxLlNldENvbnNlbnRSZXF1ZXN0GiMucHJpdmFjeXZhdWx0LnYxLlNldENvbnNlbnRSZXNwb25zZSIbgtPkkwIVOgEqIhAvdjEvY29uc2VudHM6c2V0En4KDVJldm9rZUNvbnNlbnQSJS5wcml2YWN5dmF1bHQudjEuUmV2b2tlQ29uc2VudFJlcXVlc3QaJi5wcml2YWN5dmF1bHQudjEuUmV2b2tlQ29uc2VudFJlc3BvbnNlIh6C0+STAhg6ASoiEy92MS9jb25zZW50czpyZXZva2USeQoMTGlzdENvbnNlbnRzEiQucHJpdmFjeXZhdWx0LnYxLkxpc3RDb25zZW50c1JlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuTGlzdENvbnNlbnRzUmVzcG9uc2UiHILT5JMCFjoBKiIRL3YxL2NvbnNlbnRzOmxpc3QSgAEKDUV4cG9ydFN1YmplY3QSJS5wcml2YWN5dmF1bHQudjEuRXhwb3J0U3ViamVjdFJlcXVlc3QaJi5wcml2YWN5dmF1bHQudjEuRXhwb3J0U3ViamVjdFJlc3BvbnNlIh6C0+STAhg6ASoiEy92MS9zdWJqZWN0czpleHBvcnQwARJ6CgxSZWN0aWZ5VG9rZW4SJC5wcml2YWN5dmF1bHQudjEuUmVjdGlmeVRva2VuUmVxdWVzdBolLnByaXZhY3l2YXVsdC52MS5SZWN0aWZ5VG9rZW5SZXNwb25zZSIdgtPkkwIXOgEqIhIvdjEvdG9rZW5zOnJlY3RpZnkSegoMRXJhc2VTdWJqZWN0EiQucHJpdmFjeXZhdWx0LnYxLkVyYXNlU3ViamVjdFJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuRXJhc2VTdWJqZWN0UmVzcG9uc2UiHYLT5JMCFzoBKiISL3YxL3N1YmplY3RzOmVyYXNlQmIKE2Rldi5wcml2YWN5dmF1bHQudjFQAVpJZ2l0aHViLmNvbS9wcml2YWN5dmF1bHQvcHJpdmFjeXZhdWx0L3Byb3RvL3ByaXZhY3l2YXVsdC92MTtwcml2YWN5dmF1bHR2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_privacyvault_v1_token]);
+  fileDesc("Ch1wcml2YWN5dmF1bHQvdjEvc3ViamVjdC5wcm90bxIPcHJpdmFjeXZhdWx0LnYxIioKFEV4cG9ydFN1YmplY3RSZXF1ZXN0EhIKCnN1YmplY3RfaWQYASABKAkiqgEKFUV4cG9ydFN1YmplY3RSZXNwb25zZRItCgZ0b2tlbnMYASADKAsyHS5wcml2YWN5dmF1bHQudjEuU3ViamVjdFRva2VuEjAKCGNvbnNlbnRzGAIgAygLMh4ucHJpdmFjeXZhdWx0LnYxLkNvbnNlbnRSZWNvcmQSMAoIYWNjZXNzZXMYAyADKAsyHi5wcml2YWN5dmF1bHQudjEuU3ViamVjdEFjY2VzcyLzAQoMU3ViamVjdFRva2VuEg0KBWNsYXNzGAEgASgJEg0KBXRva2VuGAIgASgJEg0KBXZhbHVlGAMgASgMEisKBWxldmVsGAQgASgOMhwucHJpdmFjeXZhdWx0LnYxLlJldmVhbExldmVsEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsYXNzX2Rlc2NyaXB0aW9uGAcgASgJEg4KBmJpbmFyeRgIIAEoCCJCChNSZWN0aWZ5VG9rZW5SZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBXRva2VuGAIgASgJEg0KBXZhbHVlGAMgASgMIhYKFFJlY3RpZnlUb2tlblJlc3BvbnNlIikKE0VyYXNlU3ViamVjdFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCSJIChRFcmFzZVN1YmplY3RSZXNwb25zZRIwCgdyZWNlaXB0GAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkVyYXN1cmVSZWNlaXB0It4BCg5FcmFzdXJlUmVjZWlwdBISCgpzdWJqZWN0X2ZwGAEgASgJEi0KCWVyYXNlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVjb3JkcxgDIAEoDRIUCgxzdWJqZWN0X2tleXMYBCABKA0SEAoIY29uc2VudHMYBSABKA0SDgoGa2V5X2lkGAYgASgJEhEKCXNpZ25hdHVyZRgHIAEoDBIMCgRraW5kGAggASgJEg0KBWNsYXNzGAkgASgJEhAKCHRva2VuX2ZwGAogASgJIn4KEVNldENvbnNlbnRSZXF1ZXN0EhIKCnN1YmplY3RfaWQYASABKAkSDwoHcHVycG9zZRgCIAEoCRIUCgxsYXdmdWxfYmFzaXMYAyABKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoSU2V0Q29uc2VudFJlc3BvbnNlEi8KB2NvbnNlbnQYASABKAsyHi5wcml2YWN5dmF1bHQudjEuQ29uc2VudFJlY29yZCI7ChRSZXZva2VDb25zZW50UmVxdWVzdBISCgpzdWJqZWN0X2lkGAEgASgJEg8KB3B1cnBvc2UYAiABKAkiSAoVUmV2b2tlQ29uc2VudFJlc3BvbnNlEi8KB2NvbnNlbnQYASABKAsyHi5wcml2YWN5dmF1bHQudjEuQ29uc2VudFJlY29yZCIpChNMaXN0Q29uc2VudHNSZXF1ZXN0EhIKCnN1YmplY3RfaWQYASABKAkiSAoUTGlzdENvbnNlbnRzUmVzcG9uc2USMAoIY29uc2VudHMYASADKAsyHi5wcml2YWN5dmF1bHQudjEuQ29uc2VudFJlY29yZCLoAQoNQ29uc2VudFJlY29yZBISCgpzdWJqZWN0X2lkGAEgASgJEg8KB3B1cnBvc2UYAiABKAkSFAoMbGF3ZnVsX2Jhc2lzGAMgASgJEi4KCmdyYW50ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGxpdmUYByABKAgiMgoSRGVsZXRlVG9rZW5SZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBXRva2VuGAIgASgJIkcKE0RlbGV0ZVRva2VuUmVzcG9uc2USMAoHcmVjZWlwdBgBIAEoCzIfLnByaXZhY3l2YXVsdC52MS5FcmFzdXJlUmVjZWlwdDLyBgoOU3ViamVjdFNlcnZpY2UScgoKU2V0Q29uc2VudBIiLnByaXZhY3l2YXVsdC52MS5TZXRDb25zZW50UmVxdWVzdBojLnByaXZhY3l2YXVsdC52MS5TZXRDb25zZW50UmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL2NvbnNlbnRzOnNldBJ+Cg1SZXZva2VDb25zZW50EiUucHJpdmFjeXZhdWx0LnYxLlJldm9rZUNvbnNlbnRSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLlJldm9rZUNvbnNlbnRSZXNwb25zZSIegtPkkwIYOgEqIhMvdjEvY29uc2VudHM6cmV2b2tlEnkKDExpc3RDb25zZW50cxIkLnByaXZhY3l2YXVsdC52MS5MaXN0Q29uc2VudHNSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLkxpc3RDb25zZW50c1Jlc3BvbnNlIhyC0+STAhY6ASoiES92MS9jb25zZW50czpsaXN0EoABCg1FeHBvcnRTdWJqZWN0EiUucHJpdmFjeXZhdWx0LnYxLkV4cG9ydFN1YmplY3RSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLkV4cG9ydFN1YmplY3RSZXNwb25zZSIegtPkkwIYOgEqIhMvdjEvc3ViamVjdHM6ZXhwb3J0MAESegoMUmVjdGlmeVRva2VuEiQucHJpdmFjeXZhdWx0LnYxLlJlY3RpZnlUb2tlblJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuUmVjdGlmeVRva2VuUmVzcG9uc2UiHYLT5JMCFzoBKiISL3YxL3Rva2VuczpyZWN0aWZ5EnoKDEVyYXNlU3ViamVjdBIkLnByaXZhY3l2YXVsdC52MS5FcmFzZVN1YmplY3RSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLkVyYXNlU3ViamVjdFJlc3BvbnNlIh2C0+STAhc6ASoiEi92MS9zdWJqZWN0czplcmFzZRJ2CgtEZWxldGVUb2tlbhIjLnByaXZhY3l2YXVsdC52MS5EZWxldGVUb2tlblJlcXVlc3QaJC5wcml2YWN5dmF1bHQudjEuRGVsZXRlVG9rZW5SZXNwb25zZSIcgtPkkwIWOgEqIhEvdjEvdG9rZW5zOmRlbGV0ZUJiChNkZXYucHJpdmFjeXZhdWx0LnYxUAFaSWdpdGh1Yi5jb20vcHJpdmFjeXZhdWx0L3ByaXZhY3l2YXVsdC9wcm90by9wcml2YWN5dmF1bHQvdjE7cHJpdmFjeXZhdWx0djFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_privacyvault_v1_admin, file_privacyvault_v1_token]);
 
 /**
  * ExportSubjectRequest names the subject.
@@ -50,6 +52,21 @@ export type ExportSubjectResponse = Message<"privacyvault.v1.ExportSubjectRespon
    * @generated from field: repeated privacyvault.v1.SubjectToken tokens = 1;
    */
   tokens: SubjectToken[];
+
+  /**
+   * The subject's consent records (in the first message only).
+   *
+   * @generated from field: repeated privacyvault.v1.ConsentRecord consents = 2;
+   */
+  consents: ConsentRecord[];
+
+  /**
+   * Who read the subject's data, from the audit log (in the first message
+   * only).
+   *
+   * @generated from field: repeated privacyvault.v1.SubjectAccess accesses = 3;
+   */
+  accesses: SubjectAccess[];
 };
 
 /**
@@ -106,6 +123,20 @@ export type SubjectToken = Message<"privacyvault.v1.SubjectToken"> & {
    * @generated from field: google.protobuf.Timestamp expires_at = 6;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The class description from the configuration.
+   *
+   * @generated from field: string class_description = 7;
+   */
+  classDescription: string;
+
+  /**
+   * Whether the class holds binary values (not text).
+   *
+   * @generated from field: bool binary = 8;
+   */
+  binary: boolean;
 };
 
 /**
@@ -261,6 +292,28 @@ export type ErasureReceipt = Message<"privacyvault.v1.ErasureReceipt"> & {
    * @generated from field: bytes signature = 7;
    */
   signature: Uint8Array;
+
+  /**
+   * What was erased: "subject" (EraseSubject) or "token" (DeleteToken).
+   *
+   * @generated from field: string kind = 8;
+   */
+  kind: string;
+
+  /**
+   * DeleteToken: the class of the deleted token.
+   *
+   * @generated from field: string class = 9;
+   */
+  class: string;
+
+  /**
+   * DeleteToken: keyed fingerprint of the deleted token (as in audit
+   * events).
+   *
+   * @generated from field: string token_fp = 10;
+   */
+  tokenFp: string;
 };
 
 /**
@@ -489,6 +542,55 @@ export const ConsentRecordSchema: GenMessage<ConsentRecord> = /*@__PURE__*/
   messageDesc(file_privacyvault_v1_subject, 14);
 
 /**
+ * DeleteTokenRequest names the vaulted value to erase.
+ *
+ * @generated from message privacyvault.v1.DeleteTokenRequest
+ */
+export type DeleteTokenRequest = Message<"privacyvault.v1.DeleteTokenRequest"> & {
+  /**
+   * Data class of the token; must be vaulted (random or deterministic).
+   *
+   * @generated from field: string class = 1;
+   */
+  class: string;
+
+  /**
+   * The token.
+   *
+   * @generated from field: string token = 2;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message privacyvault.v1.DeleteTokenRequest.
+ * Use `create(DeleteTokenRequestSchema)` to create a new message.
+ */
+export const DeleteTokenRequestSchema: GenMessage<DeleteTokenRequest> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_subject, 15);
+
+/**
+ * DeleteTokenResponse is the deletion receipt.
+ *
+ * @generated from message privacyvault.v1.DeleteTokenResponse
+ */
+export type DeleteTokenResponse = Message<"privacyvault.v1.DeleteTokenResponse"> & {
+  /**
+   * The signed receipt (kind "token").
+   *
+   * @generated from field: privacyvault.v1.ErasureReceipt receipt = 1;
+   */
+  receipt?: ErasureReceipt | undefined;
+};
+
+/**
+ * Describes the message privacyvault.v1.DeleteTokenResponse.
+ * Use `create(DeleteTokenResponseSchema)` to create a new message.
+ */
+export const DeleteTokenResponseSchema: GenMessage<DeleteTokenResponse> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_subject, 16);
+
+/**
  * SubjectService answers data-subject requests: consent records, access
  * (export), rectification and erasure. Callers must be listed as subject
  * managers (or admins) in the configuration; export reveals values at the
@@ -562,6 +664,19 @@ export const SubjectService: GenService<{
     methodKind: "unary";
     input: typeof EraseSubjectRequestSchema;
     output: typeof EraseSubjectResponseSchema;
+  },
+  /**
+   * DeleteToken erases one vaulted value, with or without a subject: the
+   * answer to an erasure request for data not linked to a subject id. The
+   * deletion is audited before it takes effect, and a signed receipt is
+   * returned.
+   *
+   * @generated from rpc privacyvault.v1.SubjectService.DeleteToken
+   */
+  deleteToken: {
+    methodKind: "unary";
+    input: typeof DeleteTokenRequestSchema;
+    output: typeof DeleteTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_privacyvault_v1_subject, 0);

@@ -1,0 +1,52 @@
+package badger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	bdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/privacyvault/privacyvault/store"
+)
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, r store.Record) error {
+	if err := s.use(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	err := s.db.Update(func(txn *bdb.Txn) error {
+		cur, err := get(txn, r.Class, r.ID)
+		if err != nil {
+			return err
+		}
+		if cur.KeyVersion != r.KeyVersion || !bytes.Equal(cur.Ciphertext, r.Ciphertext) {
+			return store.ErrChanged
+		}
+		if cur.Index != nil {
+			if err := txn.Delete(indexKey(r.Class, cur.Index)); err != nil {
+				return err
+			}
+		}
+		if cur.Subject != nil {
+			if err := txn.Delete(subjectIndexKey(cur.Subject, r.Class, r.ID)); err != nil {
+				return err
+			}
+		}
+		return txn.Delete(recordKey(r.Class, r.ID))
+	})
+	if errors.Is(err, store.ErrChanged) || errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("store/badger: delete: %w", err)
+	}
+	// The value is sealed under the class key, which stays: only purging
+	// the old versions takes the ciphertext off the disk.
+	if err := s.purgeDisk(recordKey(r.Class, r.ID)); err != nil {
+		return fmt.Errorf("store/badger: delete: purge: %w", err)
+	}
+	return nil
+}
