@@ -67,6 +67,7 @@ const (
 	OpExport        Op = "subject.export"
 	OpRectify       Op = "subject.rectify"
 	OpErase         Op = "subject.erase"
+	OpDeleteToken   Op = "token.delete"
 	OpHealthAudit   Op = "health.audit_writable"
 	// OpRecover is the op of the event Open writes after discarding a
 	// torn last line, so the discard is itself on the record.

@@ -134,7 +134,7 @@ func (s *Subjects) DeleteToken(ctx context.Context, caller, className, token str
 	if err != nil {
 		return audit.Receipt{}, fmt.Errorf("core: delete: %w", err)
 	}
-	ev := AuditEvent{Caller: caller, Purpose: "dsar", Op: "token.delete", Class: c.Name, Tokens: []string{fp}, Subject: string(r.Subject)}
+	ev := AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpDeleteToken, Class: c.Name, Tokens: []string{fp}, Subject: string(r.Subject)}
 	if err := s.intent(ctx, ev); err != nil {
 		return audit.Receipt{}, err
 	}

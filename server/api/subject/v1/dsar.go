@@ -22,7 +22,7 @@ type AccessLog interface {
 
 // DeleteToken implements pb.SubjectServiceServer.
 func (s *Service) DeleteToken(ctx context.Context, req *pb.DeleteTokenRequest) (*pb.DeleteTokenResponse, error) {
-	caller, err := s.caller(ctx, "token.delete", req.GetClass(), "")
+	caller, err := s.caller(ctx, audit.OpDeleteToken, req.GetClass(), "")
 	if err != nil {
 		return nil, err
 	}
