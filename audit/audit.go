@@ -51,24 +51,53 @@ import (
 // FileName is the name of the log file inside the directory given to Open.
 const FileName = "audit.log"
 
+// Op names what an event records. Admin operations are "admin." and the
+// RPC's operation name (AdminOp builds them).
+type Op string
+
+// Ops recorded in Event.Op.
+const (
+	OpTokenize      Op = "tokenize"
+	OpDetokenize    Op = "detokenize"
+	OpLookup        Op = "lookup"
+	OpAlert         Op = "alert"
+	OpConsentSet    Op = "consent.set"
+	OpConsentRevoke Op = "consent.revoke"
+	OpConsentList   Op = "consent.list"
+	OpExport        Op = "subject.export"
+	OpRectify       Op = "subject.rectify"
+	OpErase         Op = "subject.erase"
+	OpDeleteToken   Op = "token.delete"
+	OpHealthAudit   Op = "health.audit_writable"
+	// OpRecover is the op of the event Open writes after discarding a
+	// torn last line, so the discard is itself on the record.
+	OpRecover Op = "audit.recover"
+)
+
+// AdminOp is the op of the admin operation named name ("rotate" gives
+// "admin.rotate").
+func AdminOp(name string) Op { return Op("admin." + name) }
+
+// Decision is the outcome an event records.
+type Decision string
+
 // Decisions recorded in Event.Decision.
 const (
-	DecisionAllow   = "allow"
-	DecisionDeny    = "deny"
-	DecisionPartial = "partial"
-	DecisionError   = "error"
+	DecisionAllow   Decision = "allow"
+	DecisionDeny    Decision = "deny"
+	DecisionPartial Decision = "partial"
+	DecisionError   Decision = "error"
 )
+
+// Alert names a breach worth a human's attention.
+type Alert string
 
 // Alerts recorded in Event.Alert.
 const (
-	AlertQuota       = "quota"
-	AlertHoneytoken  = "honeytoken"
-	AlertDeniedBurst = "denied_burst"
+	AlertQuota       Alert = "quota"
+	AlertHoneytoken  Alert = "honeytoken"
+	AlertDeniedBurst Alert = "denied_burst"
 )
-
-// OpRecover is the op of the event Open writes after discarding a torn
-// last line, so the discard is itself on the record.
-const OpRecover = "audit.recover"
 
 var (
 	// ErrClosed is returned by Append after Close.
@@ -90,14 +119,14 @@ type Event struct {
 	Time     time.Time `json:"time"`                 // assigned by Append, UTC
 	Caller   string    `json:"caller"`               // authenticated identity
 	Purpose  string    `json:"purpose,omitempty"`    // declared purpose of the call
-	Op       string    `json:"op"`                   // "tokenize", "detokenize", "consent.set", "alert", ...
+	Op       Op        `json:"op"`                   // one of the Op constants or AdminOp
 	Class    string    `json:"class,omitempty"`      // data class
 	Count    int       `json:"count"`                // items in the call
-	Decision string    `json:"decision"`             // one of the Decision constants
+	Decision Decision  `json:"decision"`             // one of the Decision constants
 	Reason   string    `json:"reason,omitempty"`     // why, for deny, partial and error
 	Tokens   []string  `json:"token_fps,omitempty"`  // Fingerprinter.Token of each token
 	Subject  string    `json:"subject_fp,omitempty"` // Fingerprinter.Subject of the data subject
-	Alert    string    `json:"alert,omitempty"`      // one of the Alert constants
+	Alert    Alert     `json:"alert,omitempty"`      // one of the Alert constants
 	Prev     string    `json:"prev"`                 // assigned by Append: hash of the previous record
 	Hash     string    `json:"hash,omitempty"`       // assigned by Append: hash of this record
 }
@@ -131,8 +160,8 @@ func validate(ev *Event) error {
 		return bad("decision %q is not allow, deny, partial or error", ev.Decision)
 	}
 	for _, f := range [...]struct{ name, s string }{
-		{"caller", ev.Caller}, {"purpose", ev.Purpose}, {"op", ev.Op},
-		{"class", ev.Class}, {"reason", ev.Reason}, {"alert", ev.Alert},
+		{"caller", ev.Caller}, {"purpose", ev.Purpose}, {"op", string(ev.Op)},
+		{"class", ev.Class}, {"reason", ev.Reason}, {"alert", string(ev.Alert)},
 	} {
 		if len(f.s) > maxField || !utf8.ValidString(f.s) {
 			return bad("%s is not valid UTF-8 of at most %d bytes", f.name, maxField)

@@ -73,7 +73,7 @@ func (e *HeadError) Unwrap() error { return ErrHeadMismatch }
 
 // OpReset is the op of the event Open writes when the operator accepted a
 // log that does not reach the recorded head (Options.AcceptReset).
-const OpReset = "audit.reset"
+const OpReset Op = "audit.reset"
 
 // ErrFileReplaced is the sticky error of a Log whose file was deleted or
 // replaced under it: appending to the old inode would write events nobody

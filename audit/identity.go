@@ -36,7 +36,7 @@ type IdentityReport struct {
 }
 
 // revealOps are the operations that hand values to the caller.
-var revealOps = map[string]bool{"detokenize": true, "subject.export": true}
+var revealOps = map[Op]bool{OpDetokenize: true, OpExport: true}
 
 // ReportIdentity summarises, from a log, the events of identity with
 // since <= time < until (a zero until means no end). A partial call

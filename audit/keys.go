@@ -22,6 +22,28 @@ type KeySource interface {
 	PublicKeys(ctx context.Context) (map[string]ed25519.PublicKey, error)
 }
 
+// CheckpointSigner signs checkpoints and receipts, verifies them and
+// publishes the keys that verify them offline: an Ed25519 key file, or a
+// key held by a key provider (Vault Transit).
+type CheckpointSigner interface {
+	Signer
+	Verifier
+	KeySource
+}
+
+// CheckpointSigning is a key provider that can also sign checkpoints with
+// a key it holds, named name (created if missing and create is set).
+type CheckpointSigning interface {
+	CheckpointSigner(ctx context.Context, name string, create bool) (CheckpointSigner, error)
+}
+
+// HeadKeeping is a key provider that can also keep audit chain heads
+// (their JSON) under a name, out of reach of whoever can write the log.
+type HeadKeeping interface {
+	ReadAuditHead(ctx context.Context, name string) (head string, ok bool, err error)
+	WriteAuditHead(ctx context.Context, name, head string) error
+}
+
 var _ KeySource = (*Ed25519Signer)(nil)
 
 // PublicKeys returns the signer's one key.

@@ -16,10 +16,10 @@ type Access struct {
 	Time     time.Time `json:"time"`
 	Caller   string    `json:"caller"`
 	Purpose  string    `json:"purpose,omitempty"`
-	Op       string    `json:"op"`
+	Op       Op        `json:"op"`
 	Class    string    `json:"class,omitempty"`
 	Count    int       `json:"count"`
-	Decision string    `json:"decision"`
+	Decision Decision  `json:"decision"`
 }
 
 // SubjectReport lists, in log order, every event whose subject fingerprint

@@ -163,14 +163,17 @@ type Class struct {
 	ShredWithSubject bool `yaml:"shred_with_subject"`
 }
 
-// ParsedFormat returns the class format, or nil if it has none. Call it on
-// a validated Config.
-func (c Class) ParsedFormat() format.Format {
+// ParsedFormat returns the class format, or nil if it has none. On a
+// validated Config it cannot fail.
+func (c Class) ParsedFormat() (format.Format, error) {
 	if c.Format == nil {
-		return nil
+		return nil, nil
 	}
-	f, _ := format.New(*c.Format)
-	return f
+	f, err := format.New(*c.Format)
+	if err != nil {
+		return nil, fmt.Errorf("format: %w", err)
+	}
+	return f, nil
 }
 
 // Vault configures the HashiCorp Vault key provider: a Transit key wraps

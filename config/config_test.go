@@ -7,6 +7,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/examples"
+	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
 
 func TestSampleConfigIsValid(t *testing.T) {
@@ -90,5 +91,26 @@ func TestDefaultsAndDays(t *testing.T) {
 	}
 	if got := c.Classes[0].Retention.Std().Hours(); got != 720 {
 		t.Errorf("retention 30d = %vh, want 720h", got)
+	}
+}
+
+// TestParsedFormat: a class without a format has none; a format the
+// format package refuses is an error, not a nil format.
+func TestParsedFormat(t *testing.T) {
+	tests := []struct {
+		name    string
+		spec    *format.Spec
+		wantNil bool
+		wantErr bool
+	}{
+		{"none", nil, true, false},
+		{"digits", &format.Spec{Name: "digits"}, false, false},
+		{"unknown", &format.Spec{Name: "no-such-format"}, true, true},
+	}
+	for _, tt := range tests {
+		f, err := config.Class{Name: "c", Format: tt.spec}.ParsedFormat()
+		if (f == nil) != tt.wantNil || (err != nil) != tt.wantErr {
+			t.Errorf("%s: ParsedFormat() = %v, %v; want nil format %v, error %v", tt.name, f, err, tt.wantNil, tt.wantErr)
+		}
 	}
 }

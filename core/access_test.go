@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
@@ -125,13 +126,13 @@ func TestQuotaHoneytokenAndBurstAlerts(t *testing.T) {
 	for range 25 {
 		f.detokenize("intruder", "support", "card", tok)
 	}
-	alerts := map[string]int{}
+	alerts := map[audit.Alert]int{}
 	for _, e := range f.audit.events {
 		if e.Alert != "" {
 			alerts[e.Alert]++
 		}
 	}
-	if alerts[core.AlertQuota] != 1 || alerts[core.AlertHoneytoken] != 1 || alerts[core.AlertDeniedBurst] != 1 {
+	if alerts[audit.AlertQuota] != 1 || alerts[audit.AlertHoneytoken] != 1 || alerts[audit.AlertDeniedBurst] != 1 {
 		t.Errorf("alert events = %v, want one quota, one honeytoken, one denied_burst", alerts)
 	}
 }
@@ -157,7 +158,7 @@ func TestAuditEventsHoldNoValuesOrTokens(t *testing.T) {
 		t.Fatalf("audit events = %d, want 2 (tokenize, detokenize)", len(f.audit.events))
 	}
 	for _, e := range f.audit.events {
-		all := strings.Join(append(e.Tokens, e.Caller, e.Purpose, e.Op, e.Class, e.Subject, e.Reason), "|")
+		all := strings.Join(append(e.Tokens, e.Caller, e.Purpose, string(e.Op), e.Class, e.Subject, e.Reason), "|")
 		if strings.Contains(all, "4111111111111111") || strings.Contains(all, tok) || strings.Contains(all, "customer-9") {
 			t.Errorf("audit event %+v holds a value, token or subject id", e)
 		}

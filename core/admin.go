@@ -33,7 +33,7 @@ type ClassKeyStatus struct {
 
 // KeyStatus reports every class's key versions and, for vaulted classes,
 // how many records each version seals. Counting walks the store.
-func (s *Service) KeyStatus(ctx context.Context) ([]ClassKeyStatus, error) {
+func (s *KeyAdmin) KeyStatus(ctx context.Context) ([]ClassKeyStatus, error) {
 	out := make([]ClassKeyStatus, 0, len(s.classes))
 	subjectKeys, err := s.subjectKeyCounts(ctx)
 	if err != nil {
@@ -49,7 +49,7 @@ func (s *Service) KeyStatus(ctx context.Context) ([]ClassKeyStatus, error) {
 	return out, nil
 }
 
-func (s *Service) classStatus(ctx context.Context, c *class) (ClassKeyStatus, error) {
+func (s *KeyAdmin) classStatus(ctx context.Context, c *class) (ClassKeyStatus, error) {
 	subjectKeys, err := s.subjectKeyCounts(ctx)
 	if err != nil {
 		return ClassKeyStatus{}, err
@@ -57,7 +57,7 @@ func (s *Service) classStatus(ctx context.Context, c *class) (ClassKeyStatus, er
 	return s.classStatusWith(ctx, c, subjectKeys[c.Name])
 }
 
-func (s *Service) classStatusWith(ctx context.Context, c *class, subjectKeys map[uint32]uint64) (ClassKeyStatus, error) {
+func (s *KeyAdmin) classStatusWith(ctx context.Context, c *class, subjectKeys map[uint32]uint64) (ClassKeyStatus, error) {
 	counts := map[uint32]uint64{}
 	if c.Mode.Vaulted() {
 		var err error
@@ -83,7 +83,7 @@ func (s *Service) classStatusWith(ctx context.Context, c *class, subjectKeys map
 
 const scanPage = 256
 
-func (s *Service) countByVersion(ctx context.Context, class string) (map[uint32]uint64, error) {
+func (s *KeyAdmin) countByVersion(ctx context.Context, class string) (map[uint32]uint64, error) {
 	counts := map[uint32]uint64{}
 	var after []byte
 	for {
@@ -107,7 +107,7 @@ func (s *Service) countByVersion(ctx context.Context, class string) (map[uint32]
 // class keeps encrypting with its configured key version: its tokens
 // cannot name a version, so the new one is used only after Retokenize and
 // a configuration change. Mask and hash classes have nothing to rotate.
-func (s *Service) Rotate(ctx context.Context, class string) (ClassKeyStatus, error) {
+func (s *KeyAdmin) Rotate(ctx context.Context, class string) (ClassKeyStatus, error) {
 	c, err := s.class(class)
 	if err != nil {
 		return ClassKeyStatus{}, err
@@ -127,7 +127,7 @@ func (s *Service) Rotate(ctx context.Context, class string) (ClassKeyStatus, err
 
 // Rewrap re-wraps every stored data key under the newest key-encryption
 // key version and returns how many it re-wrapped. Tokens are untouched.
-func (s *Service) Rewrap(ctx context.Context) (int, error) {
+func (s *KeyAdmin) Rewrap(ctx context.Context) (int, error) {
 	n, err := s.keys.Rewrap(ctx)
 	if err != nil {
 		return n, fmt.Errorf("core: rewrap: %w", err)
@@ -137,7 +137,7 @@ func (s *Service) Rewrap(ctx context.Context) (int, error) {
 
 // Retire sets class's minimum decryption version to below, refusing while
 // any record is still sealed under an older version (run Reencrypt first).
-func (s *Service) Retire(ctx context.Context, class string, below uint32) (ClassKeyStatus, error) {
+func (s *KeyAdmin) Retire(ctx context.Context, class string, below uint32) (ClassKeyStatus, error) {
 	c, err := s.class(class)
 	if err != nil {
 		return ClassKeyStatus{}, err
@@ -180,7 +180,7 @@ func (s *Service) Retire(ctx context.Context, class string, below uint32) (Class
 	return s.classStatus(ctx, c)
 }
 
-func (s *Service) classNames() []string {
+func (s *registry) classNames() []string {
 	names := make([]string, 0, len(s.classes))
 	for n := range s.classes {
 		names = append(names, n)

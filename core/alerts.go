@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/privacyvault/privacyvault/audit"
 )
 
-// Alert kinds: breaches worth a human's attention. Each is written as an
-// audit event, logged at WARN and counted by the AlertSink.
+// Alerts (audit.Alert) are breaches worth a human's attention. Each is
+// written as an audit event, logged at WARN and counted by the AlertSink.
 const (
-	AlertQuota        = "quota"
-	AlertHoneytoken   = "honeytoken"
-	AlertDeniedBurst  = "denied_burst"
 	deniedBurstLimit  = 20 // denied items per identity per window
 	deniedBurstWindow = time.Minute
 )
@@ -40,11 +39,11 @@ func (e *QuotaError) Error() string {
 }
 
 // raise writes an alert event, logs it at WARN and counts it.
-func (s *Service) raise(ctx context.Context, kind, caller, purpose, class string, count int, reason string) error {
-	s.alerts.Alert(kind)
+func (s *trail) raise(ctx context.Context, kind audit.Alert, caller, purpose, class string, count int, reason string) error {
+	s.alerts.Alert(string(kind))
 	purpose = s.auditPurpose(purpose)
-	s.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
-	return s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "alert", Class: class, Count: count, Decision: "deny", Reason: reason, Alert: kind})
+	s.reg.log.WarnContext(ctx, "privacyvault alert", "alert", kind, "caller", caller, "purpose", purpose, "class", class, "count", count, "reason", reason)
+	return s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpAlert, Class: class, Count: count, Decision: audit.DecisionDeny, Reason: reason, Alert: kind})
 }
 
 // denialCounter spots bursts of denied items per identity: a caller
@@ -60,21 +59,9 @@ type denials struct {
 	alerted bool
 }
 
-// noteDenials adds the call's denied items to the caller's window and
-// raises one alert per window once the burst limit is passed.
-func (s *Service) noteDenials(ctx context.Context, caller, purpose string, res []Revealed, now time.Time) error {
-	n := 0
-	for _, r := range res {
-		if r.Err != nil && isDenial(r.Err) {
-			n++
-		}
-	}
-	return s.countDenials(ctx, caller, purpose, n, now)
-}
-
 // countDenials adds n denied items to caller's window and raises one
 // denied-burst alert per window once the limit is passed.
-func (s *Service) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
+func (s *trail) countDenials(ctx context.Context, caller, purpose string, n int, now time.Time) error {
 	if n == 0 {
 		return nil
 	}
@@ -97,5 +84,5 @@ func (s *Service) countDenials(ctx context.Context, caller, purpose string, n in
 	if !fire {
 		return nil
 	}
-	return s.raise(ctx, AlertDeniedBurst, caller, purpose, "", count, fmt.Sprintf("more than %d denied items within %s", deniedBurstLimit, deniedBurstWindow))
+	return s.raise(ctx, audit.AlertDeniedBurst, caller, purpose, "", count, fmt.Sprintf("more than %d denied items within %s", deniedBurstLimit, deniedBurstWindow))
 }

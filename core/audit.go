@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/privacyvault/privacyvault/audit"
 )
 
 // Auditor durably records what the data plane did. Record returns only
@@ -15,37 +17,27 @@ type Auditor interface {
 	Record(ctx context.Context, e AuditEvent) error
 }
 
-// AuditEvent is one audited operation on one class. It never carries a
-// value or a token: tokens and subjects appear as keyed fingerprints.
-type AuditEvent struct {
-	Caller   string
-	Purpose  string
-	Op       string
-	Class    string
-	Count    int
-	Decision string // allow, deny, partial, error
-	Reason   string
-	Tokens   []string
-	Subject  string
-	Alert    string
-}
+// AuditEvent is the audit log's event: core writes the log's own type,
+// never a copy of it. It never carries a value or a token: tokens and
+// subjects appear as keyed fingerprints.
+type AuditEvent = audit.Event
 
 // ErrAuditFailed means the audit event could not be written, so the call
 // was refused.
 var ErrAuditFailed = errors.New("audit log unavailable: request refused (fail-closed)")
 
-func (s *Service) record(ctx context.Context, e AuditEvent) error {
+func (s *trail) record(ctx context.Context, e AuditEvent) error {
 	return s.auditFailed(ctx, e.Op, s.audit.Record(context.WithoutCancel(ctx), e))
 }
 
 // auditFailed counts and logs, once per call, an audit write that failed
 // and returns the call's error; it returns nil for err == nil.
-func (s *Service) auditFailed(ctx context.Context, op string, err error) error {
+func (s *trail) auditFailed(ctx context.Context, op audit.Op, err error) error {
 	if err == nil {
 		return nil
 	}
 	s.alerts.AuditFailed()
-	s.log.ErrorContext(ctx, "audit write failed; refusing the call", "op", op, "error", err)
+	s.reg.log.ErrorContext(ctx, "audit write failed; refusing the call", "op", op, "error", err)
 	return fmt.Errorf("%w: %v", ErrAuditFailed, err)
 }
 
@@ -83,7 +75,7 @@ func (ev *events) add(base AuditEvent, subject string, ok bool, tokenFP string) 
 
 // auditTokens writes one event per class and subject for a tokenize or
 // lookup call.
-func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, classes, subjects []string, res []TokenResult) error {
+func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult) error {
 	var ev events
 	for i, r := range res {
 		fp := ""
@@ -95,28 +87,12 @@ func (s *Service) auditTokens(ctx context.Context, caller, purpose, op string, c
 	return s.recordAll(ctx, ev)
 }
 
-// auditReveals writes one event per class and subject for a detokenize
-// call; subjects[i] is the subject of items[i] when it is known.
-func (s *Service) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
-	var ev events
-	purpose = s.auditPurpose(purpose)
-	for i, r := range res {
-		fp := ""
-		if items[i].Token != "" {
-			// A token that resolved passed the strict Decode.
-			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
-		}
-		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: "detokenize", Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
-	}
-	return s.recordAll(ctx, ev)
-}
-
 // unknownClass stands for class names that are not configured: a caller
 // may have put anything there, even a value, so it is never recorded.
 const unknownClass = "(unknown)"
 
-func (s *Service) auditClass(name string) string {
-	if _, ok := s.classes[name]; ok {
+func (s *trail) auditClass(name string) string {
+	if _, ok := s.reg.classes[name]; ok {
 		return name
 	}
 	return unknownClass
@@ -124,8 +100,8 @@ func (s *Service) auditClass(name string) string {
 
 // auditPurpose records a purpose only when the policy declares it (or
 // declares none), for the same reason as auditClass.
-func (s *Service) auditPurpose(p string) string {
-	if s.policy.Load().Declared(p) {
+func (s *trail) auditPurpose(p string) string {
+	if s.reg.policy.Load().Declared(p) {
 		return p
 	}
 	return "(undeclared)"
@@ -134,7 +110,7 @@ func (s *Service) auditPurpose(p string) string {
 // recordAll writes the events of one call. Several events are appended
 // concurrently, so they share the log's group commit instead of waiting
 // for one fsync each; their order in the log is not defined.
-func (s *Service) recordAll(ctx context.Context, ev events) error {
+func (s *trail) recordAll(ctx context.Context, ev events) error {
 	if len(ev.order) == 1 {
 		return s.record(ctx, *ev.groups[ev.order[0]])
 	}
@@ -157,9 +133,9 @@ func (s *Service) recordAll(ctx context.Context, ev events) error {
 func tally(e *AuditEvent, ok bool) {
 	switch {
 	case e.Decision == "":
-		e.Decision = map[bool]string{true: "allow", false: "deny"}[ok]
-	case (e.Decision == "allow") != ok:
-		e.Decision = "partial"
+		e.Decision = map[bool]audit.Decision{true: audit.DecisionAllow, false: audit.DecisionDeny}[ok]
+	case (e.Decision == audit.DecisionAllow) != ok:
+		e.Decision = audit.DecisionPartial
 	}
 }
 
@@ -171,7 +147,7 @@ func itemClasses(items []TokenizeItem) []string {
 	return out
 }
 
-func (s *Service) subjects(items []TokenizeItem) []string {
+func (s *DataPlane) subjects(items []TokenizeItem) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		if it.SubjectID != "" {
@@ -183,13 +159,13 @@ func (s *Service) subjects(items []TokenizeItem) []string {
 
 // RecordAdmin audits one admin call and its outcome. An admin call whose
 // event cannot be written reports ErrAuditFailed.
-func (s *Service) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
-	e := AuditEvent{Caller: caller, Op: "admin." + op, Count: 1, Decision: "allow"}
+func (s *trail) RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error {
+	e := AuditEvent{Caller: caller, Op: audit.AdminOp(op), Count: 1, Decision: audit.DecisionAllow}
 	if class != "" {
 		e.Class = s.auditClass(class) // a name that is no class is never written
 	}
 	if opErr != nil {
-		e.Decision, e.Reason = "error", publicReason(opErr)
+		e.Decision, e.Reason = audit.DecisionError, publicReason(opErr)
 	}
 	return s.record(ctx, e)
 }

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"context"
+	"crypto/cipher"
 	"crypto/sha256"
 	"fmt"
 	"slices"
@@ -41,6 +43,50 @@ type slot struct {
 	spec ClassSpec
 	cur  atomic.Pointer[class]
 	mu   sync.Mutex // serializes installs
+
+	flight   sync.Mutex // guards inflight
+	inflight *reloadCall
+}
+
+// reloadCall is one keyring fetch that concurrent reloads of a slot share.
+type reloadCall struct {
+	done    chan struct{}
+	waiters atomic.Int32 // callers sharing the fetch, besides the one making it
+	c       *class
+	err     error
+}
+
+// reload fetches the slot's keyring with fetch and installs it. Callers
+// that arrive while a fetch is running share its result: after a rotation
+// elsewhere, every record under the new version asks for a reload, and one
+// provider call serves them all. The fetch does not end with the first
+// caller's context, which would fail the others too.
+func (s *slot) reload(ctx context.Context, fetch func(context.Context) (*kms.Keyring, error)) (*class, error) {
+	s.flight.Lock()
+	if call := s.inflight; call != nil {
+		call.waiters.Add(1)
+		s.flight.Unlock()
+		select {
+		case <-call.done:
+			return call.c, call.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	call := &reloadCall{done: make(chan struct{})}
+	s.inflight = call
+	s.flight.Unlock()
+	ring, err := fetch(context.WithoutCancel(ctx))
+	if err == nil {
+		call.c, call.err = s.install(ring)
+	} else {
+		call.err = err
+	}
+	s.flight.Lock()
+	s.inflight = nil
+	s.flight.Unlock()
+	close(call.done)
+	return call.c, call.err
 }
 
 func (s *slot) load() *class { return s.cur.Load() }
@@ -80,6 +126,7 @@ type class struct {
 	hashKey        []byte        // hash mode
 	current        uint32
 	sealers        map[uint32]*tokenizer.Sealer
+	subjectAEADs   map[*kms.Key]cipher.AEAD // every held version
 	// noContextTweak is tweak("", nil), computed once: most calls give no
 	// context, and hashing the class name per item showed in batch
 	// profiles.
@@ -110,6 +157,7 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 		subjectIndexer: tokenizer.NewIndexer(stable.Derive(labelSubjectIndex)),
 		current:        ring.Current().Version(),
 		sealers:        map[uint32]*tokenizer.Sealer{},
+		subjectAEADs:   map[*kms.Key]cipher.AEAD{},
 		ring:           ring,
 	}
 	switch {
@@ -125,6 +173,8 @@ func newClass(spec ClassSpec, ring *kms.Keyring) (*class, error) {
 	}
 	c.noContextTweak = c.contextTweak("")
 	for _, v := range ring.Versions() {
+		held, _ := ring.Held(v)
+		c.subjectAEADs[held] = newSubjectAEAD(held)
 		k, err := ring.Key(v)
 		if err != nil {
 			continue // retired: no sealer, records under it fail to open
@@ -206,4 +256,15 @@ func (c *class) contextTweak(context string) []byte {
 	// 8 bytes keep FF1's per-round block count at one for common lengths
 	// (tweak, counter and a half fit one AES block).
 	return h.Sum(nil)[:8:8] // capped: the no-context tweak is shared
+}
+
+func (s *registry) class(name string) (*class, error) {
+	if name == "" {
+		return nil, Invalid("class", "is required")
+	}
+	sl, ok := s.classes[name]
+	if !ok {
+		return nil, s.unknownClass(name)
+	}
+	return sl.load(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 )
@@ -19,8 +20,12 @@ var ErrNoConsent = errors.New("the purpose requires the data subject's consent, 
 // purpose to revoke.
 var ErrNoConsentRecord = errors.New("no consent record for this subject and purpose")
 
-// LawfulBases are the GDPR Art. 6(1) bases a consent record may name.
-var LawfulBases = []string{"consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"}
+// lawfulBases are the GDPR Art. 6(1) bases a consent record may name.
+var lawfulBases = []string{"consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"}
+
+// LawfulBases returns the GDPR Art. 6(1) bases a consent record may name
+// (a copy: the list is not the caller's to change).
+func LawfulBases() []string { return slices.Clone(lawfulBases) }
 
 // Consent is a subject's consent to one purpose, as callers see it.
 type Consent struct {
@@ -33,29 +38,24 @@ type Consent struct {
 	Live        bool
 }
 
-func (s *Service) checkConsent(ctx context.Context, subject, purpose string, now time.Time) error {
-	if subject == "" {
-		return ErrNoConsent
-	}
-	cs, err := s.store.Consents(ctx, []byte(subject))
-	if err != nil {
-		return fmt.Errorf("core: consent: %w", err)
-	}
-	for _, c := range cs {
-		if c.Purpose == purpose && c.Live(now) {
-			return nil
-		}
-	}
-	return ErrNoConsent
-}
-
-func (s *Service) checkSubject(subjectID, purpose string) error {
+// checkSubject checks a subject id given to a subject request.
+func checkSubject(subjectID string) error {
 	switch {
 	case subjectID == "":
 		return Invalid("subject_id", "is required")
 	case len(subjectID) > maxSubjectID:
 		return Invalid("subject_id", "is %d bytes, limit is %d", len(subjectID), maxSubjectID)
-	case purpose == "":
+	}
+	return nil
+}
+
+// checkConsentRequest checks the subject id and purpose of a consent
+// change.
+func checkConsentRequest(subjectID, purpose string) error {
+	if err := checkSubject(subjectID); err != nil {
+		return err
+	}
+	if purpose == "" {
 		return Invalid("purpose", "is required")
 	}
 	return nil
@@ -63,8 +63,8 @@ func (s *Service) checkSubject(subjectID, purpose string) error {
 
 // SetConsent records subjectID's consent to purpose, replacing any earlier
 // record for that purpose. It takes effect for the next detokenize call.
-func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, basis string, expires time.Time) (Consent, error) {
-	if err := s.checkSubject(subjectID, purpose); err != nil {
+func (s *Subjects) SetConsent(ctx context.Context, caller, subjectID, purpose, basis string, expires time.Time) (Consent, error) {
+	if err := checkConsentRequest(subjectID, purpose); err != nil {
 		return Consent{}, err
 	}
 	// Consents exist only for declared purposes, so the audit log never
@@ -75,21 +75,21 @@ func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, ba
 	if err := consentPurpose(s.policy.Load(), purpose); err != nil {
 		return Consent{}, err
 	}
-	if !slices.Contains(LawfulBases, basis) {
-		return Consent{}, Invalid("lawful_basis", "must be one of %v", LawfulBases)
+	if !slices.Contains(lawfulBases, basis) {
+		return Consent{}, Invalid("lawful_basis", "must be one of %v", lawfulBases)
 	}
 	now := s.now().UTC()
 	if !expires.IsZero() && !expires.After(now) {
 		return Consent{}, Invalid("expires_at", "is in the past")
 	}
 	c := store.Consent{Subject: []byte(s.fp.Subject(subjectID)), Purpose: purpose, LawfulBasis: basis, GrantedAt: now, ExpiresAt: expires}
-	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.set", Subject: string(c.Subject)}); err != nil {
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentSet, Subject: string(c.Subject)}); err != nil {
 		return Consent{}, err
 	}
 	if err := s.store.PutConsent(ctx, c); err != nil {
 		return Consent{}, fmt.Errorf("core: consent: %w", err)
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.set", Count: 1, Decision: "allow", Subject: string(c.Subject), Reason: basis}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentSet, Count: 1, Decision: audit.DecisionAllow, Subject: string(c.Subject), Reason: basis}); err != nil {
 		return Consent{}, err
 	}
 	return consentView(subjectID, c, now), nil
@@ -97,8 +97,8 @@ func (s *Service) SetConsent(ctx context.Context, caller, subjectID, purpose, ba
 
 // RevokeConsent revokes subjectID's consent to purpose at once; detokenize
 // calls for that purpose are denied from the next call on.
-func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (Consent, error) {
-	if err := s.checkSubject(subjectID, purpose); err != nil {
+func (s *Subjects) RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (Consent, error) {
+	if err := checkConsentRequest(subjectID, purpose); err != nil {
 		return Consent{}, err
 	}
 	// Consents exist only for declared purposes, so the audit log never
@@ -118,7 +118,7 @@ func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose 
 	now := s.now().UTC()
 	c := cs[i]
 	if c.RevokedAt.IsZero() {
-		if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.revoke", Subject: string(fp)}); err != nil {
+		if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentRevoke, Subject: string(fp)}); err != nil {
 			return Consent{}, err
 		}
 		c.RevokedAt = now
@@ -126,15 +126,15 @@ func (s *Service) RevokeConsent(ctx context.Context, caller, subjectID, purpose 
 			return Consent{}, fmt.Errorf("core: consent: %w", err)
 		}
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: "consent.revoke", Count: 1, Decision: "allow", Subject: string(fp)}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpConsentRevoke, Count: 1, Decision: audit.DecisionAllow, Subject: string(fp)}); err != nil {
 		return Consent{}, err
 	}
 	return consentView(subjectID, c, now), nil
 }
 
 // ListConsents returns every consent record of subjectID.
-func (s *Service) ListConsents(ctx context.Context, caller, subjectID string) ([]Consent, error) {
-	if err := s.checkSubject(subjectID, "-"); err != nil {
+func (s *Subjects) ListConsents(ctx context.Context, caller, subjectID string) ([]Consent, error) {
+	if err := checkSubject(subjectID); err != nil {
 		return nil, err
 	}
 	fp := []byte(s.fp.Subject(subjectID))
@@ -142,7 +142,7 @@ func (s *Service) ListConsents(ctx context.Context, caller, subjectID string) ([
 	if err != nil {
 		return nil, fmt.Errorf("core: consent: %w", err)
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Op: "consent.list", Count: len(cs), Decision: "allow", Subject: string(fp)}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Op: audit.OpConsentList, Count: len(cs), Decision: audit.DecisionAllow, Subject: string(fp)}); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -158,7 +158,7 @@ func consentView(subjectID string, c store.Consent, now time.Time) Consent {
 }
 
 // SetPolicy installs p for every call that starts after it returns.
-func (s *Service) SetPolicy(p *policy.Policy) { s.policy.Store(p) }
+func (s *registry) SetPolicy(p *policy.Policy) { s.policy.Store(p) }
 
 func isDenial(err error) bool {
 	return errors.Is(err, ErrDenied) || errors.Is(err, ErrNoConsent)

@@ -1,6 +1,9 @@
-// Package core is the data plane: it checks items, applies a class's token
-// mode with its keys, reads and writes the store and asks policy what a
-// caller may see. It knows nothing of gRPC; the server maps its results.
+// Package core is the sidecar's domain: the data plane (DataPlane: it
+// checks items, applies a class's token mode with its keys, reads and
+// writes the store and asks policy what a caller may see), key
+// administration (KeyAdmin) and the data-subject lifecycle (Subjects),
+// over one class registry and audit trail (see parts.go). It knows nothing
+// of gRPC; the server maps its results.
 package core
 
 import (
@@ -8,10 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/quota"
@@ -19,30 +22,6 @@ import (
 	"github.com/privacyvault/privacyvault/tokenizer"
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
-
-// Store is the part of store.Store the data plane and its jobs use.
-type Store interface {
-	Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error)
-	InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error)
-	Get(ctx context.Context, class string, id []byte) (store.Record, error)
-	GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error)
-	LookupIndex(ctx context.Context, class string, index []byte) (store.Record, error)
-	Scan(ctx context.Context, class string, after []byte, limit int) ([]store.Record, error)
-	Replace(ctx context.Context, old, new store.Record) error
-	GetMeta(ctx context.Context, name string) ([]byte, error)
-	PutMeta(ctx context.Context, name string, value []byte) error
-	PutConsent(ctx context.Context, c store.Consent) error
-	Consents(ctx context.Context, subject []byte) ([]store.Consent, error)
-	SubjectKey(ctx context.Context, subject []byte, class string) ([]byte, error)
-	PutSubjectKeyIfAbsent(ctx context.Context, subject []byte, class string, wrapped []byte) ([]byte, error)
-	SubjectKeys(ctx context.Context, after []byte, limit int) ([]store.SubjectKeyEntry, error)
-	ReplaceSubjectKey(ctx context.Context, subject []byte, class string, old, new []byte) error
-	SubjectRecords(ctx context.Context, subject []byte) ([]store.Record, error)
-	EraseSubject(ctx context.Context, subject []byte) (store.Erased, error)
-	Rectify(ctx context.Context, old, new store.Record) error
-	Delete(ctx context.Context, r store.Record) error
-	DeleteExpired(ctx context.Context, class string, now time.Time, limit int) (int, error)
-}
 
 // KeyProvider supplies class keyrings and changes them.
 type KeyProvider interface {
@@ -87,28 +66,6 @@ type Config struct {
 	Leases Leases
 }
 
-// Service is the data plane. It is safe for concurrent use.
-type Service struct {
-	classes  map[string]*slot
-	store    Store
-	keys     KeyProvider
-	policy   atomic.Pointer[policy.Policy]
-	audit    Auditor
-	fp       Fingerprinter
-	alerts   AlertSink
-	obs      Observer // nil when nothing observes
-	receipts ReceiptSigner
-	quota    *quota.Limiter
-	denials  denialCounter
-	honey    honeytokens
-	maxValue int
-	grace    time.Duration
-	log      *slog.Logger
-	now      func() time.Time
-	lastSync atomic.Int64 // unix nanos of the last complete keyring refresh
-	jobs     jobs
-}
-
 // maxSubjectID bounds subject identifiers, which are opaque customer ids.
 const maxSubjectID = 256
 
@@ -119,42 +76,44 @@ const maxCollisionRounds = 4
 // New loads every class's keyring (so the data path makes no key-provider
 // call) and returns the service.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	s := &Service{
-		classes:  map[string]*slot{},
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		audit:    cfg.Auditor,
-		fp:       cfg.Fingerprints,
-		alerts:   cfg.Alerts,
-		obs:      cfg.Observer,
-		receipts: cfg.Receipts,
-		quota:    quota.New(),
-		maxValue: cfg.MaxValueBytes,
-		grace:    cfg.GracePeriod,
-		log:      cfg.Logger,
-		now:      cfg.Now,
+	reg := &registry{
+		classes:     map[string]*slot{},
+		keys:        cfg.Keys,
+		subjectKeys: cfg.Store,
+		maxValue:    cfg.MaxValueBytes,
+		grace:       cfg.GracePeriod,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		obs:         cfg.Observer,
 	}
-	if s.now == nil {
-		s.now = time.Now
+	b := &base{registry: reg, trail: &trail{reg: reg, audit: cfg.Auditor, fp: cfg.Fingerprints, alerts: cfg.Alerts}}
+	if b.now == nil {
+		b.now = time.Now
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
 	}
-	if s.audit == nil || s.fp == nil || cfg.Policy == nil {
+	if b.audit == nil || b.fp == nil || cfg.Policy == nil {
 		return nil, errors.New("core: Config needs Policy, Auditor and Fingerprints")
 	}
-	if s.alerts == nil {
-		s.alerts = nopAlerts{}
+	if b.alerts == nil {
+		b.alerts = nopAlerts{}
 	}
-	s.policy.Store(cfg.Policy)
-	s.jobs.running = map[string]*job{}
-	s.jobs.base, s.jobs.stop = context.WithCancel(context.Background())
-	s.jobs.leases = cfg.Leases
-	if s.jobs.leases == nil {
-		s.jobs.leases = localLeases{}
-	}
+	b.policy.Store(cfg.Policy)
 	for _, spec := range cfg.Classes {
-		s.classes[spec.Name] = &slot{spec: spec}
+		b.classes[spec.Name] = &slot{spec: spec}
+	}
+	s := &Service{
+		base:      b,
+		DataPlane: &DataPlane{base: b, store: cfg.Store, quota: quota.New()},
+		KeyAdmin:  &KeyAdmin{base: b, store: cfg.Store},
+		Subjects:  &Subjects{base: b, store: cfg.Store, receipts: cfg.Receipts},
+	}
+	s.KeyAdmin.jobs.running = map[string]*job{}
+	s.KeyAdmin.jobs.base, s.KeyAdmin.jobs.stop = context.WithCancel(context.Background())
+	s.KeyAdmin.jobs.leases = cfg.Leases
+	if s.KeyAdmin.jobs.leases == nil {
+		s.KeyAdmin.jobs.leases = localLeases{}
 	}
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
@@ -200,7 +159,7 @@ type TokenResult struct {
 
 // Tokenize tokenizes items; results align with items. The error is for
 // failures of the whole batch (storage), never for one bad item.
-func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
+func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
 	res, durable, err := s.tokenize(ctx, items, subjects)
 	if err != nil {
@@ -210,14 +169,14 @@ func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeI
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
 	classes := itemClasses(items)
-	auditErr := s.auditTokens(ctx, caller, "", "tokenize", classes, subjects, res)
+	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res)
 	if err := durable(); err != nil {
 		return nil, fmt.Errorf("core: tokenize: %w", err)
 	}
 	if auditErr != nil {
 		return nil, auditErr
 	}
-	s.observeTokens("tokenize", classes, res)
+	s.observeTokens(string(audit.OpTokenize), classes, res)
 	return res, nil
 }
 
@@ -225,7 +184,7 @@ func (s *Service) Tokenize(ctx context.Context, caller string, items []TokenizeI
 // items[i].SubjectID ("" for none). The new records are not yet durable
 // when it returns: durable waits until they are, and no token may be
 // returned before it reports nil.
-func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, durable func() error, err error) {
+func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, durable func() error, err error) {
 	var waits []func() error
 	durable = func() error {
 		for _, w := range waits {
@@ -239,7 +198,7 @@ func (s *Service) tokenize(ctx context.Context, items []TokenizeItem, subjects [
 	return res, durable, err
 }
 
-func (s *Service) tokenizeStaged(ctx context.Context, items []TokenizeItem, subjects []string, waits *[]func() error) ([]TokenResult, error) {
+func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, subjects []string, waits *[]func() error) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -330,7 +289,7 @@ func (s *Service) tokenizeStaged(ctx context.Context, items []TokenizeItem, subj
 }
 
 // checkValue returns the class of an item after checking the value fits it.
-func (s *Service) checkValue(className string, value []byte) (*class, error) {
+func (s *registry) checkValue(className string, value []byte) (*class, error) {
 	c, err := s.class(className)
 	if err != nil {
 		return nil, err
@@ -357,17 +316,6 @@ func (s *Service) checkValue(className string, value []byte) (*class, error) {
 	return c, nil
 }
 
-func (s *Service) class(name string) (*class, error) {
-	if name == "" {
-		return nil, Invalid("class", "is required")
-	}
-	sl, ok := s.classes[name]
-	if !ok {
-		return nil, s.unknownClass(name)
-	}
-	return sl.load(), nil
-}
-
 // LookupItem is one value whose deterministic token is wanted.
 type LookupItem struct {
 	Class string
@@ -377,7 +325,7 @@ type LookupItem struct {
 }
 
 // Lookup returns the existing token of each value without creating one.
-func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem) ([]TokenResult, error) {
+func (s *DataPlane) Lookup(ctx context.Context, caller string, items []LookupItem) ([]TokenResult, error) {
 	res, err := s.lookup(ctx, items)
 	if err != nil {
 		return nil, err
@@ -392,14 +340,14 @@ func (s *Service) Lookup(ctx context.Context, caller string, items []LookupItem)
 			subjects[i] = s.fp.Subject(it.SubjectID)
 		}
 	}
-	if err := s.auditTokens(ctx, caller, "", "lookup", classes, subjects, res); err != nil {
+	if err := s.auditTokens(ctx, caller, "", audit.OpLookup, classes, subjects, res); err != nil {
 		return nil, err
 	}
-	s.observeTokens("lookup", classes, res)
+	s.observeTokens(string(audit.OpLookup), classes, res)
 	return res, nil
 }
 
-func (s *Service) lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
+func (s *DataPlane) lookup(ctx context.Context, items []LookupItem) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -432,13 +380,4 @@ func (s *Service) lookup(ctx context.Context, items []LookupItem) ([]TokenResult
 		}
 	}
 	return res, nil
-}
-
-// isItemError reports whether err belongs to one item rather than to the
-// whole call (a storage or key failure fails the call: nothing can be
-// trusted about the rest of the batch then).
-func isItemError(err error) bool {
-	var inv *InvalidError
-	return errors.As(err, &inv) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) ||
-		errors.Is(err, ErrDenied) || errors.Is(err, ErrRetired) || errors.Is(err, ErrNoConsent)
 }

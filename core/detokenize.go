@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
@@ -38,7 +40,7 @@ type Revealed struct {
 // holds — then, for consent-requiring purposes, the subject's consent.
 // The call is audited before any value is returned; if the audit event
 // cannot be written, nothing is returned.
-func (s *Service) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
+func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}
@@ -46,7 +48,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 	now := s.now()
 	if lim, ok := s.quota.Take(identity, purpose, len(items), pol.Limits(identity, purpose), now); !ok {
 		err := &QuotaError{Per: lim.Per, Max: lim.Max}
-		if aerr := s.raise(ctx, AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
+		if aerr := s.raise(ctx, audit.AlertQuota, identity, purpose, "", len(items), err.Error()); aerr != nil {
 			return nil, aerr
 		}
 		s.observeQuota(purpose, items)
@@ -133,7 +135,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 		}
 	}
 	if honey > 0 {
-		if err := s.raise(ctx, AlertHoneytoken, identity, purpose, "", honey, "honeytoken detokenize attempt"); err != nil {
+		if err := s.raise(ctx, audit.AlertHoneytoken, identity, purpose, "", honey, "honeytoken detokenize attempt"); err != nil {
 			return nil, err
 		}
 	}
@@ -150,7 +152,7 @@ func (s *Service) Detokenize(ctx context.Context, identity, purpose string, item
 // resolve returns the value behind one vaultless token of class c and the
 // keyed fingerprint of its subject ("" when it has none); Detokenize reads
 // vaulted tokens' records in one batch and opens them with openRecord.
-func (s *Service) resolve(ctx context.Context, c *class, it DetokenizeItem) ([]byte, string, error) {
+func (s *DataPlane) resolve(ctx context.Context, c *class, it DetokenizeItem) ([]byte, string, error) {
 	if it.Token == "" {
 		return nil, "", Invalid("token", "is required")
 	}
@@ -175,7 +177,7 @@ type pendingOpen struct {
 
 // openRecord opens the record r read for token id of class c; a zero r
 // (no ID) means there is none.
-func (s *Service) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time) ([]byte, string, error) {
+func (s *DataPlane) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time) ([]byte, string, error) {
 	if r.ID == nil {
 		return nil, "", ErrNotFound
 	}
@@ -204,4 +206,77 @@ func (s *Service) openRecord(ctx context.Context, c *class, id []byte, r store.R
 		return nil, "", fmt.Errorf("core: detokenize class %s: %w", c.Name, err)
 	}
 	return v, string(r.Subject), nil
+}
+
+func (s *DataPlane) checkConsent(ctx context.Context, subject, purpose string, now time.Time) error {
+	if subject == "" {
+		return ErrNoConsent
+	}
+	cs, err := s.store.Consents(ctx, []byte(subject))
+	if err != nil {
+		return fmt.Errorf("core: consent: %w", err)
+	}
+	for _, c := range cs {
+		if c.Purpose == purpose && c.Live(now) {
+			return nil
+		}
+	}
+	return ErrNoConsent
+}
+
+// honeySet is the honeytokens of one policy: class → names.
+type honeySet struct {
+	pol   *policy.Policy
+	names map[string]map[string]bool
+}
+
+// honeytokens holds the honeySet of the latest policy it was asked about.
+type honeytokens struct{ cur atomic.Pointer[honeySet] }
+
+// isHoneytoken reports whether token names one of pol's honeytokens of
+// class c, under any spelling.
+func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) bool {
+	hs := s.honey.cur.Load()
+	if hs == nil || hs.pol != pol {
+		hs = &honeySet{pol: pol, names: map[string]map[string]bool{}}
+		for _, h := range pol.Honeytokens() {
+			if sl, ok := s.classes[h.Class]; ok {
+				if hs.names[h.Class] == nil {
+					hs.names[h.Class] = map[string]bool{}
+				}
+				hs.names[h.Class][tokenName(sl.load(), h.Token)] = true
+			}
+		}
+		s.honey.cur.Store(hs)
+	}
+	names := hs.names[c.Name]
+	return len(names) > 0 && names[tokenName(c, token)]
+}
+
+// auditReveals writes one event per class and subject for a detokenize
+// call; subjects[i] is the subject of items[i] when it is known.
+func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
+	var ev events
+	purpose = s.auditPurpose(purpose)
+	for i, r := range res {
+		fp := ""
+		if items[i].Token != "" {
+			// A token that resolved passed the strict Decode.
+			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
+		}
+		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpDetokenize, Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
+	}
+	return s.recordAll(ctx, ev)
+}
+
+// noteDenials adds the call's denied items to the caller's window and
+// raises one alert per window once the burst limit is passed.
+func (s *DataPlane) noteDenials(ctx context.Context, caller, purpose string, res []Revealed, now time.Time) error {
+	n := 0
+	for _, r := range res {
+		if r.Err != nil && isDenial(r.Err) {
+			n++
+		}
+	}
+	return s.countDenials(ctx, caller, purpose, n, now)
 }

@@ -38,7 +38,7 @@ func (e *UndeclaredPurposeError) Is(target error) bool { return target == ErrDen
 // unknownClass names the class only when it is a near miss of a
 // configured one (a typo): anything else a caller put in the class field
 // could be a value or a token, and is not repeated.
-func (s *Service) unknownClass(name string) error {
+func (s *registry) unknownClass(name string) error {
 	names := s.classNames()
 	known := strings.Join(names, ", ")
 	if near := nearest(name, names); near != "" {
@@ -86,7 +86,7 @@ func editDistance(a, b string) int {
 // ExplainPolicy answers what the running policy decides for identity,
 // purpose and class, and which grant or default decided. An unknown class
 // is an InvalidError.
-func (s *Service) ExplainPolicy(identity, purpose, className string) (policy.Explanation, error) {
+func (s *registry) ExplainPolicy(identity, purpose, className string) (policy.Explanation, error) {
 	if _, err := s.class(className); err != nil {
 		return policy.Explanation{}, err
 	}
@@ -111,7 +111,7 @@ func deletionMeta(tokenFP string) string { return "deletion-receipt/" + tokenFP 
 // event, then signing. Deleting a token already deleted returns its
 // receipt again, so an unsigned receipt (ErrDeletionReceiptUnsigned) can
 // be fetched later.
-func (s *Service) DeleteToken(ctx context.Context, caller, className, token string) (audit.Receipt, error) {
+func (s *Subjects) DeleteToken(ctx context.Context, caller, className, token string) (audit.Receipt, error) {
 	c, err := s.class(className)
 	if err != nil {
 		return audit.Receipt{}, err
@@ -134,7 +134,7 @@ func (s *Service) DeleteToken(ctx context.Context, caller, className, token stri
 	if err != nil {
 		return audit.Receipt{}, fmt.Errorf("core: delete: %w", err)
 	}
-	ev := AuditEvent{Caller: caller, Purpose: "dsar", Op: "token.delete", Class: c.Name, Tokens: []string{fp}, Subject: string(r.Subject)}
+	ev := AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpDeleteToken, Class: c.Name, Tokens: []string{fp}, Subject: string(r.Subject)}
 	if err := s.intent(ctx, ev); err != nil {
 		return audit.Receipt{}, err
 	}
@@ -165,7 +165,7 @@ func (s *Service) DeleteToken(ctx context.Context, caller, className, token stri
 
 // deletedBefore returns the signed receipt of an earlier deletion of the
 // token with fingerprint fp, or ErrNotFound if it was never deleted here.
-func (s *Service) deletedBefore(ctx context.Context, fp string) (audit.Receipt, error) {
+func (s *Subjects) deletedBefore(ctx context.Context, fp string) (audit.Receipt, error) {
 	b, err := s.store.GetMeta(ctx, deletionMeta(fp))
 	if errors.Is(err, store.ErrNotFound) {
 		return audit.Receipt{}, ErrNotFound
@@ -180,7 +180,7 @@ func (s *Service) deletedBefore(ctx context.Context, fp string) (audit.Receipt, 
 	return s.signDeletion(ctx, r)
 }
 
-func (s *Service) saveDeletion(ctx context.Context, r audit.Receipt) error {
+func (s *Subjects) saveDeletion(ctx context.Context, r audit.Receipt) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *Service) saveDeletion(ctx context.Context, r audit.Receipt) error {
 	return nil
 }
 
-func (s *Service) signDeletion(ctx context.Context, r audit.Receipt) (audit.Receipt, error) {
+func (s *Subjects) signDeletion(ctx context.Context, r audit.Receipt) (audit.Receipt, error) {
 	signed, err := audit.SignReceipt(ctx, s.receipts, r)
 	if err != nil {
 		s.log.ErrorContext(ctx, "deletion receipt not signed; the deletion stands", "error", err)

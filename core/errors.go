@@ -83,3 +83,12 @@ func publicReason(err error) string {
 	}
 	return "internal error (details in the sidecar log)"
 }
+
+// isItemError reports whether err belongs to one item rather than to the
+// whole call (a storage or key failure fails the call: nothing can be
+// trusted about the rest of the batch then).
+func isItemError(err error) bool {
+	var inv *InvalidError
+	return errors.As(err, &inv) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) ||
+		errors.Is(err, ErrDenied) || errors.Is(err, ErrRetired) || errors.Is(err, ErrNoConsent)
+}

@@ -20,8 +20,8 @@ const ReasonIntent = "intent"
 // intent durably records that caller is about to make a change. If it
 // cannot be written the change must not be made: the caller gets
 // ErrAuditFailed and nothing changes.
-func (s *Service) intent(ctx context.Context, e AuditEvent) error {
-	e.Decision, e.Reason = "allow", ReasonIntent
+func (s *trail) intent(ctx context.Context, e AuditEvent) error {
+	e.Decision, e.Reason = audit.DecisionAllow, ReasonIntent
 	if e.Count == 0 {
 		e.Count = 1
 	}
@@ -31,18 +31,18 @@ func (s *Service) intent(ctx context.Context, e AuditEvent) error {
 // RecordAdminIntent records that caller is about to run admin operation op
 // on class; see ReasonIntent. Classes that are not configured are recorded
 // as "(unknown)", since the name came from the caller.
-func (s *Service) RecordAdminIntent(ctx context.Context, caller, op, class string) error {
+func (s *trail) RecordAdminIntent(ctx context.Context, caller, op, class string) error {
 	if class != "" {
 		class = s.auditClass(class)
 	}
-	return s.intent(ctx, AuditEvent{Caller: caller, Op: "admin." + op, Class: class})
+	return s.intent(ctx, AuditEvent{Caller: caller, Op: audit.AdminOp(op), Class: class})
 }
 
 // receiptMeta names the stored facts of a subject's last erasure, kept so
 // that the receipt can be signed again if signing failed the first time.
 func receiptMeta(subjectFP string) string { return "erasure-receipt/" + subjectFP }
 
-func (s *Service) saveReceipt(ctx context.Context, r audit.Receipt) error {
+func (s *Subjects) saveReceipt(ctx context.Context, r audit.Receipt) error {
 	r.KeyID, r.Signature = "", nil
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Service) saveReceipt(ctx context.Context, r audit.Receipt) error {
 }
 
 // storedReceipt returns the unsigned facts of subjectFP's last erasure.
-func (s *Service) storedReceipt(ctx context.Context, subjectFP string) (audit.Receipt, bool, error) {
+func (s *Subjects) storedReceipt(ctx context.Context, subjectFP string) (audit.Receipt, bool, error) {
 	b, err := s.store.GetMeta(ctx, receiptMeta(subjectFP))
 	if errors.Is(err, store.ErrNotFound) {
 		return audit.Receipt{}, false, nil

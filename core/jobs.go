@@ -59,7 +59,7 @@ func jobKey(class string) string { return "reencrypt/" + class }
 // StartReencrypt starts moving class's records to its current key version
 // in the background and returns the job's first status. Calling it while
 // a job runs returns that job's status.
-func (s *Service) StartReencrypt(ctx context.Context, class string) (ReencryptStatus, error) {
+func (s *KeyAdmin) StartReencrypt(ctx context.Context, class string) (ReencryptStatus, error) {
 	c, err := s.class(class)
 	if err != nil {
 		return ReencryptStatus{}, err
@@ -104,7 +104,7 @@ func (s *Service) StartReencrypt(ctx context.Context, class string) (ReencryptSt
 }
 
 // ReencryptStatus returns the last recorded status of class's job.
-func (s *Service) ReencryptStatus(ctx context.Context, class string) (ReencryptStatus, error) {
+func (s *KeyAdmin) ReencryptStatus(ctx context.Context, class string) (ReencryptStatus, error) {
 	if _, err := s.class(class); err != nil {
 		return ReencryptStatus{}, err
 	}
@@ -123,7 +123,7 @@ func (s *Service) ReencryptStatus(ctx context.Context, class string) (ReencryptS
 }
 
 // ResumeJobs restarts every job a previous process left running.
-func (s *Service) ResumeJobs(ctx context.Context) error {
+func (s *KeyAdmin) ResumeJobs(ctx context.Context) error {
 	for _, name := range s.classNames() {
 		st, err := s.ReencryptStatus(ctx, name)
 		if errors.Is(err, ErrNoJob) {
@@ -142,12 +142,12 @@ func (s *Service) ResumeJobs(ctx context.Context) error {
 
 // Close stops background jobs (their progress is saved; ResumeJobs picks
 // them up) and waits for them.
-func (s *Service) Close() {
+func (s *KeyAdmin) Close() {
 	s.jobs.stop()
 	s.jobs.wg.Wait()
 }
 
-func (s *Service) launch(st ReencryptStatus) {
+func (s *KeyAdmin) launch(st ReencryptStatus) {
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
 	if _, ok := s.jobs.running[st.Class]; ok {
@@ -172,7 +172,7 @@ func (s *Service) launch(st ReencryptStatus) {
 	}()
 }
 
-func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
+func (s *KeyAdmin) runReencrypt(ctx context.Context, st ReencryptStatus) {
 	for {
 		page, err := s.store.Scan(ctx, st.Class, st.Cursor, scanPage)
 		if err == nil {
@@ -217,7 +217,7 @@ func (s *Service) runReencrypt(ctx context.Context, st ReencryptStatus) {
 }
 
 // reencryptPage reseals the records of page that are below target.
-func (s *Service) reencryptPage(ctx context.Context, class string, target uint32, page []store.Record) (uint64, error) {
+func (s *KeyAdmin) reencryptPage(ctx context.Context, class string, target uint32, page []store.Record) (uint64, error) {
 	var moved uint64
 	for _, r := range page {
 		if r.KeyVersion >= target || r.KeyVersion == 0 {
@@ -236,7 +236,7 @@ func (s *Service) reencryptPage(ctx context.Context, class string, target uint32
 
 // reseal moves one record to target. A record changed or deleted
 // concurrently is re-read once; one already at target is left alone.
-func (s *Service) reseal(ctx context.Context, class string, target uint32, r store.Record) (bool, error) {
+func (s *KeyAdmin) reseal(ctx context.Context, class string, target uint32, r store.Record) (bool, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		c := s.classes[class].load()
 		if _, err := c.sealer(target); err != nil {
@@ -281,7 +281,7 @@ func (s *Service) reseal(ctx context.Context, class string, target uint32, r sto
 	return false, fmt.Errorf("record keeps changing under re-encryption")
 }
 
-func (s *Service) saveJob(ctx context.Context, st ReencryptStatus) error {
+func (s *KeyAdmin) saveJob(ctx context.Context, st ReencryptStatus) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err

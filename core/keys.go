@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/privacyvault/privacyvault/kms"
 )
 
 // Refresh fetches every class's keyring from the key provider and installs
 // any that changed (a rotation or retirement made by another sidecar). On
 // success it restarts the grace period.
-func (s *Service) Refresh(ctx context.Context) (err error) {
+func (s *registry) Refresh(ctx context.Context) (err error) {
 	if s.obs != nil {
 		var done func(error)
 		ctx, done = s.obs.Refresh(ctx)
@@ -31,7 +33,7 @@ func (s *Service) Refresh(ctx context.Context) (err error) {
 // RefreshEvery calls Refresh every interval until ctx ends, logging
 // failures: the data plane keeps serving from cached keys meanwhile, for
 // up to the grace period.
-func (s *Service) RefreshEvery(ctx context.Context, interval time.Duration) {
+func (s *registry) RefreshEvery(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	failing := false
@@ -56,13 +58,14 @@ func (s *Service) RefreshEvery(ctx context.Context, interval time.Duration) {
 
 // reload fetches one class's keyring now, for a record that names a key
 // version this sidecar has not cached yet.
-func (s *Service) reload(ctx context.Context, class string) (*class, error) {
-	sl := s.classes[class]
-	ring, err := s.keys.Keyring(ctx, class)
-	if err != nil {
-		return nil, fmt.Errorf("core: keyring for class %s: %w", class, err)
-	}
-	return sl.install(ring)
+func (s *registry) reload(ctx context.Context, class string) (*class, error) {
+	return s.classes[class].reload(ctx, func(ctx context.Context) (*kms.Keyring, error) {
+		ring, err := s.keys.Keyring(ctx, class)
+		if err != nil {
+			return nil, fmt.Errorf("core: keyring for class %s: %w", class, err)
+		}
+		return ring, nil
+	})
 }
 
 // keysFresh reports ErrKeysStale once the provider has been unreachable
@@ -70,16 +73,16 @@ func (s *Service) reload(ctx context.Context, class string) (*class, error) {
 // KeysFresh returns ErrKeysStale when the key provider has not been
 // reached for longer than the grace period, so data calls fail; health
 // reports it.
-func (s *Service) KeysFresh() error { return s.keysFresh() }
+func (s *registry) KeysFresh() error { return s.keysFresh() }
 
-func (s *Service) keysFresh() error {
+func (s *registry) keysFresh() error {
 	if s.grace > 0 && s.graceRemaining() <= 0 {
 		return ErrKeysStale
 	}
 	return nil
 }
 
-func (s *Service) graceRemaining() time.Duration {
+func (s *registry) graceRemaining() time.Duration {
 	if s.grace <= 0 {
 		return 0
 	}

@@ -30,7 +30,7 @@ func (localLeases) Release(context.Context, string) error                       
 // holdJob takes or renews class's job lease; false means another sidecar
 // runs the job (or the lease store cannot be reached, so running it here
 // might run it twice).
-func (s *Service) holdJob(ctx context.Context, class string) bool {
+func (s *KeyAdmin) holdJob(ctx context.Context, class string) bool {
 	ok, err := s.jobs.leases.Acquire(ctx, jobKey(class), JobLeaseTTL)
 	if err != nil {
 		s.log.Warn("re-encryption job lease unavailable", "class", class, "error", err)
@@ -40,7 +40,7 @@ func (s *Service) holdJob(ctx context.Context, class string) bool {
 
 // ResumeJobsEvery calls ResumeJobs every interval until ctx ends, so a job
 // whose holder crashed is taken over once its lease expires.
-func (s *Service) ResumeJobsEvery(ctx context.Context, every time.Duration) {
+func (s *KeyAdmin) ResumeJobsEvery(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -2,10 +2,7 @@ package core
 
 import (
 	"strings"
-	"sync/atomic"
 	"unicode"
-
-	"github.com/privacyvault/privacyvault/policy"
 )
 
 // tokenName is what a token of class c names, the same for every spelling
@@ -33,8 +30,8 @@ func tokenName(c *class, token string) string {
 // of unknown classes are fingerprinted as given, and so are vaulted tokens
 // known to be canonical (issued or decoded by this call), which saves
 // re-checking their tag.
-func (s *Service) tokenFP(className, token string, canonical bool) string {
-	sl, ok := s.classes[className]
+func (s *trail) tokenFP(className, token string, canonical bool) string {
+	sl, ok := s.reg.classes[className]
 	if !ok {
 		return s.fp.Token(className, token)
 	}
@@ -42,33 +39,4 @@ func (s *Service) tokenFP(className, token string, canonical bool) string {
 		token = tokenName(c, token)
 	}
 	return s.fp.Token(className, token)
-}
-
-// honeySet is the honeytokens of one policy: class → names.
-type honeySet struct {
-	pol   *policy.Policy
-	names map[string]map[string]bool
-}
-
-// honeytokens holds the honeySet of the latest policy it was asked about.
-type honeytokens struct{ cur atomic.Pointer[honeySet] }
-
-// isHoneytoken reports whether token names one of pol's honeytokens of
-// class c, under any spelling.
-func (s *Service) isHoneytoken(pol *policy.Policy, c *class, token string) bool {
-	hs := s.honey.cur.Load()
-	if hs == nil || hs.pol != pol {
-		hs = &honeySet{pol: pol, names: map[string]map[string]bool{}}
-		for _, h := range pol.Honeytokens() {
-			if sl, ok := s.classes[h.Class]; ok {
-				if hs.names[h.Class] == nil {
-					hs.names[h.Class] = map[string]bool{}
-				}
-				hs.names[h.Class][tokenName(sl.load(), h.Token)] = true
-			}
-		}
-		s.honey.cur.Store(hs)
-	}
-	names := hs.names[c.Name]
-	return len(names) > 0 && names[tokenName(c, token)]
 }

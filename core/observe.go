@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/privacyvault/privacyvault/audit"
 )
 
 // Observer watches the data plane's outcomes, e.g. for metrics and traces,
@@ -66,7 +68,7 @@ func (t *outcomes) report(obs Observer) {
 }
 
 // observeTokens reports a tokenize or lookup call's results.
-func (s *Service) observeTokens(op string, classes []string, res []TokenResult) {
+func (s *DataPlane) observeTokens(op string, classes []string, res []TokenResult) {
 	if s.obs == nil {
 		return
 	}
@@ -80,14 +82,14 @@ func (s *Service) observeTokens(op string, classes []string, res []TokenResult) 
 }
 
 // observeReveals reports a detokenize call's results.
-func (s *Service) observeReveals(purpose string, items []DetokenizeItem, res []Revealed) {
+func (s *DataPlane) observeReveals(purpose string, items []DetokenizeItem, res []Revealed) {
 	if s.obs == nil {
 		return
 	}
 	var t outcomes
 	purpose = s.auditPurpose(purpose)
 	for i, r := range res {
-		o := s.outcome("detokenize", items[i].Class, purpose)
+		o := s.outcome(string(audit.OpDetokenize), items[i].Class, purpose)
 		o.Result, o.Reason = itemResult(r.Err)
 		switch {
 		case r.Err == nil:
@@ -103,14 +105,14 @@ func (s *Service) observeReveals(purpose string, items []DetokenizeItem, res []R
 }
 
 // observeQuota reports a detokenize call refused whole by a quota.
-func (s *Service) observeQuota(purpose string, items []DetokenizeItem) {
+func (s *DataPlane) observeQuota(purpose string, items []DetokenizeItem) {
 	if s.obs == nil {
 		return
 	}
 	var t outcomes
 	purpose = s.auditPurpose(purpose)
 	for _, it := range items {
-		o := s.outcome("detokenize", it.Class, purpose)
+		o := s.outcome(string(audit.OpDetokenize), it.Class, purpose)
 		o.Result, o.Reason = ResultDenied, "quota"
 		t.add(o, 1)
 	}
@@ -119,7 +121,7 @@ func (s *Service) observeQuota(purpose string, items []DetokenizeItem) {
 
 // outcome labels one item; purpose is already a declared name or
 // placeholder (auditPurpose), or "" for tokenize and lookup.
-func (s *Service) outcome(op, class, purpose string) Outcome {
+func (s *DataPlane) outcome(op, class, purpose string) Outcome {
 	o := Outcome{Op: op, Class: unknownClass, Purpose: purpose}
 	if sl, ok := s.classes[class]; ok {
 		o.Class, o.Mode = class, string(sl.spec.Mode)
@@ -172,7 +174,7 @@ type ClassKeys struct {
 
 // KeyHealth reports the cached keyrings; it makes no key-provider or store
 // call, so it is cheap enough for every metrics scrape.
-func (s *Service) KeyHealth() KeyHealth {
+func (s *registry) KeyHealth() KeyHealth {
 	h := KeyHealth{LastRefresh: time.Unix(0, s.lastSync.Load()), GracePeriod: s.grace}
 	for _, name := range s.classNames() {
 		c := s.classes[name].load()

@@ -1,18 +1,22 @@
 package core
 
-import "context"
+import (
+	"context"
+
+	"github.com/privacyvault/privacyvault/audit"
+)
 
 // CheckClass returns an InvalidError on "class" unless name is a
 // configured data class, so calls naming a class refuse any other name
 // before they act or write it anywhere.
-func (s *Service) CheckClass(name string) error {
+func (s *registry) CheckClass(name string) error {
 	_, err := s.class(name)
 	return err
 }
 
 // CheckPurpose returns an InvalidError on "purpose" unless the policy
 // declares purpose (with no purposes declared, every one is).
-func (s *Service) CheckPurpose(purpose string) error {
+func (s *registry) CheckPurpose(purpose string) error {
 	switch {
 	case purpose == "":
 		return Invalid("purpose", "is required")
@@ -28,8 +32,8 @@ func (s *Service) CheckPurpose(purpose string) error {
 // and one denied item towards the caller's denied-burst alert. denied is
 // the refusal, returned unless the audit write fails, which is returned
 // instead (fail-closed, as for every call).
-func (s *Service) RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error {
-	e := AuditEvent{Caller: caller, Op: op, Class: s.auditClass(class), Count: 1, Decision: "deny", Reason: denied.Error()}
+func (s *trail) RecordRefused(ctx context.Context, caller string, op audit.Op, class, subjectID string, denied error) error {
+	e := AuditEvent{Caller: caller, Op: op, Class: s.auditClass(class), Count: 1, Decision: audit.DecisionDeny, Reason: denied.Error()}
 	if class == "" {
 		e.Class = ""
 	}
@@ -39,7 +43,7 @@ func (s *Service) RecordRefused(ctx context.Context, caller, op, class, subjectI
 	if err := s.record(ctx, e); err != nil {
 		return err
 	}
-	if err := s.countDenials(ctx, caller, "", 1, s.now()); err != nil {
+	if err := s.countDenials(ctx, caller, "", 1, s.reg.now()); err != nil {
 		return err
 	}
 	return denied

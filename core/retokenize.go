@@ -21,7 +21,7 @@ type RetokenizeItem struct {
 // order. It is how an fpe class changes keys: the owner of the data that
 // holds the tokens streams them through, stores the new ones, then sets
 // the class's key_version to to. Values never leave the sidecar.
-func (s *Service) Retokenize(ctx context.Context, class string, from, to uint32, items []RetokenizeItem) ([]TokenResult, error) {
+func (s *DataPlane) Retokenize(ctx context.Context, class string, from, to uint32, items []RetokenizeItem) ([]TokenResult, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
 	}

@@ -2,15 +2,11 @@ package core
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
-	"github.com/privacyvault/privacyvault/kms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -19,74 +15,9 @@ import (
 // ErrSubjectErased means the value's subject was erased: its key is gone.
 var ErrSubjectErased = errors.New("the data subject was erased; the token no longer resolves")
 
-// subjectKey returns subject's 32-byte key in class c, creating it on
-// first use when create is set. The key is random, wrapped with AES-GCM
-// under a subject-wrap key derived from the class's current key version
-// (see wrapSubjectKey) and kept in the store, so concurrent first uses
-// agree on one key, and erasing it shreds every value under it.
-func (s *Service) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
-	wrapped, err := s.store.SubjectKey(ctx, []byte(subject), c.Name)
-	switch {
-	case errors.Is(err, store.ErrNotFound) && !create:
-		return nil, ErrSubjectErased
-	case errors.Is(err, store.ErrNotFound):
-		key := make([]byte, 32)
-		rand.Read(key)
-		if wrapped, err = s.store.PutSubjectKeyIfAbsent(ctx, []byte(subject), c.Name, c.wrapSubjectKey(subject, key)); err != nil {
-			return nil, fmt.Errorf("core: subject key: %w", err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("core: subject key: %w", err)
-	}
-	key, err := c.unwrapSubjectKey(subject, wrapped)
-	if errors.Is(err, kms.ErrUnknownVersion) {
-		// Another sidecar rotated and re-wrapped the key: fetch the keyring.
-		if c, err = s.reload(ctx, c.Name); err == nil {
-			key, err = c.unwrapSubjectKey(subject, wrapped)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("core: subject key of class %s: %w", c.Name, err)
-	}
-	return key, nil
-}
-
-// recordSealer returns the sealer of record r: the subject's key for
-// subject-sealed records (KeyVersion 0), else the class key version.
-func (s *Service) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
-	return s.recordSealerCached(ctx, c, r, create, nil)
-}
-
 // sealerCache keeps one call's subject sealers, so a batch of many values
 // of one subject reads and unwraps the subject key once.
 type sealerCache map[string]*tokenizer.Sealer
-
-func (s *Service) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
-	if r.KeyVersion != 0 {
-		return c.sealer(r.KeyVersion)
-	}
-	k := c.Name + "\x00" + string(r.Subject)
-	if sl, ok := cache[k]; ok {
-		return sl, nil
-	}
-	key, err := s.subjectKey(ctx, c, string(r.Subject), create)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := tokenizer.NewSealer(c.Name, key)
-	if err == nil && cache != nil {
-		cache[k] = sl
-	}
-	return sl, err
-}
-
-// subjectTweak is the FPE tweak of a shred_with_subject class: keyed by
-// the subject's key, so erasing the key makes the tokens undecryptable.
-func subjectTweak(key []byte, class, context string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("privacyvault/fpe-subject-tweak\x00" + class + "\x00" + context))
-	return m.Sum(nil)[:8]
-}
 
 // SubjectItem is one token of a subject, with its value at the level the
 // caller's dsar grant allows.
@@ -103,8 +34,8 @@ type SubjectItem struct {
 // the level the caller's grant for purpose "dsar" allows (right of access
 // and portability). Vaultless (fpe) tokens are not stored and cannot be
 // listed.
-func (s *Service) ExportSubject(ctx context.Context, caller, subjectID string) ([]SubjectItem, error) {
-	if err := s.checkSubject(subjectID, "dsar"); err != nil {
+func (s *Subjects) ExportSubject(ctx context.Context, caller, subjectID string) ([]SubjectItem, error) {
+	if err := checkSubject(subjectID); err != nil {
 		return nil, err
 	}
 	fp := s.fp.Subject(subjectID)
@@ -136,7 +67,7 @@ func (s *Service) ExportSubject(ctx context.Context, caller, subjectID string) (
 		}
 		out = append(out, it)
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.export", Count: len(out), Decision: "allow", Subject: fp}); err != nil {
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpExport, Count: len(out), Decision: audit.DecisionAllow, Subject: fp}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -146,7 +77,7 @@ func (s *Service) ExportSubject(ctx context.Context, caller, subjectID string) (
 // token. The old ciphertext is overwritten in the store (older versions
 // leave the disk at the store's next compaction; the API can never return
 // the old value again).
-func (s *Service) RectifyToken(ctx context.Context, caller, className, token string, value []byte) error {
+func (s *Subjects) RectifyToken(ctx context.Context, caller, className, token string, value []byte) error {
 	c, err := s.checkValue(className, value)
 	if err != nil {
 		return err
@@ -181,7 +112,7 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 		next.Index = c.index(old.Subject, value)
 	}
 	tokenFP := []string{s.tokenFP(c.Name, token, false)}
-	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpRectify, Class: c.Name, Tokens: tokenFP, Subject: string(old.Subject)}); err != nil {
 		return err
 	}
 	err = s.store.Rectify(ctx, old, next)
@@ -195,8 +126,8 @@ func (s *Service) RectifyToken(ctx context.Context, caller, className, token str
 	case err != nil:
 		return fmt.Errorf("core: rectify: %w", err)
 	}
-	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.rectify", Class: c.Name, Count: 1,
-		Decision: "allow", Tokens: tokenFP, Subject: string(old.Subject)})
+	return s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpRectify, Class: c.Name, Count: 1,
+		Decision: audit.DecisionAllow, Tokens: tokenFP, Subject: string(old.Subject)})
 }
 
 // ReceiptSigner signs erasure receipts.
@@ -214,21 +145,21 @@ type ReceiptSigner interface {
 // erasure stands and ErrReceiptUnsigned is returned; erasing the subject
 // again (which finds nothing left to erase) signs and returns the stored
 // receipt.
-func (s *Service) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
-	if err := s.checkSubject(subjectID, "dsar"); err != nil {
+func (s *Subjects) EraseSubject(ctx context.Context, caller, subjectID string) (audit.Receipt, error) {
+	if err := checkSubject(subjectID); err != nil {
 		return audit.Receipt{}, err
 	}
 	if s.receipts == nil {
 		return audit.Receipt{}, errors.New("core: no receipt signer configured")
 	}
 	fp := s.fp.Subject(subjectID)
-	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Subject: fp}); err != nil {
+	if err := s.intent(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Subject: fp}); err != nil {
 		return audit.Receipt{}, err
 	}
 	n, err := s.store.EraseSubject(ctx, []byte(fp))
 	if err != nil {
 		err = fmt.Errorf("core: erase: %w", err)
-		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: 1, Decision: "error", Subject: fp, Reason: "store error"})
+		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Count: 1, Decision: audit.DecisionError, Subject: fp, Reason: "store error"})
 		return audit.Receipt{}, err
 	}
 	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
@@ -245,7 +176,7 @@ func (s *Service) EraseSubject(ctx context.Context, caller, subjectID string) (a
 	if err := s.saveReceipt(ctx, r); err != nil {
 		return audit.Receipt{}, err
 	}
-	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: "subject.erase", Count: n.Records, Decision: "allow", Subject: fp,
+	if err := s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Count: n.Records, Decision: audit.DecisionAllow, Subject: fp,
 		Reason: fmt.Sprintf("records=%d subject_keys=%d consents=%d", n.Records, n.Keys, n.Consents)}); err != nil {
 		return audit.Receipt{}, err
 	}
@@ -262,7 +193,7 @@ const purgeBatch = 1000
 
 // PurgeExpired deletes every expired record now and returns counts by
 // class. Expired records are already unreadable; this reclaims them.
-func (s *Service) PurgeExpired(ctx context.Context) (map[string]int, error) {
+func (s *Subjects) PurgeExpired(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	now := s.now()
 	for _, name := range s.classNames() {
@@ -284,7 +215,7 @@ func (s *Service) PurgeExpired(ctx context.Context) (map[string]int, error) {
 }
 
 // PurgeEvery runs PurgeExpired every interval until ctx ends.
-func (s *Service) PurgeEvery(ctx context.Context, interval time.Duration) {
+func (s *Subjects) PurgeEvery(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -313,7 +244,7 @@ const retentionCaller = "privacyvault/retention"
 
 // purgeAudited is the background purge: intent event, purge, outcome
 // event, like an admin's purge call.
-func (s *Service) purgeAudited(ctx context.Context) (map[string]int, error) {
+func (s *Subjects) purgeAudited(ctx context.Context) (map[string]int, error) {
 	if err := s.RecordAdminIntent(ctx, retentionCaller, "purge", ""); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -27,10 +29,20 @@ const (
 	wrapLen       = 4 + legacyWrapLen
 )
 
-func subjectAEAD(k *kms.Key) cipher.AEAD {
+func newSubjectAEAD(k *kms.Key) cipher.AEAD {
 	b, _ := aes.NewCipher(k.Derive(labelSubjectWrap))
 	a, _ := cipher.NewGCM(b)
 	return a
+}
+
+// subjectAEAD returns the AEAD that wraps subject keys under k, built once
+// per keyring by newClass (deriving and expanding it per subject key
+// showed in erasure and export profiles).
+func (c *class) subjectAEAD(k *kms.Key) cipher.AEAD {
+	if a, ok := c.subjectAEADs[k]; ok {
+		return a
+	}
+	return newSubjectAEAD(k)
 }
 
 func subjectAD(class, subject string) []byte { return []byte(class + "\x00" + subject) }
@@ -38,16 +50,17 @@ func subjectAD(class, subject string) []byte { return []byte(class + "\x00" + su
 // wrapSubjectKey wraps key under the class's current version.
 func (c *class) wrapSubjectKey(subject string, key []byte) []byte {
 	k, _ := c.ring.Held(c.current)
-	return wrapUnder(k, c.Name, subject, key)
+	return c.wrapUnder(k, subject, key)
 }
 
-func wrapUnder(k *kms.Key, class, subject string, key []byte) []byte {
-	a := subjectAEAD(k)
+// wrapUnder wraps key under version k of the class key.
+func (c *class) wrapUnder(k *kms.Key, subject string, key []byte) []byte {
+	a := c.subjectAEAD(k)
 	out := binary.BigEndian.AppendUint32(make([]byte, 0, wrapLen), k.Version())
 	nonce := make([]byte, a.NonceSize())
 	rand.Read(nonce)
 	out = append(out, nonce...)
-	return a.Seal(out, nonce, key, subjectAD(class, subject))
+	return a.Seal(out, nonce, key, subjectAD(c.Name, subject))
 }
 
 // subjectWrapVersion returns the class key version wrapping a stored
@@ -81,7 +94,7 @@ func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error)
 			return nil, fmt.Errorf("subject key wrapped under version %d: %w", v, err)
 		}
 	}
-	a := subjectAEAD(k)
+	a := c.subjectAEAD(k)
 	key, err := a.Open(nil, body[:a.NonceSize()], body[a.NonceSize():], subjectAD(c.Name, subject))
 	if err != nil {
 		return nil, tokenizer.ErrDecrypt
@@ -91,7 +104,7 @@ func (c *class) unwrapSubjectKey(subject string, wrapped []byte) ([]byte, error)
 
 // subjectKeyCounts walks every stored subject key and counts them by class
 // and wrapping version.
-func (s *Service) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]uint64, error) {
+func (s *KeyAdmin) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]uint64, error) {
 	out := map[string]map[uint32]uint64{}
 	err := s.walkSubjectKeys(ctx, func(c *class, e store.SubjectKeyEntry, v uint32) error {
 		if out[c.Name] == nil {
@@ -105,7 +118,7 @@ func (s *Service) subjectKeyCounts(ctx context.Context) (map[string]map[uint32]u
 
 // walkSubjectKeys calls f for every stored subject key of a configured
 // class with the version wrapping it.
-func (s *Service) walkSubjectKeys(ctx context.Context, f func(c *class, e store.SubjectKeyEntry, v uint32) error) error {
+func (s *KeyAdmin) walkSubjectKeys(ctx context.Context, f func(c *class, e store.SubjectKeyEntry, v uint32) error) error {
 	var after []byte
 	for {
 		page, err := s.store.SubjectKeys(ctx, after, scanPage)
@@ -137,7 +150,7 @@ func (s *Service) walkSubjectKeys(ctx context.Context, f func(c *class, e store.
 // target, and returns how many it moved. A key replaced or erased
 // concurrently is left alone (a new key is wrapped under the current
 // version already).
-func (s *Service) rewrapSubjectKeys(ctx context.Context, className string, target uint32) (uint64, error) {
+func (s *KeyAdmin) rewrapSubjectKeys(ctx context.Context, className string, target uint32) (uint64, error) {
 	var moved uint64
 	err := s.walkSubjectKeys(ctx, func(c *class, e store.SubjectKeyEntry, v uint32) error {
 		if c.Name != className || v >= target {
@@ -157,7 +170,7 @@ func (s *Service) rewrapSubjectKeys(ctx context.Context, className string, targe
 		if err != nil {
 			return fmt.Errorf("core: rewrap subject keys of class %s: %w", className, err)
 		}
-		next := wrapUnder(k, className, string(e.Subject), key)
+		next := c.wrapUnder(k, string(e.Subject), key)
 		switch err := s.store.ReplaceSubjectKey(ctx, e.Subject, className, e.Wrapped, next); {
 		case err == nil:
 			moved++
@@ -168,4 +181,69 @@ func (s *Service) rewrapSubjectKeys(ctx context.Context, className string, targe
 		return nil
 	})
 	return moved, err
+}
+
+// subjectKey returns subject's 32-byte key in class c, creating it on
+// first use when create is set. The key is random, wrapped with AES-GCM
+// under a subject-wrap key derived from the class's current key version
+// (see wrapSubjectKey) and kept in the store, so concurrent first uses
+// agree on one key, and erasing it shreds every value under it.
+func (s *registry) subjectKey(ctx context.Context, c *class, subject string, create bool) ([]byte, error) {
+	wrapped, err := s.subjectKeys.SubjectKey(ctx, []byte(subject), c.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && !create:
+		return nil, ErrSubjectErased
+	case errors.Is(err, store.ErrNotFound):
+		key := make([]byte, 32)
+		rand.Read(key)
+		if wrapped, err = s.subjectKeys.PutSubjectKeyIfAbsent(ctx, []byte(subject), c.Name, c.wrapSubjectKey(subject, key)); err != nil {
+			return nil, fmt.Errorf("core: subject key: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("core: subject key: %w", err)
+	}
+	key, err := c.unwrapSubjectKey(subject, wrapped)
+	if errors.Is(err, kms.ErrUnknownVersion) {
+		// Another sidecar rotated and re-wrapped the key: fetch the keyring.
+		if c, err = s.reload(ctx, c.Name); err == nil {
+			key, err = c.unwrapSubjectKey(subject, wrapped)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: subject key of class %s: %w", c.Name, err)
+	}
+	return key, nil
+}
+
+// recordSealer returns the sealer of record r: the subject's key for
+// subject-sealed records (KeyVersion 0), else the class key version.
+func (s *registry) recordSealer(ctx context.Context, c *class, r store.Record, create bool) (*tokenizer.Sealer, error) {
+	return s.recordSealerCached(ctx, c, r, create, nil)
+}
+
+func (s *registry) recordSealerCached(ctx context.Context, c *class, r store.Record, create bool, cache sealerCache) (*tokenizer.Sealer, error) {
+	if r.KeyVersion != 0 {
+		return c.sealer(r.KeyVersion)
+	}
+	k := c.Name + "\x00" + string(r.Subject)
+	if sl, ok := cache[k]; ok {
+		return sl, nil
+	}
+	key, err := s.subjectKey(ctx, c, string(r.Subject), create)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := tokenizer.NewSealer(c.Name, key)
+	if err == nil && cache != nil {
+		cache[k] = sl
+	}
+	return sl, err
+}
+
+// subjectTweak is the FPE tweak of a shred_with_subject class: keyed by
+// the subject's key, so erasing the key makes the tokens undecryptable.
+func subjectTweak(key []byte, class, context string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("privacyvault/fpe-subject-tweak\x00" + class + "\x00" + context))
+	return m.Sum(nil)[:8]
 }

@@ -45,7 +45,7 @@ func TestSubjectKeyWrapVersions(t *testing.T) {
 		t.Errorf("unwrapSubjectKey(wrapped at v2) = %x, %v; want the key", got, err)
 	}
 
-	legacy := wrapUnder(c2.ring.First(), "email", "fp", key)[4:]
+	legacy := c2.wrapUnder(c2.ring.First(), "fp", key)[4:]
 	if v, err := c2.subjectWrapVersion(legacy); err != nil || v != 1 {
 		t.Errorf("subjectWrapVersion(legacy) = %d, %v; want 1 (the first version)", v, err)
 	}

@@ -18,7 +18,7 @@ import (
 const HashPrefix = "pvh_"
 
 // transform tokenizes one item of a vaultless class (fpe, mask, hash).
-func (s *Service) transform(ctx context.Context, c *class, it TokenizeItem) (string, error) {
+func (s *DataPlane) transform(ctx context.Context, c *class, it TokenizeItem) (string, error) {
 	if c.Mode == tokenizer.Mask {
 		return string(c.mask(it.Value)), nil
 	}
@@ -39,7 +39,7 @@ func (s *Service) transform(ctx context.Context, c *class, it TokenizeItem) (str
 // untransform detokenizes one fpe token. FPE tokens carry no integrity
 // tag (that would break the format): a tampered token that still parses
 // decrypts to some other value of the same format.
-func (s *Service) untransform(ctx context.Context, c *class, it DetokenizeItem) ([]byte, error) {
+func (s *DataPlane) untransform(ctx context.Context, c *class, it DetokenizeItem) ([]byte, error) {
 	tweak, err := s.itemTweak(ctx, c, it.Context, it.Tweak, it.SubjectID, false)
 	if errors.Is(err, ErrSubjectErased) {
 		return nil, ErrNotFound
@@ -57,7 +57,7 @@ func (s *Service) untransform(ctx context.Context, c *class, it DetokenizeItem) 
 // itemTweak returns the tweak of one vaultless item. For classes with
 // shred_with_subject the tweak is keyed by the subject's key, created on
 // tokenize and only looked up on detokenize.
-func (s *Service) itemTweak(ctx context.Context, c *class, context string, given []byte, subjectID string, create bool) ([]byte, error) {
+func (s *DataPlane) itemTweak(ctx context.Context, c *class, context string, given []byte, subjectID string, create bool) ([]byte, error) {
 	if !c.ShredWithSubject {
 		return c.tweak(context, given)
 	}

@@ -1,9 +1,6 @@
 package identity
 
-import (
-	"fmt"
-	"maps"
-)
+import "maps"
 
 // UIDMap maps the uids of local peers (see PeerUID) to identities, for a
 // sidecar reached over a Unix socket.
@@ -24,7 +21,8 @@ func NewUIDMap(m map[uint32]Identity) *UIDMap {
 func (u *UIDMap) Lookup(uid uint32) (Identity, error) {
 	id, ok := u.m[uid]
 	if !ok {
-		return "", fmt.Errorf("%w: uid %d is not mapped", ErrUnauthenticated, uid)
+		// The uid is not named: no failure quotes the credential.
+		return "", unauthenticated("the peer's uid is not mapped")
 	}
 	return id, nil
 }

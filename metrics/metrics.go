@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/internal/version"
 )
@@ -70,8 +71,8 @@ func New() *Registry {
 		Help: "1 when the last keyring refresh reached the key provider, 0 when it failed."})
 	// Series that alerts watch exist from the start at 0, so that the
 	// first event is an increase rather than a new series.
-	for _, kind := range []string{core.AlertQuota, core.AlertHoneytoken, core.AlertDeniedBurst} {
-		r.alerts.WithLabelValues(kind)
+	for _, kind := range []audit.Alert{audit.AlertQuota, audit.AlertHoneytoken, audit.AlertDeniedBurst} {
+		r.alerts.WithLabelValues(string(kind))
 	}
 	for _, res := range []string{"ok", "error"} {
 		r.reloads.WithLabelValues(res)

@@ -16,7 +16,6 @@ import (
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/kms"
-	"github.com/privacyvault/privacyvault/kms/vault"
 	"github.com/privacyvault/privacyvault/store"
 )
 
@@ -62,7 +61,7 @@ func (a storeHeads) save(ctx context.Context, h audit.Head) error {
 // vaultHeads keeps the head in Vault KV, out of reach of whoever can
 // write the data directory.
 type vaultHeads struct {
-	p    *vault.Provider
+	p    audit.HeadKeeping
 	name string
 }
 
@@ -167,7 +166,7 @@ func (a *bgAnchor) flush() {
 func auditAnchors(cfg *config.Config, st store.Store, keys kms.Provider, log *slog.Logger) (anchors []audit.Anchor, stop func() error) {
 	all := func(audit.Head) bool { return true }
 	bgs := []*bgAnchor{newBGAnchor("store", storeHeads{st, auditHeadName(cfg)}, all, log)}
-	if vp, ok := keys.(*vault.Provider); ok {
+	if vp, ok := keys.(audit.HeadKeeping); ok {
 		name := cfg.Audit.HeadName
 		if name == "" {
 			name = defaultHeadName(AuditDir(cfg))

@@ -12,7 +12,6 @@ import (
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/kms"
-	"github.com/privacyvault/privacyvault/kms/vault"
 )
 
 // reservedKeyring holds the sidecar's own keys (audit fingerprints); its
@@ -25,10 +24,7 @@ type auditor struct{ log *audit.Log }
 var _ core.Auditor = auditor{}
 
 func (a auditor) Record(ctx context.Context, e core.AuditEvent) error {
-	_, err := a.log.Append(ctx, audit.Event{
-		Caller: e.Caller, Purpose: e.Purpose, Op: e.Op, Class: e.Class, Count: e.Count,
-		Decision: e.Decision, Reason: e.Reason, Tokens: e.Tokens, Subject: e.Subject, Alert: e.Alert,
-	})
+	_, err := a.log.Append(ctx, e)
 	return err
 }
 
@@ -53,11 +49,7 @@ func AuditKeyFile(cfg *config.Config) string {
 const DefaultAuditTransitKey = "privacyvault-audit"
 
 // checkpointSigner signs audit checkpoints and verifies them.
-type checkpointSigner interface {
-	audit.Signer
-	audit.Verifier
-	audit.KeySource
-}
+type checkpointSigner = audit.CheckpointSigner
 
 // AuditVerificationKeysFile is where the sidecar writes, at start, the
 // public keys that verify its checkpoints and receipts offline (also for
@@ -70,21 +62,21 @@ func AuditVerificationKeysFile(cfg *config.Config) string {
 // openSigner returns the checkpoint signer: a Vault Transit key when
 // audit.transit_key is set (keys provider vault), else an Ed25519 key file.
 func openSigner(ctx context.Context, cfg *config.Config, keys kms.Provider) (checkpointSigner, error) {
-	if vp, ok := keys.(*vault.Provider); ok && cfg.Audit.SigningKeyFile == "" {
+	sp, signs := keys.(audit.CheckpointSigning)
+	if signs && cfg.Audit.SigningKeyFile == "" {
 		// With Vault configured, checkpoints are signed in Vault unless a
 		// key file is named explicitly.
 		name := cfg.Audit.TransitKey
 		if name == "" {
 			name = DefaultAuditTransitKey
 		}
-		return vp.AuditSigner(ctx, name, true)
+		return sp.CheckpointSigner(ctx, name, true)
 	}
 	if cfg.Audit.TransitKey != "" {
-		vp, ok := keys.(*vault.Provider)
-		if !ok {
+		if !signs {
 			return nil, fmt.Errorf("audit.transit_key needs keys.provider: vault")
 		}
-		return vp.AuditSigner(ctx, cfg.Audit.TransitKey, true)
+		return sp.CheckpointSigner(ctx, cfg.Audit.TransitKey, true)
 	}
 	signer, err := audit.LoadOrCreateEd25519(AuditKeyFile(cfg))
 	if err != nil {

@@ -21,10 +21,10 @@ import (
 // client certificate (SPIFFE ID), the Unix socket peer's uid, a JWT bearer
 // token, and — in dev mode only — a static bearer token.
 type authenticator struct {
-	spiffe *identity.SPIFFEVerifier
-	uids   *identity.UIDMap
-	jwt    *identity.JWTVerifier
-	static *identity.StaticTokens
+	spiffe *identity.SPIFFEVerifier // also configures the TLS listener
+	uids   identity.Verifier
+	jwt    identity.Verifier
+	static identity.Verifier
 }
 
 func newAuthenticator(cfg *config.Config, dev bool, log *slog.Logger) (*authenticator, error) {
@@ -71,11 +71,11 @@ func (a *authenticator) authenticate(ctx context.Context) (identity.Identity, er
 		switch info := p.AuthInfo.(type) {
 		case credentials.TLSInfo:
 			if a.spiffe != nil && len(info.State.PeerCertificates) > 0 {
-				return a.spiffe.VerifyConnectionState(info.State)
+				return a.spiffe.Authenticate(identity.Credential{PeerCertificates: info.State.PeerCertificates})
 			}
 		case peerCredInfo:
 			if a.uids != nil {
-				return a.uids.Lookup(info.uid)
+				return a.uids.Authenticate(identity.Credential{UID: info.uid, HasUID: true})
 			}
 		}
 	}
@@ -84,10 +84,10 @@ func (a *authenticator) authenticate(ctx context.Context) (identity.Identity, er
 		return "", identity.ErrUnauthenticated
 	}
 	if a.jwt != nil && looksLikeJWT(tok) {
-		return a.jwt.Verify(tok)
+		return a.jwt.Authenticate(identity.Credential{Bearer: tok})
 	}
 	if a.static != nil {
-		return a.static.Verify(tok)
+		return a.static.Authenticate(identity.Credential{Bearer: tok})
 	}
 	return "", identity.ErrUnauthenticated
 }

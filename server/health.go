@@ -8,6 +8,7 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
@@ -52,7 +53,7 @@ func (s *Server) problem(ctx context.Context) error {
 		}
 	}
 	if s.auditState.failed.Load() {
-		ev := core.AuditEvent{Caller: "privacyvault", Op: "health.audit_writable", Count: 1, Decision: "allow", Reason: "audit log writable again"}
+		ev := core.AuditEvent{Caller: "privacyvault", Op: audit.OpHealthAudit, Count: 1, Decision: audit.DecisionAllow, Reason: "audit log writable again"}
 		if err := s.auditState.Record(ctx, ev); err != nil {
 			return fmt.Errorf("audit log cannot be written: %w", err)
 		}

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/privacyvault/privacyvault/core"
+import (
+	"time"
+
+	"github.com/privacyvault/privacyvault/core"
+)
 
 // Hooks let tests put a faulty part in place of a real one while
 // everything else runs for real (see also Options.AuditHook). Production
@@ -8,6 +12,9 @@ import "github.com/privacyvault/privacyvault/core"
 type Hooks struct {
 	// Receipts wraps the erasure receipt signer (e.g. one that is down).
 	Receipts func(core.ReceiptSigner) core.ReceiptSigner
+	// Now replaces the data plane's clock (token expiry, retention purge,
+	// quotas), so tests move time instead of sleeping.
+	Now func() time.Time
 }
 
 func (h Hooks) receipts(r core.ReceiptSigner) core.ReceiptSigner {

@@ -46,7 +46,8 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 	dir := t.TempDir()
 	failing := &atomic.Bool{}
 	hook := func(a core.Auditor) core.Auditor { return switchAuditor{a, failing} }
-	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, AuditHook: hook})
+	clock := servertest.NewClock()
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, AuditHook: hook, Clock: clock})
 	ctx := context.Background()
 	app, officer, admin := h.Client(checkout), h.Client(dpo), h.Client(ops)
 	dana := tokenizeFor(t, app, "dana", subjectData{class: "email", value: "dana@example.com"})
@@ -61,7 +62,7 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := classStatus(t, admin, "email")
-	time.Sleep(1100 * time.Millisecond) // let the 1s TTL pass (not a timing assertion)
+	clock.Advance(1100 * time.Millisecond) // past the 1s TTL
 
 	failing.Store(true)
 	calls := []struct {
@@ -88,7 +89,7 @@ func TestNoChangeWithoutAudit(t *testing.T) {
 	}
 	h.Stop()
 
-	h = servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir})
+	h = servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir, Clock: clock})
 	app, officer, admin = h.Client(checkout), h.Client(dpo), h.Client(ops)
 	after := classStatus(t, admin, "email")
 	if after.GetCurrentVersion() != before.GetCurrentVersion() || after.GetMinDecryptionVersion() != before.GetMinDecryptionVersion() {
@@ -200,7 +201,7 @@ func TestIntentThenOutcome(t *testing.T) {
 	for _, line := range strings.Split(string(b), "\n") {
 		var ev audit.Event
 		if json.Unmarshal([]byte(line), &ev) == nil && ev.Op == "admin.rotate" {
-			got = append(got, ev.Caller+"/"+ev.Class+"/"+ev.Decision+"/"+ev.Reason)
+			got = append(got, ev.Caller+"/"+ev.Class+"/"+string(ev.Decision)+"/"+ev.Reason)
 		}
 	}
 	want := []string{"ops/email/allow/" + core.ReasonIntent, "ops/email/allow/"}

@@ -59,7 +59,7 @@ type observedAuditor struct {
 
 func (a observedAuditor) Record(ctx context.Context, e core.AuditEvent) error {
 	ctx, end := a.o.span(ctx, "privacyvault.audit.append",
-		attribute.String("privacyvault.op", e.Op), attribute.String("privacyvault.class", e.Class))
+		attribute.String("privacyvault.op", string(e.Op)), attribute.String("privacyvault.class", e.Class))
 	start := time.Now()
 	err := a.Auditor.Record(ctx, e)
 	a.o.m.AuditAppend(time.Since(start))
@@ -81,13 +81,6 @@ func (s observedStore) commit(ctx context.Context, op string) (context.Context, 
 		s.o.m.StoreCommit(op, time.Since(start))
 		end(err, "store commit failed")
 	}
-}
-
-func (s observedStore) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
-	ctx, done := s.commit(ctx, "insert")
-	out, err := s.Store.Insert(ctx, recs)
-	done(err)
-	return out, err
 }
 
 // InsertStaged times the group commit up to durability: until the

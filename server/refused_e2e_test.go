@@ -106,7 +106,7 @@ func TestRefusedCallsAudited(t *testing.T) {
 	burst := 0
 	for _, ev := range auditEvents(t, h.DataDir) {
 		if ev.Caller == "checkout" && ev.Decision == "deny" && ev.Alert == "" {
-			denied[ev.Op]++
+			denied[string(ev.Op)]++
 		}
 		if ev.Alert == "denied_burst" && ev.Caller == "checkout" {
 			burst++

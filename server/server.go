@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,6 +181,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		GracePeriod:   grace,
 		Logger:        log,
 		Leases:        jobLeases(cfg, st),
+		Now:           o.Hooks.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	// Services register through reg so that the HTTP gateway can call
 	// them in process through the same interceptors.
 	reg := newInproc(s.grpc, unary, stream)
-	token.RegisterService(reg, token.New(token.Config{Core: dp, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
+	token.RegisterService(reg, token.New(token.Config{Core: dp.DataPlane, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
 	auditR := auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head}
 	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
@@ -318,15 +318,8 @@ func Listen(addr string) (net.Listener, error) {
 	if path == "" {
 		return nil, fmt.Errorf("listen %s: empty socket path", addr)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	lis, err := net.Listen("unix", path)
+	lis, err := listenUnix(path, 0o660)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	if err := os.Chmod(path, 0o660); err != nil {
-		lis.Close()
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	return lis, nil
@@ -343,12 +336,16 @@ func classSpecs(cfg *config.Config) ([]core.ClassSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %w", c.Name, err)
 		}
+		f, err := c.ParsedFormat()
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", c.Name, err)
+		}
 		specs = append(specs, core.ClassSpec{
 			Name:             c.Name,
 			Mode:             mode,
 			Binary:           c.Binary,
 			Retention:        c.Retention.Std(),
-			Format:           c.ParsedFormat(),
+			Format:           f,
 			Algorithm:        alg,
 			FPEKeyVersion:    c.KeyVersion,
 			ShredWithSubject: c.ShredWithSubject,

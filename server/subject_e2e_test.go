@@ -238,7 +238,8 @@ func subjectOf(t *testing.T, st *badger.Store, d subjectData) []byte {
 // TestRetention: a token past its TTL is unreadable before the purge runs
 // (NotFound with reason TOKEN_EXPIRED), and gone after.
 func TestRetention(t *testing.T) {
-	h := start(t)
+	clock := servertest.NewClock()
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, Clock: clock})
 	app, ops := h.Client(checkout), h.Client(ops)
 	res, err := app.TokenizeBatch(context.Background(), []client.TokenizeItem{
 		{Class: "card_number", Value: []byte("4111111111111111"), TTL: time.Second},
@@ -251,7 +252,7 @@ func TestRetention(t *testing.T) {
 	if status.Code(res[2].Err) != codes.InvalidArgument {
 		t.Errorf("Tokenize(ttl longer than the class retention) = %v, want InvalidArgument", res[2].Err)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(1100 * time.Millisecond)
 	_, err = app.Detokenize(context.Background(), "payment", "card_number", res[0].Token)
 	if status.Code(err) != codes.NotFound || !hasReason(err, "TOKEN_EXPIRED") {
 		t.Errorf("Detokenize(expired) = %v, want NotFound with reason TOKEN_EXPIRED", err)

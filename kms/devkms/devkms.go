@@ -33,10 +33,13 @@ const (
 
 // Provider is the development key provider.
 type Provider struct {
-	dir  string
-	kek  cipher.AEAD
-	mu   sync.Mutex
+	dir   string
+	kek   cipher.AEAD
+	rings *kms.Keyrings
+
+	mu   sync.Mutex // guards file and gen
 	file fileFormat
+	gen  map[string]int // class → changes made through this provider: the compare-and-set stamp
 }
 
 type fileFormat struct {
@@ -67,7 +70,8 @@ func Open(dir string, logger *slog.Logger) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devkms: %w", err)
 	}
-	p := &Provider{dir: dir, kek: kek, file: fileFormat{Classes: map[string]*storedRing{}}}
+	p := &Provider{dir: dir, kek: kek, file: fileFormat{Classes: map[string]*storedRing{}}, gen: map[string]int{}}
+	p.rings = &kms.Keyrings{Store: ringStore{p}}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
@@ -155,42 +159,17 @@ func (p *Provider) save() error {
 
 // Keyring implements kms.Provider.
 func (p *Provider) Keyring(ctx context.Context, class string) (*kms.Keyring, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.file.Classes[class]; !ok {
-		if err := p.addVersion(class); err != nil {
-			return nil, err
-		}
-	}
-	return p.unwrap(class)
+	return p.rings.Keyring(ctx, class)
 }
 
 // Rotate implements kms.Provider.
 func (p *Provider) Rotate(ctx context.Context, class string) (*kms.Keyring, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.addVersion(class); err != nil {
-		return nil, err
-	}
-	return p.unwrap(class)
+	return p.rings.Rotate(ctx, class)
 }
 
 // SetMinDecryptionVersion implements kms.Provider.
 func (p *Provider) SetMinDecryptionVersion(ctx context.Context, class string, v uint32) (*kms.Keyring, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ring, ok := p.file.Classes[class]
-	if !ok {
-		return nil, fmt.Errorf("devkms: class %s has no keyring", class)
-	}
-	if v < 1 || v > ring.Current {
-		return nil, fmt.Errorf("%w: %d (class %s has versions 1 to %d)", kms.ErrInvalidVersion, v, class, ring.Current)
-	}
-	ring.MinDecrypt = v
-	if err := p.save(); err != nil {
-		return nil, err
-	}
-	return p.unwrap(class)
+	return p.rings.SetMinDecryptionVersion(ctx, class, v)
 }
 
 // Rewrap implements kms.Provider. The development master key has one
@@ -208,6 +187,7 @@ func (p *Provider) Rewrap(ctx context.Context) (int, error) {
 			ring.Wrapped[vs] = p.wrap(class, v, secret)
 			n++
 		}
+		p.gen[class]++ // a change read before it must not be written over it
 	}
 	return n, p.save()
 }
@@ -215,25 +195,69 @@ func (p *Provider) Rewrap(ctx context.Context) (int, error) {
 // Close implements kms.Provider.
 func (p *Provider) Close() error { return nil }
 
-func (p *Provider) addVersion(class string) error {
-	ring := p.file.Classes[class]
-	if ring == nil {
-		ring = &storedRing{Wrapped: map[string]string{}}
+// ringStore is the Provider as the kms.RingStore of its keyrings: the
+// keyrings file, written whole on every change.
+type ringStore struct{ *Provider }
+
+var _ kms.RingStore = ringStore{}
+
+// ReadRing implements kms.RingStore.
+func (p ringStore) ReadRing(ctx context.Context, class string) (*kms.Ring, int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sr, ok := p.file.Classes[class]
+	if !ok {
+		return nil, p.gen[class], nil
 	}
-	v := ring.Current + 1
-	secret := make([]byte, kms.KeySize)
-	rand.Read(secret)
-	ring.Wrapped[strconv.FormatUint(uint64(v), 10)] = p.wrap(class, v, secret)
-	ring.Current = v
-	p.file.Classes[class] = ring
-	return p.save()
+	r := &kms.Ring{Current: sr.Current, MinDecrypt: sr.MinDecrypt, Wrapped: make(map[uint32]string, len(sr.Wrapped))}
+	for vs, w := range sr.Wrapped {
+		v, err := strconv.ParseUint(vs, 10, 32)
+		if err != nil {
+			return nil, 0, fmt.Errorf("devkms: class %s: bad version %q", class, vs)
+		}
+		r.Wrapped[uint32(v)] = w
+	}
+	if err := r.Validate(); err != nil {
+		return nil, 0, fmt.Errorf("devkms: class %s: %w", class, err)
+	}
+	return r, p.gen[class], nil
 }
 
-func (p *Provider) unwrap(class string) (*kms.Keyring, error) {
-	ring := p.file.Classes[class]
-	keys := make([]*kms.Key, 0, len(ring.Wrapped))
-	for vs, w := range ring.Wrapped {
-		v, secret, err := p.unwrapOne(class, vs, w)
+// CompareAndSet implements kms.RingStore.
+func (p ringStore) CompareAndSet(ctx context.Context, class string, r *kms.Ring, stamp int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen[class] != stamp {
+		return fmt.Errorf("%w: class %s", kms.ErrConflict, class)
+	}
+	sr := &storedRing{Current: r.Current, MinDecrypt: r.MinDecrypt, Wrapped: make(map[string]string, len(r.Wrapped))}
+	for v, w := range r.Wrapped {
+		sr.Wrapped[strconv.FormatUint(uint64(v), 10)] = w
+	}
+	old, had := p.file.Classes[class]
+	p.file.Classes[class] = sr
+	if err := p.save(); err != nil {
+		if had {
+			p.file.Classes[class] = old
+		} else {
+			delete(p.file.Classes, class)
+		}
+		return err
+	}
+	p.gen[class]++
+	return nil
+}
+
+// Wrap implements kms.RingStore.
+func (p ringStore) Wrap(ctx context.Context, class string, v uint32, secret []byte) (string, error) {
+	return p.wrap(class, v, secret), nil
+}
+
+// Unwrap implements kms.RingStore.
+func (p ringStore) Unwrap(ctx context.Context, class string, r *kms.Ring) ([]*kms.Key, error) {
+	keys := make([]*kms.Key, 0, len(r.Wrapped))
+	for v, w := range r.Wrapped {
+		_, secret, err := p.unwrapOne(class, strconv.FormatUint(uint64(v), 10), w)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +267,7 @@ func (p *Provider) unwrap(class string) (*kms.Keyring, error) {
 		}
 		keys = append(keys, k)
 	}
-	return kms.NewKeyring(class, ring.Current, ring.MinDecrypt, keys)
+	return keys, nil
 }
 
 // wrap seals secret under the master key, bound to class and version.

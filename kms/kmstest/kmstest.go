@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/privacyvault/privacyvault/kms"
@@ -124,6 +125,42 @@ func Run(t *testing.T, newBacking Opener) {
 			t.Errorf("after Rewrap version 1 = changed or missing (%v)", err)
 		}
 	})
+	t.Run("ConcurrentRotation", func(t *testing.T) {
+		open := newBacking(t)
+		p := openClosed(t, open)
+		first := mustKeyring(t, p, "card")
+		const rotations = 8
+		var wg sync.WaitGroup
+		errs := make([]error, rotations)
+		for i := range rotations {
+			wg.Go(func() { _, errs[i] = p.Rotate(context.Background(), "card") })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("concurrent Rotate(card) #%d error = %v", i, err)
+			}
+		}
+		r := mustKeyring(t, openClosed(t, open), "card")
+		if got, want := r.Versions(), rotations+1; len(got) != want || r.Current().Version() != uint32(want) {
+			t.Fatalf("after %d concurrent rotations Versions() = %v, current %d; want 1 to %d", rotations, got, r.Current().Version(), want)
+		}
+		seen := map[string]uint32{}
+		for _, v := range r.Versions() {
+			k, err := r.Key(v)
+			if err != nil {
+				t.Fatalf("Key(%d) error = %v", v, err)
+			}
+			x := string(k.Derive("x"))
+			if w, dup := seen[x]; dup {
+				t.Errorf("versions %d and %d share key material", w, v)
+			}
+			seen[x] = v
+		}
+		if k1, _ := r.Key(1); k1 == nil || !bytes.Equal(k1.Derive("x"), first.Current().Derive("x")) {
+			t.Error("concurrent rotations changed version 1")
+		}
+	})
 	t.Run("DeriveLabels", func(t *testing.T) {
 		p := openClosed(t, newBacking(t))
 		k := mustKeyring(t, p, "email").Current()
@@ -134,6 +171,44 @@ func Run(t *testing.T, newBacking Opener) {
 			t.Errorf("len(Derive(aead)) = %d, want %d", got, kms.KeySize)
 		}
 	})
+}
+
+// Outage opens a provider under test and returns it with down, which
+// makes its backing unreachable, and up, which ends that.
+type Outage func(t *testing.T) (p kms.Provider, down, up func())
+
+// RunUnavailable checks a provider whose backing becomes unreachable:
+// every call fails with an error wrapping kms.ErrUnavailable, and once the
+// backing is back the keyring is intact and changes work again.
+// Providers that cannot become unavailable (a local file) do not run it.
+func RunUnavailable(t *testing.T, outage Outage) {
+	p, down, up := outage(t)
+	t.Cleanup(func() { p.Close() })
+	ctx := context.Background()
+	before := mustKeyring(t, p, "email")
+	down()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Keyring", func() error { _, err := p.Keyring(ctx, "email"); return err }},
+		{"Rotate", func() error { _, err := p.Rotate(ctx, "email"); return err }},
+		{"SetMinDecryptionVersion", func() error { _, err := p.SetMinDecryptionVersion(ctx, "email", 1); return err }},
+		{"Rewrap", func() error { _, err := p.Rewrap(ctx); return err }},
+	}
+	for _, tt := range calls {
+		if err := tt.call(); !errors.Is(err, kms.ErrUnavailable) {
+			t.Errorf("%s while unavailable error = %v, want kms.ErrUnavailable", tt.name, err)
+		}
+	}
+	up()
+	after := mustKeyring(t, p, "email")
+	if k1, err := after.Key(1); err != nil || !bytes.Equal(k1.Derive("x"), before.Current().Derive("x")) {
+		t.Errorf("version 1 after the outage = changed or missing (%v)", err)
+	}
+	if _, err := p.Rotate(ctx, "email"); err != nil {
+		t.Errorf("Rotate after the outage error = %v", err)
+	}
 }
 
 func openClosed(t *testing.T, open func() kms.Provider) kms.Provider {

@@ -2,15 +2,10 @@ package vault
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"maps"
-	mrand "math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/vault/api"
 
@@ -25,37 +20,25 @@ type storedRing struct {
 	Versions   map[string]string `json:"versions"` // "1" → "vault:v1:..."
 }
 
-// versions returns the version numbers held, ascending. validate has
-// checked that every key parses.
-func (r *storedRing) versions() []uint32 {
-	out := make([]uint32, 0, len(r.Versions))
-	for k := range r.Versions {
-		v, _ := strconv.ParseUint(k, 10, 32)
-		out = append(out, uint32(v))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (r *storedRing) clone() *storedRing {
-	c := *r
-	c.Versions = maps.Clone(r.Versions)
-	return &c
-}
-
-func (r *storedRing) validate() error {
+// ring returns r as a kms.Ring after checking its entries.
+func (r *storedRing) ring() (*kms.Ring, error) {
+	out := &kms.Ring{Current: r.Current, MinDecrypt: r.MinDecrypt, Wrapped: make(map[uint32]string, len(r.Versions))}
 	for k, ct := range r.Versions {
-		if v, err := strconv.ParseUint(k, 10, 32); err != nil || v == 0 || !strings.HasPrefix(ct, "vault:v") {
-			return fmt.Errorf("bad version entry %q", k)
+		v, err := strconv.ParseUint(k, 10, 32)
+		if err != nil || v == 0 || !strings.HasPrefix(ct, "vault:v") {
+			return nil, fmt.Errorf("bad version entry %q", k)
 		}
+		out.Wrapped[uint32(v)] = ct
 	}
-	if _, ok := r.Versions[strconv.FormatUint(uint64(r.Current), 10)]; !ok {
-		return fmt.Errorf("current version %d missing", r.Current)
+	return out, out.Validate()
+}
+
+func stored(r *kms.Ring) *storedRing {
+	out := &storedRing{Current: r.Current, MinDecrypt: r.MinDecrypt, Versions: make(map[string]string, len(r.Wrapped))}
+	for v, ct := range r.Wrapped {
+		out.Versions[strconv.FormatUint(uint64(v), 10)] = ct
 	}
-	if r.MinDecrypt > r.Current {
-		return fmt.Errorf("min decryption version %d above current %d", r.MinDecrypt, r.Current)
-	}
-	return nil
+	return out
 }
 
 // checkClass rejects class names that are not one plain path segment.
@@ -75,22 +58,7 @@ func (p *Provider) Keyring(ctx context.Context, class string) (*kms.Keyring, err
 	if err := checkClass(class); err != nil {
 		return nil, err
 	}
-	ring, _, err := p.readRing(ctx, class)
-	if err != nil {
-		return nil, err
-	}
-	if ring == nil {
-		ring, err = p.update(ctx, class, func(r *storedRing) (*storedRing, error) {
-			if r != nil {
-				return nil, nil // another sidecar created it first
-			}
-			return p.addVersion(ctx, class, nil)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return p.unwrap(ctx, class, ring)
+	return p.rings.Keyring(ctx, class)
 }
 
 // Rotate implements kms.Provider.
@@ -98,13 +66,7 @@ func (p *Provider) Rotate(ctx context.Context, class string) (*kms.Keyring, erro
 	if err := checkClass(class); err != nil {
 		return nil, err
 	}
-	ring, err := p.update(ctx, class, func(r *storedRing) (*storedRing, error) {
-		return p.addVersion(ctx, class, r)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p.unwrap(ctx, class, ring)
+	return p.rings.Rotate(ctx, class)
 }
 
 // SetMinDecryptionVersion implements kms.Provider.
@@ -112,24 +74,7 @@ func (p *Provider) SetMinDecryptionVersion(ctx context.Context, class string, v 
 	if err := checkClass(class); err != nil {
 		return nil, err
 	}
-	ring, err := p.update(ctx, class, func(r *storedRing) (*storedRing, error) {
-		if r == nil {
-			return nil, fmt.Errorf("vault: class %s has no keyring", class)
-		}
-		if v < 1 || v > r.Current {
-			return nil, fmt.Errorf("%w: %d (class %s has versions 1 to %d)", kms.ErrInvalidVersion, v, class, r.Current)
-		}
-		if r.MinDecrypt == v {
-			return nil, nil
-		}
-		next := r.clone()
-		next.MinDecrypt = v
-		return next, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p.unwrap(ctx, class, ring)
+	return p.rings.SetMinDecryptionVersion(ctx, class, v)
 }
 
 // Rewrap implements kms.Provider: Transit rewrap of every stored data key
@@ -142,26 +87,25 @@ func (p *Provider) Rewrap(ctx context.Context) (int, error) {
 	total := 0
 	for _, class := range classes {
 		n := 0
-		_, err := p.update(ctx, class, func(r *storedRing) (*storedRing, error) {
+		_, err := p.rings.Update(ctx, class, func(r *kms.Ring) (*kms.Ring, error) {
 			if r == nil {
 				n = 0
 				return nil, nil
 			}
-			versions := r.versions()
+			versions := r.Versions()
 			cts := make([]string, len(versions))
 			for i, v := range versions {
-				cts[i] = r.Versions[strconv.FormatUint(uint64(v), 10)]
+				cts[i] = r.Wrapped[v]
 			}
 			results, err := p.batch(ctx, "rewrap", class, cts)
 			if err != nil {
 				return nil, err
 			}
-			next := r.clone()
 			for i, v := range versions {
-				next.Versions[strconv.FormatUint(uint64(v), 10)] = results[i]["ciphertext"].(string)
+				r.Wrapped[v] = results[i]["ciphertext"].(string)
 			}
 			n = len(versions)
-			return next, nil
+			return r, nil
 		})
 		if err != nil {
 			return total, err
@@ -174,67 +118,42 @@ func (p *Provider) Rewrap(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// addVersion returns a copy of r (nil: no keyring yet) with a fresh data
-// key as the new current version.
-func (p *Provider) addVersion(ctx context.Context, class string, r *storedRing) (*storedRing, error) {
-	next := &storedRing{Versions: map[string]string{}}
-	if r != nil {
-		next = r.clone()
+// ringStore is the Provider as the kms.RingStore of its keyrings: KV
+// version 2 with check-and-set, and Transit.
+type ringStore struct{ *Provider }
+
+var _ kms.RingStore = ringStore{}
+
+// ReadRing implements kms.RingStore.
+func (p ringStore) ReadRing(ctx context.Context, class string) (*kms.Ring, int, error) {
+	r, cas, err := p.readRing(ctx, class)
+	if err != nil || r == nil {
+		return nil, cas, err
 	}
-	v := next.Current + 1
-	secret := make([]byte, kms.KeySize)
-	rand.Read(secret)
-	defer clear(secret)
-	ct, err := p.wrap(ctx, class, v, secret)
+	ring, err := r.ring()
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("vault: keyring %s is malformed: %w", p.ringPath(class), err)
 	}
-	next.Versions[strconv.FormatUint(uint64(v), 10)] = ct
-	next.Current = v
-	return next, nil
+	return ring, cas, nil
 }
 
-// unwrap turns a stored ring into a kms.Keyring.
-func (p *Provider) unwrap(ctx context.Context, class string, r *storedRing) (*kms.Keyring, error) {
-	keys, err := p.unwrapAll(ctx, class, r)
-	if err != nil {
-		return nil, err
+// CompareAndSet implements kms.RingStore with KV check-and-set.
+func (p ringStore) CompareAndSet(ctx context.Context, class string, r *kms.Ring, cas int) error {
+	err := p.writeRing(ctx, class, stored(r), cas)
+	if casMismatch(err) {
+		return fmt.Errorf("%w: %w", kms.ErrConflict, err)
 	}
-	return kms.NewKeyring(class, r.Current, r.MinDecrypt, keys)
+	return err
 }
 
-// update applies change to class's keyring with KV check-and-set. change
-// gets the stored ring (nil if the class has none) and returns the ring to
-// write, or nil to write nothing. On a check-and-set conflict, update reads
-// again and re-applies change, so concurrent writers never lose each
-// other's changes. It returns the ring now stored.
-func (p *Provider) update(ctx context.Context, class string, change func(*storedRing) (*storedRing, error)) (*storedRing, error) {
-	for attempt := 1; ; attempt++ {
-		cur, cas, err := p.readRing(ctx, class)
-		if err != nil {
-			return nil, err
-		}
-		next, err := change(cur)
-		if err != nil {
-			return nil, err
-		}
-		if next == nil {
-			return cur, nil
-		}
-		err = p.writeRing(ctx, class, next, cas)
-		if err == nil {
-			return next, nil
-		}
-		if !casMismatch(err) || attempt == defaultCASAttempts {
-			return nil, err
-		}
-		p.log.Debug("keyring changed concurrently; retrying", "class", class, "attempt", attempt)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(1+mrand.IntN(10*attempt)) * time.Millisecond):
-		}
-	}
+// Wrap implements kms.RingStore.
+func (p ringStore) Wrap(ctx context.Context, class string, v uint32, secret []byte) (string, error) {
+	return p.wrap(ctx, class, v, secret)
+}
+
+// Unwrap implements kms.RingStore.
+func (p ringStore) Unwrap(ctx context.Context, class string, r *kms.Ring) ([]*kms.Key, error) {
+	return p.unwrapAll(ctx, class, r)
 }
 
 // readRing reads class's keyring and the KV version to use as
@@ -267,9 +186,6 @@ func (p *Provider) readRing(ctx context.Context, class string) (*storedRing, int
 	}
 	var ring storedRing
 	if err := json.Unmarshal(b, &ring); err != nil {
-		return nil, 0, fmt.Errorf("vault: keyring %s is malformed: %w", path, err)
-	}
-	if err := ring.validate(); err != nil {
 		return nil, 0, fmt.Errorf("vault: keyring %s is malformed: %w", path, err)
 	}
 	return &ring, int(version), nil

@@ -14,9 +14,19 @@ import (
 )
 
 var (
-	_ audit.Signer   = (*TransitSigner)(nil)
-	_ audit.Verifier = (*TransitSigner)(nil)
+	_ audit.CheckpointSigner  = (*TransitSigner)(nil)
+	_ audit.CheckpointSigning = (*Provider)(nil)
+	_ audit.HeadKeeping       = (*Provider)(nil)
 )
+
+// CheckpointSigner implements audit.CheckpointSigning with AuditSigner.
+func (p *Provider) CheckpointSigner(ctx context.Context, name string, create bool) (audit.CheckpointSigner, error) {
+	s, err := p.AuditSigner(ctx, name, create)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
 // TransitSigner signs audit checkpoints with a Vault Transit signing key
 // (ed25519), so the signing key never leaves Vault and rotating it is a

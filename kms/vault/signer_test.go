@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/audit/audittest"
 	"github.com/privacyvault/privacyvault/internal/devvaulttest"
 	"github.com/privacyvault/privacyvault/kms/vault"
 )
@@ -62,4 +63,14 @@ func TestTransitAuditSigner(t *testing.T) {
 	if err != nil || sum.Events != 5 || sum.LastCheckpointSeq != 5 {
 		t.Errorf("Verify(log signed by Transit) = %+v, %v; want 5 events checkpointed through seq 5", sum, err)
 	}
+}
+
+func TestTransitSignerConformance(t *testing.T) {
+	dv := devvaulttest.Start(t)
+	p := mustOpen(t, rootConfig(dv, uniquePrefix()))
+	signer, err := p.CheckpointSigner(context.Background(), "privacyvault-audit", true)
+	if err != nil {
+		t.Fatalf("CheckpointSigner() error = %v", err)
+	}
+	audittest.RunSigner(t, signer)
 }

@@ -87,11 +87,11 @@ func (p *Provider) wrap(ctx context.Context, class string, v uint32, secret []by
 
 // unwrapAll decrypts every version of ring in one Transit batch call and
 // returns the keys, each checked against its class and version.
-func (p *Provider) unwrapAll(ctx context.Context, class string, ring *storedRing) ([]*kms.Key, error) {
-	versions := ring.versions()
+func (p *Provider) unwrapAll(ctx context.Context, class string, ring *kms.Ring) ([]*kms.Key, error) {
+	versions := ring.Versions()
 	cts := make([]string, len(versions))
 	for i, v := range versions {
-		cts[i] = ring.Versions[strconv.FormatUint(uint64(v), 10)]
+		cts[i] = ring.Wrapped[v]
 	}
 	results, err := p.batch(ctx, "decrypt", class, cts)
 	if err != nil {

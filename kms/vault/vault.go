@@ -121,6 +121,7 @@ type Provider struct {
 	cfg    Config
 	client *api.Client
 	log    *slog.Logger
+	rings  *kms.Keyrings
 
 	authMu sync.Mutex       // serializes logins
 	authCh chan *api.Secret // newest login, for the renewal loop
@@ -171,6 +172,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Provider, erro
 		authCh: make(chan *api.Secret, 1),
 		done:   make(chan struct{}),
 	}
+	p.rings = &kms.Keyrings{Store: ringStore{p}, Attempts: defaultCASAttempts, Log: p.log}
 	if err := p.checkHealth(ctx); err != nil {
 		return nil, err
 	}

@@ -72,6 +72,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestConformanceUnavailable(t *testing.T) {
+	kmstest.RunUnavailable(t, func(t *testing.T) (kms.Provider, func(), func()) {
+		dv := devvaulttest.Start(t)
+		cfg := rootConfig(dv, uniquePrefix())
+		cfg.Timeout = time.Second
+		return mustOpen(t, cfg), func() { dv.Pause(t) }, func() { dv.Resume(t) }
+	})
+}
+
 func TestConcurrentRotationLosesNoVersion(t *testing.T) {
 	dv := devvaulttest.Start(t)
 	cfg := rootConfig(dv, uniquePrefix())

@@ -7,7 +7,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -42,6 +44,33 @@ type Options struct {
 	Hooks server.Hooks
 	// AuditHook wraps the data plane's auditor (see server.Options).
 	AuditHook func(core.Auditor) core.Auditor
+	// Clock, if set, is the data plane's clock (Hooks.Now): tests advance
+	// it past a TTL instead of sleeping.
+	Clock *Clock
+}
+
+// Clock is a settable clock, safe for concurrent use. It starts at the
+// real time and moves only when advanced.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock at the current real time.
+func NewClock() *Clock { return &Clock{now: time.Now()} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // Harness is a running test server.
@@ -73,6 +102,9 @@ func Start(t testing.TB, o Options) *Harness {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.Clock != nil {
+		o.Hooks.Now = o.Clock.Now
+	}
 	opts := server.Options{Config: cfg, Logger: log, Dev: true, ConfigPath: o.ConfigPath, AuditHook: o.AuditHook, Hooks: o.Hooks,
 		TracerProvider: o.TracerProvider}
 	if o.HTTP {

@@ -56,14 +56,7 @@ func (f *charsetFormat) transform(e Engine, tweak []byte, value string, decrypt 
 	if err != nil {
 		return "", err
 	}
-	c, err := newCipher(f.name, e, tweak, decrypt)
-	if err != nil {
-		return "", err
-	}
-	if err := f.cs.transform(c, buf, pos); err != nil {
-		return "", err
-	}
-	return string(buf), nil
+	return transformAt(f.name, f.cs, e, tweak, decrypt, buf, pos)
 }
 
 // Mask implements Format: the last 4 transformable characters stay if there

@@ -140,14 +140,7 @@ func (f *email) transform(e Engine, tweak []byte, value string, decrypt bool) (s
 	if err != nil {
 		return "", err
 	}
-	c, err := newCipher(NameEmail, e, tweak, decrypt)
-	if err != nil {
-		return "", err
-	}
-	if err := alnumCharset.transform(c, buf, pos); err != nil {
-		return "", err
-	}
-	return string(buf), nil
+	return transformAt(NameEmail, alnumCharset, e, tweak, decrypt, buf, pos)
 }
 
 // Mask implements Format: the first character of the local part, three mask

@@ -19,6 +19,21 @@ func newCipher(name string, e Engine, tweak []byte, decrypt bool) (cipher, error
 	return cipher{e: e, tweak: tweak, name: name, decrypt: decrypt}, nil
 }
 
+// transformAt encrypts (or decrypts) the characters of buf at pos, all of
+// charset cs, and returns the result: the whole transform of the formats
+// whose parse yields those positions (digits, alphanumeric, alphabet, ssn,
+// phone, email).
+func transformAt(name string, cs *charset, e Engine, tweak []byte, decrypt bool, buf []byte, pos []int) (string, error) {
+	c, err := newCipher(name, e, tweak, decrypt)
+	if err != nil {
+		return "", err
+	}
+	if err := cs.transform(c, buf, pos); err != nil {
+		return "", err
+	}
+	return string(buf), nil
+}
+
 // apply runs the cipher in its direction.
 func (c cipher) apply(alphabet, s string) (string, error) {
 	if c.decrypt {

@@ -87,14 +87,7 @@ func (f *phone) transform(e Engine, tweak []byte, value string, decrypt bool) (s
 	if err != nil {
 		return "", err
 	}
-	c, err := newCipher(NamePhone, e, tweak, decrypt)
-	if err != nil {
-		return "", err
-	}
-	if err := digitCharset.transform(c, buf, national); err != nil {
-		return "", err
-	}
-	return string(buf), nil
+	return transformAt(NamePhone, digitCharset, e, tweak, decrypt, buf, national)
 }
 
 // Mask implements Format: the country code and the last 3 national digits

@@ -73,14 +73,7 @@ func (f *ssn) transform(e Engine, tweak []byte, value string, decrypt bool) (str
 	if err != nil {
 		return "", err
 	}
-	c, err := newCipher(NameSSN, e, tweak, decrypt)
-	if err != nil {
-		return "", err
-	}
-	if err := digitCharset.transform(c, buf, pos[:len(pos)-f.keepLast]); err != nil {
-		return "", err
-	}
-	return string(buf), nil
+	return transformAt(NameSSN, digitCharset, e, tweak, decrypt, buf, pos[:len(pos)-f.keepLast])
 }
 
 // Mask implements Format: only the last 4 digits stay, e.g. "***-**-6789".

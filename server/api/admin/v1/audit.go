@@ -80,7 +80,7 @@ func (s *Service) GetSubjectAccessReport(ctx context.Context, req *pb.GetSubject
 	for _, a := range acc {
 		out.Accesses = append(out.Accesses, &pb.SubjectAccess{
 			Seq: a.Seq, Time: timestamppb.New(a.Time), Caller: a.Caller, Purpose: a.Purpose,
-			Op: a.Op, Class: a.Class, Count: int64(a.Count), Decision: a.Decision,
+			Op: string(a.Op), Class: a.Class, Count: int64(a.Count), Decision: string(a.Decision),
 		})
 	}
 	return out, nil

@@ -9,17 +9,9 @@ import "context"
 // audited, before any intent.
 func changing[T any](ctx context.Context, s *Service, op, class string, f func() (T, error)) (T, error) {
 	var zero T
-	caller, err := s.authorize(ctx, op, class)
+	caller, err := s.admit(ctx, op, class)
 	if err != nil {
 		return zero, err
-	}
-	if class != "" || classOps[op] {
-		if err := s.core.CheckClass(class); err != nil {
-			if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
-				return zero, aerr
-			}
-			return zero, err
-		}
 	}
 	if err := s.core.RecordAdminIntent(ctx, caller, op, class); err != nil {
 		return zero, err

@@ -28,7 +28,7 @@ type Core interface {
 	Retokenize(ctx context.Context, class string, from, to uint32, items []core.RetokenizeItem) ([]core.TokenResult, error)
 	RecordAdmin(ctx context.Context, caller, op, class string, opErr error) error
 	RecordAdminIntent(ctx context.Context, caller, op, class string) error
-	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
+	RecordRefused(ctx context.Context, caller string, op audit.Op, class, subjectID string, denied error) error
 	CheckClass(name string) error
 	PurgeExpired(ctx context.Context) (map[string]int, error)
 	Explainer
@@ -74,7 +74,7 @@ func (s *Service) authorize(ctx context.Context, op, class string) (string, erro
 		return "", identity.ErrUnauthenticated
 	}
 	if !slices.Contains(s.admins, string(id)) {
-		return "", s.core.RecordRefused(ctx, string(id), "admin."+op, class, "", core.ErrNotAdmin)
+		return "", s.core.RecordRefused(ctx, string(id), audit.AdminOp(op), class, "", core.ErrNotAdmin)
 	}
 	return string(id), nil
 }
@@ -85,23 +85,34 @@ func (s *Service) authorize(ctx context.Context, op, class string) (string, erro
 // before it acts (the event then names no class).
 func audited[T any](ctx context.Context, s *Service, op, class string, f func() (T, error)) (T, error) {
 	var zero T
-	caller, err := s.authorize(ctx, op, class)
+	caller, err := s.admit(ctx, op, class)
 	if err != nil {
 		return zero, err
-	}
-	if class != "" || classOps[op] {
-		if err := s.core.CheckClass(class); err != nil {
-			if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
-				return zero, aerr
-			}
-			return zero, err
-		}
 	}
 	v, err := f()
 	if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
 		return zero, aerr
 	}
 	return v, err
+}
+
+// admit returns the caller of an admin operation if it is an admin and
+// the class it names, if any, is configured; an unknown class is audited
+// as the operation's failure.
+func (s *Service) admit(ctx context.Context, op, class string) (string, error) {
+	caller, err := s.authorize(ctx, op, class)
+	if err != nil {
+		return "", err
+	}
+	if class != "" || classOps[op] {
+		if err := s.core.CheckClass(class); err != nil {
+			if aerr := s.core.RecordAdmin(ctx, caller, op, class, err); aerr != nil {
+				return "", aerr
+			}
+			return "", err
+		}
+	}
+	return caller, nil
 }
 
 // classOps are the operations that name a class.

@@ -22,7 +22,7 @@ type AccessLog interface {
 
 // DeleteToken implements pb.SubjectServiceServer.
 func (s *Service) DeleteToken(ctx context.Context, req *pb.DeleteTokenRequest) (*pb.DeleteTokenResponse, error) {
-	caller, err := s.caller(ctx, "token.delete", req.GetClass(), "")
+	caller, err := s.caller(ctx, audit.OpDeleteToken, req.GetClass(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (s *Service) exportExtras(ctx context.Context, caller, subjectID string) (*
 	for _, a := range acc {
 		msg.Accesses = append(msg.Accesses, &pb.SubjectAccess{
 			Seq: a.Seq, Time: timestamppb.New(a.Time), Caller: a.Caller, Purpose: a.Purpose,
-			Op: a.Op, Class: a.Class, Count: int64(a.Count), Decision: a.Decision,
+			Op: string(a.Op), Class: a.Class, Count: int64(a.Count), Decision: string(a.Decision),
 		})
 	}
 	return msg, nil

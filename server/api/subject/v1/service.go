@@ -25,7 +25,7 @@ type Core interface {
 	SetConsent(ctx context.Context, caller, subjectID, purpose, basis string, expires time.Time) (core.Consent, error)
 	RevokeConsent(ctx context.Context, caller, subjectID, purpose string) (core.Consent, error)
 	ListConsents(ctx context.Context, caller, subjectID string) ([]core.Consent, error)
-	RecordRefused(ctx context.Context, caller, op, class, subjectID string, denied error) error
+	RecordRefused(ctx context.Context, caller string, op audit.Op, class, subjectID string, denied error) error
 }
 
 // Config configures New.
@@ -61,7 +61,7 @@ func RegisterService(g grpc.ServiceRegistrar, s *Service) { pb.RegisterSubjectSe
 // caller returns the caller if it may manage data subjects. A refusal is
 // audited (naming the subject, so the subject's access report shows the
 // attempt) and counts towards the caller's denied-burst alert.
-func (s *Service) caller(ctx context.Context, op, class, subjectID string) (string, error) {
+func (s *Service) caller(ctx context.Context, op audit.Op, class, subjectID string) (string, error) {
 	id, ok := identity.FromContext(ctx)
 	if !ok {
 		return "", identity.ErrUnauthenticated
@@ -74,7 +74,7 @@ func (s *Service) caller(ctx context.Context, op, class, subjectID string) (stri
 
 // SetConsent implements pb.SubjectServiceServer.
 func (s *Service) SetConsent(ctx context.Context, req *pb.SetConsentRequest) (*pb.SetConsentResponse, error) {
-	caller, err := s.caller(ctx, "consent.set", "", req.GetSubjectId())
+	caller, err := s.caller(ctx, audit.OpConsentSet, "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (s *Service) SetConsent(ctx context.Context, req *pb.SetConsentRequest) (*p
 
 // RevokeConsent implements pb.SubjectServiceServer.
 func (s *Service) RevokeConsent(ctx context.Context, req *pb.RevokeConsentRequest) (*pb.RevokeConsentResponse, error) {
-	caller, err := s.caller(ctx, "consent.revoke", "", req.GetSubjectId())
+	caller, err := s.caller(ctx, audit.OpConsentRevoke, "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) RevokeConsent(ctx context.Context, req *pb.RevokeConsentReques
 
 // ListConsents implements pb.SubjectServiceServer.
 func (s *Service) ListConsents(ctx context.Context, req *pb.ListConsentsRequest) (*pb.ListConsentsResponse, error) {
-	caller, err := s.caller(ctx, "consent.list", "", req.GetSubjectId())
+	caller, err := s.caller(ctx, audit.OpConsentList, "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ const exportBatch = 500
 
 // ExportSubject implements pb.SubjectServiceServer.
 func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectService_ExportSubjectServer) error {
-	caller, err := s.caller(stream.Context(), "subject.export", "", req.GetSubjectId())
+	caller, err := s.caller(stream.Context(), audit.OpExport, "", req.GetSubjectId())
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (s *Service) ExportSubject(req *pb.ExportSubjectRequest, stream pb.SubjectS
 
 // RectifyToken implements pb.SubjectServiceServer.
 func (s *Service) RectifyToken(ctx context.Context, req *pb.RectifyTokenRequest) (*pb.RectifyTokenResponse, error) {
-	caller, err := s.caller(ctx, "subject.rectify", req.GetClass(), "")
+	caller, err := s.caller(ctx, audit.OpRectify, req.GetClass(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (s *Service) RectifyToken(ctx context.Context, req *pb.RectifyTokenRequest)
 
 // EraseSubject implements pb.SubjectServiceServer.
 func (s *Service) EraseSubject(ctx context.Context, req *pb.EraseSubjectRequest) (*pb.EraseSubjectResponse, error) {
-	caller, err := s.caller(ctx, "subject.erase", "", req.GetSubjectId())
+	caller, err := s.caller(ctx, audit.OpErase, "", req.GetSubjectId())
 	if err != nil {
 		return nil, err
 	}
