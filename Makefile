@@ -50,7 +50,7 @@ FUZZTIME_SHORT ?= 20000x
 
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go' | grep -v '\.pb\.go$$')
 
-.PHONY: all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline image promtool test-ops cli-docs cli-docs-check
+.PHONY: postgres all build run test devvault smoke fmt-check vet lint tidy-check generate generate-check tools bench bench-short bench-micro fuzz clean sdk-test sdk-deps generate-sdk baseline image promtool test-ops cli-docs cli-docs-check
 
 all: build
 
@@ -64,7 +64,7 @@ run: build
 ## test: everything CI checks. Vault tests run against bin/devvault;
 ## PostgreSQL tests against a throwaway cluster (scripts/with-postgres.sh)
 ## unless PRIVACYVAULT_TEST_POSTGRES_DSN names a server.
-test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-test promtool
+test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-test promtool postgres
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
@@ -99,6 +99,14 @@ promtool:
 		echo "promtool missing: installing Debian's prometheus package (needs root and apt)"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
 		|| { echo "cannot install promtool: run 'apt-get install prometheus' as root"; exit 1; }; }
+
+## postgres: the PostgreSQL server binaries (initdb, pg_ctl) the store/postgres
+## and fleet tests run a throwaway cluster from; Debian's postgresql package.
+postgres:
+	@[ -n "$$PRIVACYVAULT_TEST_POSTGRES_DSN" ] || command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "PostgreSQL server missing: installing Debian's postgresql package (needs root and apt)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } \
+		|| { echo "cannot install PostgreSQL: run 'apt-get install postgresql' as root, or set PRIVACYVAULT_TEST_POSTGRES_DSN"; exit 1; }; }
 
 ## devvault: the Vault-API test server (HashiCorp Vault's Transit and KV v2 engines), its own module.
 devvault:
