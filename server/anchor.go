@@ -86,10 +86,12 @@ func (a vaultHeads) save(ctx context.Context, h audit.Head) error {
 }
 
 // bgAnchor is an audit.Anchor that writes heads in the background, latest
-// wins, so audit appends never wait for it: a synchronous write per batch
-// would add a second fsync (or a Vault call) to every audited call. The
-// price is a window: after a crash (not a clean stop, which writes the
-// last head) the final few milliseconds of events may be unanchored.
+// wins, at most one write per headInterval, so audit appends never wait for
+// it: a synchronous write per batch would add a second fsync (or a Vault
+// call) to every audited call, and a write per call would double the store's
+// fsyncs under light load. The price is a window: after a crash (not a clean
+// stop, which writes the last head) the events of the last headInterval or
+// so may be unanchored.
 type bgAnchor struct {
 	name  string
 	heads headStore
@@ -131,6 +133,8 @@ func (a *bgAnchor) SaveHead(_ context.Context, h audit.Head) error {
 // run writes pending heads until ctx ends, then the last one. Writes use
 // their own deadline, so stopping never cuts one short.
 func (a *bgAnchor) run(ctx context.Context) {
+	pause := time.NewTimer(0)
+	defer pause.Stop()
 	for {
 		select {
 		case <-a.wake:
@@ -139,11 +143,24 @@ func (a *bgAnchor) run(ctx context.Context) {
 			a.flush()
 			return
 		}
+		// Heads that arrive meanwhile replace each other; the next write
+		// takes the latest.
+		pause.Reset(headInterval)
+		select {
+		case <-pause.C:
+		case <-ctx.Done():
+			a.flush()
+			return
+		}
 	}
 }
 
-// headTimeout bounds one write of the head.
-const headTimeout = 10 * time.Second
+const (
+	// headTimeout bounds one write of the head.
+	headTimeout = 10 * time.Second
+	// headInterval spaces head writes: the crash window of the anchor.
+	headInterval = 50 * time.Millisecond
+)
 
 func (a *bgAnchor) flush() {
 	a.mu.Lock()
