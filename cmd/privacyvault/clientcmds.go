@@ -162,7 +162,7 @@ func detokenizeCmd() *cobra.Command {
 allows (plain, masked or redacted). Tokens come from the arguments, or one
 per line from stdin. One line is printed per token; a value policy
 withholds prints "` + redactedLine + `" and the command exits with status 3.`,
-		Example: "  privacyvault detokenize --class email --purpose payment tok_...",
+		Example: "  privacyvault detokenize --class email --purpose payment pvt_...",
 	}
 	c := addConn(cmd)
 	cmd.Flags().StringVar(&class, "class", "", "data class (required)")
