@@ -278,12 +278,11 @@ func (l *Log) write(evs []Event) error {
 		ev := &evs[i]
 		seq++
 		ev.Seq, ev.Time, ev.Prev, ev.Hash = seq, time.Now().UTC(), last, ""
-		body, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("audit: encoding event: %w", err)
-		}
-		line, hash := seal(body)
-		buf = append(append(buf, line...), '\n')
+		start := len(buf)
+		buf = appendEvent(buf, ev)
+		var hash string
+		buf, hash = appendSealed(buf, start)
+		buf = append(buf, '\n')
 		ev.Hash, last = hash, hash
 	}
 	if cap(buf) <= 1<<20 {
