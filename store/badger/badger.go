@@ -103,8 +103,8 @@ func Open(o Options) (*Store, error) {
 }
 
 // update runs fn in a write transaction under the write lock and makes it
-// durable: every WAL and value-log file is synced, as fn may have written
-// a large value.
+// durable (the WAL and the value log, as fn may have written a large
+// value).
 func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -117,20 +117,20 @@ func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	if err := s.db.Update(fn); err != nil {
 		return err // nothing was written
 	}
-	serr = s.dur.syncAll()
+	serr = s.dur.syncBoth()
 	return serr
 }
 
-// syncAll makes every write so far durable (after Badger's own writes:
+// syncBoth makes every write so far durable (after Badger's own writes:
 // value-log GC).
-func (s *Store) syncAll() error {
+func (s *Store) syncBoth() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	n, err := s.dur.begin()
 	if err != nil {
 		return err
 	}
-	err = s.dur.syncAll()
+	err = s.dur.syncBoth()
 	s.dur.done(n, err)
 	return err
 }

@@ -195,7 +195,7 @@ func (s *Store) commit(txn *bdb.Txn, big bool) error {
 		err = txn.Commit()
 		if err == nil {
 			if big {
-				err = s.dur.syncAll()
+				err = s.dur.syncBoth()
 			} else {
 				err = s.dur.syncWAL()
 			}
