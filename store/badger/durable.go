@@ -40,7 +40,7 @@ import (
 type durability struct {
 	dir string
 
-	// Owned by the writer holding Store.wmu.
+	syncMu    sync.Mutex // guards the series
 	wal, vlog series
 
 	mu      sync.Mutex
@@ -72,7 +72,8 @@ func newDurability(dir string) (*durability, error) {
 }
 
 // begin is called under the write lock before a write commits; done(n,
-// err) once that write and everything before it is durable (or not).
+// err) once that write and everything before it is durable (or not), or
+// cancel(n), still under the lock, if it wrote nothing.
 func (d *durability) begin() (uint64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -83,7 +84,8 @@ func (d *durability) begin() (uint64, error) {
 	return d.started, nil
 }
 
-func (d *durability) done(n uint64, err error) {
+// done returns the store's error: err, or an earlier failure.
+func (d *durability) done(n uint64, err error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err != nil && d.err == nil {
@@ -94,13 +96,26 @@ func (d *durability) done(n uint64, err error) {
 	}
 	close(d.wake)
 	d.wake = make(chan struct{})
+	return d.err
+}
+
+// cancel takes back begin's n, which must be the last begun (the write
+// lock is still held): that write wrote nothing.
+func (d *durability) cancel(n uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n == d.started {
+		d.started--
+	}
+	close(d.wake)
+	d.wake = make(chan struct{})
 }
 
 // wait returns once every write begun so far is durable.
 func (d *durability) wait() error {
 	d.mu.Lock()
 	n := d.started
-	for d.synced < n && d.err == nil {
+	for d.synced < min(n, d.started) && d.err == nil {
 		ch := d.wake
 		d.mu.Unlock()
 		<-ch
@@ -113,10 +128,16 @@ func (d *durability) wait() error {
 
 // syncWAL makes the last commit durable when it wrote only the memtable
 // WAL.
-func (d *durability) syncWAL() error { return d.wal.sync(d.dir) }
+func (d *durability) syncWAL() error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	return d.wal.sync(d.dir)
+}
 
 // syncBoth makes the last write durable whatever it wrote.
 func (d *durability) syncBoth() error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
 	return errors.Join(d.wal.sync(d.dir), d.vlog.sync(d.dir))
 }
 
@@ -149,6 +170,8 @@ func (s *series) sync(dir string) error {
 // syncAll fdatasyncs every memtable WAL and value-log file and finds the
 // newest of each again (at open and after a reopen).
 func (d *durability) syncAll() error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		return err
@@ -167,7 +190,7 @@ func (d *durability) syncAll() error {
 			newest[ext] = fid
 		}
 	}
-	d.close()
+	d.closeFiles()
 	d.wal = series{format: "%05d" + memExt, fid: newest[memExt]}
 	d.vlog = series{format: "%06d" + vlogExt, fid: newest[vlogExt]}
 	for _, s := range []*series{&d.wal, &d.vlog} {
@@ -183,6 +206,12 @@ func (d *durability) syncAll() error {
 }
 
 func (d *durability) close() {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	d.closeFiles()
+}
+
+func (d *durability) closeFiles() {
 	for _, s := range []*series{&d.wal, &d.vlog} {
 		if s.f != nil {
 			s.f.Close()

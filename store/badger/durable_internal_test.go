@@ -93,6 +93,13 @@ func TestReadersWaitForSync(t *testing.T) {
 		t.Fatalf("wait() = %v, want nil", err)
 	}
 	n, _ = d.begin()
+	waited = make(chan error, 1)
+	go func() { waited <- d.wait() }()
+	d.cancel(n) // that write wrote nothing: nothing to wait for
+	if err := <-waited; err != nil {
+		t.Fatalf("wait() after cancel = %v, want nil", err)
+	}
+	n, _ = d.begin()
 	d.done(n, os.ErrInvalid)
 	if err := d.wait(); err == nil {
 		t.Fatal("wait() after a failed sync = nil, want an error")
