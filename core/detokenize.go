@@ -256,15 +256,18 @@ func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) boo
 // auditReveals writes one event per class and subject for a detokenize
 // call; subjects[i] is the subject of items[i] when it is known.
 func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
-	var ev events
-	purpose = s.auditPurpose(purpose)
+	ev := events{hint: len(res)}
+	base := AuditEvent{Caller: caller, Purpose: s.auditPurpose(purpose), Op: audit.OpDetokenize}
 	for i, r := range res {
 		fp := ""
 		if items[i].Token != "" {
 			// A token that resolved passed the strict Decode.
 			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
 		}
-		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpDetokenize, Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
+		if i == 0 || items[i].Class != items[i-1].Class {
+			base.Class = s.auditClass(items[i].Class)
+		}
+		ev.add(&base, subjects[i], r.Err == nil, fp)
 	}
 	return s.recordAll(ctx, ev)
 }
