@@ -37,7 +37,11 @@ type report struct {
 }
 
 // micro measures FF1 on 16 digits against one chained AES-256 block in
-// this process, so the ratio comes from the same run.
+// this process, so the ratio comes from the same run. The two alternate
+// in short rounds and each keeps its fastest round: on a shared machine a
+// single long measurement of each lands in different load (the ratio
+// swung from 13.6 to 16.1 between runs), while the fastest of many short
+// rounds is what each costs when it has a core.
 func (r *report) micro() error {
 	key := make([]byte, 32)
 	block, err := aes.NewCipher(key)
@@ -51,24 +55,56 @@ func (r *report) micro() error {
 	tweak := []byte("benchtwk")
 	var ferr error
 	var buf [16]byte
-	a := testing.Benchmark(func(b *testing.B) {
-		for b.Loop() {
+	// Each op runs its own loop, as a Go benchmark does: no extra call
+	// per iteration to flatter the cheaper op's share.
+	aesRun := func(n int) {
+		for range n {
 			block.Encrypt(buf[:], buf[:])
 		}
-	})
-	f := testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+	}
+	ff1Run := func(n int) {
+		for range n {
 			if _, err := c.Encrypt(tweak, "4111111111111111"); err != nil {
 				ferr = err
 			}
 		}
-	})
-	r.aesNs = float64(a.T.Nanoseconds()) / float64(a.N)
-	r.ff1Ns = float64(f.T.Nanoseconds()) / float64(f.N)
-	r.ff1Allocs = f.AllocsPerOp()
-	logf("FF1 16 digits %.0f ns (%d allocs), AES-256 block %.1f ns", r.ff1Ns, r.ff1Allocs, r.aesNs)
+	}
+	r.aesNs, r.ff1Ns = fastestRound([]func(int){aesRun, ff1Run}, microRounds, microRound)
+	r.ff1Allocs = int64(testing.AllocsPerRun(1000, func() { ff1Run(1) }))
+	logf("FF1 16 digits %.0f ns (%d allocs), AES-256 block %.1f ns (fastest of %d alternating rounds)", r.ff1Ns, r.ff1Allocs, r.aesNs, microRounds)
 	return ferr
+}
+
+const (
+	microRounds = 20
+	microRound  = 50 * time.Millisecond
+)
+
+// fastestRound runs each op in turn for about per, rounds times, and
+// returns each op's fastest round in ns per iteration (two ops; op(n)
+// runs n iterations).
+func fastestRound(ops []func(int), rounds int, per time.Duration) (a, b float64) {
+	best := make([]float64, len(ops))
+	for range rounds {
+		for i, op := range ops {
+			if ns := timeRound(op, per); best[i] == 0 || ns < best[i] {
+				best[i] = ns
+			}
+		}
+	}
+	return best[0], best[1]
+}
+
+// timeRound runs op for growing n until one run takes at least per and
+// returns that run's ns per iteration.
+func timeRound(op func(int), per time.Duration) float64 {
+	for n := 1000; ; n *= 4 {
+		t0 := time.Now()
+		op(n)
+		if d := time.Since(t0); d >= per || n >= 1<<30 {
+			return float64(d.Nanoseconds()) / float64(n)
+		}
+	}
 }
 
 func (r *report) get(key string) *stats {
@@ -170,8 +206,8 @@ func (r *report) markdown() string {
 		}
 		w("")
 	}
-	w("FF1 on 16 digits (in-process, same run): %.0f ns/op, %d alloc/op = %.1f AES-256 block times (%.1f ns each).",
-		r.ff1Ns, r.ff1Allocs, r.ff1Ns/r.aesNs, r.aesNs)
+	w("FF1 on 16 digits (in-process, same run; fastest of %d alternating rounds each): %.0f ns/op, %d alloc/op = %.1f AES-256 block times (%.1f ns each).",
+		microRounds, r.ff1Ns, r.ff1Allocs, r.ff1Ns/r.aesNs, r.aesNs)
 	w("")
 	w("Scale phase: %s random tokens loaded in batches of 1,000 from 2 callers into a fresh sidecar.", num(float64(r.scaled)))
 	w("")
