@@ -91,13 +91,18 @@ func (ev *events) add(base *AuditEvent, subject string, ok bool, tokenFP string)
 // auditTokens writes one event per class and subject for a tokenize or
 // lookup call.
 func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult) error {
+	fps := make([]string, len(res))
+	inParallel(len(res), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if res[i].Token != "" {
+				fps[i] = s.tokenFP(classes[i], res[i].Token, true) // issued by Encode
+			}
+		}
+	})
 	ev := events{hint: len(res)}
 	base := AuditEvent{Caller: caller, Purpose: purpose, Op: op}
 	for i, r := range res {
-		fp := ""
-		if r.Token != "" {
-			fp = s.tokenFP(classes[i], r.Token, true) // issued by Encode
-		}
+		fp := fps[i]
 		if i == 0 || classes[i] != classes[i-1] {
 			base.Class = s.auditClass(classes[i])
 		}
