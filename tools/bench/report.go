@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,10 +39,10 @@ type report struct {
 
 // micro measures FF1 on 16 digits against one chained AES-256 block in
 // this process, so the ratio comes from the same run. The two alternate
-// in short rounds and each keeps its fastest round: on a shared machine a
-// single long measurement of each lands in different load (the ratio
-// swung from 13.6 to 16.1 between runs), while the fastest of many short
-// rounds is what each costs when it has a core.
+// in slices of about half a millisecond for two seconds, so load on the
+// shared machine falls on both alike: one long measurement of each in turn
+// landed in different load, and the ratio swung from 13.6 to 16.1 between
+// runs.
 func (r *report) micro() error {
 	key := make([]byte, 32)
 	block, err := aes.NewCipher(key)
@@ -69,40 +70,49 @@ func (r *report) micro() error {
 			}
 		}
 	}
-	r.aesNs, r.ff1Ns = fastestRound([]func(int){aesRun, ff1Run}, microRounds, microRound)
+	r.aesNs, r.ff1Ns = interleaved(aesRun, ff1Run, microSlice, microTotal)
 	r.ff1Allocs = int64(testing.AllocsPerRun(1000, func() { ff1Run(1) }))
-	logf("FF1 16 digits %.0f ns (%d allocs), AES-256 block %.1f ns (fastest of %d alternating rounds)", r.ff1Ns, r.ff1Allocs, r.aesNs, microRounds)
+	logf("FF1 16 digits %.0f ns (%d allocs), AES-256 block %.1f ns (10th percentile of alternating %s slices over %s)", r.ff1Ns, r.ff1Allocs, r.aesNs, microSlice, microTotal)
 	return ferr
 }
 
 const (
-	microRounds = 20
-	microRound  = 50 * time.Millisecond
+	microSlice = 500 * time.Microsecond
+	microTotal = 2 * time.Second
 )
 
-// fastestRound runs each op in turn for about per, rounds times, and
-// returns each op's fastest round in ns per iteration (two ops; op(n)
-// runs n iterations).
-func fastestRound(ops []func(int), rounds int, per time.Duration) (a, b float64) {
-	best := make([]float64, len(ops))
-	for range rounds {
+// interleaved runs a and b (op(n) runs n iterations) in alternating
+// slices of about slice each until total has passed, and returns each
+// op's ns per iteration in its fastest tenth of slices: on a loaded
+// machine most slices are cut by other processes, at random, and the
+// fast ones are those that ran undisturbed, for either op alike.
+func interleaved(a, b func(int), slice, total time.Duration) (aNs, bNs float64) {
+	ops := []func(int){a, b}
+	n := []int{calibrate(a, slice), calibrate(b, slice)}
+	var per [2][]float64
+	for t0 := time.Now(); time.Since(t0) < total; {
 		for i, op := range ops {
-			if ns := timeRound(op, per); best[i] == 0 || ns < best[i] {
-				best[i] = ns
-			}
+			s := time.Now()
+			op(n[i])
+			per[i] = append(per[i], float64(time.Since(s).Nanoseconds())/float64(n[i]))
 		}
 	}
-	return best[0], best[1]
+	return lowDecile(per[0]), lowDecile(per[1])
 }
 
-// timeRound runs op for growing n until one run takes at least per and
-// returns that run's ns per iteration.
-func timeRound(op func(int), per time.Duration) float64 {
-	for n := 1000; ; n *= 4 {
-		t0 := time.Now()
+// lowDecile returns the 10th percentile of xs.
+func lowDecile(xs []float64) float64 {
+	slices.Sort(xs)
+	return xs[len(xs)/10]
+}
+
+// calibrate returns about how many iterations of op take d.
+func calibrate(op func(int), d time.Duration) int {
+	for n := 16; ; n *= 2 {
+		s := time.Now()
 		op(n)
-		if d := time.Since(t0); d >= per || n >= 1<<30 {
-			return float64(d.Nanoseconds()) / float64(n)
+		if el := time.Since(s); el >= d/4 || n >= 1<<30 {
+			return max(1, int(float64(n)*float64(d)/float64(el)))
 		}
 	}
 }
@@ -206,8 +216,8 @@ func (r *report) markdown() string {
 		}
 		w("")
 	}
-	w("FF1 on 16 digits (in-process, same run; fastest of %d alternating rounds each): %.0f ns/op, %d alloc/op = %.1f AES-256 block times (%.1f ns each).",
-		microRounds, r.ff1Ns, r.ff1Allocs, r.ff1Ns/r.aesNs, r.aesNs)
+	w("FF1 on 16 digits (in-process, same run; 10th percentile of slices alternating with the AES block, %s each over %s): %.0f ns/op, %d alloc/op = %.1f AES-256 block times (%.1f ns each).",
+		microSlice, microTotal, r.ff1Ns, r.ff1Allocs, r.ff1Ns/r.aesNs, r.aesNs)
 	w("")
 	w("Scale phase: %s random tokens loaded in batches of 1,000 from 2 callers into a fresh sidecar.", num(float64(r.scaled)))
 	w("")
