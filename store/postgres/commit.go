@@ -16,9 +16,13 @@ const (
 	groupJoin = 32
 	// groupMax bounds the records of one group statement.
 	groupMax = 512
-	// groupFlushers is how many group statements may be in flight at once:
-	// two, so that one group gathers while the other commits.
-	groupFlushers = 2
+	// groupFlushers is how many group statements may be in flight at once.
+	// PostgreSQL runs concurrent statements in parallel and shares WAL
+	// flushes between their commits, so grouping pays only beyond a few
+	// concurrent callers: with 4, 8 callers insert as fast as without
+	// groups and 32 callers 1.4-2.2x faster (same-run store measurements
+	// on the 2-core machine).
+	groupFlushers = 4
 )
 
 // committer is a group commit for small inserts: the calls that arrive
@@ -47,18 +51,24 @@ type groupCall struct {
 
 // insert writes recs with the next group and returns their outcomes once
 // committed, or ctx's error if ctx ends first (the records may then still
-// be written, as if the caller had gone away just after the commit).
+// be written, as if the caller had gone away just after the commit). A
+// caller that finds a flusher slot free writes the queued group itself,
+// so a lone caller pays no hand-off to another goroutine.
 func (c *committer) insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
 	call := &groupCall{ctx: ctx, recs: recs, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, call)
-	start := c.inflight < groupFlushers
-	if start {
+	lead := c.inflight < groupFlushers
+	if lead {
 		c.inflight++
 	}
 	c.mu.Unlock()
-	if start {
-		go c.flush()
+	if lead {
+		if c.flushOne() {
+			// Calls queued meanwhile: a goroutine takes over this
+			// flusher slot, so that this caller returns now.
+			go c.flush()
+		}
 	}
 	select {
 	case <-call.done:
@@ -70,24 +80,37 @@ func (c *committer) insert(ctx context.Context, recs []store.Record) ([]store.Ou
 
 // flush writes queued groups until the queue is empty.
 func (c *committer) flush() {
-	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 {
-			c.inflight--
-			c.mu.Unlock()
-			return
-		}
-		n, k := 0, 0
-		for k < len(c.queue) && (k == 0 || n+len(c.queue[k].recs) <= groupMax) {
-			n += len(c.queue[k].recs)
-			k++
-		}
-		group := make([]*groupCall, k)
-		copy(group, c.queue)
-		c.queue = append(c.queue[:0], c.queue[k:]...)
-		c.mu.Unlock()
-		c.write(group)
+	for c.flushOne() {
 	}
+}
+
+// flushOne writes the next group, if any, and reports whether the caller
+// still holds its flusher slot with more calls queued; otherwise the slot
+// is released.
+func (c *committer) flushOne() bool {
+	c.mu.Lock()
+	if len(c.queue) == 0 {
+		c.inflight--
+		c.mu.Unlock()
+		return false
+	}
+	n, k := 0, 0
+	for k < len(c.queue) && (k == 0 || n+len(c.queue[k].recs) <= groupMax) {
+		n += len(c.queue[k].recs)
+		k++
+	}
+	group := make([]*groupCall, k)
+	copy(group, c.queue)
+	c.queue = append(c.queue[:0], c.queue[k:]...)
+	c.mu.Unlock()
+	c.write(group)
+	c.mu.Lock()
+	more := len(c.queue) > 0
+	if !more {
+		c.inflight--
+	}
+	c.mu.Unlock()
+	return more
 }
 
 // write inserts one group's records and hands each call its outcomes.
@@ -136,6 +159,9 @@ func (c *committer) write(group []*groupCall) {
 // groupContext returns a context that ends once every call's context has
 // ended: the group's statement is cancelled only when no one waits for it.
 func groupContext(group []*groupCall) (context.Context, func()) {
+	if len(group) == 1 {
+		return group[0].ctx, func() {}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var left atomic.Int32
 	left.Store(int32(len(group)))
