@@ -179,6 +179,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	if err != nil {
 		return store.Erased{}, fmt.Errorf("store/badger: erase subject: %w", err)
 	}
+	n.Remains = ErasureRemains
 	if err := s.purgeDisk(subjectPrefix(prefixSubjectKey, subject), subjectPrefix(prefixSubjectIndex, subject), consentKey(subject, "")); err != nil {
 		return n, fmt.Errorf("store/badger: erase subject: %w", err)
 	}
