@@ -171,7 +171,7 @@ func validate(ev *Event) error {
 		return bad("subject_fp is not a fingerprint")
 	}
 	for _, fp := range ev.Tokens {
-		if !isFingerprint(fp) {
+		if !isTokenFingerprint(fp) {
 			return bad("token_fps holds something that is not a fingerprint")
 		}
 	}

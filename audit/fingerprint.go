@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -14,8 +15,23 @@ import (
 // FingerprintKeySize is the minimum key size NewFingerprinter accepts.
 const FingerprintKeySize = 16
 
-// fingerprintLen is the length of a fingerprint in hex: 16 bytes.
-const fingerprintLen = 32
+// Fingerprint spellings. Subjects, and tokens in logs written before
+// version 2, are 32 lowercase hex digits: the first 16 bytes of the HMAC.
+// Tokens from version 2 on are 18 base64url digits (RFC 4648, no padding):
+// the first 13 bytes of the same HMAC, so an investigator who computes a
+// token's HMAC finds it in old and new logs alike. A batch event carries
+// one fingerprint per token, so this is most of what the audit log costs
+// per token: 21 bytes in JSON instead of 35. 104 bits keep collisions out
+// of reach: among a billion tokens of a class, the chance that any two
+// share a fingerprint is about 10^-14.
+const (
+	fingerprintLen   = 32 // hex digits of a subject or version 1 token fingerprint
+	fingerprintBytes = fingerprintLen / 2
+	tokenFPBytes     = 13
+)
+
+// tokenFPLen is the length of a version 2 token fingerprint.
+var tokenFPLen = base64.RawURLEncoding.EncodedLen(tokenFPBytes)
 
 // Fingerprinter computes keyed fingerprints of tokens and subject ids:
 // stable, so an investigator holding the key can match events to a token
@@ -39,23 +55,34 @@ func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	return f, nil
 }
 
-// Token returns the fingerprint of token in class: hex of the first 16
-// bytes of HMAC-SHA256. The class is part of the input, so the same token
-// string in two classes gives two fingerprints.
+// Token returns the fingerprint of token in class: base64url of the
+// first 13 bytes of HMAC-SHA256 (version 2). The class is part of the
+// input, so the same token string in two classes gives two fingerprints.
 func (f *Fingerprinter) Token(class, token string) string {
-	return f.sum("token", class, token)
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(f.sum(&sum, "token", class, token)[:tokenFPBytes])
+}
+
+// TokenV1 returns the version 1 fingerprint of token in class, as logs
+// and deletion records written before version 2 hold it: hex of the first
+// 16 bytes of the same HMAC-SHA256 as Token.
+func (f *Fingerprinter) TokenV1(class, token string) string {
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(f.sum(&sum, "token", class, token)[:fingerprintBytes])
 }
 
 // Subject returns the fingerprint of a data subject id, in a domain
-// separate from tokens.
+// separate from tokens: hex of the first 16 bytes of HMAC-SHA256. Stores
+// key consents and subject keys by it, so its spelling never changes.
 func (f *Fingerprinter) Subject(id string) string {
-	return f.sum("subject", id)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(f.sum(&sum, "subject", id)[:fingerprintBytes])
 }
 
 // sum is HMAC-SHA256(key, "privacyvault/audit/v1/" domain 0x00 then each
-// part as an 8-byte big-endian length and its bytes); the lengths keep
-// ("ab", "c") and ("a", "bc") apart.
-func (f *Fingerprinter) sum(domain string, parts ...string) string {
+// part as an 8-byte big-endian length and its bytes), written to out; the
+// lengths keep ("ab", "c") and ("a", "bc") apart.
+func (f *Fingerprinter) sum(out *[sha256.Size]byte, domain string, parts ...string) []byte {
 	m := f.macs.Get().(hash.Hash)
 	defer f.macs.Put(m)
 	m.Reset()
@@ -66,12 +93,25 @@ func (f *Fingerprinter) sum(domain string, parts ...string) string {
 		m.Write(n[:])
 		m.Write([]byte(p))
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(m.Sum(sum[:0])[:fingerprintLen/2])
+	return m.Sum(out[:0])
 }
 
-// isFingerprint reports whether s has the shape of a fingerprint: 32
-// lowercase hex digits.
+// isTokenFingerprint reports whether s has the shape of a token
+// fingerprint of either version: 32 lowercase hex digits, or 18 base64url
+// digits that decode strictly (the last digit carries 2 bits and 4 zero
+// bits, so it is one of A, Q, g and w: no string of decimal digits, such
+// as a card number's token passed by mistake, has the shape).
+func isTokenFingerprint(s string) bool {
+	if len(s) == tokenFPLen {
+		var b [tokenFPBytes]byte
+		n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s))
+		return err == nil && n == tokenFPBytes
+	}
+	return isFingerprint(s)
+}
+
+// isFingerprint reports whether s has the shape of a subject (or version
+// 1 token) fingerprint: 32 lowercase hex digits.
 func isFingerprint(s string) bool {
 	if len(s) != fingerprintLen {
 		return false
