@@ -17,7 +17,7 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	err := s.update(func(txn *bdb.Txn) error {
 		cur, err := get(txn, r.Class, r.ID)
 		if err != nil {
 			return err

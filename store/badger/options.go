@@ -53,6 +53,17 @@ func sidecarOptions(o Options) (bdb.Options, error) {
 		WithIndexCacheSize(0).
 		// Badger's minimum; the first one is dedicated to level 0.
 		WithNumCompactors(2).
+		// Every insert first looks its key up (a token id taken, a
+		// deterministic index present), and a lookup that misses checks
+		// the Bloom filter of every table that may hold the key: at 1%
+		// false positives a tenth of them searched a table for nothing.
+		WithBloomFalsePositive(0.001).
+		// Every write transaction runs under Store.wmu, so none can
+		// conflict with another: Badger's conflict tracking (read-key
+		// hashes, committed-transaction lists) is work for nothing, and
+		// its expvar metrics are read by no one.
+		WithDetectConflicts(false).
+		WithMetricsEnabled(false).
 		WithLogger(badgerLogger{o.Logger})
 	opts.TableSizeMultiplier = 1
 	if compression != options.None {
