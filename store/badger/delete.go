@@ -17,6 +17,8 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 		return err
 	}
 	defer s.mu.RUnlock()
+	// Under the write lock, like every write, so it cannot conflict with
+	// the committer's group transaction (see commitGroup).
 	err := s.update(func(txn *bdb.Txn) error {
 		cur, err := get(txn, r.Class, r.ID)
 		if err != nil {

@@ -22,7 +22,9 @@ func sidecarOptions(o Options) (bdb.Options, error) {
 		return bdb.Options{}, err
 	}
 	opts := bdb.DefaultOptions(o.Dir).
-		WithSyncWrites(true).
+		// The store syncs what it wrote (durability): Badger's SyncWrites
+		// would also sync the value log after every write.
+		WithSyncWrites(false).
 		// Table builders take buffers from a pool that keeps up to 8 of
 		// them, each as large as the largest table it built (twice the
 		// target size to start with, the memtable's for level 0): small
