@@ -116,21 +116,3 @@ func TestLogSpanningFingerprintVersions(t *testing.T) {
 		t.Errorf("SubjectReport(alice) = %d events, %v; want 2", len(got), err)
 	}
 }
-
-// A fingerprint costs one allocation (its string): a batch takes one per
-// token.
-func TestFingerprintOneAllocation(t *testing.T) {
-	tests := []struct {
-		name string
-		f    func()
-	}{
-		{"Token", func() { _ = testFP.Token("email", "pvt_abcdefghijklmnop") }},
-		{"TokenV1", func() { _ = testFP.TokenV1("email", "pvt_abcdefghijklmnop") }},
-		{"Subject", func() { _ = testFP.Subject("alice") }},
-	}
-	for _, tt := range tests {
-		if n := testing.AllocsPerRun(100, tt.f); n != 1 {
-			t.Errorf("%s: %v allocations, want 1", tt.name, n)
-		}
-	}
-}
