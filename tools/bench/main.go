@@ -230,10 +230,13 @@ func mainPhase(o options, work string, r *report) error {
 		return err
 	}
 	if err := profileUnder(side, map[string]point{
-		"tok-rnd-8":     {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
-		"detok-rnd-8":   {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
-		"tok-fpe-batch": {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
-		"empty-8":       {key: "profile/empty/8", clients: clients, run: emptyOps(sideConns)},
+		"tok-rnd-8":       {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
+		"detok-rnd-8":     {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
+		"tok-fpe-batch":   {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
+		"tok-rnd-batch":   {key: "profile/tok/rnd/1000", clients: 1, run: tokenizeOps(cls, "rnd", batch)},
+		"tok-det-batch":   {key: "profile/tok/det/1000", clients: 1, run: tokenizeOps(cls, "det", batch)},
+		"detok-rnd-batch": {key: "profile/detok/rnd/1000", clients: 1, run: detokenizeOps(cls, "rnd", pools["rnd"], batch)},
+		"empty-8":         {key: "profile/empty/8", clients: clients, run: emptyOps(sideConns)},
 	}); err != nil {
 		return err
 	}
