@@ -96,7 +96,7 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 	if len(recs) <= groupJoin {
 		return s.group.insert(ctx, recs)
 	}
-	out, tx, err := stageAll(ctx, s.pool, recs, s.copy)
+	out, tx, err := stageAll(ctx, pipePool{s.pool}, recs, s.copy)
 	if err != nil {
 		return nil, nil, wrapErr("insert", err)
 	}
@@ -105,7 +105,7 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 
 // commitAsync sends tx's COMMIT now and returns a function that waits for
 // it (or for ctx to end).
-func commitAsync(ctx context.Context, tx pgx.Tx) func() error {
+func commitAsync(ctx context.Context, tx insertTx) func() error {
 	done := make(chan error, 1)
 	// Committing what was decided even if the caller goes away leaves the
 	// store as if it had gone away just after the commit.
@@ -134,7 +134,7 @@ func insertAll(ctx context.Context, pool txBeginner, recs []store.Record, useCop
 
 // stageAll inserts recs in a new transaction and returns their outcomes
 // with the transaction, left for the caller to commit.
-func stageAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy bool) ([]store.Outcome, pgx.Tx, error) {
+func stageAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy bool) ([]store.Outcome, insertTx, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -160,7 +160,7 @@ func stageAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy
 // or an index, otherwise in several, each record decided after those
 // before it. With useCopy, a large batch without indexes goes by COPY
 // (see copyRecords).
-func insertIn(ctx context.Context, tx pgx.Tx, recs []store.Record, useCopy bool) ([]store.Outcome, error) {
+func insertIn(ctx context.Context, tx insertTx, recs []store.Record, useCopy bool) ([]store.Outcome, error) {
 	out := make([]store.Outcome, len(recs))
 	first, rest := splitDuplicates(recs)
 	if len(rest) == 0 && useCopy && len(recs) >= copyMin && !anyIndexed(recs) {
@@ -193,11 +193,6 @@ func insertIn(ctx context.Context, tx pgx.Tx, recs []store.Record, useCopy bool)
 		rest = next
 	}
 	return out, nil
-}
-
-// txBeginner is a pool: it begins transactions.
-type txBeginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // splitDuplicates returns the positions of records that share neither ID
