@@ -42,6 +42,8 @@ type Store struct {
 	inserts       chan *insertReq
 	stopCommitter chan struct{}
 	committerDone chan struct{}
+	syncs         chan pendingSync // committed insert transactions to sync
+	syncerDone    chan struct{}
 	txnBytes      int64 // budget of one insert transaction, under Badger's limit
 	txnEntries    int
 	dur           *durability
@@ -65,18 +67,20 @@ func Open(o Options) (*Store, error) {
 	}
 	st := &Store{dur: dur,
 		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
+		syncs: make(chan pendingSync, maxGroup), syncerDone: make(chan struct{}),
 		// Badger refuses a transaction over 15% of the memtable (bytes) or
 		// that many skiplist nodes; stay at three quarters of both.
 		txnBytes:   opts.MemTableSize * 15 / 100 * 3 / 4,
 		txnEntries: int(opts.MemTableSize*15/100/int64(skl.MaxNodeSize)) * 3 / 4,
 	}
 	go st.commitLoop()
+	go st.syncLoop()
 	return st, nil
 }
 
 // update runs fn in a write transaction under the write lock and makes it
-// durable: every WAL and value-log file is synced, as fn may have written
-// a large value.
+// durable (the WAL and the value log, as fn may have written a large
+// value).
 func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -84,27 +88,29 @@ func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	if err != nil {
 		return err
 	}
-	var serr error
-	defer func() { s.dur.done(n, serr) }() // even if fn panics: readers wait for it
+	wrote := false
+	defer func() { // also if fn panics: readers wait for n
+		if !wrote {
+			s.dur.cancel(n)
+		}
+	}()
 	if err := s.db.Update(fn); err != nil {
 		return err // nothing was written
 	}
-	serr = s.dur.syncAll()
-	return serr
+	wrote = true
+	return s.dur.done(n, s.dur.syncBoth())
 }
 
-// syncAll makes every write so far durable (after Badger's own writes:
+// syncBoth makes every write so far durable (after Badger's own writes:
 // value-log GC).
-func (s *Store) syncAll() error {
+func (s *Store) syncBoth() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	n, err := s.dur.begin()
 	if err != nil {
 		return err
 	}
-	err = s.dur.syncAll()
-	s.dur.done(n, err)
-	return err
+	return s.dur.done(n, s.dur.syncBoth())
 }
 
 // view runs fn in a read transaction, then waits until every write that
@@ -409,6 +415,8 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.stopCommitter)
 	<-s.committerDone
+	close(s.syncs)
+	<-s.syncerDone
 	s.dur.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store/badger: close: %w", err)
