@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/store"
 )
 
@@ -52,6 +53,16 @@ func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcom
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	return s.insert(ctx, s.pool, recs)
+}
+
+// beginQuerier is a pool or a transaction (where Begin makes a savepoint).
+type beginQuerier interface {
+	querier
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+func (s *Store) insert(ctx context.Context, db beginQuerier, recs []store.Record) ([]store.Outcome, error) {
 	for _, r := range recs {
 		if r.Subject != nil {
 			if err := checkSubject(r.Subject); err != nil {
@@ -65,14 +76,14 @@ func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcom
 	out := make([]store.Outcome, len(recs))
 	first, rest := splitDuplicates(recs)
 	if len(rest) == 0 {
-		if err := insertRound(ctx, s.pool, recs, first, out); err != nil {
+		if err := insertRound(ctx, db, recs, first, out); err != nil {
 			return nil, wrapErr("insert", err)
 		}
 		return out, nil
 	}
 	// Records repeating an earlier one's ID or index are decided after it,
 	// as if inserted one after the other, in one transaction.
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		pending := first
 		for len(pending) > 0 {
 			if err := insertRound(ctx, tx, recs, pending, out); err != nil {
@@ -102,13 +113,41 @@ func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcom
 }
 
 // InsertStaged implements store.Store. The batch is committed (durable)
-// before the outcomes return, so wait has nothing left to do.
+// before the outcomes return, so wait has nothing left to do; except when
+// ctx carries an audit.Joint (audit.sink postgres): then the records go
+// into the joint's transaction, which the audit sink commits together
+// with the call's events (or the call rolls back).
 func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	if j := audit.JointFrom(ctx); j != nil && len(recs) > 0 {
+		out, err := s.insertJoint(ctx, j, recs)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out, func() error { return nil }, nil
+	}
 	out, err := s.Insert(ctx, recs)
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, func() error { return nil }, nil
+}
+
+func (s *Store) insertJoint(ctx context.Context, j *audit.Joint, recs []store.Record) ([]store.Outcome, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	tx, err := j.Begin(func() (any, func(), error) {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tx, func() { tx.Rollback(context.Background()) }, nil
+	})
+	if err != nil {
+		return nil, wrapErr("insert", err)
+	}
+	return s.insert(ctx, tx.(pgx.Tx), recs)
 }
 
 // splitDuplicates returns the positions of records that share neither ID
