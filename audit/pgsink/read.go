@@ -84,7 +84,9 @@ func (r Reader) verifyChain(ctx context.Context, name string, v audit.Verifier) 
 		}
 		heads = append(heads, more...)
 	}
-	sum, err := audit.Verify(r.lines(ctx, `SELECT line FROM pv_audit_records WHERE instance = $1 ORDER BY pos`, name), v)
+	lines := r.lines(ctx, `SELECT line FROM pv_audit_records WHERE instance = $1 ORDER BY pos`, name)
+	sum, err := audit.Verify(lines, v)
+	lines.Close() // Verify stops at the first problem: end the query
 	var ve *audit.VerifyError
 	switch {
 	case errors.As(err, &ve):
@@ -129,8 +131,9 @@ func (r Reader) reaches(ctx context.Context, name string, sum audit.Summary, h N
 		Log: audit.Head{Seq: sum.LastSeq, Hash: sum.LastHash}, Recorded: h.Head}
 }
 
-// lines streams a query's single text column as newline-terminated lines.
-func (r Reader) lines(ctx context.Context, sql string, args ...any) io.Reader {
+// lines streams a query's single text column as newline-terminated lines;
+// closing it ends the query.
+func (r Reader) lines(ctx context.Context, sql string, args ...any) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
 		rows, err := r.Pool.Query(ctx, sql, args...)
@@ -163,7 +166,9 @@ func (r Reader) SubjectReport(ctx context.Context, fp string) ([]audit.Access, e
 	}
 	var out []audit.Access
 	for _, name := range names {
-		acc, err := audit.SubjectReport(r.lines(ctx, `SELECT line FROM pv_audit_records WHERE instance = $1 AND subject = $2 ORDER BY pos`, name, fp), fp)
+		lines := r.lines(ctx, `SELECT line FROM pv_audit_records WHERE instance = $1 AND subject = $2 ORDER BY pos`, name, fp)
+		acc, err := audit.SubjectReport(lines, fp)
+		lines.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +186,9 @@ func (r Reader) SubjectReport(ctx context.Context, fp string) ([]audit.Access, e
 func (r Reader) IdentityReport(ctx context.Context, identity string, since, until time.Time) (audit.IdentityReport, error) {
 	// Every chain's lines, one after the other: the report only reads
 	// events, it does not check the chain.
-	return audit.ReportIdentity(r.lines(ctx, `SELECT line FROM pv_audit_records ORDER BY instance, pos`), identity, since, until)
+	lines := r.lines(ctx, `SELECT line FROM pv_audit_records ORDER BY instance, pos`)
+	defer lines.Close()
+	return audit.ReportIdentity(lines, identity, since, until)
 }
 
 // tailPoll is how often Tail looks for new records.
