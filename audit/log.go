@@ -188,21 +188,30 @@ func (l *Log) Append(ctx context.Context, ev Event) (Event, error) {
 	if err := validate(&ev); err != nil {
 		return Event{}, err
 	}
-	req := request{ev: ev, done: make(chan result, 1)}
+	done := donePool.Get().(chan result)
+	req := request{ev: ev, done: done}
 	select {
 	case l.reqs <- req:
 	case <-l.closing:
+		donePool.Put(done)
 		return Event{}, ErrClosed
 	case <-ctx.Done():
+		donePool.Put(done)
 		return Event{}, ctx.Err()
 	}
 	select {
-	case res := <-req.done:
+	case res := <-done:
+		donePool.Put(done) // empty again: the writer answers once
 		return res.ev, res.err
 	case <-ctx.Done():
+		// The writer will still answer into done, so it is not reused.
 		return Event{}, ctx.Err()
 	}
 }
+
+// donePool holds answer channels (buffered, empty), saving an allocation
+// per Append.
+var donePool = sync.Pool{New: func() any { return make(chan result, 1) }}
 
 // Close writes a final checkpoint if events were appended since the last
 // one, and closes the file. It returns the signing error if that checkpoint
@@ -278,12 +287,11 @@ func (l *Log) write(evs []Event) error {
 		ev := &evs[i]
 		seq++
 		ev.Seq, ev.Time, ev.Prev, ev.Hash = seq, time.Now().UTC(), last, ""
-		body, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("audit: encoding event: %w", err)
-		}
-		line, hash := seal(body)
-		buf = append(append(buf, line...), '\n')
+		start := len(buf)
+		buf = appendEvent(buf, ev)
+		var hash string
+		buf, hash = appendSealed(buf, start)
+		buf = append(buf, '\n')
 		ev.Hash, last = hash, hash
 	}
 	if cap(buf) <= 1<<20 {

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -24,6 +25,11 @@ type Receipt struct {
 	// Class and TokenFP name the deleted token of a "token" receipt.
 	Class   string `json:"class,omitempty"`
 	TokenFP string `json:"token_fp,omitempty"`
+	// Remains states what the store still holds after a subject's
+	// erasure (dead tuples, WAL, backups) and why it cannot be read; it
+	// is signed. Empty on receipts made before it was added, which keep
+	// their v1 signed form and still verify.
+	Remains string `json:"remains,omitempty"`
 }
 
 // Receipt kinds.
@@ -39,6 +45,12 @@ func receiptMessage(r Receipt) []byte {
 		// line keeps one kind from passing for the other.
 		return fmt.Appendf(nil, "privacyvault deletion receipt v1\nclass %s\ntoken_fp %s\nsubject %s\nerased_at %s\nrecords %d\n",
 			r.Class, r.TokenFP, r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records)
+	}
+	if r.Remains != "" {
+		// v2 adds the statement of what remains, quoted so that no text
+		// can pass for another line.
+		return fmt.Appendf(nil, "privacyvault erasure receipt v2\nsubject %s\nerased_at %s\nrecords %d\nsubject_keys %d\nconsents %d\nremains %s\n",
+			r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records, r.Keys, r.Consents, strconv.Quote(r.Remains))
 	}
 	return fmt.Appendf(nil, "privacyvault erasure receipt v1\nsubject %s\nerased_at %s\nrecords %d\nsubject_keys %d\nconsents %d\n",
 		r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records, r.Keys, r.Consents)

@@ -75,6 +75,8 @@ func ParseReceipt(b []byte) (Receipt, error) {
 			err = str(v, &r.Class)
 		case "token_fp", "tokenFp":
 			err = str(v, &r.TokenFP)
+		case "remains":
+			err = str(v, &r.Remains)
 		default:
 			return Receipt{}, fmt.Errorf("audit: receipt: unknown field %q", k)
 		}

@@ -18,7 +18,7 @@ func inBatches[T, R any](ctx context.Context, c *Client, items []T, call func(co
 	if len(items) == 0 {
 		return call(ctx, items, 0) // the server says why an empty batch is wrong
 	}
-	out := make([]R, 0, len(items))
+	var out []R
 	for done := 0; done < len(items); {
 		size := int(c.maxBatch.Load())
 		end := min(done+size, len(items))
@@ -36,6 +36,12 @@ func inBatches[T, R any](ctx context.Context, c *Client, items []T, call func(co
 				fail(&rest[i], err)
 			}
 			return append(out, rest...), err
+		}
+		if done == 0 && end == len(items) {
+			return res, nil // the usual case, one call: no copy
+		}
+		if out == nil {
+			out = make([]R, 0, len(items))
 		}
 		out = append(out, res...)
 		done = end

@@ -62,8 +62,10 @@ func failToken(r *TokenResult, err error) { r.Err = err }
 
 func (c *Client) tokenize(ctx context.Context, items []TokenizeItem, offset int) ([]TokenResult, error) {
 	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
+	slab := make([]pb.TokenizeItem, len(items)) // one allocation for all items
 	for i, it := range items {
-		req.Items[i] = &pb.TokenizeItem{Class: it.Class, Value: it.Value, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
+		req.Items[i] = &slab[i]
+		slab[i].Class, slab[i].Value, slab[i].Context, slab[i].Tweak, slab[i].SubjectId = it.Class, it.Value, it.Context, it.Tweak, it.SubjectID
 		if it.TTL > 0 {
 			req.Items[i].Ttl = durationpb.New(it.TTL)
 		}
@@ -148,8 +150,10 @@ func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []De
 
 func (c *Client) detokenize(ctx context.Context, purpose string, items []DetokenizeItem, offset int) ([]Revealed, error) {
 	req := &pb.DetokenizeRequest{Purpose: purpose, Items: make([]*pb.DetokenizeItem, len(items))}
+	slab := make([]pb.DetokenizeItem, len(items)) // one allocation for all items
 	for i, it := range items {
-		req.Items[i] = &pb.DetokenizeItem{Class: it.Class, Token: it.Token, Context: it.Context, Tweak: it.Tweak, SubjectId: it.SubjectID}
+		req.Items[i] = &slab[i]
+		slab[i].Class, slab[i].Token, slab[i].Context, slab[i].Tweak, slab[i].SubjectId = it.Class, it.Token, it.Context, it.Tweak, it.SubjectID
 	}
 	resp, err := c.tokens.Detokenize(ctx, req)
 	if err != nil {

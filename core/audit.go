@@ -51,20 +51,35 @@ type eventKey struct{ class, subject string }
 type events struct {
 	groups map[eventKey]*AuditEvent
 	order  []eventKey
+	// last is the group of the previous item: a batch's items are mostly
+	// of one class and subject, so most items skip the map.
+	lastKey eventKey
+	last    *AuditEvent
+	// hint is the number of items of the call, the token capacity of its
+	// first event.
+	hint int
 }
 
 // add folds one item into the event of its class and subject.
-func (ev *events) add(base AuditEvent, subject string, ok bool, tokenFP string) {
+func (ev *events) add(base *AuditEvent, subject string, ok bool, tokenFP string) {
 	k := eventKey{base.Class, subject}
-	e := ev.groups[k]
-	if e == nil {
-		if ev.groups == nil {
-			ev.groups = map[eventKey]*AuditEvent{}
+	e := ev.last
+	if e == nil || k != ev.lastKey {
+		e = ev.groups[k]
+		if e == nil {
+			if ev.groups == nil {
+				ev.groups = map[eventKey]*AuditEvent{}
+			}
+			cp := *base
+			e = &cp
+			e.Subject = subject
+			if len(ev.order) == 0 && ev.hint > 0 {
+				e.Tokens = make([]string, 0, ev.hint)
+			}
+			ev.groups[k] = e
+			ev.order = append(ev.order, k)
 		}
-		base.Subject = subject
-		e = &base
-		ev.groups[k] = e
-		ev.order = append(ev.order, k)
+		ev.last, ev.lastKey = e, k
 	}
 	e.Count++
 	tally(e, ok)
@@ -76,13 +91,22 @@ func (ev *events) add(base AuditEvent, subject string, ok bool, tokenFP string) 
 // auditTokens writes one event per class and subject for a tokenize or
 // lookup call.
 func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult) error {
-	var ev events
-	for i, r := range res {
-		fp := ""
-		if r.Token != "" {
-			fp = s.tokenFP(classes[i], r.Token, true) // issued by Encode
+	fps := make([]string, len(res))
+	inParallel(len(res), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if res[i].Token != "" {
+				fps[i] = s.tokenFP(classes[i], res[i].Token, true) // issued by Encode
+			}
 		}
-		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: op, Class: s.auditClass(classes[i])}, subjects[i], r.Err == nil, fp)
+	})
+	ev := events{hint: len(res)}
+	base := AuditEvent{Caller: caller, Purpose: purpose, Op: op}
+	for i, r := range res {
+		fp := fps[i]
+		if i == 0 || classes[i] != classes[i-1] {
+			base.Class = s.auditClass(classes[i])
+		}
+		ev.add(&base, subjects[i], r.Err == nil, fp)
 	}
 	return s.recordAll(ctx, ev)
 }

@@ -218,7 +218,14 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, su
 	)
 	now := s.now().UTC()
 	sealers := sealerCache{}
+	done, err := s.transformAll(ctx, items, res)
+	if err != nil {
+		return nil, err
+	}
 	for i, it := range items {
+		if done != nil && done[i] {
+			continue
+		}
 		c, err := s.checkValue(it.Class, it.Value)
 		if err != nil {
 			res[i].Err = err
@@ -295,6 +302,44 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, su
 		recs, pos = retry, retryPos
 	}
 	return res, nil
+}
+
+// transformAll tokenizes the items of vaultless classes that need no
+// subject key (fpe, mask and hash without shred_with_subject) across the
+// cores, when the call is large enough; done[i] reports that items[i] has
+// its result in res. Their results depend on nothing but the item, so the
+// order of work does not matter. A nil done means no item was done.
+func (s *DataPlane) transformAll(ctx context.Context, items []TokenizeItem, res []TokenResult) ([]bool, error) {
+	if len(items) < 2*minChunk {
+		return nil, nil
+	}
+	done := make([]bool, len(items))
+	var fatal firstError
+	inParallel(len(items), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			it := items[i]
+			sl, ok := s.classes[it.Class]
+			if !ok {
+				continue
+			}
+			if c := sl.load(); c.Mode.Vaulted() || c.ShredWithSubject {
+				continue
+			}
+			done[i] = true
+			c, err := s.checkValue(it.Class, it.Value)
+			if err != nil {
+				res[i].Err = err
+				continue
+			}
+			tok, err := s.transform(ctx, c, it)
+			if err != nil && !isItemError(err) {
+				fatal.set(err)
+				return
+			}
+			res[i] = TokenResult{Token: tok, Err: err}
+		}
+	})
+	return done, fatal.get()
 }
 
 // checkValue returns the class of an item after checking the value fits it.

@@ -57,6 +57,7 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 	res := make([]Revealed, len(items))
 	subjects := make([]string, len(items))
 	honey := 0
+	var consents consentCache
 	// finish applies consent and the granted level to one resolved item.
 	finish := func(i int, c *class, reveal policy.Reveal, v []byte, subject string, err error) error {
 		if subject != "" {
@@ -64,7 +65,7 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 			subjects[i] = subject
 		}
 		if err == nil && pol.RequiresConsent(purpose) {
-			err = s.checkConsent(ctx, subject, purpose, now)
+			err = consents.check(ctx, s, subject, purpose, now)
 		}
 		if err != nil {
 			if !isItemError(err) {
@@ -127,9 +128,17 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 		if err != nil {
 			return nil, fmt.Errorf("core: detokenize: %w", err)
 		}
-		for k, p := range pend {
-			v, subject, err := s.openRecord(ctx, p.c, refs[k].ID, recs[k], now)
-			if err := finish(p.i, p.c, p.reveal, v, subject, err); err != nil {
+		// Opening is each record's own AES-GCM: spread over the cores,
+		// then consent and reveal levels in item order.
+		inParallel(len(pend), func(lo, hi int) {
+			sealers := sealerCache{} // a subject's key is read and unwrapped once per chunk
+			for k := lo; k < hi; k++ {
+				p := &pend[k]
+				p.v, p.subject, p.err = s.openRecord(ctx, p.c, refs[k].ID, recs[k], now, sealers)
+			}
+		})
+		for _, p := range pend {
+			if err := finish(p.i, p.c, p.reveal, p.v, p.subject, p.err); err != nil {
 				return nil, err
 			}
 		}
@@ -173,18 +182,22 @@ type pendingOpen struct {
 	i      int
 	c      *class
 	reveal policy.Reveal
+	// The opened record: value, subject fingerprint or the item's error.
+	v       []byte
+	subject string
+	err     error
 }
 
 // openRecord opens the record r read for token id of class c; a zero r
 // (no ID) means there is none.
-func (s *DataPlane) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time) ([]byte, string, error) {
+func (s *DataPlane) openRecord(ctx context.Context, c *class, id []byte, r store.Record, now time.Time, sealers sealerCache) ([]byte, string, error) {
 	if r.ID == nil {
 		return nil, "", ErrNotFound
 	}
 	if r.Expired(now) {
 		return nil, "", ErrExpired
 	}
-	sealer, err := s.recordSealer(ctx, c, r, false)
+	sealer, err := s.recordSealerCached(ctx, c, r, false, sealers)
 	if errors.Is(err, ErrSubjectErased) {
 		return nil, "", ErrNotFound
 	}
@@ -206,6 +219,24 @@ func (s *DataPlane) openRecord(ctx context.Context, c *class, id []byte, r store
 		return nil, "", fmt.Errorf("core: detokenize class %s: %w", c.Name, err)
 	}
 	return v, string(r.Subject), nil
+}
+
+// consentCache keeps one call's consent answers per subject: a batch of a
+// subject's tokens reads the subject's consents once.
+type consentCache map[string]error
+
+func (cc *consentCache) check(ctx context.Context, s *DataPlane, subject, purpose string, now time.Time) error {
+	if err, ok := (*cc)[subject]; ok {
+		return err
+	}
+	err := s.checkConsent(ctx, subject, purpose, now)
+	if err == nil || isItemError(err) {
+		if *cc == nil {
+			*cc = consentCache{}
+		}
+		(*cc)[subject] = err
+	}
+	return err
 }
 
 func (s *DataPlane) checkConsent(ctx context.Context, subject, purpose string, now time.Time) error {
@@ -256,15 +287,23 @@ func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) boo
 // auditReveals writes one event per class and subject for a detokenize
 // call; subjects[i] is the subject of items[i] when it is known.
 func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
-	var ev events
-	purpose = s.auditPurpose(purpose)
-	for i, r := range res {
-		fp := ""
-		if items[i].Token != "" {
-			// A token that resolved passed the strict Decode.
-			fp = s.tokenFP(items[i].Class, items[i].Token, r.Err == nil)
+	fps := make([]string, len(res))
+	inParallel(len(res), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if items[i].Token != "" {
+				// A token that resolved passed the strict Decode.
+				fps[i] = s.tokenFP(items[i].Class, items[i].Token, res[i].Err == nil)
+			}
 		}
-		ev.add(AuditEvent{Caller: caller, Purpose: purpose, Op: audit.OpDetokenize, Class: s.auditClass(items[i].Class)}, subjects[i], r.Err == nil, fp)
+	})
+	ev := events{hint: len(res)}
+	base := AuditEvent{Caller: caller, Purpose: s.auditPurpose(purpose), Op: audit.OpDetokenize}
+	for i, r := range res {
+		fp := fps[i]
+		if i == 0 || items[i].Class != items[i-1].Class {
+			base.Class = s.auditClass(items[i].Class)
+		}
+		ev.add(&base, subjects[i], r.Err == nil, fp)
 	}
 	return s.recordAll(ctx, ev)
 }

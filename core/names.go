@@ -18,6 +18,9 @@ func tokenName(c *class, token string) string {
 		}
 		return token
 	}
+	if lowerAlnum(token) {
+		return token // already its name: the usual fpe token of digits
+	}
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return unicode.ToLower(r)
@@ -39,4 +42,14 @@ func (s *trail) tokenFP(className, token string, canonical bool) string {
 		token = tokenName(c, token)
 	}
 	return s.fp.Token(className, token)
+}
+
+// lowerAlnum reports whether s is only ASCII digits and lower-case letters.
+func lowerAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
 }

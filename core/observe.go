@@ -132,10 +132,11 @@ func (s *DataPlane) outcome(op, class, purpose string) Outcome {
 // itemResult classifies one item's error into a result and a reason from
 // a fixed set (error texts never become labels).
 func itemResult(err error) (string, string) {
+	if err == nil {
+		return ResultOK, "" // before inv, which escapes: no allocation per good item
+	}
 	var inv *InvalidError
 	switch {
-	case err == nil:
-		return ResultOK, ""
 	case errors.Is(err, ErrNoConsent):
 		return ResultDenied, "consent"
 	case errors.Is(err, ErrDenied):

@@ -162,8 +162,8 @@ func (s *Subjects) EraseSubject(ctx context.Context, caller, subjectID string) (
 		s.record(ctx, AuditEvent{Caller: caller, Purpose: "dsar", Op: audit.OpErase, Count: 1, Decision: audit.DecisionError, Subject: fp, Reason: "store error"})
 		return audit.Receipt{}, err
 	}
-	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents}
-	if n == (store.Erased{}) {
+	r := audit.Receipt{Subject: fp, ErasedAt: s.now().UTC(), Records: n.Records, Keys: n.Keys, Consents: n.Consents, Remains: n.Remains}
+	if !n.Any() {
 		// Nothing left: an earlier erasure did it. Return its receipt.
 		prev, ok, err := s.storedReceipt(ctx, fp)
 		if err != nil {

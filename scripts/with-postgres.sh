@@ -3,9 +3,10 @@
 # a PostgreSQL server. If the variable is already set, CMD runs against
 # that server; otherwise a throwaway cluster is created with the server
 # binaries (initdb, pg_ctl) in a temporary directory, listening on a Unix
-# socket there only (and on 127.0.0.1:$PGTEST_PORT when that is set), and
-# removed afterwards. As root, the cluster runs as the unprivileged user
-# `nobody` (PostgreSQL refuses to run as root).
+# socket there (and on 127.0.0.1:$PGTEST_PORT when that is set; CMD then
+# connects over that loopback TCP port), and removed afterwards. As root,
+# the cluster runs as the unprivileged user `nobody` (PostgreSQL refuses to
+# run as root).
 set -euo pipefail
 
 if [[ -n "${PRIVACYVAULT_TEST_POSTGRES_DSN:-}" ]]; then
@@ -51,7 +52,11 @@ port="${PGTEST_PORT:-5432}"
 	-o "-k $dir -c listen_addresses=$listen -p $port -c max_connections=400 -c shared_buffers=64MB" start >/dev/null ||
 	{ cat "$dir/server.log" >&2; exit 1; }
 
-export PRIVACYVAULT_TEST_POSTGRES_DSN="host=$dir port=$port user=postgres dbname=postgres sslmode=disable"
+# With a port, clients connect over loopback TCP (as a fleet's sidecars
+# would over the network); without, over the Unix socket.
+host="$dir"
+if [[ -n "${PGTEST_PORT:-}" ]]; then host=127.0.0.1; fi
+export PRIVACYVAULT_TEST_POSTGRES_DSN="host=$host port=$port user=postgres dbname=postgres sslmode=disable"
 set +e
 "$@"
 rc=$?

@@ -32,7 +32,9 @@ var _ core.Auditor = (*auditHealth)(nil)
 
 func (a *auditHealth) Record(ctx context.Context, e core.AuditEvent) error {
 	err := a.next.Record(ctx, e)
-	a.failed.Store(err != nil)
+	if failed := err != nil; a.failed.Load() != failed {
+		a.failed.Store(failed) // only on a change: concurrent calls need not write one shared word
+	}
 	return err
 }
 

@@ -124,10 +124,7 @@ func TestSubjectLifecycle(t *testing.T) {
 	app = h.Client(checkout)
 	check("after restart")
 
-	r := audit.Receipt{
-		Subject: receipt.GetSubjectFp(), ErasedAt: receipt.GetErasedAt().AsTime(), Records: int(receipt.GetRecords()),
-		Keys: int(receipt.GetSubjectKeys()), Consents: int(receipt.GetConsents()), KeyID: receipt.GetKeyId(), Signature: receipt.GetSignature(),
-	}
+	r := receiptOfPB(receipt)
 	v, err := audit.LoadEd25519Verifier(filepath.Join(dir, "audit-signing.key.pub"))
 	if err != nil {
 		t.Fatal(err)

@@ -209,7 +209,13 @@ type Erased struct {
 	Records  int
 	Keys     int
 	Consents int
+	// Remains states, for the erasure receipt, what copies the store
+	// still holds after the erasure and why they cannot be read.
+	Remains string
 }
+
+// Any reports whether anything was deleted.
+func (e Erased) Any() bool { return e.Records+e.Keys+e.Consents > 0 }
 
 // ErrIndexTaken is returned by Rectify when the new value already has a
 // token in the class.

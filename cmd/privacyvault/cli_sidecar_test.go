@@ -152,6 +152,7 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokDPO, "subject", "erase", "cust-42", "--receipt", eraseReceipt), want: `"subject_fp"`},
 		{args: as(tokCheckout, "subject", "erase", "cust-42"), code: 1, want: "PermissionDenied"},
 		{args: []string{"subject", "verify-receipt", "--receipt", eraseReceipt, "--public-key", pub, "--json"}, want: `"kind":"subject"`},
+		{args: []string{"subject", "verify-receipt", "--receipt", eraseReceipt, "--public-key", pub}, want: "what remains (signed): Embedded Badger store"},
 		{args: as(tokOps, "purge"), want: "purge: 0 expired records deleted"},
 		{args: as(tokCheckout, "purge"), code: 1, want: "PermissionDenied"},
 		{args: as(tokCheckout, "health"), want: "SERVING"},

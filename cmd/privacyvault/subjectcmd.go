@@ -252,7 +252,7 @@ func receiptOf(r *pb.ErasureReceipt) audit.Receipt {
 	return audit.Receipt{
 		Subject: r.GetSubjectFp(), ErasedAt: r.GetErasedAt().AsTime(), Records: int(r.GetRecords()),
 		Keys: int(r.GetSubjectKeys()), Consents: int(r.GetConsents()), KeyID: r.GetKeyId(), Signature: r.GetSignature(),
-		Kind: r.GetKind(), Class: r.GetClass(), TokenFP: r.GetTokenFp(),
+		Kind: r.GetKind(), Class: r.GetClass(), TokenFP: r.GetTokenFp(), Remains: r.GetRemains(),
 	}
 }
 
@@ -295,7 +295,8 @@ CLI's canonical JSON, or the API's JSON (camelCase, bare or as
 		}
 		if isJSON(cmd) {
 			return writeJSON(cmd.OutOrStdout(), map[string]any{"ok": true, "kind": pick(r.Kind, audit.ReceiptSubject), "subjectFp": r.Subject,
-				"class": r.Class, "tokenFp": r.TokenFP, "erasedAt": r.ErasedAt.UTC().Format(time.RFC3339), "records": r.Records, "keyId": r.KeyID})
+				"class": r.Class, "tokenFp": r.TokenFP, "erasedAt": r.ErasedAt.UTC().Format(time.RFC3339), "records": r.Records, "keyId": r.KeyID,
+				"remains": r.Remains})
 		}
 		if r.Kind == audit.ReceiptToken {
 			fmt.Fprintf(cmd.OutOrStdout(), "receipt OK: token %s of class %s deleted at %s (%d records), signed by %s\n",
@@ -304,6 +305,9 @@ CLI's canonical JSON, or the API's JSON (camelCase, bare or as
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "receipt OK: subject %s erased at %s (%d records, %d subject keys, %d consents), signed by %s\n",
 			r.Subject, r.ErasedAt.Format(time.RFC3339), r.Records, r.Keys, r.Consents, r.KeyID)
+		if r.Remains != "" {
+			fmt.Fprintf(cmd.OutOrStdout(), "what remains (signed): %s\n", r.Remains)
+		}
 		return nil
 	}
 	return cmd

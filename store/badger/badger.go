@@ -1,5 +1,5 @@
-// Package badger is the embedded store: Badger v4 with synchronous writes,
-// sized for a sidecar.
+// Package badger is the embedded store: Badger v4 with synchronous writes
+// (made durable by the store itself, see durability), sized for a sidecar.
 package badger
 
 import (
@@ -45,13 +45,16 @@ type Store struct {
 	committerDone chan struct{}
 	txnBytes      int64 // budget of one insert transaction, under Badger's limit
 	txnEntries    int
+	dur           *durability
 }
 
 // Open opens or creates the database in o.Dir. Writes are synchronous
 // (fsync before Insert returns), so an acknowledged record survives kill -9.
 func Open(o Options) (*Store, error) {
 	opts := bdb.DefaultOptions(o.Dir).
-		WithSyncWrites(true).
+		// The store syncs what it wrote (durability): Badger's SyncWrites
+		// would also sync the value log after every write.
+		WithSyncWrites(false).
 		// A sidecar shares its node with the service it serves: keep the
 		// footprint small rather than Badger's server-sized defaults
 		// (64 MiB memtables, 256 MiB block cache, 4 compactors). Table
@@ -83,7 +86,12 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
-	st := &Store{
+	dur, err := newDurability(o.Dir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
+	}
+	st := &Store{dur: dur,
 		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
 		// Badger refuses a transaction over 15% of the memtable (bytes) or
 		// that many skiplist nodes; stay at three quarters of both.
@@ -94,11 +102,46 @@ func Open(o Options) (*Store, error) {
 	return st, nil
 }
 
-// update runs fn in a write transaction under the write lock.
+// update runs fn in a write transaction under the write lock and makes it
+// durable: every WAL and value-log file is synced, as fn may have written
+// a large value.
 func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.db.Update(fn)
+	n, err := s.dur.begin()
+	if err != nil {
+		return err
+	}
+	var serr error
+	defer func() { s.dur.done(n, serr) }() // even if fn panics: readers wait for it
+	if err := s.db.Update(fn); err != nil {
+		return err // nothing was written
+	}
+	serr = s.dur.syncAll()
+	return serr
+}
+
+// syncAll makes every write so far durable (after Badger's own writes:
+// value-log GC).
+func (s *Store) syncAll() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	n, err := s.dur.begin()
+	if err != nil {
+		return err
+	}
+	err = s.dur.syncAll()
+	s.dur.done(n, err)
+	return err
+}
+
+// view runs fn in a read transaction, then waits until every write that
+// began before it ended is durable, so nothing it read can be lost.
+func (s *Store) view(fn func(txn *bdb.Txn) error) error {
+	if err := s.db.View(fn); err != nil {
+		return err
+	}
+	return s.dur.wait()
 }
 
 // Insert implements store.Store: InsertStaged, then wait until durable.
@@ -161,7 +204,7 @@ func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record,
 	}
 	defer s.mu.RUnlock()
 	var r store.Record
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		var err error
 		r, err = get(txn, class, id)
 		return err
@@ -176,7 +219,7 @@ func (s *Store) GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, 
 	}
 	defer s.mu.RUnlock()
 	out := make([]store.Record, len(refs))
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		var key []byte
 		for i, ref := range refs {
 			key = appendKey(key[:0], prefixRecord, ref.Class, ref.ID)
@@ -211,7 +254,7 @@ func (s *Store) LookupIndex(ctx context.Context, class string, index []byte) (st
 	}
 	defer s.mu.RUnlock()
 	var r store.Record
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		item, err := txn.Get(indexKey(class, index))
 		if errors.Is(err, bdb.ErrKeyNotFound) {
 			return store.ErrNotFound
@@ -253,7 +296,7 @@ func (s *Store) Scan(ctx context.Context, class string, after []byte, limit int)
 	defer s.mu.RUnlock()
 	prefix := recordKey(class, nil)
 	var out []store.Record
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: prefix})
 		defer it.Close()
 		start := prefix
@@ -314,7 +357,7 @@ func (s *Store) GetMeta(ctx context.Context, name string) ([]byte, error) {
 	}
 	defer s.mu.RUnlock()
 	var v []byte
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		item, err := txn.Get(metaKey(name))
 		if errors.Is(err, bdb.ErrKeyNotFound) {
 			return store.ErrNotFound
@@ -364,7 +407,7 @@ func (s *Store) Consents(ctx context.Context, subject []byte) ([]store.Consent, 
 	defer s.mu.RUnlock()
 	prefix := consentKey(subject, "")
 	var out []store.Consent
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, Prefix: prefix})
 		defer it.Close()
 		for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
@@ -394,6 +437,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.stopCommitter)
 	<-s.committerDone
+	s.dur.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store/badger: close: %w", err)
 	}

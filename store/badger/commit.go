@@ -113,12 +113,11 @@ func (s *Store) commitGroup(group []*insertReq) {
 	n := 0                 // records in txn
 	var size int64         // estimated bytes in txn
 	entries := 0
+	big := false // txn holds a value for the value log
 	// flush commits txn and answers every request whose records it holds.
 	flush := func(cur *insertReq) error {
-		err := txn.Commit()
-		if err != nil {
-			err = fmt.Errorf("store/badger: insert: %w", err)
-		}
+		err := s.commit(txn, big)
+		big = false
 		for _, r := range inTxn {
 			if r != cur {
 				r.durable <- err
@@ -172,6 +171,7 @@ func (s *Store) commitGroup(group []*insertReq) {
 				inTxn = append(inTxn, r)
 			}
 			r.out[r.next] = o
+			big = big || s.mayUseValueLog(r.recs[r.next])
 			r.next++
 			n++
 			size += b
@@ -179,15 +179,41 @@ func (s *Store) commitGroup(group []*insertReq) {
 		}
 		r.decided <- r.err
 	}
-	err := txn.Commit()
-	if err != nil {
-		err = fmt.Errorf("store/badger: insert: %w", err)
-	}
+	err := s.commit(txn, big)
 	for _, r := range inTxn {
 		if r.err == nil {
 			r.durable <- err
 		}
 	}
+}
+
+// commit commits an insert transaction and makes it durable: the memtable
+// WAL is synced, or everything when the value log may have been written.
+func (s *Store) commit(txn *bdb.Txn, big bool) error {
+	n, err := s.dur.begin()
+	if err == nil {
+		err = txn.Commit()
+		if err == nil {
+			if big {
+				err = s.dur.syncAll()
+			} else {
+				err = s.dur.syncWAL()
+			}
+			s.dur.done(n, err)
+		} else {
+			s.dur.done(n, nil) // nothing was written
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store/badger: insert: %w", err)
+	}
+	return nil
+}
+
+// mayUseValueLog reports whether r's value may go to the value log,
+// cheaply for the usual small record.
+func (s *Store) mayUseValueLog(r store.Record) bool {
+	return int64(len(r.Ciphertext))+256 >= s.opts.ValueThreshold && s.inValueLog(r)
 }
 
 // estimate returns about how many bytes and entries r adds to a

@@ -17,7 +17,9 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	err := s.db.Update(func(txn *bdb.Txn) error {
+	// Under the write lock, like every write, so it cannot conflict with
+	// the committer's group transaction (see commitGroup).
+	err := s.update(func(txn *bdb.Txn) error {
 		cur, err := get(txn, r.Class, r.ID)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func (s *Store) SubjectKey(ctx context.Context, subject []byte, class string) ([
 	}
 	defer s.mu.RUnlock()
 	var out []byte
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		item, err := txn.Get(subjectKeyKey(subject, class))
 		if errors.Is(err, bdb.ErrKeyNotFound) {
 			return store.ErrNotFound
@@ -87,7 +87,7 @@ func (s *Store) SubjectRecords(ctx context.Context, subject []byte) ([]store.Rec
 	}
 	defer s.mu.RUnlock()
 	var out []store.Record
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		refs, err := subjectRefs(txn, subject)
 		if err != nil {
 			return err
@@ -179,6 +179,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	if err != nil {
 		return store.Erased{}, fmt.Errorf("store/badger: erase subject: %w", err)
 	}
+	n.Remains = ErasureRemains
 	if err := s.purgeDisk(subjectPrefix(prefixSubjectKey, subject), subjectPrefix(prefixSubjectIndex, subject), consentKey(subject, "")); err != nil {
 		return n, fmt.Errorf("store/badger: erase subject: %w", err)
 	}

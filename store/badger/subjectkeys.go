@@ -19,7 +19,7 @@ func (s *Store) SubjectKeys(ctx context.Context, after []byte, limit int) ([]sto
 	defer s.mu.RUnlock()
 	prefix := []byte{prefixSubjectKey}
 	var out []store.SubjectKeyEntry
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, Prefix: prefix})
 		defer it.Close()
 		start := prefix

@@ -25,6 +25,14 @@ func (s *Store) inValueLog(r store.Record) bool {
 func (s *Store) rotateValueLog() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.reopen(); err != nil {
+		return err
+	}
+	return s.valueLogGC()
+}
+
+// reopen closes and reopens the database; s.mu must be held.
+func (s *Store) reopen() error {
 	// The committer may still be syncing a group it decided under the
 	// read lock: wait for it before closing the database under it.
 	s.wmu.Lock()
@@ -42,13 +50,24 @@ func (s *Store) rotateValueLog() error {
 		return fmt.Errorf("reopening after rotating the value log: %w", err)
 	}
 	s.db = db
-	return s.valueLogGC()
+	// Badger flushed the old memtables on close and started a new one.
+	return s.dur.syncAll()
 }
 
 // valueLogGC rewrites value-log files until none has anything to discard.
+// Badger deletes a rewritten file at once unless an iterator is open, and
+// without SyncWrites the rewrite is not durable yet then: an open iterator
+// keeps the old file until syncAll has made the rewrite durable.
 func (s *Store) valueLogGC() error {
 	for {
+		txn := s.db.NewTransaction(false)
+		it := txn.NewIterator(bdb.IteratorOptions{})
 		err := s.db.RunValueLogGC(0.01)
+		if err == nil {
+			err = s.syncAll()
+		}
+		it.Close() // deletes the rewritten file
+		txn.Discard()
 		if errors.Is(err, bdb.ErrNoRewrite) || errors.Is(err, bdb.ErrGCInMemoryMode) {
 			return nil
 		}

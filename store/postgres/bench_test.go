@@ -71,3 +71,23 @@ func BenchmarkGetMany1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "records/s")
 }
+
+// Unary inserts from 8 goroutines at once: the group commit's case.
+func BenchmarkInsertUnary8(b *testing.B) {
+	s, err := postgres.Open(context.Background(), postgres.Options{DSN: pgtest.New(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.SetParallelism(4) // 8 goroutines on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Insert(context.Background(), randomRecords(1, false)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,7 +48,11 @@ type Options struct {
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool  *pgxpool.Pool
+	group committer
+	// copy: the server is PostgreSQL itself, so large batches without
+	// indexes may go by COPY (not CockroachDB, not YugabyteDB).
+	copy   bool
 	mu     sync.RWMutex // guards closed against use after Close
 	closed bool
 }
@@ -129,8 +134,23 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	} else if _, err := Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
+	useCopy, err := isPostgreSQL(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
 	ok = true
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, copy: useCopy, group: committer{pool: pool, useCopy: useCopy}}, nil
+}
+
+// isPostgreSQL reports whether the server is PostgreSQL itself rather than
+// a database speaking its protocol (CockroachDB, YugabyteDB), for the
+// PostgreSQL-only fast paths.
+func isPostgreSQL(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	var v string
+	if err := pool.QueryRow(ctx, `SELECT version()`).Scan(&v); err != nil {
+		return false, wrapErr("open", err)
+	}
+	return strings.HasPrefix(v, "PostgreSQL ") && !strings.Contains(v, "-YB-"), nil
 }
 
 // Pool returns the store's connection pool, for the sidecar's other users

@@ -16,15 +16,15 @@ import (
 
 const recordColumns = `class, id, idx, key_version, ciphertext, created_at, expires_at, subject`
 
-// insertSQL inserts a batch in one statement and returns one row per
-// record written (kind 0, its class and ID) and one per record whose index
-// another record held when the statement began (kind 1, its position and
-// that record's ID). ON CONFLICT DO NOTHING covers both the primary key and
-// the unique (class, idx) index, so the database decides between
-// concurrent sidecars. The written rows are matched to positions in Go: a
-// join of the insert's RETURNING with the input would be planned as a
-// nested loop.
-const insertSQL = `
+// indexedInsertSQL inserts a batch in one statement and returns one row
+// per record written (kind 0, its class and ID) and one per record whose
+// index another record held when the statement began (kind 1, its
+// position and that record's ID). ON CONFLICT DO NOTHING covers both the
+// primary key and the unique (class, idx) index, so the database decides
+// between concurrent sidecars. The written rows are matched to positions
+// in Go: a join of the insert's RETURNING with the input would be planned
+// as a nested loop.
+const indexedInsertSQL = `
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[], $6::bigint[], $7::bigint[], $8::bytea[], $9::int[])
         AS t(class, id, idx, key_version, ciphertext, created_at, expires_at, subject, ord)
@@ -39,6 +39,16 @@ UNION ALL
 SELECT 1, '', input.ord, ex.id FROM input JOIN pv_records ex ON ex.class = input.class AND ex.idx = input.idx
 WHERE input.idx IS NOT NULL`
 
+// plainInsertSQL inserts a batch of records without an index (random
+// tokens) in one statement: no CTE to materialise and no index probe, so
+// the database's work is the rows and their primary-key entries. A row
+// not returned had its ID taken.
+const plainInsertSQL = `
+INSERT INTO pv_records (class, id, key_version, ciphertext, created_at, expires_at, subject)
+SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bytea[], $5::bigint[], $6::bigint[], $7::bytea[])
+ON CONFLICT DO NOTHING
+RETURNING class, id`
+
 // querier is a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -48,21 +58,13 @@ type querier interface {
 
 // Insert implements store.Store: one round trip for a batch whose records
 // neither share an ID nor an index with each other (the usual case).
+// Small inserts made at the same time share one statement and one commit
+// (see committer).
 func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
 	if err := s.use(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	return s.insert(ctx, s.pool, recs)
-}
-
-// beginQuerier is a pool or a transaction (where Begin makes a savepoint).
-type beginQuerier interface {
-	querier
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
-func (s *Store) insert(ctx context.Context, db beginQuerier, recs []store.Record) ([]store.Outcome, error) {
 	for _, r := range recs {
 		if r.Subject != nil {
 			if err := checkSubject(r.Subject); err != nil {
@@ -73,17 +75,35 @@ func (s *Store) insert(ctx context.Context, db beginQuerier, recs []store.Record
 	if len(recs) == 0 {
 		return []store.Outcome{}, nil
 	}
+	if len(recs) <= groupJoin {
+		return s.group.insert(ctx, recs)
+	}
+	out, err := insertAll(ctx, s.pool, recs, s.copy)
+	return out, wrapErr("insert", err)
+}
+
+// insertAll inserts recs: in one statement when no two share an ID or an
+// index, otherwise in one transaction of several, each record decided
+// after those before it. With useCopy, a large batch without indexes goes
+// by COPY first (see copyRecords).
+func insertAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy bool) ([]store.Outcome, error) {
 	out := make([]store.Outcome, len(recs))
 	first, rest := splitDuplicates(recs)
 	if len(rest) == 0 {
-		if err := insertRound(ctx, db, recs, first, out); err != nil {
-			return nil, wrapErr("insert", err)
+		if useCopy && len(recs) >= copyMin && !anyIndexed(recs) {
+			done, err := copyRecords(ctx, pool, recs, out)
+			if done || err != nil {
+				return out, err
+			}
+		}
+		if err := insertRound(ctx, pool, recs, first, out); err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
 	// Records repeating an earlier one's ID or index are decided after it,
 	// as if inserted one after the other, in one transaction.
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		pending := first
 		for len(pending) > 0 {
 			if err := insertRound(ctx, tx, recs, pending, out); err != nil {
@@ -107,9 +127,17 @@ func (s *Store) insert(ctx context.Context, db beginQuerier, recs []store.Record
 		return nil
 	})
 	if err != nil {
-		return nil, wrapErr("insert", err)
+		return nil, err
 	}
 	return out, nil
+}
+
+// txBeginner is a pool: it runs statements, copies rows in and begins
+// transactions.
+type txBeginner interface {
+	querier
+	copier
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // InsertStaged implements store.Store. The batch is committed (durable)
@@ -132,11 +160,21 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 	return out, func() error { return nil }, nil
 }
 
+// insertJoint inserts recs in the joint's transaction, beginning it on
+// the call's first insert. No COPY: a taken ID would abort the
+// transaction.
 func (s *Store) insertJoint(ctx context.Context, j *audit.Joint, recs []store.Record) ([]store.Outcome, error) {
 	if err := s.use(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
+	for _, r := range recs {
+		if r.Subject != nil {
+			if err := checkSubject(r.Subject); err != nil {
+				return nil, err
+			}
+		}
+	}
 	tx, err := j.Begin(func() (any, func(), error) {
 		tx, err := s.pool.Begin(ctx)
 		if err != nil {
@@ -147,7 +185,8 @@ func (s *Store) insertJoint(ctx context.Context, j *audit.Joint, recs []store.Re
 	if err != nil {
 		return nil, wrapErr("insert", err)
 	}
-	return s.insert(ctx, tx.(pgx.Tx), recs)
+	out, err := insertAll(ctx, tx.(pgx.Tx), recs, false)
+	return out, wrapErr("insert", err)
 }
 
 // splitDuplicates returns the positions of records that share neither ID
@@ -171,8 +210,63 @@ func splitDuplicates(recs []store.Record) (first, rest []int) {
 	return first, rest
 }
 
+// copyMin is the smallest batch worth a COPY.
+const copyMin = 64
+
+// copyRecords writes recs, none of which has an index, with COPY: on
+// PostgreSQL it stores the rows with multi-row inserts (one heap WAL record
+// per page instead of per row), the cheapest way in. COPY has no ON
+// CONFLICT: if a row's ID is taken, nothing is written and copyRecords
+// reports done false, for the caller to insert the batch the usual way.
+// COPY ... FROM STDIN in binary is PostgreSQL's; Open turns it on only for
+// PostgreSQL itself (docs/deployment.md).
+func copyRecords(ctx context.Context, q copier, recs []store.Record, out []store.Outcome) (done bool, err error) {
+	rows := make([][]any, len(recs))
+	for i, r := range recs {
+		rows[i] = []any{r.Class, r.ID, int64(r.KeyVersion), r.Ciphertext, r.CreatedAt.UnixNano(), nanos(r.ExpiresAt), r.Subject}
+	}
+	_, err = q.CopyFrom(ctx, pgx.Identifier{"pv_records"}, copyColumns, pgx.CopyFromRows(rows))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for i, r := range recs {
+		out[i] = store.Outcome{Status: store.Inserted, ID: r.ID}
+	}
+	return true, nil
+}
+
+var copyColumns = []string{"class", "id", "key_version", "ciphertext", "created_at", "expires_at", "subject"}
+
+// copier is a pool: it copies rows in.
+type copier interface {
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+func anyIndexed(recs []store.Record) bool {
+	for _, r := range recs {
+		if r.Index != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // insertRound inserts recs[pos] in one statement and fills their outcomes.
 func insertRound(ctx context.Context, q querier, recs []store.Record, pos []int, out []store.Outcome) error {
+	indexed := false
+	for _, p := range pos {
+		if recs[p].Index != nil {
+			indexed = true
+			break
+		}
+	}
+	if !indexed {
+		return insertPlain(ctx, q, recs, pos, out)
+	}
 	n := len(pos)
 	classes, ids, idxs := make([]string, n), make([][]byte, n), make([][]byte, n)
 	versions, cts := make([]int64, n), make([][]byte, n)
@@ -183,14 +277,11 @@ func insertRound(ctx context.Context, q querier, recs []store.Record, pos []int,
 		classes[i], ids[i], idxs[i], versions[i], cts[i] = r.Class, r.ID, r.Index, int64(r.KeyVersion), r.Ciphertext
 		created[i], expires[i], subjects[i], ords[i] = r.CreatedAt.UnixNano(), nanos(r.ExpiresAt), r.Subject, int32(i)
 	}
-	rows, err := q.Query(ctx, insertSQL, classes, ids, idxs, versions, cts, created, expires, subjects, ords)
+	rows, err := q.Query(ctx, indexedInsertSQL, classes, ids, idxs, versions, cts, created, expires, subjects, ords)
 	if err != nil {
 		return err
 	}
-	at := make(map[string]int, n) // class NUL id → position in recs
-	for _, p := range pos {
-		at[recs[p].Class+"\x00"+string(recs[p].ID)] = p
-	}
+	at := positions(recs, pos)
 	var (
 		kind  int32
 		class string
@@ -214,6 +305,67 @@ func insertRound(ctx context.Context, q querier, recs []store.Record, pos []int,
 	if err != nil {
 		return err
 	}
+	return resolveRest(ctx, q, recs, pos, out)
+}
+
+// insertPlain inserts recs[pos], none of which has an index, with
+// plainInsertSQL.
+func insertPlain(ctx context.Context, q querier, recs []store.Record, pos []int, out []store.Outcome) error {
+	n := len(pos)
+	classes, ids := make([]string, n), make([][]byte, n)
+	versions, cts := make([]int64, n), make([][]byte, n)
+	created, expires, subjects := make([]int64, n), make([]*int64, n), make([][]byte, n)
+	for i, p := range pos {
+		r := recs[p]
+		classes[i], ids[i], versions[i], cts[i] = r.Class, r.ID, int64(r.KeyVersion), r.Ciphertext
+		created[i], expires[i], subjects[i] = r.CreatedAt.UnixNano(), nanos(r.ExpiresAt), r.Subject
+	}
+	rows, err := q.Query(ctx, plainInsertSQL, classes, ids, versions, cts, created, expires, subjects)
+	if err != nil {
+		return err
+	}
+	var (
+		class    string
+		id       []byte
+		returned []store.Ref
+	)
+	_, err = pgx.ForEachRow(rows, []any{&class, &id}, func() error {
+		returned = append(returned, store.Ref{Class: class, ID: bytes.Clone(id)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(returned) == n {
+		// Every row was written (the usual case): no matching needed.
+		for _, p := range pos {
+			out[p] = store.Outcome{Status: store.Inserted, ID: recs[p].ID}
+		}
+		return nil
+	}
+	at := positions(recs, pos)
+	for _, ref := range returned {
+		p, ok := at[ref.Class+"\x00"+string(ref.ID)]
+		if !ok {
+			return errors.New("store/postgres: insert returned a record it was not given")
+		}
+		out[p] = store.Outcome{Status: store.Inserted, ID: ref.ID}
+	}
+	return resolveRest(ctx, q, recs, pos, out)
+}
+
+// positions maps class NUL id to the position in recs, for recs[pos].
+func positions(recs []store.Record, pos []int) map[string]int {
+	at := make(map[string]int, len(pos))
+	for _, p := range pos {
+		at[recs[p].Class+"\x00"+string(recs[p].ID)] = p
+	}
+	return at
+}
+
+// resolveRest decides the records of recs[pos] that the statement neither
+// wrote nor found an index holder for.
+func resolveRest(ctx context.Context, q querier, recs []store.Record, pos []int, out []store.Outcome) error {
 	var unresolved []int
 	for _, p := range pos {
 		if out[p].Status == 0 {

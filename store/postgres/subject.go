@@ -236,5 +236,18 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 	if err != nil {
 		return store.Erased{}, wrapErr("erase subject", err)
 	}
+	n.Remains = ErasureRemains
 	return n, nil
 }
+
+// ErasureRemains is the erasure receipt's statement of what PostgreSQL
+// still holds after EraseSubject (docs/deployment.md, "Erasure on
+// PostgreSQL: what remains").
+const ErasureRemains = "PostgreSQL store: the subject's rows in pv_records, pv_subject_keys " +
+	"and pv_consents were deleted in one committed transaction; no sidecar's query finds " +
+	"them. Copies remain as dead tuples until VACUUM reuses their space, in the WAL until " +
+	"its segments are recycled (and in WAL archives and replication slots as long as they " +
+	"are kept), and in base backups taken before the erasure until they expire. Those copies " +
+	"cannot be read from the database: every erased record is sealed under the subject's " +
+	"own key, whose live row is deleted, and a leftover copy of that key is wrapped by the " +
+	"class key held in Vault."

@@ -134,8 +134,11 @@ func testEraseSubject(t *testing.T, open Opener) {
 		t.Fatalf("SubjectRecords(alice) = %d records, %v; want 2", len(recs), err)
 	}
 	n, err := s.EraseSubject(ctx, []byte("alice"))
-	if err != nil || n != (store.Erased{Records: 2, Keys: 2, Consents: 1}) {
+	if err != nil || n.Records != 2 || n.Keys != 2 || n.Consents != 1 {
 		t.Fatalf("EraseSubject(alice) = %+v, %v; want 2 records, 2 keys, 1 consent", n, err)
+	}
+	if n.Remains == "" {
+		t.Errorf("EraseSubject(alice).Remains = %q, want the store's statement of what remains", n.Remains)
 	}
 	checks := []struct {
 		name string

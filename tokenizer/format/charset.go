@@ -80,6 +80,28 @@ func (cs *charset) positions(buf []byte) []int {
 	return pos
 }
 
+// allBase reports whether value is non-empty and every byte of it is a
+// base character of the alphabet.
+func (cs *charset) allBase(value string) bool {
+	for i := 0; i < len(value); i++ {
+		if cs.index[value[i]] < 0 {
+			return false
+		}
+	}
+	return value != ""
+}
+
+// baseDomain is domain for n base characters.
+func (cs *charset) baseDomain(n int) uint64 {
+	v := uint64(1)
+	for range n {
+		if v *= uint64(len(cs.alphabet)); v >= MinDomain {
+			return MinDomain
+		}
+	}
+	return v
+}
+
 // radix returns how many characters a transformed byte b can map to.
 func (cs *charset) radix(b byte) int {
 	if cs.index[b] >= 0 {

@@ -179,3 +179,37 @@ func TestCharsetDomainLargeEnough(t *testing.T) {
 		}
 	}
 }
+
+// TestCharsetAllBaseFastPath checks that values made only of alphabet
+// characters, which skip the copy and positions of the general path, get
+// the token and errors the general path gives.
+func TestCharsetAllBaseFastPath(t *testing.T) {
+	tests := []struct {
+		spec  Spec
+		value string
+	}{
+		{digitsSpec, "4111111111111111"},
+		{digitsSpec, "123456"},
+		{digitsSpec, "12345"}, // domain too small
+		{alnumSpec, "abc123xyz"},
+		{hexSpec, "deadbeef00"},
+		{dnaSpec, "ACGTACGTACGT"},
+	}
+	for _, tt := range tests {
+		f := mustNew(t, tt.spec).(*charsetFormat)
+		for _, decrypt := range []bool{false, true} {
+			got, err := f.transform(feistel, tweak, tt.value, decrypt)
+			buf, pos, perr := f.parseDomain(tt.value)
+			want, werr := "", perr
+			if perr == nil {
+				want, werr = transformAt(f.name, f.cs, feistel, tweak, decrypt, buf, pos)
+			}
+			if got != want || (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+				t.Errorf("%s transform(%q, decrypt %v) = %q, %v; want %q, %v", tt.spec.Name, tt.value, decrypt, got, err, want, werr)
+			}
+			if verr := f.Validate(tt.value); (verr == nil) != (perr == nil) {
+				t.Errorf("%s Validate(%q) = %v, want %v", tt.spec.Name, tt.value, verr, perr)
+			}
+		}
+	}
+}

@@ -37,8 +37,20 @@ func (f *charsetFormat) parseDomain(value string) ([]byte, []int, error) {
 
 // Validate implements Format.
 func (f *charsetFormat) Validate(value string) error {
+	if f.cs.allBase(value) {
+		return f.checkAllBase(value)
+	}
 	_, _, err := f.parseDomain(value)
 	return err
+}
+
+// checkAllBase is parseDomain for a value whose every byte is a base
+// character of the charset (so it is ASCII text): no copy, no positions.
+func (f *charsetFormat) checkAllBase(value string) error {
+	if len(value) > MaxValueLen {
+		return checkText(f.name, value)
+	}
+	return checkDomain(f.name, len(value), "characters", f.cs.baseDomain(len(value)))
 }
 
 // Encrypt implements Format.
@@ -52,6 +64,19 @@ func (f *charsetFormat) Decrypt(e Engine, tweak []byte, token string) (string, e
 }
 
 func (f *charsetFormat) transform(e Engine, tweak []byte, value string, decrypt bool) (string, error) {
+	if f.cs.allBase(value) {
+		// The common case (a card or account number under digits): the
+		// whole value is one string over the alphabet, handed to the Engine
+		// as is. Same result as the general path, without its copies.
+		if err := f.checkAllBase(value); err != nil {
+			return "", err
+		}
+		c, err := newCipher(f.name, e, tweak, decrypt)
+		if err != nil {
+			return "", err
+		}
+		return c.apply(f.cs.alphabet, value)
+	}
 	buf, pos, err := f.parseDomain(value)
 	if err != nil {
 		return "", err

@@ -58,6 +58,12 @@ func main() {
 	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
 	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
 	flag.Parse()
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
 	o.dur, o.rounds, o.pool, o.scale, o.scaleDur = 1500*time.Millisecond, 3, 5000, 1_000_000, 2*time.Second
 	if o.short {
 		o.dur, o.rounds, o.pool, o.scale, o.scaleDur = 100*time.Millisecond, 1, 200, 20_000, 100*time.Millisecond
@@ -223,12 +229,18 @@ func mainPhase(o options, work string, r *report) error {
 	if err != nil || profileDir == "" {
 		return err
 	}
-	return profileUnder(side, map[string]point{
-		"tok-rnd-8":     {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
-		"detok-rnd-8":   {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
-		"tok-fpe-batch": {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
-		"empty-8":       {key: "profile/empty/8", clients: clients, run: emptyOps(sideConns)},
-	})
+	if err := profileUnder(side, map[string]point{
+		"tok-rnd-8":       {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
+		"detok-rnd-8":     {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
+		"tok-fpe-batch":   {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
+		"tok-rnd-batch":   {key: "profile/tok/rnd/1000", clients: 1, run: tokenizeOps(cls, "rnd", batch)},
+		"tok-det-batch":   {key: "profile/tok/det/1000", clients: 1, run: tokenizeOps(cls, "det", batch)},
+		"detok-rnd-batch": {key: "profile/detok/rnd/1000", clients: 1, run: detokenizeOps(cls, "rnd", pools["rnd"], batch)},
+		"empty-8":         {key: "profile/empty/8", clients: clients, run: emptyOps(sideConns)},
+	}); err != nil {
+		return err
+	}
+	return profilePG()
 }
 
 // profileUnder takes a CPU profile of the sidecar while each point runs.

@@ -79,7 +79,26 @@ func pgPoints(o options, work string) ([]point, func(), error) {
 		}
 		out = append(out, point{key: "pg/" + k, clients: c, run: run})
 	}
+	pgProfile = func() error {
+		return profileUnder(side, map[string]point{
+			"pg-tok-rnd-8":       {key: "profile/pg/tok/rnd/8", clients: 8, run: tokenizeOps(cls, "rnd", 1)},
+			"pg-tok-rnd-batch":   {key: "profile/pg/tok/rnd/1000", clients: 1, run: tokenizeOps(cls, "rnd", 1000)},
+			"pg-detok-rnd-batch": {key: "profile/pg/detok/rnd/1000", clients: 1, run: detokenizeOps(cls, "rnd", pools["rnd"], 1000)},
+		})
+	}
 	return out, side.stop, nil
+}
+
+// pgProfile takes CPU profiles of the postgres sidecar (-profile); set by
+// pgPoints, called after the main phase's rounds.
+var pgProfile = func() error { return nil }
+
+// profilePG profiles the postgres sidecar when -profile is set.
+func profilePG() error {
+	if profileDir == "" {
+		return nil
+	}
+	return pgProfile()
 }
 
 // pgTable is the report's PostgreSQL section: each point beside the same

@@ -459,7 +459,12 @@ type ErasureReceipt struct {
 	Class string `protobuf:"bytes,9,opt,name=class,proto3" json:"class,omitempty"`
 	// DeleteToken: keyed fingerprint of the deleted token (as in audit
 	// events).
-	TokenFp       string `protobuf:"bytes,10,opt,name=token_fp,json=tokenFp,proto3" json:"token_fp,omitempty"`
+	TokenFp string `protobuf:"bytes,10,opt,name=token_fp,json=tokenFp,proto3" json:"token_fp,omitempty"`
+	// EraseSubject: what the store still holds after the erasure (e.g.
+	// PostgreSQL's dead tuples, WAL and backups) and why it cannot be read.
+	// Signed with the other fields; empty on receipts from before it was
+	// added.
+	Remains       string `protobuf:"bytes,11,opt,name=remains,proto3" json:"remains,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -560,6 +565,13 @@ func (x *ErasureReceipt) GetClass() string {
 func (x *ErasureReceipt) GetTokenFp() string {
 	if x != nil {
 		return x.TokenFp
+	}
+	return ""
+}
+
+func (x *ErasureReceipt) GetRemains() string {
+	if x != nil {
+		return x.Remains
 	}
 	return ""
 }
@@ -1110,7 +1122,7 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\"Q\n" +
 	"\x14EraseSubjectResponse\x129\n" +
-	"\areceipt\x18\x01 \x01(\v2\x1f.privacyvault.v1.ErasureReceiptR\areceipt\"\xbb\x02\n" +
+	"\areceipt\x18\x01 \x01(\v2\x1f.privacyvault.v1.ErasureReceiptR\areceipt\"\xd5\x02\n" +
 	"\x0eErasureReceipt\x12\x1d\n" +
 	"\n" +
 	"subject_fp\x18\x01 \x01(\tR\tsubjectFp\x127\n" +
@@ -1123,7 +1135,8 @@ const file_privacyvault_v1_subject_proto_rawDesc = "" +
 	"\x04kind\x18\b \x01(\tR\x04kind\x12\x14\n" +
 	"\x05class\x18\t \x01(\tR\x05class\x12\x19\n" +
 	"\btoken_fp\x18\n" +
-	" \x01(\tR\atokenFp\"\xaa\x01\n" +
+	" \x01(\tR\atokenFp\x12\x18\n" +
+	"\aremains\x18\v \x01(\tR\aremains\"\xaa\x01\n" +
 	"\x11SetConsentRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x12\x18\n" +

@@ -41,7 +41,7 @@ func receipt(r audit.Receipt) *pb.ErasureReceipt {
 	return &pb.ErasureReceipt{
 		SubjectFp: r.Subject, ErasedAt: timestamppb.New(r.ErasedAt), Records: uint32(r.Records),
 		SubjectKeys: uint32(r.Keys), Consents: uint32(r.Consents), KeyId: r.KeyID, Signature: r.Signature,
-		Kind: kind, Class: r.Class, TokenFp: r.TokenFP,
+		Kind: kind, Class: r.Class, TokenFp: r.TokenFP, Remains: r.Remains,
 	}
 }
 

@@ -193,13 +193,13 @@ func TestExportSubjectBatches(t *testing.T) {
 
 func TestEraseSubjectMapsReceipt(t *testing.T) {
 	at := time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
-	f := &fakeCore{receipt: audit.Receipt{Subject: "fp", ErasedAt: at, Records: 3, Keys: 2, Consents: 1, KeyID: "ed25519:ab", Signature: []byte{1, 2}}}
+	f := &fakeCore{receipt: audit.Receipt{Subject: "fp", ErasedAt: at, Records: 3, Keys: 2, Consents: 1, KeyID: "ed25519:ab", Signature: []byte{1, 2}, Remains: "dead tuples"}}
 	res, err := newService(f).EraseSubject(as("dpo"), &pb.EraseSubjectRequest{SubjectId: "cust-1"})
 	if err != nil {
 		t.Fatalf("EraseSubject = %v", err)
 	}
 	r := res.GetReceipt()
-	if r.GetSubjectFp() != "fp" || !r.GetErasedAt().AsTime().Equal(at) || r.GetRecords() != 3 || r.GetSubjectKeys() != 2 || r.GetConsents() != 1 || r.GetKeyId() != "ed25519:ab" || len(r.GetSignature()) != 2 {
+	if r.GetSubjectFp() != "fp" || !r.GetErasedAt().AsTime().Equal(at) || r.GetRecords() != 3 || r.GetSubjectKeys() != 2 || r.GetConsents() != 1 || r.GetKeyId() != "ed25519:ab" || len(r.GetSignature()) != 2 || r.GetRemains() != "dead tuples" {
 		t.Errorf("EraseSubject receipt = %v, want the core receipt field for field", r)
 	}
 }

@@ -73,7 +73,7 @@ class EraseSubjectResponse(_message.Message):
     def __init__(self, receipt: _Optional[_Union[ErasureReceipt, _Mapping]] = ...) -> None: ...
 
 class ErasureReceipt(_message.Message):
-    __slots__ = ("subject_fp", "erased_at", "records", "subject_keys", "consents", "key_id", "signature", "kind", "token_fp")
+    __slots__ = ("subject_fp", "erased_at", "records", "subject_keys", "consents", "key_id", "signature", "kind", "token_fp", "remains")
     SUBJECT_FP_FIELD_NUMBER: _ClassVar[int]
     ERASED_AT_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,7 @@ class ErasureReceipt(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     CLASS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FP_FIELD_NUMBER: _ClassVar[int]
+    REMAINS_FIELD_NUMBER: _ClassVar[int]
     subject_fp: str
     erased_at: _timestamp_pb2.Timestamp
     records: int
@@ -93,7 +94,8 @@ class ErasureReceipt(_message.Message):
     signature: bytes
     kind: str
     token_fp: str
-    def __init__(self, subject_fp: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., records: _Optional[int] = ..., subject_keys: _Optional[int] = ..., consents: _Optional[int] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ..., kind: _Optional[str] = ..., token_fp: _Optional[str] = ..., **kwargs) -> None: ...
+    remains: str
+    def __init__(self, subject_fp: _Optional[str] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., records: _Optional[int] = ..., subject_keys: _Optional[int] = ..., consents: _Optional[int] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ..., kind: _Optional[str] = ..., token_fp: _Optional[str] = ..., remains: _Optional[str] = ..., **kwargs) -> None: ...
 
 class SetConsentRequest(_message.Message):
     __slots__ = ("subject_id", "purpose", "lawful_basis", "expires_at")
