@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // Joint lets one call's records and its audit events commit in one
@@ -93,14 +94,28 @@ func (j *Joint) Finish(err error) {
 	close(j.done)
 }
 
+// jointWait bounds how long an event waits for the rest of its call's
+// events (they are added together, so only a caller that never adds one
+// makes it expire).
+const jointWait = 30 * time.Second
+
+// ErrJointIncomplete is returned when a call's other events never came.
+var ErrJointIncomplete = errors.New("audit: the call's other events never came; its records were rolled back")
+
 // Wait returns the result of the commit of the call's events.
 func (j *Joint) Wait(ctx context.Context) error {
+	t := time.NewTimer(jointWait)
+	defer t.Stop()
 	select {
 	case <-j.done:
 		return j.err
 	case <-ctx.Done():
-		return ctx.Err()
+		j.Fail(ctx.Err())
+	case <-t.C:
+		j.Fail(ErrJointIncomplete)
 	}
+	<-j.done // Fail closed it, or the commit finished first
+	return j.err
 }
 
 // Abort rolls back a transaction the sink did not take. Calls end with it
