@@ -82,7 +82,7 @@ func TestFleetAuditCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	tag, err := conn.Exec(ctx, `UPDATE pv_audit_records SET line = replace(line, '"caller":"', '"caller":"x') WHERE instance = $1 AND pos = 2`, idA)
+	tag, err := conn.Exec(ctx, `UPDATE pv_audit_records SET line = replace(line, '"caller":"', '"caller":"x') WHERE instance = $1 AND pos = 1`, idA)
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("tampering with A's chain: %v, %d rows", err, tag.RowsAffected())
 	}
