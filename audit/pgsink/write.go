@@ -127,20 +127,28 @@ func (s *Sink) append(ctx context.Context, tx pgx.Tx, recs []audit.Sealed, h aud
 			subjects[i] = &r.Subject
 		}
 	}
-	tag, err := tx.Exec(ctx, `UPDATE pv_audit_chains SET pos = $4, seq = $5, hash = $6, checkpoint_seq = $7, since = $8
+	// Both statements in one round trip; the commit is the second.
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE pv_audit_chains SET pos = $4, seq = $5, hash = $6, checkpoint_seq = $7, since = $8
 WHERE instance = $1 AND holder = $2 AND pos = $3`, s.instance, s.holder, s.pos, s.pos+uint64(n), h.Seq, h.Hash, h.CheckpointSeq, h.Since)
-	if err != nil {
-		return dbErr("writing the chain", err)
-	}
-	if tag.RowsAffected() == 0 {
+	b.Queue(`INSERT INTO pv_audit_records (instance, pos, seq, hash, subject, line)
+SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])`,
+		s.instance, pos, seqs, hashes, subjects, lines)
+	br := tx.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	if err == nil && tag.RowsAffected() == 0 {
+		br.Close()
 		s.mu.Lock()
 		s.lost = fmt.Errorf("audit/pgsink: instance %q: %w", s.instance, ErrChainHeld)
 		s.mu.Unlock()
 		return s.lost
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO pv_audit_records (instance, pos, seq, hash, subject, line)
-SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])`,
-		s.instance, pos, seqs, hashes, subjects, lines)
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return dbErr("writing the chain", err)
 	}
