@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	bdb "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/skl"
 
 	"github.com/privacyvault/privacyvault/store"
@@ -43,6 +42,8 @@ type Store struct {
 	inserts       chan *insertReq
 	stopCommitter chan struct{}
 	committerDone chan struct{}
+	syncs         chan pendingSync // committed insert transactions to sync
+	syncerDone    chan struct{}
 	txnBytes      int64 // budget of one insert transaction, under Badger's limit
 	txnEntries    int
 	dur           *durability
@@ -51,37 +52,10 @@ type Store struct {
 // Open opens or creates the database in o.Dir. Writes are synchronous
 // (fsync before Insert returns), so an acknowledged record survives kill -9.
 func Open(o Options) (*Store, error) {
-	opts := bdb.DefaultOptions(o.Dir).
-		// The store syncs what it wrote (durability): Badger's SyncWrites
-		// would also sync the value log after every write.
-		WithSyncWrites(false).
-		// A sidecar shares its node with the service it serves: keep the
-		// footprint small rather than Badger's server-sized defaults
-		// (64 MiB memtables, 256 MiB block cache, 4 compactors). Table
-		// builders take pooled buffers of twice the table size (the
-		// memtable size for level 0), so small tables keep the heap small.
-		WithMemTableSize(4 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithBaseTableSize(1 << 20).
-		WithValueLogFileSize(64 << 20).
-		// Every value (at most max_value_bytes, 64 KiB by default, sealed)
-		// stays in the LSM tree, so erasure's DropPrefix and Flatten
-		// remove it; the threshold must stay under Badger's batch limit,
-		// 15% of the memtable.
-		WithValueThreshold(512 << 10).
-		// Values are AES-GCM ciphertext, which does not compress, but keys,
-		// versions and record headers do: Snappy saves about 20 bytes a
-		// token on disk. Compressed blocks need a block cache; a small one
-		// is enough for a store read mostly at random. The index cache
-		// bounds table indexes and Bloom filters.
-		WithCompression(options.Snappy).
-		WithBlockCacheSize(4 << 20).
-		WithIndexCacheSize(8 << 20).
-		// Badger's minimum; the first one is dedicated to level 0.
-		WithNumCompactors(2).
-		WithLogger(badgerLogger{o.Logger})
+	opts, err := sidecarOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	db, err := bdb.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
@@ -93,18 +67,20 @@ func Open(o Options) (*Store, error) {
 	}
 	st := &Store{dur: dur,
 		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
+		syncs: make(chan pendingSync, maxGroup), syncerDone: make(chan struct{}),
 		// Badger refuses a transaction over 15% of the memtable (bytes) or
 		// that many skiplist nodes; stay at three quarters of both.
 		txnBytes:   opts.MemTableSize * 15 / 100 * 3 / 4,
 		txnEntries: int(opts.MemTableSize*15/100/int64(skl.MaxNodeSize)) * 3 / 4,
 	}
 	go st.commitLoop()
+	go st.syncLoop()
 	return st, nil
 }
 
 // update runs fn in a write transaction under the write lock and makes it
-// durable: every WAL and value-log file is synced, as fn may have written
-// a large value.
+// durable (the WAL and the value log, as fn may have written a large
+// value).
 func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -112,27 +88,29 @@ func (s *Store) update(fn func(txn *bdb.Txn) error) error {
 	if err != nil {
 		return err
 	}
-	var serr error
-	defer func() { s.dur.done(n, serr) }() // even if fn panics: readers wait for it
+	wrote := false
+	defer func() { // also if fn panics: readers wait for n
+		if !wrote {
+			s.dur.cancel(n)
+		}
+	}()
 	if err := s.db.Update(fn); err != nil {
 		return err // nothing was written
 	}
-	serr = s.dur.syncAll()
-	return serr
+	wrote = true
+	return s.dur.done(n, s.dur.syncBoth())
 }
 
-// syncAll makes every write so far durable (after Badger's own writes:
+// syncBoth makes every write so far durable (after Badger's own writes:
 // value-log GC).
-func (s *Store) syncAll() error {
+func (s *Store) syncBoth() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	n, err := s.dur.begin()
 	if err != nil {
 		return err
 	}
-	err = s.dur.syncAll()
-	s.dur.done(n, err)
-	return err
+	return s.dur.done(n, s.dur.syncBoth())
 }
 
 // view runs fn in a read transaction, then waits until every write that
@@ -437,6 +415,8 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.stopCommitter)
 	<-s.committerDone
+	close(s.syncs)
+	<-s.syncerDone
 	s.dur.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store/badger: close: %w", err)

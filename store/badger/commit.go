@@ -114,15 +114,17 @@ func (s *Store) commitGroup(group []*insertReq) {
 	var size int64         // estimated bytes in txn
 	entries := 0
 	big := false // txn holds a value for the value log
-	// flush commits txn and answers every request whose records it holds.
+	// flush commits txn; every request whose records it holds, but cur,
+	// hears once it is durable.
 	flush := func(cur *insertReq) error {
-		err := s.commit(txn, big)
-		big = false
+		var answer []*insertReq
 		for _, r := range inTxn {
 			if r != cur {
-				r.durable <- err
+				answer = append(answer, r)
 			}
 		}
+		err := s.commit(txn, big, answer)
+		big = false
 		inTxn, n, size, entries = inTxn[:0], 0, 0, 0
 		txn = s.db.NewTransaction(true)
 		return err
@@ -179,35 +181,85 @@ func (s *Store) commitGroup(group []*insertReq) {
 		}
 		r.decided <- r.err
 	}
-	err := s.commit(txn, big)
+	var answer []*insertReq
 	for _, r := range inTxn {
 		if r.err == nil {
-			r.durable <- err
+			answer = append(answer, r)
 		}
 	}
+	s.commit(txn, big, answer)
 }
 
-// commit commits an insert transaction and makes it durable: the memtable
-// WAL is synced, or everything when the value log may have been written.
-func (s *Store) commit(txn *bdb.Txn, big bool) error {
+// pendingSync is a committed insert transaction waiting for its sync.
+type pendingSync struct {
+	n      uint64       // its durability number (durability.begin)
+	big    bool         // it may have written the value log
+	answer []*insertReq // requests that hear once it is durable
+}
+
+// commit commits an insert transaction and hands it to the syncer, so the
+// committer can decide the next group while this one syncs. answer hear
+// the commit's error at once, or once the syncer made it durable.
+func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 	n, err := s.dur.begin()
 	if err == nil {
-		err = txn.Commit()
-		if err == nil {
-			if big {
-				err = s.dur.syncAll()
-			} else {
-				err = s.dur.syncWAL()
-			}
-			s.dur.done(n, err)
-		} else {
-			s.dur.done(n, nil) // nothing was written
+		if err = txn.Commit(); err != nil {
+			s.dur.cancel(n) // the write lock is held: n is the last begun
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("store/badger: insert: %w", err)
+		err = fmt.Errorf("store/badger: insert: %w", err)
+		for _, r := range answer {
+			r.durable <- err
+		}
+		return err
 	}
+	s.syncs <- pendingSync{n: n, big: big, answer: answer}
 	return nil
+}
+
+// syncLoop is the syncer: it takes every committed transaction waiting and
+// makes them durable with one fdatasync of the memtable WAL (both files if
+// one may have written the value log), then answers their requests. Each
+// sync covers everything committed before it, and transactions arrive in
+// commit order, so the last one's number marks what is durable.
+func (s *Store) syncLoop() {
+	defer close(s.syncerDone)
+	var batch []pendingSync
+	for p := range s.syncs {
+		batch = append(batch[:0], p)
+	drain:
+		for len(batch) < maxGroup {
+			select {
+			case p, ok := <-s.syncs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		big := false
+		for _, p := range batch {
+			big = big || p.big
+		}
+		var err error
+		if big {
+			err = s.dur.syncBoth()
+		} else {
+			err = s.dur.syncWAL()
+		}
+		if err = s.dur.done(batch[len(batch)-1].n, err); err != nil {
+			err = fmt.Errorf("store/badger: insert: %w", err)
+		}
+		for _, p := range batch {
+			for _, r := range p.answer {
+				r.durable <- err
+			}
+		}
+		clear(batch)
+	}
 }
 
 // mayUseValueLog reports whether r's value may go to the value log,

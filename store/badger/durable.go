@@ -23,24 +23,25 @@ import (
 //
 //   - after an insert group's commit, syncWAL fdatasyncs the memtable
 //     write-ahead log Badger wrote it into (one sync, not two);
-//   - after any other write, and after a commit that may have touched the
-//     value log (a large value), syncAll fdatasyncs every memtable WAL and
-//     value-log file;
+//   - after any other write, and after a commit that may have put a large
+//     value in the value log, syncBoth also fdatasyncs the value log being
+//     written (two syncs, as Badger did);
 //   - readers wait, after their read, until every write that had begun
 //     before it ended is durable (begin, done, wait), so no caller reads a
 //     record that a crash could still take back — as Badger's own read
 //     timestamps guaranteed with SyncWrites.
 //
 // It relies on how Badger v4 names its files: memtable WALs are
-// <fid>.mem, numbered one after the other (a new one only when the
-// previous is full, written by then), and value logs <fid>.vlog.
-// TestSyncedWALHoldsLastInsert holds it to that across memtable rotations.
+// %05d.mem and value logs %06d.vlog, each series numbered one after the
+// other, a new file only once the one before is written (a file that
+// stops being the newest is synced once more, as it may hold the last
+// write). TestSyncedWALHoldsLastInsert holds it to that across memtable
+// rotations.
 type durability struct {
 	dir string
 
-	// Owned by the writer holding Store.wmu.
-	fid int      // newest memtable WAL known
-	wal *os.File // its file; nil before the first refresh
+	syncMu    sync.Mutex // guards the series
+	wal, vlog series
 
 	mu      sync.Mutex
 	started uint64        // write commits begun
@@ -49,6 +50,14 @@ type durability struct {
 	wake    chan struct{} // closed when synced or err changes
 }
 
+// series follows Badger's newest file of one kind.
+type series struct {
+	format string // file name of a fid
+	fid    int
+	f      *os.File // nil if none was found
+}
+
+// Badger's file name extensions.
 const (
 	memExt  = ".mem"
 	vlogExt = ".vlog"
@@ -63,7 +72,8 @@ func newDurability(dir string) (*durability, error) {
 }
 
 // begin is called under the write lock before a write commits; done(n,
-// err) once that write and everything before it is durable (or not).
+// err) once that write and everything before it is durable (or not), or
+// cancel(n), still under the lock, if it wrote nothing.
 func (d *durability) begin() (uint64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -74,7 +84,8 @@ func (d *durability) begin() (uint64, error) {
 	return d.started, nil
 }
 
-func (d *durability) done(n uint64, err error) {
+// done returns the store's error: err, or an earlier failure.
+func (d *durability) done(n uint64, err error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err != nil && d.err == nil {
@@ -85,13 +96,26 @@ func (d *durability) done(n uint64, err error) {
 	}
 	close(d.wake)
 	d.wake = make(chan struct{})
+	return d.err
+}
+
+// cancel takes back begin's n, which must be the last begun (the write
+// lock is still held): that write wrote nothing.
+func (d *durability) cancel(n uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n == d.started {
+		d.started--
+	}
+	close(d.wake)
+	d.wake = make(chan struct{})
 }
 
 // wait returns once every write begun so far is durable.
 func (d *durability) wait() error {
 	d.mu.Lock()
 	n := d.started
-	for d.synced < n && d.err == nil {
+	for d.synced < min(n, d.started) && d.err == nil {
 		ch := d.wake
 		d.mu.Unlock()
 		<-ch
@@ -103,39 +127,56 @@ func (d *durability) wait() error {
 }
 
 // syncWAL makes the last commit durable when it wrote only the memtable
-// WAL. A newer WAL means Badger rotated: the one before may still hold
-// the commit, and is synced a last time before moving on.
+// WAL.
 func (d *durability) syncWAL() error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	return d.wal.sync(d.dir)
+}
+
+// syncBoth makes the last write durable whatever it wrote.
+func (d *durability) syncBoth() error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	return errors.Join(d.wal.sync(d.dir), d.vlog.sync(d.dir))
+}
+
+// sync fdatasyncs the newest file of the series. A newer file than the
+// one known means Badger moved on: the one before may still hold the last
+// write, and is synced a last time first.
+func (s *series) sync(dir string) error {
 	for {
-		f, err := os.OpenFile(filepath.Join(d.dir, fmt.Sprintf("%05d%s", d.fid+1, memExt)), os.O_RDONLY, 0)
+		f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf(s.format, s.fid+1)), os.O_RDONLY, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		if d.wal != nil {
-			err = errors.Join(unix.Fdatasync(int(d.wal.Fd())), d.wal.Close())
+		if s.f != nil {
+			err = errors.Join(unix.Fdatasync(int(s.f.Fd())), s.f.Close())
 		}
-		d.wal, d.fid = f, d.fid+1
+		s.f, s.fid = f, s.fid+1
 		if err != nil {
 			return err
 		}
 	}
-	if d.wal == nil {
-		return d.syncAll()
+	if s.f == nil {
+		return nil // Badger keeps no file of this kind (yet)
 	}
-	return unix.Fdatasync(int(d.wal.Fd()))
+	return unix.Fdatasync(int(s.f.Fd()))
 }
 
-// syncAll fdatasyncs every memtable WAL and value-log file, and finds the
-// newest WAL again.
+// syncAll fdatasyncs every memtable WAL and value-log file and finds the
+// newest of each again (at open and after a reopen).
 func (d *durability) syncAll() error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		return err
 	}
-	newest := -1
+	newest := map[string]int{memExt: -1, vlogExt: -1}
 	for _, e := range entries {
 		name := e.Name()
 		ext := filepath.Ext(name)
@@ -145,26 +186,37 @@ func (d *durability) syncAll() error {
 		if err := fdatasyncFile(filepath.Join(d.dir, name)); err != nil {
 			return err
 		}
-		if fid, err := strconv.Atoi(strings.TrimSuffix(name, ext)); err == nil && ext == memExt && fid > newest {
-			newest = fid
+		if fid, err := strconv.Atoi(strings.TrimSuffix(name, ext)); err == nil && fid > newest[ext] {
+			newest[ext] = fid
 		}
 	}
-	if newest < 0 || (d.wal != nil && newest == d.fid) {
-		return nil
+	d.closeFiles()
+	d.wal = series{format: "%05d" + memExt, fid: newest[memExt]}
+	d.vlog = series{format: "%06d" + vlogExt, fid: newest[vlogExt]}
+	for _, s := range []*series{&d.wal, &d.vlog} {
+		if s.fid < 0 {
+			s.fid = 0 // Badger numbers both from 1
+			continue
+		}
+		if s.f, err = os.OpenFile(filepath.Join(d.dir, fmt.Sprintf(s.format, s.fid)), os.O_RDONLY, 0); err != nil {
+			return err
+		}
 	}
-	f, err := os.OpenFile(filepath.Join(d.dir, fmt.Sprintf("%05d%s", newest, memExt)), os.O_RDONLY, 0)
-	if err != nil {
-		return err
-	}
-	d.close()
-	d.wal, d.fid = f, newest
 	return nil
 }
 
 func (d *durability) close() {
-	if d.wal != nil {
-		d.wal.Close()
-		d.wal = nil
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	d.closeFiles()
+}
+
+func (d *durability) closeFiles() {
+	for _, s := range []*series{&d.wal, &d.vlog} {
+		if s.f != nil {
+			s.f.Close()
+			s.f = nil
+		}
 	}
 }
 

@@ -24,11 +24,11 @@ func TestSyncedWALHoldsLastInsert(t *testing.T) {
 		t.Fatalf("Open() error = %v", err)
 	}
 	defer s.Close()
-	first := s.dur.fid
+	first := s.dur.wal.fid
 	ctx := context.Background()
-	for call := 0; s.dur.fid < first+3; call++ {
+	for call := 0; s.dur.wal.fid < first+3; call++ {
 		if call == 500 {
-			t.Fatalf("no third memtable rotation after %d calls (WAL fid %d, first %d)", call, s.dur.fid, first)
+			t.Fatalf("no third memtable rotation after %d calls (WAL fid %d, first %d)", call, s.dur.wal.fid, first)
 		}
 		recs := make([]store.Record, 100)
 		for i := range recs {
@@ -37,13 +37,39 @@ func TestSyncedWALHoldsLastInsert(t *testing.T) {
 		if _, err := s.Insert(ctx, recs); err != nil {
 			t.Fatalf("Insert() error = %v", err)
 		}
-		wal, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%05d.mem", s.dur.fid)))
+		wal, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%05d.mem", s.dur.wal.fid)))
 		if err != nil {
 			t.Fatalf("reading the synced WAL: %v", err)
 		}
 		if last := recs[len(recs)-1].ID; !bytes.Contains(wal, last) {
-			t.Fatalf("call %d: synced WAL %05d.mem does not hold the last inserted id", call, s.dur.fid)
+			t.Fatalf("call %d: synced WAL %05d.mem does not hold the last inserted id", call, s.dur.wal.fid)
 		}
+	}
+}
+
+// TestSyncedValueLogHoldsLargeValue: a value over Badger's threshold goes
+// to the value log, and the value-log file synced after the commit holds
+// it.
+func TestSyncedValueLogHoldsLargeValue(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
+	}
+	defer s.Close()
+	r := store.Record{Class: "c", ID: randomID(t), Ciphertext: make([]byte, s.opts.ValueThreshold), CreatedAt: time.Now()}
+	if !s.mayUseValueLog(r) {
+		t.Fatalf("mayUseValueLog(%d-byte value) = false, want true", len(r.Ciphertext))
+	}
+	if _, err := s.Insert(context.Background(), []store.Record{r}); err != nil {
+		t.Fatalf("Insert() error = %v", err)
+	}
+	vlog, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%06d.vlog", s.dur.vlog.fid)))
+	if err != nil {
+		t.Fatalf("reading the synced value log: %v", err)
+	}
+	if !bytes.Contains(vlog, r.ID) {
+		t.Fatalf("synced value log %06d.vlog does not hold the large record's id", s.dur.vlog.fid)
 	}
 }
 
@@ -65,6 +91,13 @@ func TestReadersWaitForSync(t *testing.T) {
 	d.done(n, nil)
 	if err := <-waited; err != nil {
 		t.Fatalf("wait() = %v, want nil", err)
+	}
+	n, _ = d.begin()
+	waited = make(chan error, 1)
+	go func() { waited <- d.wait() }()
+	d.cancel(n) // that write wrote nothing: nothing to wait for
+	if err := <-waited; err != nil {
+		t.Fatalf("wait() after cancel = %v, want nil", err)
 	}
 	n, _ = d.begin()
 	d.done(n, os.ErrInvalid)

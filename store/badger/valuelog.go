@@ -57,14 +57,14 @@ func (s *Store) reopen() error {
 // valueLogGC rewrites value-log files until none has anything to discard.
 // Badger deletes a rewritten file at once unless an iterator is open, and
 // without SyncWrites the rewrite is not durable yet then: an open iterator
-// keeps the old file until syncAll has made the rewrite durable.
+// keeps the old file until syncBoth has made the rewrite durable.
 func (s *Store) valueLogGC() error {
 	for {
 		txn := s.db.NewTransaction(false)
 		it := txn.NewIterator(bdb.IteratorOptions{})
 		err := s.db.RunValueLogGC(0.01)
 		if err == nil {
-			err = s.syncAll()
+			err = s.syncBoth()
 		}
 		it.Close() // deletes the rewritten file
 		txn.Discard()
