@@ -67,6 +67,7 @@ run: build
 test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-test promtool postgres
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
+	$(GO) test -count=1 -run '^TestFingerprintOneAllocation$$' ./audit/   # allocation budget (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
@@ -215,9 +216,9 @@ bench-short: build devvault
 	$(GO) build -o bin/bench ./tools/bench
 	PGTEST_PORT=$(BENCH_PG_PORT) ./scripts/with-postgres.sh ./bin/bench -short -out '' -cmd 'make bench-short'
 
-## bench-micro: the Go micro-benchmarks (FF1, store) reported in BENCHMARKS.md.
+## bench-micro: the Go micro-benchmarks (FF1, codec, store, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
 bench-micro:
-	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/...
+	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./server/
 
 tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 

@@ -6,7 +6,7 @@
 //
 // <dir>/audit.log holds one JSON object per line, in two kinds:
 //
-//	{"seq":1,"time":"2026-11-27T03:48:32.031022641Z","caller":"spiffe://example.org/billing","purpose":"payment","op":"detokenize","class":"card_number","count":1,"decision":"allow","token_fps":["123c098304a2045875b72e4d615a3df1"],"subject_fp":"46f328913f7fdef93a70081a96a32031","prev":"","hash":"06c12f71a29f51c280ccbcb9d1a66fab7ccbe9276ec010f14f6a65362ea1ed1f"}
+//	{"seq":1,"time":"2026-11-27T03:48:32.031022641Z","caller":"spiffe://example.org/billing","purpose":"payment","op":"detokenize","class":"card_number","count":1,"decision":"allow","token_fps":["EjwJgwSiBFh1t0pNYQ"],"subject_fp":"46f328913f7fdef93a70081a96a32031","prev":"","hash":"06c12f71a29f51c280ccbcb9d1a66fab7ccbe9276ec010f14f6a65362ea1ed1f"}
 //	{"type":"checkpoint","seq":1,"time":"2026-11-27T03:48:32.032647637Z","key_id":"ed25519:34750f98bd59fcfc","sig":"5Dwfhjndzr3SPcdc+wfKfJe42rBjkVGhWPT8JirzJCZqliTh4C23rdooa/3uq110Q/kvFLdglSNjI8WOTqDuCw==","prev":"06c12f71a29f51c280ccbcb9d1a66fab7ccbe9276ec010f14f6a65362ea1ed1f","hash":"4261c52c0c46ffdf01c587e73a532121c987c8c0afed6f58ee9fd45316de7451"}
 //
 // An event line is the encoding/json encoding of Event, so its members come
@@ -15,7 +15,9 @@
 // Every line ends with its "hash" member: the hex SHA-256 of the same line
 // with the ,"hash":"…" member removed. "prev" is the hash of the line
 // before ("" on the first line), so the lines form one chain through events
-// and checkpoints. A checkpoint's signature covers its seq, time and prev
+// and checkpoints. Token fingerprints are 18 base64url digits; logs
+// written before fingerprint version 2 hold 32 hex digits, which verify
+// and report alike (see Fingerprinter). A checkpoint's signature covers its seq, time and prev
 // (see Signer), so it vouches for the whole chain up to it. Lines are
 // canonical: re-encoding a parsed line must give the same bytes, so no
 // member can be added, duplicated or re-spelled without detection.
@@ -171,7 +173,7 @@ func validate(ev *Event) error {
 		return bad("subject_fp is not a fingerprint")
 	}
 	for _, fp := range ev.Tokens {
-		if !isFingerprint(fp) {
+		if !isTokenFingerprint(fp) {
 			return bad("token_fps holds something that is not a fingerprint")
 		}
 	}

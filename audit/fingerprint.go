@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -14,8 +15,21 @@ import (
 // FingerprintKeySize is the minimum key size NewFingerprinter accepts.
 const FingerprintKeySize = 16
 
-// fingerprintLen is the length of a fingerprint in hex: 16 bytes.
-const fingerprintLen = 32
+// Fingerprint spellings. Subjects, and tokens in logs written before
+// version 2, are 32 lowercase hex digits: the first 16 bytes of the HMAC.
+// Tokens from version 2 on are 18 base64url digits (RFC 4648, no padding):
+// the first 13 bytes of the same HMAC, so an investigator who computes a
+// token's HMAC finds it in old and new logs alike. A batch event carries
+// one fingerprint per token, so this is most of what the audit log costs
+// per token: 21 bytes in JSON instead of 35. 104 bits keep collisions out
+// of reach: among a billion tokens of a class, the chance that any two
+// share a fingerprint is about 10^-14.
+const (
+	fingerprintLen   = 32 // hex digits of a subject or version 1 token fingerprint
+	fingerprintBytes = fingerprintLen / 2
+	tokenFPBytes     = 13
+	tokenFPChars     = (tokenFPBytes*8 + 5) / 6 // base64url digits of a version 2 token fingerprint
+)
 
 // Fingerprinter computes keyed fingerprints of tokens and subject ids:
 // stable, so an investigator holding the key can match events to a token
@@ -39,25 +53,35 @@ func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	return f, nil
 }
 
-// Token returns the fingerprint of token in class: hex of the first 16
-// bytes of HMAC-SHA256. The class is part of the input, so the same token
-// string in two classes gives two fingerprints.
+// Token returns the fingerprint of token in class: base64url of the
+// first 13 bytes of HMAC-SHA256 (version 2). The class is part of the
+// input, so the same token string in two classes gives two fingerprints.
 func (f *Fingerprinter) Token(class, token string) string {
-	return f.sum("token", class, token)
+	sum := f.sum("token", class, token)
+	var out [tokenFPChars]byte
+	base64.RawURLEncoding.Encode(out[:], sum[:tokenFPBytes])
+	return string(out[:])
+}
+
+// TokenV1 returns the version 1 fingerprint of token in class, as logs
+// and deletion records written before version 2 hold it: hex of the first
+// 16 bytes of the same HMAC-SHA256 as Token.
+func (f *Fingerprinter) TokenV1(class, token string) string {
+	return hexFP(f.sum("token", class, token))
 }
 
 // Subject returns the fingerprint of a data subject id, in a domain
-// separate from tokens.
+// separate from tokens: hex of the first 16 bytes of HMAC-SHA256. Stores
+// key consents and subject keys by it, so its spelling never changes.
 func (f *Fingerprinter) Subject(id string) string {
-	return f.sum("subject", id)
+	return hexFP(f.sum("subject", id))
 }
 
 // sum is HMAC-SHA256(key, "privacyvault/audit/v1/" domain 0x00 then each
-// part as an 8-byte big-endian length and its bytes); the lengths keep
-// ("ab", "c") and ("a", "bc") apart. The message is built in the pooled
-// state's buffer and written at once: a batch fingerprints every token, and
-// per-part writes and conversions cost five allocations a token.
-func (f *Fingerprinter) sum(domain string, parts ...string) string {
+// part as an 8-byte big-endian length and its bytes); the lengths keep ("ab", "c") and ("a", "bc") apart. The message is built in
+// the pooled state's buffer and written at once: a batch fingerprints every
+// token, and per-part writes and conversions cost five allocations a token.
+func (f *Fingerprinter) sum(domain string, parts ...string) [sha256.Size]byte {
 	st := f.macs.Get().(*macState)
 	defer f.macs.Put(st)
 	b := append(st.buf[:0], "privacyvault/audit/v1/"...)
@@ -68,12 +92,18 @@ func (f *Fingerprinter) sum(domain string, parts ...string) string {
 	}
 	st.mac.Reset()
 	st.mac.Write(b)
-	b = st.mac.Sum(b[:0])
-	var out [fingerprintLen]byte
-	hex.Encode(out[:], b[:fingerprintLen/2])
+	st.mac.Sum(st.sum[:0])
 	if cap(b) <= 1024 {
 		st.buf = b // keep the buffer unless a huge part grew it
 	}
+	return st.sum
+}
+
+// hexFP spells a subject or version 1 token fingerprint: hex of the first
+// 16 bytes of sum.
+func hexFP(sum [sha256.Size]byte) string {
+	var out [fingerprintLen]byte
+	hex.Encode(out[:], sum[:fingerprintBytes])
 	return string(out[:])
 }
 
@@ -81,10 +111,25 @@ func (f *Fingerprinter) sum(domain string, parts ...string) string {
 type macState struct {
 	mac hash.Hash
 	buf []byte
+	sum [sha256.Size]byte
 }
 
-// isFingerprint reports whether s has the shape of a fingerprint: 32
-// lowercase hex digits.
+// isTokenFingerprint reports whether s has the shape of a token
+// fingerprint of either version: 32 lowercase hex digits, or 18 base64url
+// digits that decode strictly (the last digit carries 2 bits and 4 zero
+// bits, so it is one of A, Q, g and w: no string of decimal digits, such
+// as a card number's token passed by mistake, has the shape).
+func isTokenFingerprint(s string) bool {
+	if len(s) == tokenFPChars {
+		var b [tokenFPBytes]byte
+		n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s))
+		return err == nil && n == tokenFPBytes
+	}
+	return isFingerprint(s)
+}
+
+// isFingerprint reports whether s has the shape of a subject (or version
+// 1 token) fingerprint: 32 lowercase hex digits.
 func isFingerprint(s string) bool {
 	if len(s) != fingerprintLen {
 		return false

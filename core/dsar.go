@@ -129,7 +129,12 @@ func (s *Subjects) DeleteToken(ctx context.Context, caller, className, token str
 	fp := s.tokenFP(c.Name, token, true) // decoded: canonical
 	r, err := s.store.Get(ctx, c.Name, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.deletedBefore(ctx, fp)
+		r, err := s.deletedBefore(ctx, fp)
+		if v1, ok := s.fp.(legacyTokenFingerprinter); ok && errors.Is(err, ErrNotFound) {
+			// Deleted before token fingerprints changed spelling.
+			r, err = s.deletedBefore(ctx, v1.TokenV1(c.Name, token))
+		}
+		return r, err
 	}
 	if err != nil {
 		return audit.Receipt{}, fmt.Errorf("core: delete: %w", err)
@@ -161,6 +166,13 @@ func (s *Subjects) DeleteToken(ctx context.Context, caller, className, token str
 		return audit.Receipt{}, err
 	}
 	return s.signDeletion(ctx, rec)
+}
+
+// legacyTokenFingerprinter gives a token's fingerprint as spelled before
+// audit fingerprints version 2 (audit.Fingerprinter.TokenV1), under which
+// older deletion receipts are stored.
+type legacyTokenFingerprinter interface {
+	TokenV1(class, token string) string
 }
 
 // deletedBefore returns the signed receipt of an earlier deletion of the

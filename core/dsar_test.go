@@ -146,3 +146,61 @@ func TestDeleteTokenOfSubject(t *testing.T) {
 		t.Errorf("Detokenize after deleting one value = %+v, %v; want the first NotFound, the second intact", got, err)
 	}
 }
+
+// respelledFingerprints spells token fingerprints anew and gives the old
+// spelling (testFingerprints) as TokenV1, as audit.Fingerprinter does
+// since fingerprints version 2.
+type respelledFingerprints struct{ testFingerprints }
+
+func (respelledFingerprints) Token(class, token string) string { return fp("t2", class, token) }
+func (respelledFingerprints) TokenV1(class, token string) string {
+	return testFingerprints{}.Token(class, token)
+}
+
+// TestDeleteTokenAgainAfterRespelling: a token deleted while fingerprints
+// had their old spelling still returns its receipt when deleted again
+// after the change, not "not found".
+func TestDeleteTokenAgainAfterRespelling(t *testing.T) {
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := devkms.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer := audit.NewEd25519Signer(priv)
+	open := func(fps core.Fingerprinter) *core.Service {
+		svc, err := core.New(context.Background(), core.Config{
+			Classes:       []core.ClassSpec{{Name: "notes", Mode: tokenizer.Random}},
+			Store:         st,
+			Keys:          keys,
+			Policy:        mustPolicy(t, policy.Spec{Purposes: []policy.Purpose{{Name: "support"}}}),
+			Auditor:       &memAuditor{},
+			Fingerprints:  fps,
+			Receipts:      signer,
+			MaxValueBytes: 1024,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(svc.Close)
+		return svc
+	}
+	ctx := context.Background()
+	before := open(testFingerprints{})
+	res, err := before.Tokenize(ctx, "app", []core.TokenizeItem{{Class: "notes", Value: []byte("a note")}})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	r, err := before.DeleteToken(ctx, "dpo", "notes", res[0].Token)
+	if err != nil {
+		t.Fatalf("DeleteToken() = %v", err)
+	}
+	again, err := open(respelledFingerprints{}).DeleteToken(ctx, "dpo", "notes", res[0].Token)
+	if err != nil || again.TokenFP != r.TokenFP || !again.ErasedAt.Equal(r.ErasedAt) {
+		t.Errorf("DeleteToken(again, after respelling) = %+v, %v; want the first deletion's receipt", again, err)
+	}
+}

@@ -50,15 +50,16 @@ type outcomes struct {
 	n []int
 }
 
-func (t *outcomes) add(o Outcome, n int) {
+func (t *outcomes) add(o Outcome, n int) int {
 	for i := range t.o {
 		if t.o[i] == o {
 			t.n[i] += n
-			return
+			return i
 		}
 	}
 	t.o = append(t.o, o)
 	t.n = append(t.n, n)
+	return len(t.o) - 1
 }
 
 func (t *outcomes) report(obs Observer) {
@@ -73,10 +74,15 @@ func (s *DataPlane) observeTokens(op string, classes []string, res []TokenResult
 		return
 	}
 	var t outcomes
+	last := 0 // entry of the item before
 	for i, r := range res {
+		if i > 0 && r.Err == nil && res[i-1].Err == nil && classes[i] == classes[i-1] {
+			t.n[last]++ // same outcome as the item before: a batch's usual run
+			continue
+		}
 		o := s.outcome(op, classes[i], "")
 		o.Result, o.Reason = itemResult(r.Err)
-		t.add(o, 1)
+		last = t.add(o, 1)
 	}
 	t.report(s.obs)
 }

@@ -68,6 +68,11 @@ func TestObserver(t *testing.T) {
 		{Class: "card", Value: []byte("5500005555555559")},
 		{Class: "secret-value", Value: []byte("x")},
 		{Class: "email", Value: []byte("")},
+		// A run of one outcome after another class's: counted on the
+		// entry it matches, not on the latest.
+		{Class: "email", Value: []byte("b@example.com")},
+		{Class: "card", Value: []byte("4000056655665556")},
+		{Class: "card", Value: []byte("6011000990139424")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +94,8 @@ func TestObserver(t *testing.T) {
 	}
 
 	want := map[core.Outcome]int{
-		{Op: "tokenize", Class: "card", Mode: "random", Result: "ok"}:                                                  2,
+		{Op: "tokenize", Class: "card", Mode: "random", Result: "ok"}:                                                  4,
+		{Op: "tokenize", Class: "email", Mode: "deterministic", Result: "ok"}:                                          1,
 		{Op: "tokenize", Class: "(unknown)", Result: "error", Reason: "invalid"}:                                       1,
 		{Op: "tokenize", Class: "email", Mode: "deterministic", Result: "error", Reason: "invalid"}:                    1,
 		{Op: "lookup", Class: "email", Mode: "deterministic", Result: "error", Reason: "not_found"}:                    1,

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	bdb "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/skl"
 
 	"github.com/privacyvault/privacyvault/store"
@@ -53,37 +52,10 @@ type Store struct {
 // Open opens or creates the database in o.Dir. Writes are synchronous
 // (fsync before Insert returns), so an acknowledged record survives kill -9.
 func Open(o Options) (*Store, error) {
-	opts := bdb.DefaultOptions(o.Dir).
-		// The store syncs what it wrote (durability): Badger's SyncWrites
-		// would also sync the value log after every write.
-		WithSyncWrites(false).
-		// A sidecar shares its node with the service it serves: keep the
-		// footprint small rather than Badger's server-sized defaults
-		// (64 MiB memtables, 256 MiB block cache, 4 compactors). Table
-		// builders take pooled buffers of twice the table size (the
-		// memtable size for level 0), so small tables keep the heap small.
-		WithMemTableSize(4 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithBaseTableSize(1 << 20).
-		WithValueLogFileSize(64 << 20).
-		// Every value (at most max_value_bytes, 64 KiB by default, sealed)
-		// stays in the LSM tree, so erasure's DropPrefix and Flatten
-		// remove it; the threshold must stay under Badger's batch limit,
-		// 15% of the memtable.
-		WithValueThreshold(512 << 10).
-		// Values are AES-GCM ciphertext, which does not compress, but keys,
-		// versions and record headers do: Snappy saves about 20 bytes a
-		// token on disk. Compressed blocks need a block cache; a small one
-		// is enough for a store read mostly at random. The index cache
-		// bounds table indexes and Bloom filters.
-		WithCompression(options.Snappy).
-		WithBlockCacheSize(4 << 20).
-		WithIndexCacheSize(8 << 20).
-		// Badger's minimum; the first one is dedicated to level 0.
-		WithNumCompactors(2).
-		WithLogger(badgerLogger{o.Logger})
+	opts, err := sidecarOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	db, err := bdb.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)

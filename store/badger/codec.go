@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/privacyvault/privacyvault/store"
@@ -23,10 +24,22 @@ const (
 )
 
 // Record layouts: version 1 has no subject; version 2 adds it after the
-// index. Both decode; new records are written as version 2.
+// index; version 3 (written now) drops what most records do not use: a
+// flags byte says which of expiry, index and subject follow, and the key
+// version is a uvarint: 11 bytes of header for a random token instead of
+// 23, about a tenth of what such a token costs on disk. All three decode.
 const (
 	codecV1      = 1
-	codecVersion = 2
+	codecV2      = 2
+	codecVersion = 3
+)
+
+// Flags of a version 3 record: which optional fields it holds.
+const (
+	hasExpiry  = 1 << 0
+	hasIndex   = 1 << 1
+	hasSubject = 1 << 2
+	knownFlags = hasExpiry | hasIndex | hasSubject
 )
 
 var errCorrupt = errors.New("store/badger: corrupt record")
@@ -95,22 +108,44 @@ func appendKey(k []byte, prefix byte, class string, rest []byte) []byte {
 }
 
 // encodeRecord lays out the value part of a record (class and ID live in the
-// key): version, key version, created, expires, index, ciphertext.
+// key), version 3: version, flags, key version (uvarint), created (8 bytes,
+// Unix nanoseconds), then expiry (8 bytes), index and subject (each a
+// uvarint length and its bytes) where the flags say so, then the
+// ciphertext.
 func encodeRecord(r store.Record) []byte {
-	b := make([]byte, 0, 1+4+8+8+binary.MaxVarintLen64+len(r.Index)+len(r.Ciphertext))
-	b = append(b, codecVersion)
-	b = binary.BigEndian.AppendUint32(b, r.KeyVersion)
+	var flags byte
+	if !r.ExpiresAt.IsZero() {
+		flags |= hasExpiry
+	}
+	if len(r.Index) > 0 {
+		flags |= hasIndex
+	}
+	if len(r.Subject) > 0 {
+		flags |= hasSubject
+	}
+	b := make([]byte, 0, 2+binary.MaxVarintLen32+16+2*binary.MaxVarintLen64+len(r.Index)+len(r.Subject)+len(r.Ciphertext))
+	b = append(b, codecVersion, flags)
+	b = binary.AppendUvarint(b, uint64(r.KeyVersion))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(r.CreatedAt)))
-	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(r.ExpiresAt)))
-	b = binary.AppendUvarint(b, uint64(len(r.Index)))
-	b = append(b, r.Index...)
-	b = binary.AppendUvarint(b, uint64(len(r.Subject)))
-	b = append(b, r.Subject...)
+	if flags&hasExpiry != 0 {
+		b = binary.BigEndian.AppendUint64(b, uint64(unixNano(r.ExpiresAt)))
+	}
+	if flags&hasIndex != 0 {
+		b = binary.AppendUvarint(b, uint64(len(r.Index)))
+		b = append(b, r.Index...)
+	}
+	if flags&hasSubject != 0 {
+		b = binary.AppendUvarint(b, uint64(len(r.Subject)))
+		b = append(b, r.Subject...)
+	}
 	return append(b, r.Ciphertext...)
 }
 
 func decodeRecord(class string, id, b []byte) (store.Record, error) {
-	if len(b) < 21 || (b[0] != codecVersion && b[0] != codecV1) {
+	if len(b) > 0 && b[0] == codecVersion {
+		return decodeV3(class, id, b[1:])
+	}
+	if len(b) < 21 || (b[0] != codecV2 && b[0] != codecV1) {
 		return store.Record{}, errCorrupt
 	}
 	version := b[0]
@@ -126,7 +161,47 @@ func decodeRecord(class string, id, b []byte) (store.Record, error) {
 	if r.Index, b, err = lenPrefixed(b); err != nil {
 		return store.Record{}, err
 	}
-	if version >= 2 {
+	if version >= codecV2 {
+		if r.Subject, b, err = lenPrefixed(b); err != nil {
+			return store.Record{}, err
+		}
+	}
+	r.Ciphertext = append([]byte(nil), b...)
+	return r, nil
+}
+
+// decodeV3 decodes a version 3 record after its version byte.
+func decodeV3(class string, id, b []byte) (store.Record, error) {
+	if len(b) < 1 || b[0]&^knownFlags != 0 {
+		return store.Record{}, errCorrupt
+	}
+	flags := b[0]
+	kv, w := binary.Uvarint(b[1:])
+	if w <= 0 || kv > math.MaxUint32 || len(b) < 1+w+8 {
+		return store.Record{}, errCorrupt
+	}
+	b = b[1+w:]
+	r := store.Record{
+		Class:      class,
+		ID:         append([]byte(nil), id...),
+		KeyVersion: uint32(kv),
+		CreatedAt:  fromUnixNano(int64(binary.BigEndian.Uint64(b))),
+	}
+	b = b[8:]
+	if flags&hasExpiry != 0 {
+		if len(b) < 8 {
+			return store.Record{}, errCorrupt
+		}
+		r.ExpiresAt = fromUnixNano(int64(binary.BigEndian.Uint64(b)))
+		b = b[8:]
+	}
+	var err error
+	if flags&hasIndex != 0 {
+		if r.Index, b, err = lenPrefixed(b); err != nil {
+			return store.Record{}, err
+		}
+	}
+	if flags&hasSubject != 0 {
 		if r.Subject, b, err = lenPrefixed(b); err != nil {
 			return store.Record{}, err
 		}

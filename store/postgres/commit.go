@@ -29,8 +29,8 @@ const (
 // while group statements are in flight are written together by the next
 // one, in one statement and one commit. A unary tokenize then costs the
 // database a share of a statement instead of a statement (and a WAL flush)
-// of its own. Durability is unchanged: every call returns only once the
-// transaction holding its records has committed.
+// of its own. Durability is unchanged: every call's wait returns nil only
+// once the transaction holding its records has committed.
 type committer struct {
 	pool    txBeginner
 	useCopy bool
@@ -44,18 +44,22 @@ type committer struct {
 type groupCall struct {
 	ctx  context.Context
 	recs []store.Record
-	out  []store.Outcome
-	err  error
-	done chan struct{}
+	// staged is closed once out or err is set; done once commitErr is.
+	out       []store.Outcome
+	err       error
+	staged    chan struct{}
+	commitErr error
+	done      chan struct{}
 }
 
 // insert writes recs with the next group and returns their outcomes once
-// committed, or ctx's error if ctx ends first (the records may then still
-// be written, as if the caller had gone away just after the commit). A
-// caller that finds a flusher slot free writes the queued group itself,
-// so a lone caller pays no hand-off to another goroutine.
-func (c *committer) insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
-	call := &groupCall{ctx: ctx, recs: recs, done: make(chan struct{})}
+// decided, with a wait for the group's commit, or ctx's error if ctx ends
+// first (the records may then still be written, as if the caller had
+// gone away just after the commit). A caller that finds a flusher slot
+// free writes the queued group itself, so a lone caller pays no hand-off
+// to another goroutine.
+func (c *committer) insert(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	call := &groupCall{ctx: ctx, recs: recs, staged: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, call)
 	lead := c.inflight < groupFlushers
@@ -64,35 +68,42 @@ func (c *committer) insert(ctx context.Context, recs []store.Record) ([]store.Ou
 	}
 	c.mu.Unlock()
 	if lead {
-		if c.flushOne() {
-			// Calls queued meanwhile: a goroutine takes over this
-			// flusher slot, so that this caller returns now.
-			go c.flush()
+		// Decide this group's outcomes here, with no hand-off for a lone
+		// caller; commit and write later groups in the background.
+		if group := c.take(); group != nil {
+			commit := c.stage(group)
+			go func() {
+				commit()
+				c.next()
+			}()
 		}
 	}
 	select {
-	case <-call.done:
-		return call.out, call.err
+	case <-call.staged:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("store/postgres: insert: %w", ctx.Err())
+		return nil, nil, fmt.Errorf("store/postgres: insert: %w", ctx.Err())
 	}
+	if call.err != nil {
+		return nil, nil, call.err
+	}
+	return call.out, func() error {
+		select {
+		case <-call.done:
+			return call.commitErr
+		case <-ctx.Done():
+			return fmt.Errorf("store/postgres: insert: %w", ctx.Err())
+		}
+	}, nil
 }
 
-// flush writes queued groups until the queue is empty.
-func (c *committer) flush() {
-	for c.flushOne() {
-	}
-}
-
-// flushOne writes the next group, if any, and reports whether the caller
-// still holds its flusher slot with more calls queued; otherwise the slot
-// is released.
-func (c *committer) flushOne() bool {
+// take removes the next group from the queue, or releases the caller's
+// flusher slot and returns nil if the queue is empty.
+func (c *committer) take() []*groupCall {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.queue) == 0 {
 		c.inflight--
-		c.mu.Unlock()
-		return false
+		return nil
 	}
 	n, k := 0, 0
 	for k < len(c.queue) && (k == 0 || n+len(c.queue[k].recs) <= groupMax) {
@@ -102,49 +113,57 @@ func (c *committer) flushOne() bool {
 	group := make([]*groupCall, k)
 	copy(group, c.queue)
 	c.queue = append(c.queue[:0], c.queue[k:]...)
-	c.mu.Unlock()
-	c.write(group)
-	c.mu.Lock()
-	more := len(c.queue) > 0
-	if !more {
-		c.inflight--
-	}
-	c.mu.Unlock()
-	return more
+	return group
 }
 
-// write inserts one group's records and hands each call its outcomes.
-func (c *committer) write(group []*groupCall) {
+// next writes the groups queued meanwhile, then releases the flusher
+// slot.
+func (c *committer) next() {
+	for {
+		group := c.take()
+		if group == nil {
+			return
+		}
+		c.stage(group)()
+	}
+}
+
+// stage inserts one group's records in one transaction and hands each call
+// its outcomes as soon as they are decided. The returned function commits
+// and hands each call the commit's result.
+func (c *committer) stage(group []*groupCall) (commit func()) {
 	live := group[:0:0]
 	for _, g := range group {
 		if g.ctx.Err() != nil {
 			// Its caller has gone: nothing of it is written.
 			g.err = fmt.Errorf("store/postgres: insert: %w", g.ctx.Err())
+			close(g.staged)
 			close(g.done)
 			continue
 		}
 		live = append(live, g)
 	}
 	if len(live) == 0 {
-		return
+		return func() {}
 	}
 	ctx, stop := groupContext(live)
-	defer stop()
 	var all []store.Record
 	for _, g := range live {
 		all = append(all, g.recs...)
 	}
-	out, err := insertAll(ctx, c.pool, all, c.useCopy)
+	out, tx, err := stageAll(ctx, c.pool, all, c.useCopy)
 	if err != nil && len(live) > 1 && !errors.Is(wrapErr("insert", err), store.ErrUnavailable) && ctx.Err() == nil {
 		// Not the database being away: one call's records may be what
 		// the statement refused, so each call is written on its own and
 		// gets its own answer.
+		stop()
 		for _, g := range live {
 			g.out, g.err = insertAll(g.ctx, c.pool, g.recs, c.useCopy)
 			g.err = wrapErr("insert", g.err)
+			close(g.staged)
 			close(g.done)
 		}
-		return
+		return func() {}
 	}
 	for _, g := range live {
 		if err != nil {
@@ -152,7 +171,19 @@ func (c *committer) write(group []*groupCall) {
 		} else {
 			g.out, out = out[:len(g.recs):len(g.recs)], out[len(g.recs):]
 		}
-		close(g.done)
+		close(g.staged)
+	}
+	return func() {
+		defer stop()
+		cerr := err
+		if cerr == nil {
+			// The callers write their audit events meanwhile.
+			cerr = wrapErr("insert", tx.Commit(context.WithoutCancel(ctx)))
+		}
+		for _, g := range live {
+			g.commitErr = cerr
+			close(g.done)
+		}
 	}
 }
 

@@ -139,7 +139,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	ok = true
-	return &Store{pool: pool, copy: useCopy, group: committer{pool: pool, useCopy: useCopy}}, nil
+	return &Store{pool: pool, copy: useCopy, group: committer{pool: pipePool{pool}, useCopy: useCopy}}, nil
 }
 
 // isPostgreSQL reports whether the server is PostgreSQL itself rather than

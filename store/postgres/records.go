@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/store"
 )
 
@@ -55,98 +57,172 @@ type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// Insert implements store.Store: one round trip for a batch whose records
-// neither share an ID nor an index with each other (the usual case).
-// Small inserts made at the same time share one statement and one commit
-// (see committer).
+// Insert implements store.Store: InsertStaged, then waiting for the
+// commit.
 func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcome, error) {
-	if err := s.use(ctx); err != nil {
+	out, wait, err := s.InsertStaged(ctx, recs)
+	if err != nil {
 		return nil, err
 	}
-	defer s.mu.RUnlock()
-	for _, r := range recs {
-		if r.Subject != nil {
-			if err := checkSubject(r.Subject); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(recs) == 0 {
-		return []store.Outcome{}, nil
-	}
-	if len(recs) <= groupJoin {
-		return s.group.insert(ctx, recs)
-	}
-	out, err := insertAll(ctx, s.pool, recs, s.copy)
-	return out, wrapErr("insert", err)
-}
-
-// insertAll inserts recs: in one statement when no two share an ID or an
-// index, otherwise in one transaction of several, each record decided
-// after those before it. With useCopy, a large batch without indexes goes
-// by COPY first (see copyRecords).
-func insertAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy bool) ([]store.Outcome, error) {
-	out := make([]store.Outcome, len(recs))
-	first, rest := splitDuplicates(recs)
-	if len(rest) == 0 {
-		if useCopy && len(recs) >= copyMin && !anyIndexed(recs) {
-			done, err := copyRecords(ctx, pool, recs, out)
-			if done || err != nil {
-				return out, err
-			}
-		}
-		if err := insertRound(ctx, pool, recs, first, out); err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	// Records repeating an earlier one's ID or index are decided after it,
-	// as if inserted one after the other, in one transaction.
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		pending := first
-		for len(pending) > 0 {
-			if err := insertRound(ctx, tx, recs, pending, out); err != nil {
-				return err
-			}
-			sub := make([]store.Record, len(rest))
-			for i, p := range rest {
-				sub[i] = recs[p]
-			}
-			f, r := splitDuplicates(sub)
-			pending = pending[:0]
-			for _, i := range f {
-				pending = append(pending, rest[i])
-			}
-			next := make([]int, len(r))
-			for i, j := range r {
-				next[i] = rest[j]
-			}
-			rest = next
-		}
-		return nil
-	})
-	if err != nil {
+	if err := wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// txBeginner is a pool: it runs statements, copies rows in and begins
-// transactions.
-type txBeginner interface {
-	querier
-	copier
-	Begin(ctx context.Context) (pgx.Tx, error)
+// InsertStaged implements store.Store: one round trip for a batch whose
+// records neither share an ID nor an index with each other (the usual
+// case), in a transaction whose COMMIT is sent as soon as the outcomes are
+// known; wait returns once it has committed (synchronous_commit: durable
+// on the database host), so the caller's audit write overlaps the
+// database's WAL flush. Until then no other session sees the records, and
+// another sidecar inserting the same deterministic index waits for this
+// transaction, so the outcomes stand. Small inserts made at the same time
+// share one transaction (see committer).
+func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	if err := s.use(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.RUnlock()
+	for _, r := range recs {
+		if r.Subject != nil {
+			if err := checkSubject(r.Subject); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(recs) == 0 {
+		return []store.Outcome{}, func() error { return nil }, nil
+	}
+	if j := audit.JointFrom(ctx); j != nil {
+		// audit.sink postgres: the records go into the call's joint
+		// transaction, which the audit sink commits together with the
+		// call's events (or the call rolls back), so wait has nothing to
+		// do.
+		out, err := s.insertJoint(ctx, j, recs)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out, func() error { return nil }, nil
+	}
+	if len(recs) <= groupJoin {
+		return s.group.insert(ctx, recs)
+	}
+	out, tx, err := stageAll(ctx, pipePool{s.pool}, recs, s.copy)
+	if err != nil {
+		return nil, nil, wrapErr("insert", err)
+	}
+	return out, commitAsync(ctx, tx), nil
 }
 
-// InsertStaged implements store.Store. The batch is committed (durable)
-// before the outcomes return, so wait has nothing left to do.
-func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
-	out, err := s.Insert(ctx, recs)
+// insertJoint inserts recs in the joint's transaction, beginning it on
+// the call's first insert. No COPY: a taken ID would abort the
+// transaction.
+func (s *Store) insertJoint(ctx context.Context, j *audit.Joint, recs []store.Record) ([]store.Outcome, error) {
+	tx, err := j.Begin(func() (any, func(), error) {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tx, func() { tx.Rollback(context.Background()) }, nil
+	})
+	if err != nil {
+		return nil, wrapErr("insert", err)
+	}
+	out, err := insertIn(ctx, tx.(pgx.Tx), recs, false)
+	return out, wrapErr("insert", err)
+}
+
+// commitAsync sends tx's COMMIT now and returns a function that waits for
+// it (or for ctx to end).
+func commitAsync(ctx context.Context, tx insertTx) func() error {
+	done := make(chan error, 1)
+	// Committing what was decided even if the caller goes away leaves the
+	// store as if it had gone away just after the commit.
+	go func() { done <- tx.Commit(context.WithoutCancel(ctx)) }()
+	return sync.OnceValue(func() error {
+		select {
+		case err := <-done:
+			return wrapErr("insert", err)
+		case <-ctx.Done():
+			return fmt.Errorf("store/postgres: insert: %w", ctx.Err())
+		}
+	})
+}
+
+// insertAll inserts recs and commits.
+func insertAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy bool) ([]store.Outcome, error) {
+	out, tx, err := stageAll(ctx, pool, recs, useCopy)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// stageAll inserts recs in a new transaction and returns their outcomes
+// with the transaction, left for the caller to commit.
+func stageAll(ctx context.Context, pool txBeginner, recs []store.Record, useCopy bool) ([]store.Outcome, insertTx, error) {
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return out, func() error { return nil }, nil
+	out, err := insertIn(ctx, tx, recs, useCopy)
+	if errors.Is(err, errCopyConflict) {
+		// An ID of the batch is taken: the COPY wrote nothing and aborted
+		// the transaction; insert the usual way in a new one.
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if tx, err = pool.Begin(ctx); err != nil {
+			return nil, nil, err
+		}
+		out, err = insertIn(ctx, tx, recs, false)
+	}
+	if err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	return out, tx, nil
+}
+
+// insertIn inserts recs in tx: in one statement when no two share an ID
+// or an index, otherwise in several, each record decided after those
+// before it. With useCopy, a large batch without indexes goes by COPY
+// (see copyRecords).
+func insertIn(ctx context.Context, tx insertTx, recs []store.Record, useCopy bool) ([]store.Outcome, error) {
+	out := make([]store.Outcome, len(recs))
+	first, rest := splitDuplicates(recs)
+	if len(rest) == 0 && useCopy && len(recs) >= copyMin && !anyIndexed(recs) {
+		if err := copyRecords(ctx, tx, recs, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	pending := first
+	for len(pending) > 0 {
+		if err := insertRound(ctx, tx, recs, pending, out); err != nil {
+			return nil, err
+		}
+		if len(rest) == 0 {
+			break
+		}
+		sub := make([]store.Record, len(rest))
+		for i, p := range rest {
+			sub[i] = recs[p]
+		}
+		f, r := splitDuplicates(sub)
+		pending = pending[:0]
+		for _, i := range f {
+			pending = append(pending, rest[i])
+		}
+		next := make([]int, len(r))
+		for i, j := range r {
+			next[i] = rest[j]
+		}
+		rest = next
+	}
+	return out, nil
 }
 
 // splitDuplicates returns the positions of records that share neither ID
@@ -176,28 +252,32 @@ const copyMin = 64
 // copyRecords writes recs, none of which has an index, with COPY: on
 // PostgreSQL it stores the rows with multi-row inserts (one heap WAL record
 // per page instead of per row), the cheapest way in. COPY has no ON
-// CONFLICT: if a row's ID is taken, nothing is written and copyRecords
-// reports done false, for the caller to insert the batch the usual way.
-// COPY ... FROM STDIN in binary is PostgreSQL's; Open turns it on only for
-// PostgreSQL itself (docs/deployment.md).
-func copyRecords(ctx context.Context, q copier, recs []store.Record, out []store.Outcome) (done bool, err error) {
+// CONFLICT: if a row's ID is taken, nothing is written, the transaction
+// is aborted and copyRecords returns errCopyConflict, for the caller to
+// insert the batch the usual way. COPY ... FROM STDIN in binary is
+// PostgreSQL's; Open turns it on only for PostgreSQL itself
+// (docs/deployment.md).
+func copyRecords(ctx context.Context, q copier, recs []store.Record, out []store.Outcome) error {
 	rows := make([][]any, len(recs))
 	for i, r := range recs {
 		rows[i] = []any{r.Class, r.ID, int64(r.KeyVersion), r.Ciphertext, r.CreatedAt.UnixNano(), nanos(r.ExpiresAt), r.Subject}
 	}
-	_, err = q.CopyFrom(ctx, pgx.Identifier{"pv_records"}, copyColumns, pgx.CopyFromRows(rows))
+	_, err := q.CopyFrom(ctx, pgx.Identifier{"pv_records"}, copyColumns, pgx.CopyFromRows(rows))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return false, nil
+		return errCopyConflict
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	for i, r := range recs {
 		out[i] = store.Outcome{Status: store.Inserted, ID: r.ID}
 	}
-	return true, nil
+	return nil
 }
+
+// errCopyConflict: a COPY found an ID taken.
+var errCopyConflict = errors.New("store/postgres: an ID of the batch is taken")
 
 var copyColumns = []string{"class", "id", "key_version", "ciphertext", "created_at", "expires_at", "subject"}
 

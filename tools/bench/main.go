@@ -35,6 +35,7 @@ type options struct {
 	scale     int
 	scaleDur  time.Duration
 	scaleOnly bool
+	keep      bool
 }
 
 func main() {
@@ -56,6 +57,7 @@ func main() {
 	rounds := flag.Int("rounds", 0, "rounds per point; 0 means 3 (1 with -short)")
 	scaleOnly := flag.Bool("scale-only", false, "run only the scale phase (for tuning memory and load rate)")
 	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data of every sidecar) for inspection")
 	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
 	flag.Parse()
 	if profileDir != "" {
@@ -95,7 +97,11 @@ func run(o options) error {
 		return err
 	}
 	work, _ = filepath.Abs(work)
-	defer os.RemoveAll(work)
+	if o.keep {
+		logf("keeping %s", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	r := &report{started: t0, opts: o, figures: map[string]*stats{}}
 	if err := r.micro(); err != nil {
 		return err
@@ -328,6 +334,10 @@ func scalePhase(o options, dir string, r *report) error {
 	var sample []string
 	ctx := context.Background()
 	loaded := 0
+	cpu0, wr0, err := side.usage()
+	if err != nil {
+		return err
+	}
 	for loaded < o.scale {
 		t := time.Now()
 		toks, err := load(ctx, cls[:2], min(step, o.scale-loaded))
@@ -335,12 +345,19 @@ func scalePhase(o options, dir string, r *report) error {
 			return fmt.Errorf("scale load: %w", err)
 		}
 		rate := float64(len(toks)) / time.Since(t).Seconds()
+		cpu, wr, err := side.usage()
+		if err != nil {
+			return err
+		}
 		r.loadRates = append(r.loadRates, rate)
+		r.loadCPU = append(r.loadCPU, cpu-cpu0)
+		r.loadWritten = append(r.loadWritten, wr-wr0)
+		cpu0, wr0 = cpu, wr
 		loaded += len(toks)
 		for i := 0; i < len(toks); i += 97 {
 			sample = append(sample, toks[i])
 		}
-		logf("loaded %8d  %8.0f tokens/s", loaded, rate)
+		logf("loaded %8d  %8.0f tokens/s  sidecar CPU %5.2f s  written %6.1f MiB", loaded, rate, r.loadCPU[len(r.loadCPU)-1].Seconds(), float64(r.loadWritten[len(r.loadWritten)-1])/(1<<20))
 	}
 	if r.loadRSS, err = side.peakRSS(); err != nil {
 		return err
@@ -356,6 +373,12 @@ func scalePhase(o options, dir string, r *report) error {
 	}
 	side.stop()
 	if r.diskAlloc, r.diskApparent, err = diskUsage(filepath.Join(dir, "data")); err != nil {
+		return err
+	}
+	if r.diskStore, _, err = diskUsage(filepath.Join(dir, "data", "store")); err != nil {
+		return err
+	}
+	if r.diskAudit, _, err = diskUsage(filepath.Join(dir, "data", "audit")); err != nil {
 		return err
 	}
 	r.scaled = loaded

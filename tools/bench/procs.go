@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -303,4 +304,38 @@ func (p *proc) saveProfile(what, file string) error {
 	_, err = io.Copy(f, resp.Body)
 	logf("saved %s", f.Name())
 	return err
+}
+
+// usage returns the CPU time the process has used (user and system) and
+// the bytes it has caused to be written to storage (/proc/<pid>/io
+// write_bytes), so a load phase can tell its own work from the machine's.
+func (p *proc) usage() (cpu time.Duration, written int64, err error) {
+	pid := p.cmd.Process.Pid
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// Fields after the command name, which ends with the last ')':
+	// utime and stime are the 12th and 13th of them, in clock ticks (100/s).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, err
+	}
+	cpu = time.Duration(ut+st) * 10 * time.Millisecond
+	b, err = os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes:"); ok {
+			written, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return cpu, written, err
+		}
+	}
+	return 0, 0, fmt.Errorf("/proc/%d/io: no write_bytes", pid)
 }

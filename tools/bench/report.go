@@ -34,6 +34,10 @@ type report struct {
 	serveRSS     int64
 	diskAlloc    int64
 	diskApparent int64
+	loadCPU      []time.Duration // sidecar CPU time per tenth of the load
+	loadWritten  []int64         // bytes the sidecar wrote to storage per tenth
+	diskStore    int64           // allocated bytes of the store (data/store)
+	diskAudit    int64           // and of the audit log directory (data/audit)
 	restart      time.Duration
 }
 
@@ -231,6 +235,16 @@ func (r *report) markdown() string {
 	if n := len(r.loadRates); n > 0 {
 		w("| last tenth ÷ first tenth | %s |", ratio(r.loadRates[n-1], r.loadRates[0]))
 	}
+	var cpus, written []string
+	for i := range r.loadCPU {
+		cpus = append(cpus, fmt.Sprintf("%.1f", r.loadCPU[i].Seconds()))
+		written = append(written, fmt.Sprintf("%.0f", float64(r.loadWritten[i])/(1<<20)))
+	}
+	w("| sidecar CPU per tenth (s) | %s |", strings.Join(cpus, " · "))
+	w("| bytes the sidecar wrote per tenth (MiB; store, compaction, audit) | %s |", strings.Join(written, " · "))
+	if n := len(r.loadCPU); n > 0 && r.loadCPU[0] > 0 {
+		w("| CPU per token, last tenth ÷ first tenth | %.2f |", r.loadCPU[n-1].Seconds()/r.loadCPU[0].Seconds())
+	}
 	w("| peak RSS of the sidecar while loading (VmHWM) | %.1f MiB |", float64(r.loadRSS)/(1<<20))
 	w("| RSS at the end of the load: anonymous · file-backed (Badger's mmapped tables and logs) | %.1f MiB · %.1f MiB |", float64(r.anonRSS)/(1<<20), float64(r.fileRSS)/(1<<20))
 	w("| peak RSS of the restarted sidecar after unary detokenize | %.1f MiB |", float64(r.serveRSS)/(1<<20))
@@ -238,6 +252,7 @@ func (r *report) markdown() string {
 	if r.scaled > 0 {
 		w("| disk per token, allocated (store + audit, after clean stop) | %.1f bytes |", float64(r.diskAlloc)/float64(r.scaled))
 		w("| disk per token, apparent | %.1f bytes |", float64(r.diskApparent)/float64(r.scaled))
+		w("| disk per token, allocated: store · audit log | %.1f · %.1f bytes |", float64(r.diskStore)/float64(r.scaled), float64(r.diskAudit)/float64(r.scaled))
 	}
 	w("| restart (exec to health SERVING) | %s ms |", ms(r.restart))
 	d := r.get("detok/rnd/1/8/scaled")
