@@ -28,3 +28,25 @@ func TestIsFingerprint(t *testing.T) {
 		}
 	}
 }
+
+func TestIsTokenFingerprint(t *testing.T) {
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{strings.Repeat("0123456789abcdef", 2), true}, // version 1
+		{"EjwJgwSiBFh1t0pNYQ", true},
+		{"-_zZ09-_zZ09-_zZ0w", true},
+		{"EjwJgwSiBFh1t0pNYR", false}, // stray low bits in the last digit
+		{"411111111111111111", false}, // 18 decimal digits: a raw token's shape
+		{"EjwJgwSiBFh1t0pNY=", false},
+		{"EjwJgwSiBFh1t0pN+Q", false}, // standard, not URL, alphabet
+		{"EjwJgwSiBFh1t0pNYQA", false},
+		{"EjwJgwSiBFh1t0pNY", false},
+	}
+	for _, tt := range tests {
+		if got := isTokenFingerprint(tt.s); got != tt.want {
+			t.Errorf("isTokenFingerprint(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}
