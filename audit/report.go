@@ -12,6 +12,9 @@ import (
 // Access is one event in a subject report: who touched the subject's data,
 // when, how and for what purpose.
 type Access struct {
+	// Instance names the chain holding the event when the trail has one
+	// chain per sidecar (audit.sink postgres); "" for a file log.
+	Instance string    `json:"instance,omitempty"`
 	Seq      uint64    `json:"seq"`
 	Time     time.Time `json:"time"`
 	Caller   string    `json:"caller"`

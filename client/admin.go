@@ -117,6 +117,27 @@ func (c *Client) TailAudit(ctx context.Context, fromSeq uint64, line func(string
 	}
 }
 
+// TailAuditChains is TailAudit saying which sidecar instance's chain each
+// record belongs to (audit.sink postgres follows every instance's chain;
+// instance is "" for a file log).
+func (c *Client) TailAuditChains(ctx context.Context, fromSeq uint64, record func(instance, line string) error) error {
+	stream, err := pb.NewAdminServiceClient(c.conn).TailAudit(ctx, &pb.TailAuditRequest{FromSeq: fromSeq})
+	if err != nil {
+		return err
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		for _, l := range resp.GetLines() {
+			if err := record(resp.GetInstance(), l); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // PurgeExpired deletes every record past its retention and returns counts
 // by class.
 func (c *Client) PurgeExpired(ctx context.Context) (map[string]uint64, error) {

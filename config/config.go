@@ -98,6 +98,14 @@ type Audit struct {
 	// KV (keys provider vault): unique per sidecar with its own data
 	// directory (default: the host name).
 	HeadName string `yaml:"head_name"`
+	// Sink is where events go: "file" (audit.log in Dir, the default) or
+	// "postgres" (one hash chain per sidecar instance in the store's
+	// PostgreSQL database; needs store.backend: postgres).
+	Sink string `yaml:"sink"`
+	// InstanceID names this sidecar's chain with sink postgres: stable
+	// across restarts and unique among live sidecars (default: a random id
+	// created once in <data_dir>/audit-instance-id).
+	InstanceID string `yaml:"instance_id"`
 }
 
 // Metrics configures the metrics listener.

@@ -57,6 +57,9 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"bad keep_last", "classes:\n  - name: a\n    mode: fpe\n    format:\n      name: ssn\n      keep_last: 4\n", "c.yaml:6: classes[0].format.keep_last:"},
 		{"bad algorithm", "classes:\n  - name: a\n    mode: fpe\n    algorithm: ff2\n    format:\n      name: digits\n", "c.yaml:4: classes[0].algorithm: unknown FPE algorithm"},
 		{"algorithm on vaulted", "classes:\n  - name: a\n    mode: random\n    algorithm: ff1\n", "c.yaml:4: classes[0].algorithm: only fpe classes"},
+		{"unknown audit sink", "classes:\n  - name: a\n    mode: random\naudit:\n  sink: kafka\n", "c.yaml:5: audit.sink: unknown audit sink \"kafka\" (want file or postgres)"},
+		{"postgres sink on badger", "classes:\n  - name: a\n    mode: random\naudit:\n  sink: postgres\n", "c.yaml:5: audit.sink: audit.sink postgres keeps the chains in the store's database: it needs store.backend: postgres"},
+		{"bad instance id", "classes:\n  - name: a\n    mode: random\naudit:\n  instance_id: two words\n", "c.yaml:5: audit.instance_id: must be 1 to 128 printable ASCII characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -44,7 +45,16 @@ type Postgres struct {
 // Migrates reports whether the sidecar applies migrations at start.
 func (p Postgres) Migrates() bool { return p.AutoMigrate == nil || *p.AutoMigrate }
 
+// Audit sinks.
+const (
+	SinkFile     = "file"
+	SinkPostgres = "postgres"
+)
+
 func (c *Config) applyStoreDefaults() {
+	if c.Audit.Sink == "" {
+		c.Audit.Sink = SinkFile
+	}
 	if c.Store.Backend == "" {
 		c.Store.Backend = BackendBadger
 	}
@@ -67,5 +77,19 @@ func (c *Config) validateStore(v *validator) {
 	}
 	if c.Store.Postgres.StatementTimeout < 0 {
 		v.fail("must not be negative", "store", "postgres", "statement_timeout")
+	}
+	switch c.Audit.Sink {
+	case SinkFile:
+	case SinkPostgres:
+		if c.Store.Backend != BackendPostgres {
+			// One database, so a tokenize call's records and its events
+			// commit in one transaction.
+			v.fail("audit.sink postgres keeps the chains in the store's database: it needs store.backend: postgres", "audit", "sink")
+		}
+	default:
+		v.fail(fmt.Sprintf("unknown audit sink %q (want file or postgres)", c.Audit.Sink), "audit", "sink")
+	}
+	if id := c.Audit.InstanceID; id != "" && (len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e })) {
+		v.fail("must be 1 to 128 printable ASCII characters without spaces", "audit", "instance_id")
 	}
 }

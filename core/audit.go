@@ -135,6 +135,9 @@ func (s *trail) auditPurpose(p string) string {
 // concurrently, so they share the log's group commit instead of waiting
 // for one fsync each; their order in the log is not defined.
 func (s *trail) recordAll(ctx context.Context, ev events) error {
+	if j := audit.JointFrom(ctx); j != nil {
+		j.Expect(len(ev.order)) // the sink commits them together
+	}
 	if len(ev.order) == 1 {
 		return s.record(ctx, *ev.groups[ev.order[0]])
 	}

@@ -64,6 +64,10 @@ type Config struct {
 	// Leases run each re-encryption job on one sidecar of a fleet sharing
 	// the store; nil means the store is this sidecar's alone.
 	Leases Leases
+	// JointCommit makes a tokenize call's records and its audit events
+	// commit in one transaction (audit.Joint): set it only when the store
+	// and the auditor share a database and both honour the joint.
+	JointCommit bool
 }
 
 // maxSubjectID bounds subject identifiers, which are opaque customer ids.
@@ -105,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		base:      b,
-		DataPlane: &DataPlane{base: b, store: cfg.Store, quota: quota.New()},
+		DataPlane: &DataPlane{base: b, store: cfg.Store, quota: quota.New(), joint: cfg.JointCommit},
 		KeyAdmin:  &KeyAdmin{base: b, store: cfg.Store},
 		Subjects:  &Subjects{base: b, store: cfg.Store, receipts: cfg.Receipts},
 	}
@@ -161,6 +165,11 @@ type TokenResult struct {
 // failures of the whole batch (storage), never for one bad item.
 func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
+	if s.joint {
+		var j *audit.Joint
+		ctx, j = audit.WithJoint(ctx)
+		defer j.Abort() // records whose events were not committed go
+	}
 	res, durable, err := s.tokenize(ctx, items, subjects)
 	if err != nil {
 		return nil, err

@@ -113,6 +113,9 @@ type DataPlane struct {
 	store DataStore
 	quota *quota.Limiter
 	honey honeytokens
+	// joint: a tokenize call's records and events commit together
+	// (Config.JointCommit).
+	joint bool
 }
 
 // KeyAdmin reports on and changes class keys and runs the jobs that move

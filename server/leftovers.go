@@ -25,6 +25,7 @@ func newLeftovers(cfg *config.Config) leftovers {
 		AuditKeyFile(cfg),
 		AuditKeyFile(cfg) + ".pub",
 		AuditVerificationKeysFile(cfg),
+		AuditInstanceFile(cfg),
 	}
 	var out leftovers
 	for _, p := range candidates {

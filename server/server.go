@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +21,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
-	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
@@ -151,18 +149,16 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
-	s.close = append(s.close, stopAnchors)
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, o.AcceptAuditLogReset)
+	trail, err := s.openTrail(ctx, cfg, st, keys, fps, log, o.AcceptAuditLogReset)
 	if err != nil {
 		return nil, err
 	}
-	s.close = append(s.close, auditLog.Close)
+	signer := trail.signer
 	var grace time.Duration
 	if cfg.Keys.Provider != "dev" {
 		grace = cfg.Keys.GracePeriod.Std()
 	}
-	var aud core.Auditor = observedAuditor{auditor{auditLog}, obs}
+	var aud core.Auditor = observedAuditor{trail.auditor, obs}
 	if o.AuditHook != nil {
 		aud = o.AuditHook(aud)
 	}
@@ -181,6 +177,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		GracePeriod:   grace,
 		Logger:        log,
 		Leases:        jobLeases(cfg, st),
+		JointCommit:   trail.joint,
 		Now:           o.Hooks.Now,
 	})
 	if err != nil {
@@ -233,7 +230,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	// them in process through the same interceptors.
 	reg := newInproc(s.grpc, unary, stream)
 	token.RegisterService(reg, token.New(token.Config{Core: dp.DataPlane, MaxBatch: cfg.Server.MaxBatch, Logger: log}))
-	auditR := auditReader{path: filepath.Join(AuditDir(cfg), audit.FileName), verifier: signer, fp: fps, head: auditLog.Head}
+	auditR := trail.reader
 	admin.RegisterService(reg, admin.New(admin.Config{
 		Core: dp, Admins: cfg.Admins, MaxBatch: cfg.Server.MaxBatch,
 		Audit: auditR,

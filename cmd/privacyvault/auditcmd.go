@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +41,10 @@ type verifyOut struct {
 	LastHash          string `json:"lastHash,omitempty"` // offline: to compare with an anchor
 	Kind              string `json:"kind,omitempty"`
 	Message           string `json:"message,omitempty"`
+	// Instance and Chains: with audit.sink postgres, the instance whose
+	// chain has the problem, and every instance's chain.
+	Instance string           `json:"instance,omitempty"`
+	Chains   []*pb.AuditChain `json:"chains,omitempty"`
 }
 
 func auditVerifyCmd() *cobra.Command {
@@ -47,7 +53,9 @@ func auditVerifyCmd() *cobra.Command {
 		Use:   "verify [--file F --public-key K]",
 		Short: "Check the hash chain and signed checkpoints (of the sidecar's log, or offline of a copy)",
 		Long: `Check the audit log's hash chain and signed checkpoints: the sidecar's own
-log against the head it holds in memory (admins), or offline a copy with
+log against the head it holds in memory (admins) — with audit.sink postgres
+every sidecar instance's chain in the database, naming the instance of a
+problem —, or offline a copy with
 --file and the verification keys (<data_dir>/audit-verification-keys.pem,
 or the output of audit export-keys). Exit 0 OK, 1 TAMPERED, 3 COULD NOT BE
 VERIFIED.`,
@@ -77,11 +85,17 @@ VERIFIED.`,
 				return exitErr{code: exitUnverified, err: fmt.Errorf("audit log COULD NOT BE VERIFIED: %w", err)}
 			}
 			v = verifyOut{OK: r.GetOk(), Unverifiable: r.GetUnverifiable(), Events: r.GetEvents(), Checkpoints: r.GetCheckpoints(), LastSeq: r.GetLastSeq(),
-				LastCheckpointSeq: r.GetLastCheckpointSeq(), HeadSeq: r.GetHeadSeq(), Kind: r.GetKind(), Message: r.GetMessage()}
+				LastCheckpointSeq: r.GetLastCheckpointSeq(), HeadSeq: r.GetHeadSeq(), Kind: r.GetKind(), Message: r.GetMessage(),
+				Instance: r.GetInstance(), Chains: r.GetChains()}
 		}
 		if isJSON(cmd) {
 			if err := writeJSON(cmd.OutOrStdout(), v); err != nil {
 				return err
+			}
+		} else if v.OK && len(v.Chains) > 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "audit trail OK: %d instance chains, %d events, %d checkpoints\n", len(v.Chains), v.Events, v.Checkpoints)
+			for _, c := range v.Chains {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %s: %d events, last seq %d, signed through seq %d\n", c.GetInstance(), c.GetEvents(), c.GetLastSeq(), c.GetLastCheckpointSeq())
 			}
 		} else if v.OK {
 			msg := fmt.Sprintf("audit log OK: %d events, %d checkpoints, last seq %d, signed through seq %d", v.Events, v.Checkpoints, v.LastSeq, v.LastCheckpointSeq)
@@ -174,9 +188,18 @@ func auditSubjectCmd() *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), &pb.GetSubjectAccessReportResponse{Accesses: acc})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tCALLER\tPURPOSE\tOP\tCLASS\tITEMS\tDECISION")
+			fleet := slices.ContainsFunc(acc, func(a *pb.SubjectAccess) bool { return a.GetInstance() != "" })
+			head := "TIME\tCALLER\tPURPOSE\tOP\tCLASS\tITEMS\tDECISION"
+			if fleet {
+				head += "\tINSTANCE"
+			}
+			fmt.Fprintln(tw, head)
 			for _, a := range acc {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.GetTime().AsTime().Format(time.RFC3339), a.GetCaller(), a.GetPurpose(), a.GetOp(), a.GetClass(), a.GetCount(), a.GetDecision())
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s", a.GetTime().AsTime().Format(time.RFC3339), a.GetCaller(), a.GetPurpose(), a.GetOp(), a.GetClass(), a.GetCount(), a.GetDecision())
+				if fleet {
+					fmt.Fprintf(tw, "\t%s", a.GetInstance())
+				}
+				fmt.Fprintln(tw)
 			}
 			return tw.Flush()
 		})
@@ -188,7 +211,9 @@ func auditTailCmd() *cobra.Command {
 		Use:   "tail [--from N]",
 		Short: "Stream audit records as JSON lines for a SIEM, until interrupted",
 		Long: `Stream audit records as JSON lines from a sequence number, then follow new
-ones until interrupted. The output is JSON lines whatever --output says.`,
+ones until interrupted. The output is JSON lines whatever --output says.
+With audit.sink postgres it follows every sidecar instance's chain (--from
+applies to each) and wraps each record as {"instance":"…","record":{…}}.`,
 		Args: noArgs,
 	}
 	co := addConn(cmd)
@@ -200,7 +225,11 @@ ones until interrupted. The output is JSON lines whatever --output says.`,
 			return err
 		}
 		defer c.Close()
-		err = c.TailAudit(cmd.Context(), from, func(l string) error {
+		err = c.TailAuditChains(cmd.Context(), from, func(instance, l string) error {
+			if instance != "" {
+				inst, _ := json.Marshal(instance)
+				l = `{"instance":` + string(inst) + `,"record":` + l + `}`
+			}
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), l)
 			return err
 		})

@@ -170,7 +170,7 @@ func everyCommand(t *testing.T, asJSON bool) {
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "24h"), want: "values revealed"},
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "24h", "--subjects", "-"), stdin: "cust-1\ncust-42\n", want: "cust-42  email"},
 		{args: as(tokOps, "report", "access", "--identity", "checkout", "--since", "yesterday"), code: exitUsage, want: "--since"},
-		{args: []string{"migrate", "--config", pgCfg}, want: "schema version 1"},
+		{args: []string{"migrate", "--config", pgCfg}, want: "schema version 2"},
 		{args: []string{"migrate", "--config", goodCfg}, code: 1, want: "store.backend is not postgres"},
 		{args: []string{"version"}, want: "privacyvault "},
 		{args: []string{"version", "extra"}, code: exitUsage, want: "takes no arguments"},

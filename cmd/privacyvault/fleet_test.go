@@ -44,7 +44,7 @@ func fleetConfig(t *testing.T, addr, dsn string) string {
 func TestMigrateCommand(t *testing.T) {
 	t.Setenv("VAULT_TOKEN", "unused-by-migrate")
 	cfg := fleetConfig(t, "http://127.0.0.1:1", pgtest.New(t))
-	for _, want := range []string{"applied 1 migration(s) [1]; schema version 1", "applied 0 migration(s) []; schema version 1"} {
+	for _, want := range []string{"applied 2 migration(s) [1 2]; schema version 2", "applied 0 migration(s) []; schema version 2"} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), []string{"migrate", "--config", cfg}, nil, &out, &errOut); code != 0 || strings.TrimSpace(out.String()) != want {
 			t.Errorf("migrate = %d, %q (stderr %q); want 0, %q", code, out.String(), errOut.String(), want)

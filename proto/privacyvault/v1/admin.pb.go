@@ -1260,7 +1260,16 @@ type VerifyAuditResponse struct {
 	// "diverged".
 	HeadSeq uint64 `protobuf:"varint,10,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
 	// Hash of the last record the sidecar wrote.
-	HeadHash      string `protobuf:"bytes,11,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
+	HeadHash string `protobuf:"bytes,11,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
+	// With audit.sink postgres, one entry per sidecar instance's chain in
+	// the database, by instance name. The fields above then add up the
+	// chains' events and checkpoints and describe the first chain with a
+	// problem (its message names the instance); head_seq and head_hash are
+	// this sidecar's own chain's. Empty for a file log.
+	Chains []*AuditChain `protobuf:"bytes,12,rep,name=chains,proto3" json:"chains,omitempty"`
+	// The instance whose chain has the problem reported above (audit.sink
+	// postgres); empty when ok or for a file log.
+	Instance      string `protobuf:"bytes,13,opt,name=instance,proto3" json:"instance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1372,6 +1381,147 @@ func (x *VerifyAuditResponse) GetHeadHash() string {
 	return ""
 }
 
+func (x *VerifyAuditResponse) GetChains() []*AuditChain {
+	if x != nil {
+		return x.Chains
+	}
+	return nil
+}
+
+func (x *VerifyAuditResponse) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+// AuditChain is the verification of one sidecar instance's audit chain.
+type AuditChain struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance's chain name (audit.instance_id).
+	Instance string `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// Whether the whole chain verified.
+	Ok bool `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// Events read (up to the first problem).
+	Events uint64 `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
+	// Checkpoints read.
+	Checkpoints uint64 `protobuf:"varint,4,opt,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	// Last event sequence number read.
+	LastSeq uint64 `protobuf:"varint,5,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	// Last sequence number covered by a signed checkpoint.
+	LastCheckpointSeq uint64 `protobuf:"varint,6,opt,name=last_checkpoint_seq,json=lastCheckpointSeq,proto3" json:"last_checkpoint_seq,omitempty"`
+	// The first problem's kind, as in VerifyAuditResponse; empty when ok.
+	Kind string `protobuf:"bytes,7,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Where: the record's position in the chain (1 is its first record).
+	Line uint64 `protobuf:"varint,8,opt,name=line,proto3" json:"line,omitempty"`
+	// What, naming the instance.
+	Message string `protobuf:"bytes,9,opt,name=message,proto3" json:"message,omitempty"`
+	// The chain could not be checked (e.g. the signer is unreachable).
+	Unverifiable  bool `protobuf:"varint,10,opt,name=unverifiable,proto3" json:"unverifiable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditChain) Reset() {
+	*x = AuditChain{}
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditChain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditChain) ProtoMessage() {}
+
+func (x *AuditChain) ProtoReflect() protoreflect.Message {
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditChain.ProtoReflect.Descriptor instead.
+func (*AuditChain) Descriptor() ([]byte, []int) {
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AuditChain) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *AuditChain) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *AuditChain) GetEvents() uint64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *AuditChain) GetCheckpoints() uint64 {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return 0
+}
+
+func (x *AuditChain) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *AuditChain) GetLastCheckpointSeq() uint64 {
+	if x != nil {
+		return x.LastCheckpointSeq
+	}
+	return 0
+}
+
+func (x *AuditChain) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AuditChain) GetLine() uint64 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *AuditChain) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *AuditChain) GetUnverifiable() bool {
+	if x != nil {
+		return x.Unverifiable
+	}
+	return false
+}
+
 // GetSubjectAccessReportRequest names the data subject.
 type GetSubjectAccessReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1383,7 +1533,7 @@ type GetSubjectAccessReportRequest struct {
 
 func (x *GetSubjectAccessReportRequest) Reset() {
 	*x = GetSubjectAccessReportRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1395,7 +1545,7 @@ func (x *GetSubjectAccessReportRequest) String() string {
 func (*GetSubjectAccessReportRequest) ProtoMessage() {}
 
 func (x *GetSubjectAccessReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[22]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1558,7 @@ func (x *GetSubjectAccessReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectAccessReportRequest.ProtoReflect.Descriptor instead.
 func (*GetSubjectAccessReportRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetSubjectAccessReportRequest) GetSubjectId() string {
@@ -1429,7 +1579,7 @@ type GetSubjectAccessReportResponse struct {
 
 func (x *GetSubjectAccessReportResponse) Reset() {
 	*x = GetSubjectAccessReportResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +1591,7 @@ func (x *GetSubjectAccessReportResponse) String() string {
 func (*GetSubjectAccessReportResponse) ProtoMessage() {}
 
 func (x *GetSubjectAccessReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[23]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +1604,7 @@ func (x *GetSubjectAccessReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSubjectAccessReportResponse.ProtoReflect.Descriptor instead.
 func (*GetSubjectAccessReportResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetSubjectAccessReportResponse) GetAccesses() []*SubjectAccess {
@@ -1482,14 +1632,17 @@ type SubjectAccess struct {
 	// Items.
 	Count int64 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
 	// allow, deny, partial or error.
-	Decision      string `protobuf:"bytes,8,opt,name=decision,proto3" json:"decision,omitempty"`
+	Decision string `protobuf:"bytes,8,opt,name=decision,proto3" json:"decision,omitempty"`
+	// The sidecar instance whose audit chain holds the event (audit.sink
+	// postgres; seq numbers are per instance); empty for a file log.
+	Instance      string `protobuf:"bytes,9,opt,name=instance,proto3" json:"instance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubjectAccess) Reset() {
 	*x = SubjectAccess{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1654,7 @@ func (x *SubjectAccess) String() string {
 func (*SubjectAccess) ProtoMessage() {}
 
 func (x *SubjectAccess) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[24]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1667,7 @@ func (x *SubjectAccess) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubjectAccess.ProtoReflect.Descriptor instead.
 func (*SubjectAccess) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SubjectAccess) GetSeq() uint64 {
@@ -1573,6 +1726,13 @@ func (x *SubjectAccess) GetDecision() string {
 	return ""
 }
 
+func (x *SubjectAccess) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
 // TailAuditRequest says where to start.
 type TailAuditRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1584,7 +1744,7 @@ type TailAuditRequest struct {
 
 func (x *TailAuditRequest) Reset() {
 	*x = TailAuditRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1756,7 @@ func (x *TailAuditRequest) String() string {
 func (*TailAuditRequest) ProtoMessage() {}
 
 func (x *TailAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[25]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1769,7 @@ func (x *TailAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TailAuditRequest.ProtoReflect.Descriptor instead.
 func (*TailAuditRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TailAuditRequest) GetFromSeq() uint64 {
@@ -1623,14 +1783,18 @@ func (x *TailAuditRequest) GetFromSeq() uint64 {
 type TailAuditResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Audit records, one JSON object each, as stored.
-	Lines         []string `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	Lines []string `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The sidecar instance whose chain the lines belong to (audit.sink
+	// postgres: TailAudit follows every instance's chain); empty for a file
+	// log.
+	Instance      string `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TailAuditResponse) Reset() {
 	*x = TailAuditResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +1806,7 @@ func (x *TailAuditResponse) String() string {
 func (*TailAuditResponse) ProtoMessage() {}
 
 func (x *TailAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[26]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1655,7 +1819,7 @@ func (x *TailAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TailAuditResponse.ProtoReflect.Descriptor instead.
 func (*TailAuditResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TailAuditResponse) GetLines() []string {
@@ -1663,6 +1827,13 @@ func (x *TailAuditResponse) GetLines() []string {
 		return x.Lines
 	}
 	return nil
+}
+
+func (x *TailAuditResponse) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
 }
 
 // PurgeExpiredRequest asks for a retention purge.
@@ -1674,7 +1845,7 @@ type PurgeExpiredRequest struct {
 
 func (x *PurgeExpiredRequest) Reset() {
 	*x = PurgeExpiredRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1857,7 @@ func (x *PurgeExpiredRequest) String() string {
 func (*PurgeExpiredRequest) ProtoMessage() {}
 
 func (x *PurgeExpiredRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[27]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1870,7 @@ func (x *PurgeExpiredRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeExpiredRequest.ProtoReflect.Descriptor instead.
 func (*PurgeExpiredRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 // PurgeExpiredResponse reports what was purged.
@@ -1713,7 +1884,7 @@ type PurgeExpiredResponse struct {
 
 func (x *PurgeExpiredResponse) Reset() {
 	*x = PurgeExpiredResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1896,7 @@ func (x *PurgeExpiredResponse) String() string {
 func (*PurgeExpiredResponse) ProtoMessage() {}
 
 func (x *PurgeExpiredResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[28]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +1909,7 @@ func (x *PurgeExpiredResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeExpiredResponse.ProtoReflect.Descriptor instead.
 func (*PurgeExpiredResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PurgeExpiredResponse) GetDeleted() map[string]uint64 {
@@ -1763,7 +1934,7 @@ type ExplainPolicyRequest struct {
 
 func (x *ExplainPolicyRequest) Reset() {
 	*x = ExplainPolicyRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +1946,7 @@ func (x *ExplainPolicyRequest) String() string {
 func (*ExplainPolicyRequest) ProtoMessage() {}
 
 func (x *ExplainPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[29]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +1959,7 @@ func (x *ExplainPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainPolicyRequest.ProtoReflect.Descriptor instead.
 func (*ExplainPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExplainPolicyRequest) GetIdentity() string {
@@ -1832,7 +2003,7 @@ type ExplainPolicyResponse struct {
 
 func (x *ExplainPolicyResponse) Reset() {
 	*x = ExplainPolicyResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1844,7 +2015,7 @@ func (x *ExplainPolicyResponse) String() string {
 func (*ExplainPolicyResponse) ProtoMessage() {}
 
 func (x *ExplainPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[30]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1857,7 +2028,7 @@ func (x *ExplainPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainPolicyResponse.ProtoReflect.Descriptor instead.
 func (*ExplainPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExplainPolicyResponse) GetReveal() string {
@@ -1913,7 +2084,7 @@ type GetAccessReportRequest struct {
 
 func (x *GetAccessReportRequest) Reset() {
 	*x = GetAccessReportRequest{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2096,7 @@ func (x *GetAccessReportRequest) String() string {
 func (*GetAccessReportRequest) ProtoMessage() {}
 
 func (x *GetAccessReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[31]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2109,7 @@ func (x *GetAccessReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessReportRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessReportRequest) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetAccessReportRequest) GetIdentity() string {
@@ -1986,7 +2157,7 @@ type GetAccessReportResponse struct {
 
 func (x *GetAccessReportResponse) Reset() {
 	*x = GetAccessReportResponse{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2169,7 @@ func (x *GetAccessReportResponse) String() string {
 func (*GetAccessReportResponse) ProtoMessage() {}
 
 func (x *GetAccessReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[32]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2182,7 @@ func (x *GetAccessReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessReportResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessReportResponse) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetAccessReportResponse) GetRows() []*AccessReportRow {
@@ -2064,7 +2235,7 @@ type AccessReportRow struct {
 
 func (x *AccessReportRow) Reset() {
 	*x = AccessReportRow{}
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2247,7 @@ func (x *AccessReportRow) String() string {
 func (*AccessReportRow) ProtoMessage() {}
 
 func (x *AccessReportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_privacyvault_v1_admin_proto_msgTypes[33]
+	mi := &file_privacyvault_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2260,7 @@ func (x *AccessReportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessReportRow.ProtoReflect.Descriptor instead.
 func (*AccessReportRow) Descriptor() ([]byte, []int) {
-	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_privacyvault_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AccessReportRow) GetSubjectFp() string {
@@ -2214,7 +2385,7 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\told_token\x18\x01 \x01(\tR\boldToken\x12\x1b\n" +
 	"\tnew_token\x18\x02 \x01(\tR\bnewToken\x12(\n" +
 	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error\"\x14\n" +
-	"\x12VerifyAuditRequest\"\xc8\x02\n" +
+	"\x12VerifyAuditRequest\"\x99\x03\n" +
 	"\x13VerifyAuditResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\x04R\x06events\x12 \n" +
@@ -2227,12 +2398,27 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\funverifiable\x18\t \x01(\bR\funverifiable\x12\x19\n" +
 	"\bhead_seq\x18\n" +
 	" \x01(\x04R\aheadSeq\x12\x1b\n" +
-	"\thead_hash\x18\v \x01(\tR\bheadHash\">\n" +
+	"\thead_hash\x18\v \x01(\tR\bheadHash\x123\n" +
+	"\x06chains\x18\f \x03(\v2\x1b.privacyvault.v1.AuditChainR\x06chains\x12\x1a\n" +
+	"\binstance\x18\r \x01(\tR\binstance\"\xa3\x02\n" +
+	"\n" +
+	"AuditChain\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x16\n" +
+	"\x06events\x18\x03 \x01(\x04R\x06events\x12 \n" +
+	"\vcheckpoints\x18\x04 \x01(\x04R\vcheckpoints\x12\x19\n" +
+	"\blast_seq\x18\x05 \x01(\x04R\alastSeq\x12.\n" +
+	"\x13last_checkpoint_seq\x18\x06 \x01(\x04R\x11lastCheckpointSeq\x12\x12\n" +
+	"\x04kind\x18\a \x01(\tR\x04kind\x12\x12\n" +
+	"\x04line\x18\b \x01(\x04R\x04line\x12\x18\n" +
+	"\amessage\x18\t \x01(\tR\amessage\x12\"\n" +
+	"\funverifiable\x18\n" +
+	" \x01(\bR\funverifiable\">\n" +
 	"\x1dGetSubjectAccessReportRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\"\\\n" +
 	"\x1eGetSubjectAccessReportResponse\x12:\n" +
-	"\baccesses\x18\x01 \x03(\v2\x1e.privacyvault.v1.SubjectAccessR\baccesses\"\xdb\x01\n" +
+	"\baccesses\x18\x01 \x03(\v2\x1e.privacyvault.v1.SubjectAccessR\baccesses\"\xf7\x01\n" +
 	"\rSubjectAccess\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
@@ -2241,11 +2427,13 @@ const file_privacyvault_v1_admin_proto_rawDesc = "" +
 	"\x02op\x18\x05 \x01(\tR\x02op\x12\x14\n" +
 	"\x05class\x18\x06 \x01(\tR\x05class\x12\x14\n" +
 	"\x05count\x18\a \x01(\x03R\x05count\x12\x1a\n" +
-	"\bdecision\x18\b \x01(\tR\bdecision\"-\n" +
+	"\bdecision\x18\b \x01(\tR\bdecision\x12\x1a\n" +
+	"\binstance\x18\t \x01(\tR\binstance\"-\n" +
 	"\x10TailAuditRequest\x12\x19\n" +
-	"\bfrom_seq\x18\x01 \x01(\x04R\afromSeq\")\n" +
+	"\bfrom_seq\x18\x01 \x01(\x04R\afromSeq\"E\n" +
 	"\x11TailAuditResponse\x12\x14\n" +
-	"\x05lines\x18\x01 \x03(\tR\x05lines\"\x15\n" +
+	"\x05lines\x18\x01 \x03(\tR\x05lines\x12\x1a\n" +
+	"\binstance\x18\x02 \x01(\tR\binstance\"\x15\n" +
 	"\x13PurgeExpiredRequest\"\xa0\x01\n" +
 	"\x14PurgeExpiredResponse\x12L\n" +
 	"\adeleted\x18\x01 \x03(\v22.privacyvault.v1.PurgeExpiredResponse.DeletedEntryR\adeleted\x1a:\n" +
@@ -2315,7 +2503,7 @@ func file_privacyvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_privacyvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_privacyvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(ReencryptJob_State)(0),                // 0: privacyvault.v1.ReencryptJob.State
 	(*ExportAuditKeysRequest)(nil),         // 1: privacyvault.v1.ExportAuditKeysRequest
@@ -2340,22 +2528,23 @@ var file_privacyvault_v1_admin_proto_goTypes = []any{
 	(*RetokenizePair)(nil),                 // 20: privacyvault.v1.RetokenizePair
 	(*VerifyAuditRequest)(nil),             // 21: privacyvault.v1.VerifyAuditRequest
 	(*VerifyAuditResponse)(nil),            // 22: privacyvault.v1.VerifyAuditResponse
-	(*GetSubjectAccessReportRequest)(nil),  // 23: privacyvault.v1.GetSubjectAccessReportRequest
-	(*GetSubjectAccessReportResponse)(nil), // 24: privacyvault.v1.GetSubjectAccessReportResponse
-	(*SubjectAccess)(nil),                  // 25: privacyvault.v1.SubjectAccess
-	(*TailAuditRequest)(nil),               // 26: privacyvault.v1.TailAuditRequest
-	(*TailAuditResponse)(nil),              // 27: privacyvault.v1.TailAuditResponse
-	(*PurgeExpiredRequest)(nil),            // 28: privacyvault.v1.PurgeExpiredRequest
-	(*PurgeExpiredResponse)(nil),           // 29: privacyvault.v1.PurgeExpiredResponse
-	(*ExplainPolicyRequest)(nil),           // 30: privacyvault.v1.ExplainPolicyRequest
-	(*ExplainPolicyResponse)(nil),          // 31: privacyvault.v1.ExplainPolicyResponse
-	(*GetAccessReportRequest)(nil),         // 32: privacyvault.v1.GetAccessReportRequest
-	(*GetAccessReportResponse)(nil),        // 33: privacyvault.v1.GetAccessReportResponse
-	(*AccessReportRow)(nil),                // 34: privacyvault.v1.AccessReportRow
-	nil,                                    // 35: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
-	(*timestamppb.Timestamp)(nil),          // 36: google.protobuf.Timestamp
-	(*DetokenizeItem)(nil),                 // 37: privacyvault.v1.DetokenizeItem
-	(*status.Status)(nil),                  // 38: google.rpc.Status
+	(*AuditChain)(nil),                     // 23: privacyvault.v1.AuditChain
+	(*GetSubjectAccessReportRequest)(nil),  // 24: privacyvault.v1.GetSubjectAccessReportRequest
+	(*GetSubjectAccessReportResponse)(nil), // 25: privacyvault.v1.GetSubjectAccessReportResponse
+	(*SubjectAccess)(nil),                  // 26: privacyvault.v1.SubjectAccess
+	(*TailAuditRequest)(nil),               // 27: privacyvault.v1.TailAuditRequest
+	(*TailAuditResponse)(nil),              // 28: privacyvault.v1.TailAuditResponse
+	(*PurgeExpiredRequest)(nil),            // 29: privacyvault.v1.PurgeExpiredRequest
+	(*PurgeExpiredResponse)(nil),           // 30: privacyvault.v1.PurgeExpiredResponse
+	(*ExplainPolicyRequest)(nil),           // 31: privacyvault.v1.ExplainPolicyRequest
+	(*ExplainPolicyResponse)(nil),          // 32: privacyvault.v1.ExplainPolicyResponse
+	(*GetAccessReportRequest)(nil),         // 33: privacyvault.v1.GetAccessReportRequest
+	(*GetAccessReportResponse)(nil),        // 34: privacyvault.v1.GetAccessReportResponse
+	(*AccessReportRow)(nil),                // 35: privacyvault.v1.AccessReportRow
+	nil,                                    // 36: privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	(*timestamppb.Timestamp)(nil),          // 37: google.protobuf.Timestamp
+	(*DetokenizeItem)(nil),                 // 38: privacyvault.v1.DetokenizeItem
+	(*status.Status)(nil),                  // 39: google.rpc.Status
 }
 var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	5,  // 0: privacyvault.v1.GetKeyStatusResponse.classes:type_name -> privacyvault.v1.ClassKeyStatus
@@ -2364,53 +2553,54 @@ var file_privacyvault_v1_admin_proto_depIdxs = []int32{
 	15, // 3: privacyvault.v1.StartReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	15, // 4: privacyvault.v1.GetReencryptResponse.job:type_name -> privacyvault.v1.ReencryptJob
 	0,  // 5: privacyvault.v1.ReencryptJob.state:type_name -> privacyvault.v1.ReencryptJob.State
-	36, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
-	36, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
+	37, // 6: privacyvault.v1.ReencryptJob.started:type_name -> google.protobuf.Timestamp
+	37, // 7: privacyvault.v1.ReencryptJob.updated:type_name -> google.protobuf.Timestamp
 	5,  // 8: privacyvault.v1.RetireKeyVersionsResponse.status:type_name -> privacyvault.v1.ClassKeyStatus
-	37, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
+	38, // 9: privacyvault.v1.RetokenizeFPERequest.items:type_name -> privacyvault.v1.DetokenizeItem
 	20, // 10: privacyvault.v1.RetokenizeFPEResponse.pairs:type_name -> privacyvault.v1.RetokenizePair
-	38, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
-	25, // 12: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
-	36, // 13: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
-	35, // 14: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
-	36, // 15: privacyvault.v1.GetAccessReportRequest.since:type_name -> google.protobuf.Timestamp
-	36, // 16: privacyvault.v1.GetAccessReportRequest.until:type_name -> google.protobuf.Timestamp
-	34, // 17: privacyvault.v1.GetAccessReportResponse.rows:type_name -> privacyvault.v1.AccessReportRow
-	36, // 18: privacyvault.v1.AccessReportRow.first:type_name -> google.protobuf.Timestamp
-	36, // 19: privacyvault.v1.AccessReportRow.last:type_name -> google.protobuf.Timestamp
-	3,  // 20: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
-	7,  // 21: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
-	9,  // 22: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
-	11, // 23: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
-	13, // 24: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
-	16, // 25: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
-	18, // 26: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
-	21, // 27: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
-	23, // 28: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
-	26, // 29: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
-	28, // 30: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
-	1,  // 31: privacyvault.v1.AdminService.ExportAuditKeys:input_type -> privacyvault.v1.ExportAuditKeysRequest
-	30, // 32: privacyvault.v1.AdminService.ExplainPolicy:input_type -> privacyvault.v1.ExplainPolicyRequest
-	32, // 33: privacyvault.v1.AdminService.GetAccessReport:input_type -> privacyvault.v1.GetAccessReportRequest
-	4,  // 34: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
-	8,  // 35: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
-	10, // 36: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
-	12, // 37: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
-	14, // 38: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
-	17, // 39: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
-	19, // 40: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
-	22, // 41: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
-	24, // 42: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
-	27, // 43: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
-	29, // 44: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
-	2,  // 45: privacyvault.v1.AdminService.ExportAuditKeys:output_type -> privacyvault.v1.ExportAuditKeysResponse
-	31, // 46: privacyvault.v1.AdminService.ExplainPolicy:output_type -> privacyvault.v1.ExplainPolicyResponse
-	33, // 47: privacyvault.v1.AdminService.GetAccessReport:output_type -> privacyvault.v1.GetAccessReportResponse
-	34, // [34:48] is the sub-list for method output_type
-	20, // [20:34] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	39, // 11: privacyvault.v1.RetokenizePair.error:type_name -> google.rpc.Status
+	23, // 12: privacyvault.v1.VerifyAuditResponse.chains:type_name -> privacyvault.v1.AuditChain
+	26, // 13: privacyvault.v1.GetSubjectAccessReportResponse.accesses:type_name -> privacyvault.v1.SubjectAccess
+	37, // 14: privacyvault.v1.SubjectAccess.time:type_name -> google.protobuf.Timestamp
+	36, // 15: privacyvault.v1.PurgeExpiredResponse.deleted:type_name -> privacyvault.v1.PurgeExpiredResponse.DeletedEntry
+	37, // 16: privacyvault.v1.GetAccessReportRequest.since:type_name -> google.protobuf.Timestamp
+	37, // 17: privacyvault.v1.GetAccessReportRequest.until:type_name -> google.protobuf.Timestamp
+	35, // 18: privacyvault.v1.GetAccessReportResponse.rows:type_name -> privacyvault.v1.AccessReportRow
+	37, // 19: privacyvault.v1.AccessReportRow.first:type_name -> google.protobuf.Timestamp
+	37, // 20: privacyvault.v1.AccessReportRow.last:type_name -> google.protobuf.Timestamp
+	3,  // 21: privacyvault.v1.AdminService.GetKeyStatus:input_type -> privacyvault.v1.GetKeyStatusRequest
+	7,  // 22: privacyvault.v1.AdminService.RotateKey:input_type -> privacyvault.v1.RotateKeyRequest
+	9,  // 23: privacyvault.v1.AdminService.RewrapKeys:input_type -> privacyvault.v1.RewrapKeysRequest
+	11, // 24: privacyvault.v1.AdminService.StartReencrypt:input_type -> privacyvault.v1.StartReencryptRequest
+	13, // 25: privacyvault.v1.AdminService.GetReencrypt:input_type -> privacyvault.v1.GetReencryptRequest
+	16, // 26: privacyvault.v1.AdminService.RetireKeyVersions:input_type -> privacyvault.v1.RetireKeyVersionsRequest
+	18, // 27: privacyvault.v1.AdminService.RetokenizeFPE:input_type -> privacyvault.v1.RetokenizeFPERequest
+	21, // 28: privacyvault.v1.AdminService.VerifyAudit:input_type -> privacyvault.v1.VerifyAuditRequest
+	24, // 29: privacyvault.v1.AdminService.GetSubjectAccessReport:input_type -> privacyvault.v1.GetSubjectAccessReportRequest
+	27, // 30: privacyvault.v1.AdminService.TailAudit:input_type -> privacyvault.v1.TailAuditRequest
+	29, // 31: privacyvault.v1.AdminService.PurgeExpired:input_type -> privacyvault.v1.PurgeExpiredRequest
+	1,  // 32: privacyvault.v1.AdminService.ExportAuditKeys:input_type -> privacyvault.v1.ExportAuditKeysRequest
+	31, // 33: privacyvault.v1.AdminService.ExplainPolicy:input_type -> privacyvault.v1.ExplainPolicyRequest
+	33, // 34: privacyvault.v1.AdminService.GetAccessReport:input_type -> privacyvault.v1.GetAccessReportRequest
+	4,  // 35: privacyvault.v1.AdminService.GetKeyStatus:output_type -> privacyvault.v1.GetKeyStatusResponse
+	8,  // 36: privacyvault.v1.AdminService.RotateKey:output_type -> privacyvault.v1.RotateKeyResponse
+	10, // 37: privacyvault.v1.AdminService.RewrapKeys:output_type -> privacyvault.v1.RewrapKeysResponse
+	12, // 38: privacyvault.v1.AdminService.StartReencrypt:output_type -> privacyvault.v1.StartReencryptResponse
+	14, // 39: privacyvault.v1.AdminService.GetReencrypt:output_type -> privacyvault.v1.GetReencryptResponse
+	17, // 40: privacyvault.v1.AdminService.RetireKeyVersions:output_type -> privacyvault.v1.RetireKeyVersionsResponse
+	19, // 41: privacyvault.v1.AdminService.RetokenizeFPE:output_type -> privacyvault.v1.RetokenizeFPEResponse
+	22, // 42: privacyvault.v1.AdminService.VerifyAudit:output_type -> privacyvault.v1.VerifyAuditResponse
+	25, // 43: privacyvault.v1.AdminService.GetSubjectAccessReport:output_type -> privacyvault.v1.GetSubjectAccessReportResponse
+	28, // 44: privacyvault.v1.AdminService.TailAudit:output_type -> privacyvault.v1.TailAuditResponse
+	30, // 45: privacyvault.v1.AdminService.PurgeExpired:output_type -> privacyvault.v1.PurgeExpiredResponse
+	2,  // 46: privacyvault.v1.AdminService.ExportAuditKeys:output_type -> privacyvault.v1.ExportAuditKeysResponse
+	32, // 47: privacyvault.v1.AdminService.ExplainPolicy:output_type -> privacyvault.v1.ExplainPolicyResponse
+	34, // 48: privacyvault.v1.AdminService.GetAccessReport:output_type -> privacyvault.v1.GetAccessReportResponse
+	35, // [35:49] is the sub-list for method output_type
+	21, // [21:35] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_privacyvault_v1_admin_proto_init() }
@@ -2425,7 +2615,7 @@ func file_privacyvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacyvault_v1_admin_proto_rawDesc), len(file_privacyvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -67,14 +67,17 @@ type AdminServiceClient interface {
 	// then setting the class's key_version) is how an fpe class changes keys.
 	RetokenizeFPE(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RetokenizeFPERequest, RetokenizeFPEResponse], error)
 	// VerifyAudit checks this sidecar's audit log: the hash chain and every
-	// signed checkpoint. A tampered log is reported in the response, not as
-	// an error.
+	// signed checkpoint; with audit.sink postgres, every sidecar instance's
+	// chain in the database. A tampered log is reported in the response, not
+	// as an error.
 	VerifyAudit(ctx context.Context, in *VerifyAuditRequest, opts ...grpc.CallOption) (*VerifyAuditResponse, error)
 	// GetSubjectAccessReport lists who read a data subject's data, when and
-	// for what purpose, from this sidecar's audit log.
+	// for what purpose, from this sidecar's audit log (with audit.sink
+	// postgres, from every instance's chain).
 	GetSubjectAccessReport(ctx context.Context, in *GetSubjectAccessReportRequest, opts ...grpc.CallOption) (*GetSubjectAccessReportResponse, error)
 	// TailAudit streams audit records as JSON lines from a sequence number,
-	// then follows new ones until the caller cancels (for a SIEM).
+	// then follows new ones until the caller cancels (for a SIEM). With
+	// audit.sink postgres it follows every instance's chain.
 	TailAudit(ctx context.Context, in *TailAuditRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailAuditResponse], error)
 	// PurgeExpired deletes every record past its retention now (a background
 	// purge does it periodically) and reports counts by class.
@@ -284,14 +287,17 @@ type AdminServiceServer interface {
 	// then setting the class's key_version) is how an fpe class changes keys.
 	RetokenizeFPE(grpc.BidiStreamingServer[RetokenizeFPERequest, RetokenizeFPEResponse]) error
 	// VerifyAudit checks this sidecar's audit log: the hash chain and every
-	// signed checkpoint. A tampered log is reported in the response, not as
-	// an error.
+	// signed checkpoint; with audit.sink postgres, every sidecar instance's
+	// chain in the database. A tampered log is reported in the response, not
+	// as an error.
 	VerifyAudit(context.Context, *VerifyAuditRequest) (*VerifyAuditResponse, error)
 	// GetSubjectAccessReport lists who read a data subject's data, when and
-	// for what purpose, from this sidecar's audit log.
+	// for what purpose, from this sidecar's audit log (with audit.sink
+	// postgres, from every instance's chain).
 	GetSubjectAccessReport(context.Context, *GetSubjectAccessReportRequest) (*GetSubjectAccessReportResponse, error)
 	// TailAudit streams audit records as JSON lines from a sequence number,
-	// then follows new ones until the caller cancels (for a SIEM).
+	// then follows new ones until the caller cancels (for a SIEM). With
+	// audit.sink postgres it follows every instance's chain.
 	TailAudit(*TailAuditRequest, grpc.ServerStreamingServer[TailAuditResponse]) error
 	// PurgeExpired deletes every record past its retention now (a background
 	// purge does it periodically) and reports counts by class.

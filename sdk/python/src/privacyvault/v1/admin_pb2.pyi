@@ -183,7 +183,7 @@ class VerifyAuditRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class VerifyAuditResponse(_message.Message):
-    __slots__ = ("ok", "events", "checkpoints", "last_seq", "last_checkpoint_seq", "kind", "line", "message", "unverifiable", "head_seq", "head_hash")
+    __slots__ = ("ok", "events", "checkpoints", "last_seq", "last_checkpoint_seq", "kind", "line", "message", "unverifiable", "head_seq", "head_hash", "chains", "instance")
     OK_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +195,8 @@ class VerifyAuditResponse(_message.Message):
     UNVERIFIABLE_FIELD_NUMBER: _ClassVar[int]
     HEAD_SEQ_FIELD_NUMBER: _ClassVar[int]
     HEAD_HASH_FIELD_NUMBER: _ClassVar[int]
+    CHAINS_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     events: int
     checkpoints: int
@@ -206,7 +208,33 @@ class VerifyAuditResponse(_message.Message):
     unverifiable: bool
     head_seq: int
     head_hash: str
-    def __init__(self, ok: _Optional[bool] = ..., events: _Optional[int] = ..., checkpoints: _Optional[int] = ..., last_seq: _Optional[int] = ..., last_checkpoint_seq: _Optional[int] = ..., kind: _Optional[str] = ..., line: _Optional[int] = ..., message: _Optional[str] = ..., unverifiable: _Optional[bool] = ..., head_seq: _Optional[int] = ..., head_hash: _Optional[str] = ...) -> None: ...
+    chains: _containers.RepeatedCompositeFieldContainer[AuditChain]
+    instance: str
+    def __init__(self, ok: _Optional[bool] = ..., events: _Optional[int] = ..., checkpoints: _Optional[int] = ..., last_seq: _Optional[int] = ..., last_checkpoint_seq: _Optional[int] = ..., kind: _Optional[str] = ..., line: _Optional[int] = ..., message: _Optional[str] = ..., unverifiable: _Optional[bool] = ..., head_seq: _Optional[int] = ..., head_hash: _Optional[str] = ..., chains: _Optional[_Iterable[_Union[AuditChain, _Mapping]]] = ..., instance: _Optional[str] = ...) -> None: ...
+
+class AuditChain(_message.Message):
+    __slots__ = ("instance", "ok", "events", "checkpoints", "last_seq", "last_checkpoint_seq", "kind", "line", "message", "unverifiable")
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHECKPOINT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    UNVERIFIABLE_FIELD_NUMBER: _ClassVar[int]
+    instance: str
+    ok: bool
+    events: int
+    checkpoints: int
+    last_seq: int
+    last_checkpoint_seq: int
+    kind: str
+    line: int
+    message: str
+    unverifiable: bool
+    def __init__(self, instance: _Optional[str] = ..., ok: _Optional[bool] = ..., events: _Optional[int] = ..., checkpoints: _Optional[int] = ..., last_seq: _Optional[int] = ..., last_checkpoint_seq: _Optional[int] = ..., kind: _Optional[str] = ..., line: _Optional[int] = ..., message: _Optional[str] = ..., unverifiable: _Optional[bool] = ...) -> None: ...
 
 class GetSubjectAccessReportRequest(_message.Message):
     __slots__ = ("subject_id",)
@@ -221,7 +249,7 @@ class GetSubjectAccessReportResponse(_message.Message):
     def __init__(self, accesses: _Optional[_Iterable[_Union[SubjectAccess, _Mapping]]] = ...) -> None: ...
 
 class SubjectAccess(_message.Message):
-    __slots__ = ("seq", "time", "caller", "purpose", "op", "count", "decision")
+    __slots__ = ("seq", "time", "caller", "purpose", "op", "count", "decision", "instance")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     CALLER_FIELD_NUMBER: _ClassVar[int]
@@ -230,6 +258,7 @@ class SubjectAccess(_message.Message):
     CLASS_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
     seq: int
     time: _timestamp_pb2.Timestamp
     caller: str
@@ -237,7 +266,8 @@ class SubjectAccess(_message.Message):
     op: str
     count: int
     decision: str
-    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., caller: _Optional[str] = ..., purpose: _Optional[str] = ..., op: _Optional[str] = ..., count: _Optional[int] = ..., decision: _Optional[str] = ..., **kwargs) -> None: ...
+    instance: str
+    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., caller: _Optional[str] = ..., purpose: _Optional[str] = ..., op: _Optional[str] = ..., count: _Optional[int] = ..., decision: _Optional[str] = ..., instance: _Optional[str] = ..., **kwargs) -> None: ...
 
 class TailAuditRequest(_message.Message):
     __slots__ = ("from_seq",)
@@ -246,10 +276,12 @@ class TailAuditRequest(_message.Message):
     def __init__(self, from_seq: _Optional[int] = ...) -> None: ...
 
 class TailAuditResponse(_message.Message):
-    __slots__ = ("lines",)
+    __slots__ = ("lines", "instance")
     LINES_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
     lines: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, lines: _Optional[_Iterable[str]] = ...) -> None: ...
+    instance: str
+    def __init__(self, lines: _Optional[_Iterable[str]] = ..., instance: _Optional[str] = ...) -> None: ...
 
 class PurgeExpiredRequest(_message.Message):
     __slots__ = ()

@@ -175,8 +175,9 @@ class AdminServiceServicer:
 
     def VerifyAudit(self, request, context):
         """VerifyAudit checks this sidecar's audit log: the hash chain and every
-        signed checkpoint. A tampered log is reported in the response, not as
-        an error.
+        signed checkpoint; with audit.sink postgres, every sidecar instance's
+        chain in the database. A tampered log is reported in the response, not
+        as an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,7 +185,8 @@ class AdminServiceServicer:
 
     def GetSubjectAccessReport(self, request, context):
         """GetSubjectAccessReport lists who read a data subject's data, when and
-        for what purpose, from this sidecar's audit log.
+        for what purpose, from this sidecar's audit log (with audit.sink
+        postgres, from every instance's chain).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -192,7 +194,8 @@ class AdminServiceServicer:
 
     def TailAudit(self, request, context):
         """TailAudit streams audit records as JSON lines from a sequence number,
-        then follows new ones until the caller cancels (for a SIEM).
+        then follows new ones until the caller cancels (for a SIEM). With
+        audit.sink postgres it follows every instance's chain.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

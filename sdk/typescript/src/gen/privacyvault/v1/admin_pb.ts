@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file privacyvault/v1/admin.proto.
  */
 export const file_privacyvault_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chtwcml2YWN5dmF1bHQvdjEvYWRtaW4ucHJvdG8SD3ByaXZhY3l2YXVsdC52MSIYChZFeHBvcnRBdWRpdEtleXNSZXF1ZXN0IjcKF0V4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlEgsKA3BlbRgBIAEoDBIPCgdrZXlfaWRzGAIgAygJIhUKE0dldEtleVN0YXR1c1JlcXVlc3QiSAoUR2V0S2V5U3RhdHVzUmVzcG9uc2USMAoHY2xhc3NlcxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5DbGFzc0tleVN0YXR1cyK0AQoOQ2xhc3NLZXlTdGF0dXMSDQoFY2xhc3MYASABKAkSDAoEbW9kZRgCIAEoCRIXCg9jdXJyZW50X3ZlcnNpb24YAyABKA0SHgoWbWluX2RlY3J5cHRpb25fdmVyc2lvbhgEIAEoDRIzCgh2ZXJzaW9ucxgFIAMoCzIhLnByaXZhY3l2YXVsdC52MS5LZXlWZXJzaW9uU3RhdHVzEhcKD2ZwZV9rZXlfdmVyc2lvbhgGIAEoDSJsChBLZXlWZXJzaW9uU3RhdHVzEg8KB3ZlcnNpb24YASABKA0SDwoHcmVjb3JkcxgCIAEoBBIPCgdjdXJyZW50GAMgASgIEg8KB3JldGlyZWQYBCABKAgSFAoMc3ViamVjdF9rZXlzGAUgASgEIiEKEFJvdGF0ZUtleVJlcXVlc3QSDQoFY2xhc3MYASABKAkiRAoRUm90YXRlS2V5UmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIhMKEVJld3JhcEtleXNSZXF1ZXN0IicKElJld3JhcEtleXNSZXNwb25zZRIRCglyZXdyYXBwZWQYASABKA0iJgoVU3RhcnRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkQKFlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2USKgoDam9iGAEgASgLMh0ucHJpdmFjeXZhdWx0LnYxLlJlZW5jcnlwdEpvYiIkChNHZXRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkIKFEdldFJlZW5jcnlwdFJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2Ii1gIKDFJlZW5jcnlwdEpvYhINCgVjbGFzcxgBIAEoCRIWCg50YXJnZXRfdmVyc2lvbhgCIAEoDRIyCgVzdGF0ZRgDIAEoDjIjLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2IuU3RhdGUSDQoFdG90YWwYBCABKAQSDQoFbW92ZWQYBSABKAQSDwoHc2Nhbm5lZBgGIAEoBBINCgVlcnJvchgHIAEoCRIrCgdzdGFydGVkGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd1cGRhdGVkGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhEKDVNUQVRFX1JVTk5JTkcQARIOCgpTVEFURV9ET05FEAISEAoMU1RBVEVfRkFJTEVEEAMiOAoYUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBWJlbG93GAIgASgNIkwKGVJldGlyZUtleVZlcnNpb25zUmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIn8KFFJldG9rZW5pemVGUEVSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoDRISCgp0b192ZXJzaW9uGAMgASgNEi4KBWl0ZW1zGAQgAygLMh8ucHJpdmFjeXZhdWx0LnYxLkRldG9rZW5pemVJdGVtIkcKFVJldG9rZW5pemVGUEVSZXNwb25zZRIuCgVwYWlycxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplUGFpciJZCg5SZXRva2VuaXplUGFpchIRCglvbGRfdG9rZW4YASABKAkSEQoJbmV3X3Rva2VuGAIgASgJEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiFAoSVmVyaWZ5QXVkaXRSZXF1ZXN0It0BChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg4KBmV2ZW50cxgCIAEoBBITCgtjaGVja3BvaW50cxgDIAEoBBIQCghsYXN0X3NlcRgEIAEoBBIbChNsYXN0X2NoZWNrcG9pbnRfc2VxGAUgASgEEgwKBGtpbmQYBiABKAkSDAoEbGluZRgHIAEoBBIPCgdtZXNzYWdlGAggASgJEhQKDHVudmVyaWZpYWJsZRgJIAEoCBIQCghoZWFkX3NlcRgKIAEoBBIRCgloZWFkX2hhc2gYCyABKAkiMwodR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlcXVlc3QSEgoKc3ViamVjdF9pZBgBIAEoCSJSCh5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2USMAoIYWNjZXNzZXMYASADKAsyHi5wcml2YWN5dmF1bHQudjEuU3ViamVjdEFjY2VzcyKjAQoNU3ViamVjdEFjY2VzcxILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY2FsbGVyGAMgASgJEg8KB3B1cnBvc2UYBCABKAkSCgoCb3AYBSABKAkSDQoFY2xhc3MYBiABKAkSDQoFY291bnQYByABKAMSEAoIZGVjaXNpb24YCCABKAkiJAoQVGFpbEF1ZGl0UmVxdWVzdBIQCghmcm9tX3NlcRgBIAEoBCIiChFUYWlsQXVkaXRSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIVChNQdXJnZUV4cGlyZWRSZXF1ZXN0IosBChRQdXJnZUV4cGlyZWRSZXNwb25zZRJDCgdkZWxldGVkGAEgAygLMjIucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlLkRlbGV0ZWRFbnRyeRouCgxEZWxldGVkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASJIChRFeHBsYWluUG9saWN5UmVxdWVzdBIQCghpZGVudGl0eRgBIAEoCRIPCgdwdXJwb3NlGAIgASgJEg0KBWNsYXNzGAMgASgJInUKFUV4cGxhaW5Qb2xpY3lSZXNwb25zZRIOCgZyZXZlYWwYASABKAkSDgoGcmVhc29uGAIgASgJEg0KBWdyYW50GAMgASgJEhMKC2dyYW50X2luZGV4GAQgASgFEhgKEHJlcXVpcmVzX2NvbnNlbnQYBSABKAgilQEKFkdldEFjY2Vzc1JlcG9ydFJlcXVlc3QSEAoIaWRlbnRpdHkYASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtzdWJqZWN0X2lkcxgEIAMoCSKCAQoXR2V0QWNjZXNzUmVwb3J0UmVzcG9uc2USLgoEcm93cxgBIAMoCzIgLnByaXZhY3l2YXVsdC52MS5BY2Nlc3NSZXBvcnRSb3cSDgoGZXZlbnRzGAIgASgEEhcKD3ZhbHVlc19yZXZlYWxlZBgDIAEoBBIOCgZkZW5pZWQYBCABKAQivgEKD0FjY2Vzc1JlcG9ydFJvdxISCgpzdWJqZWN0X2ZwGAEgASgJEg0KBWNsYXNzGAIgASgJEg8KB3B1cnBvc2UYAyABKAkSDgoGdmFsdWVzGAQgASgEEikKBWZpcnN0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgRsYXN0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzdWJqZWN0X2lkGAcgASgJMqgOCgxBZG1pblNlcnZpY2UScwoMR2V0S2V5U3RhdHVzEiQucHJpdmFjeXZhdWx0LnYxLkdldEtleVN0YXR1c1JlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuR2V0S2V5U3RhdHVzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL2FkbWluL2tleXMSdAoJUm90YXRlS2V5EiEucHJpdmFjeXZhdWx0LnYxLlJvdGF0ZUtleVJlcXVlc3QaIi5wcml2YWN5dmF1bHQudjEuUm90YXRlS2V5UmVzcG9uc2UiIILT5JMCGjoBKiIVL3YxL2FkbWluL2tleXM6cm90YXRlEncKClJld3JhcEtleXMSIi5wcml2YWN5dmF1bHQudjEuUmV3cmFwS2V5c1JlcXVlc3QaIy5wcml2YWN5dmF1bHQudjEuUmV3cmFwS2V5c1Jlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJld3JhcBKHAQoOU3RhcnRSZWVuY3J5cHQSJi5wcml2YWN5dmF1bHQudjEuU3RhcnRSZWVuY3J5cHRSZXF1ZXN0GicucHJpdmFjeXZhdWx0LnYxLlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL2FkbWluL3JlZW5jcnlwdDpzdGFydBJ/CgxHZXRSZWVuY3J5cHQSJC5wcml2YWN5dmF1bHQudjEuR2V0UmVlbmNyeXB0UmVxdWVzdBolLnByaXZhY3l2YXVsdC52MS5HZXRSZWVuY3J5cHRSZXNwb25zZSIigtPkkwIcOgEqIhcvdjEvYWRtaW4vcmVlbmNyeXB0OmdldBKMAQoRUmV0aXJlS2V5VmVyc2lvbnMSKS5wcml2YWN5dmF1bHQudjEuUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0GioucHJpdmFjeXZhdWx0LnYxLlJldGlyZUtleVZlcnNpb25zUmVzcG9uc2UiIILT5JMCGjoBKiIVL3YxL2FkbWluL2tleXM6cmV0aXJlEmIKDVJldG9rZW5pemVGUEUSJS5wcml2YWN5dmF1bHQudjEuUmV0b2tlbml6ZUZQRVJlcXVlc3QaJi5wcml2YWN5dmF1bHQudjEuUmV0b2tlbml6ZUZQRVJlc3BvbnNlKAEwARJ7CgtWZXJpZnlBdWRpdBIjLnByaXZhY3l2YXVsdC52MS5WZXJpZnlBdWRpdFJlcXVlc3QaJC5wcml2YWN5dmF1bHQudjEuVmVyaWZ5QXVkaXRSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvYWRtaW4vYXVkaXQ6dmVyaWZ5EqUBChZHZXRTdWJqZWN0QWNjZXNzUmVwb3J0Ei4ucHJpdmFjeXZhdWx0LnYxLkdldFN1YmplY3RBY2Nlc3NSZXBvcnRSZXF1ZXN0Gi8ucHJpdmFjeXZhdWx0LnYxLkdldFN1YmplY3RBY2Nlc3NSZXBvcnRSZXNwb25zZSIqgtPkkwIkOgEqIh8vdjEvYWRtaW4vc3ViamVjdHM6YWNjZXNzUmVwb3J0EnUKCVRhaWxBdWRpdBIhLnByaXZhY3l2YXVsdC52MS5UYWlsQXVkaXRSZXF1ZXN0GiIucHJpdmFjeXZhdWx0LnYxLlRhaWxBdWRpdFJlc3BvbnNlIh+C0+STAhk6ASoiFC92MS9hZG1pbi9hdWRpdDp0YWlsMAESfwoMUHVyZ2VFeHBpcmVkEiQucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuUHVyZ2VFeHBpcmVkUmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FkbWluL3JlY29yZHM6cHVyZ2USggEKD0V4cG9ydEF1ZGl0S2V5cxInLnByaXZhY3l2YXVsdC52MS5FeHBvcnRBdWRpdEtleXNSZXF1ZXN0GigucHJpdmFjeXZhdWx0LnYxLkV4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlIhyC0+STAhYSFC92MS9hZG1pbi9hdWRpdC9rZXlzEoMBCg1FeHBsYWluUG9saWN5EiUucHJpdmFjeXZhdWx0LnYxLkV4cGxhaW5Qb2xpY3lSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLkV4cGxhaW5Qb2xpY3lSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWRtaW4vcG9saWN5OmV4cGxhaW4SjQEKD0dldEFjY2Vzc1JlcG9ydBInLnByaXZhY3l2YXVsdC52MS5HZXRBY2Nlc3NSZXBvcnRSZXF1ZXN0GigucHJpdmFjeXZhdWx0LnYxLkdldEFjY2Vzc1JlcG9ydFJlc3BvbnNlIieC0+STAiE6ASoiHC92MS9hZG1pbi9hdWRpdDphY2Nlc3NSZXBvcnRCYgoTZGV2LnByaXZhY3l2YXVsdC52MVABWklnaXRodWIuY29tL3ByaXZhY3l2YXVsdC9wcml2YWN5dmF1bHQvcHJvdG8vcHJpdmFjeXZhdWx0L3YxO3ByaXZhY3l2YXVsdHYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_privacyvault_v1_token]);
+  fileDesc("Chtwcml2YWN5dmF1bHQvdjEvYWRtaW4ucHJvdG8SD3ByaXZhY3l2YXVsdC52MSIYChZFeHBvcnRBdWRpdEtleXNSZXF1ZXN0IjcKF0V4cG9ydEF1ZGl0S2V5c1Jlc3BvbnNlEgsKA3BlbRgBIAEoDBIPCgdrZXlfaWRzGAIgAygJIhUKE0dldEtleVN0YXR1c1JlcXVlc3QiSAoUR2V0S2V5U3RhdHVzUmVzcG9uc2USMAoHY2xhc3NlcxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5DbGFzc0tleVN0YXR1cyK0AQoOQ2xhc3NLZXlTdGF0dXMSDQoFY2xhc3MYASABKAkSDAoEbW9kZRgCIAEoCRIXCg9jdXJyZW50X3ZlcnNpb24YAyABKA0SHgoWbWluX2RlY3J5cHRpb25fdmVyc2lvbhgEIAEoDRIzCgh2ZXJzaW9ucxgFIAMoCzIhLnByaXZhY3l2YXVsdC52MS5LZXlWZXJzaW9uU3RhdHVzEhcKD2ZwZV9rZXlfdmVyc2lvbhgGIAEoDSJsChBLZXlWZXJzaW9uU3RhdHVzEg8KB3ZlcnNpb24YASABKA0SDwoHcmVjb3JkcxgCIAEoBBIPCgdjdXJyZW50GAMgASgIEg8KB3JldGlyZWQYBCABKAgSFAoMc3ViamVjdF9rZXlzGAUgASgEIiEKEFJvdGF0ZUtleVJlcXVlc3QSDQoFY2xhc3MYASABKAkiRAoRUm90YXRlS2V5UmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIhMKEVJld3JhcEtleXNSZXF1ZXN0IicKElJld3JhcEtleXNSZXNwb25zZRIRCglyZXdyYXBwZWQYASABKA0iJgoVU3RhcnRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkQKFlN0YXJ0UmVlbmNyeXB0UmVzcG9uc2USKgoDam9iGAEgASgLMh0ucHJpdmFjeXZhdWx0LnYxLlJlZW5jcnlwdEpvYiIkChNHZXRSZWVuY3J5cHRSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJIkIKFEdldFJlZW5jcnlwdFJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2Ii1gIKDFJlZW5jcnlwdEpvYhINCgVjbGFzcxgBIAEoCRIWCg50YXJnZXRfdmVyc2lvbhgCIAEoDRIyCgVzdGF0ZRgDIAEoDjIjLnByaXZhY3l2YXVsdC52MS5SZWVuY3J5cHRKb2IuU3RhdGUSDQoFdG90YWwYBCABKAQSDQoFbW92ZWQYBSABKAQSDwoHc2Nhbm5lZBgGIAEoBBINCgVlcnJvchgHIAEoCRIrCgdzdGFydGVkGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgd1cGRhdGVkGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhEKDVNUQVRFX1JVTk5JTkcQARIOCgpTVEFURV9ET05FEAISEAoMU1RBVEVfRkFJTEVEEAMiOAoYUmV0aXJlS2V5VmVyc2lvbnNSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEg0KBWJlbG93GAIgASgNIkwKGVJldGlyZUtleVZlcnNpb25zUmVzcG9uc2USLwoGc3RhdHVzGAEgASgLMh8ucHJpdmFjeXZhdWx0LnYxLkNsYXNzS2V5U3RhdHVzIn8KFFJldG9rZW5pemVGUEVSZXF1ZXN0Eg0KBWNsYXNzGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoDRISCgp0b192ZXJzaW9uGAMgASgNEi4KBWl0ZW1zGAQgAygLMh8ucHJpdmFjeXZhdWx0LnYxLkRldG9rZW5pemVJdGVtIkcKFVJldG9rZW5pemVGUEVSZXNwb25zZRIuCgVwYWlycxgBIAMoCzIfLnByaXZhY3l2YXVsdC52MS5SZXRva2VuaXplUGFpciJZCg5SZXRva2VuaXplUGFpchIRCglvbGRfdG9rZW4YASABKAkSEQoJbmV3X3Rva2VuGAIgASgJEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiFAoSVmVyaWZ5QXVkaXRSZXF1ZXN0IpwCChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg4KBmV2ZW50cxgCIAEoBBITCgtjaGVja3BvaW50cxgDIAEoBBIQCghsYXN0X3NlcRgEIAEoBBIbChNsYXN0X2NoZWNrcG9pbnRfc2VxGAUgASgEEgwKBGtpbmQYBiABKAkSDAoEbGluZRgHIAEoBBIPCgdtZXNzYWdlGAggASgJEhQKDHVudmVyaWZpYWJsZRgJIAEoCBIQCghoZWFkX3NlcRgKIAEoBBIRCgloZWFkX2hhc2gYCyABKAkSKwoGY2hhaW5zGAwgAygLMhsucHJpdmFjeXZhdWx0LnYxLkF1ZGl0Q2hhaW4SEAoIaW5zdGFuY2UYDSABKAkiwQEKCkF1ZGl0Q2hhaW4SEAoIaW5zdGFuY2UYASABKAkSCgoCb2sYAiABKAgSDgoGZXZlbnRzGAMgASgEEhMKC2NoZWNrcG9pbnRzGAQgASgEEhAKCGxhc3Rfc2VxGAUgASgEEhsKE2xhc3RfY2hlY2twb2ludF9zZXEYBiABKAQSDAoEa2luZBgHIAEoCRIMCgRsaW5lGAggASgEEg8KB21lc3NhZ2UYCSABKAkSFAoMdW52ZXJpZmlhYmxlGAogASgIIjMKHUdldFN1YmplY3RBY2Nlc3NSZXBvcnRSZXF1ZXN0EhIKCnN1YmplY3RfaWQYASABKAkiUgoeR2V0U3ViamVjdEFjY2Vzc1JlcG9ydFJlc3BvbnNlEjAKCGFjY2Vzc2VzGAEgAygLMh4ucHJpdmFjeXZhdWx0LnYxLlN1YmplY3RBY2Nlc3MitQEKDVN1YmplY3RBY2Nlc3MSCwoDc2VxGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmNhbGxlchgDIAEoCRIPCgdwdXJwb3NlGAQgASgJEgoKAm9wGAUgASgJEg0KBWNsYXNzGAYgASgJEg0KBWNvdW50GAcgASgDEhAKCGRlY2lzaW9uGAggASgJEhAKCGluc3RhbmNlGAkgASgJIiQKEFRhaWxBdWRpdFJlcXVlc3QSEAoIZnJvbV9zZXEYASABKAQiNAoRVGFpbEF1ZGl0UmVzcG9uc2USDQoFbGluZXMYASADKAkSEAoIaW5zdGFuY2UYAiABKAkiFQoTUHVyZ2VFeHBpcmVkUmVxdWVzdCKLAQoUUHVyZ2VFeHBpcmVkUmVzcG9uc2USQwoHZGVsZXRlZBgBIAMoCzIyLnByaXZhY3l2YXVsdC52MS5QdXJnZUV4cGlyZWRSZXNwb25zZS5EZWxldGVkRW50cnkaLgoMRGVsZXRlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEiSAoURXhwbGFpblBvbGljeVJlcXVlc3QSEAoIaWRlbnRpdHkYASABKAkSDwoHcHVycG9zZRgCIAEoCRINCgVjbGFzcxgDIAEoCSJ1ChVFeHBsYWluUG9saWN5UmVzcG9uc2USDgoGcmV2ZWFsGAEgASgJEg4KBnJlYXNvbhgCIAEoCRINCgVncmFudBgDIAEoCRITCgtncmFudF9pbmRleBgEIAEoBRIYChByZXF1aXJlc19jb25zZW50GAUgASgIIpUBChZHZXRBY2Nlc3NSZXBvcnRSZXF1ZXN0EhAKCGlkZW50aXR5GAEgASgJEikKBXNpbmNlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV1bnRpbBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLc3ViamVjdF9pZHMYBCADKAkiggEKF0dldEFjY2Vzc1JlcG9ydFJlc3BvbnNlEi4KBHJvd3MYASADKAsyIC5wcml2YWN5dmF1bHQudjEuQWNjZXNzUmVwb3J0Um93Eg4KBmV2ZW50cxgCIAEoBBIXCg92YWx1ZXNfcmV2ZWFsZWQYAyABKAQSDgoGZGVuaWVkGAQgASgEIr4BCg9BY2Nlc3NSZXBvcnRSb3cSEgoKc3ViamVjdF9mcBgBIAEoCRINCgVjbGFzcxgCIAEoCRIPCgdwdXJwb3NlGAMgASgJEg4KBnZhbHVlcxgEIAEoBBIpCgVmaXJzdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoEbGFzdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc3ViamVjdF9pZBgHIAEoCTKoDgoMQWRtaW5TZXJ2aWNlEnMKDEdldEtleVN0YXR1cxIkLnByaXZhY3l2YXVsdC52MS5HZXRLZXlTdGF0dXNSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLkdldEtleVN0YXR1c1Jlc3BvbnNlIhaC0+STAhASDi92MS9hZG1pbi9rZXlzEnQKCVJvdGF0ZUtleRIhLnByaXZhY3l2YXVsdC52MS5Sb3RhdGVLZXlSZXF1ZXN0GiIucHJpdmFjeXZhdWx0LnYxLlJvdGF0ZUtleVJlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJvdGF0ZRJ3CgpSZXdyYXBLZXlzEiIucHJpdmFjeXZhdWx0LnYxLlJld3JhcEtleXNSZXF1ZXN0GiMucHJpdmFjeXZhdWx0LnYxLlJld3JhcEtleXNSZXNwb25zZSIggtPkkwIaOgEqIhUvdjEvYWRtaW4va2V5czpyZXdyYXAShwEKDlN0YXJ0UmVlbmNyeXB0EiYucHJpdmFjeXZhdWx0LnYxLlN0YXJ0UmVlbmNyeXB0UmVxdWVzdBonLnByaXZhY3l2YXVsdC52MS5TdGFydFJlZW5jcnlwdFJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9hZG1pbi9yZWVuY3J5cHQ6c3RhcnQSfwoMR2V0UmVlbmNyeXB0EiQucHJpdmFjeXZhdWx0LnYxLkdldFJlZW5jcnlwdFJlcXVlc3QaJS5wcml2YWN5dmF1bHQudjEuR2V0UmVlbmNyeXB0UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FkbWluL3JlZW5jcnlwdDpnZXQSjAEKEVJldGlyZUtleVZlcnNpb25zEikucHJpdmFjeXZhdWx0LnYxLlJldGlyZUtleVZlcnNpb25zUmVxdWVzdBoqLnByaXZhY3l2YXVsdC52MS5SZXRpcmVLZXlWZXJzaW9uc1Jlc3BvbnNlIiCC0+STAho6ASoiFS92MS9hZG1pbi9rZXlzOnJldGlyZRJiCg1SZXRva2VuaXplRlBFEiUucHJpdmFjeXZhdWx0LnYxLlJldG9rZW5pemVGUEVSZXF1ZXN0GiYucHJpdmFjeXZhdWx0LnYxLlJldG9rZW5pemVGUEVSZXNwb25zZSgBMAESewoLVmVyaWZ5QXVkaXQSIy5wcml2YWN5dmF1bHQudjEuVmVyaWZ5QXVkaXRSZXF1ZXN0GiQucHJpdmFjeXZhdWx0LnYxLlZlcmlmeUF1ZGl0UmVzcG9uc2UiIYLT5JMCGzoBKiIWL3YxL2FkbWluL2F1ZGl0OnZlcmlmeRKlAQoWR2V0U3ViamVjdEFjY2Vzc1JlcG9ydBIuLnByaXZhY3l2YXVsdC52MS5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVxdWVzdBovLnByaXZhY3l2YXVsdC52MS5HZXRTdWJqZWN0QWNjZXNzUmVwb3J0UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2FkbWluL3N1YmplY3RzOmFjY2Vzc1JlcG9ydBJ1CglUYWlsQXVkaXQSIS5wcml2YWN5dmF1bHQudjEuVGFpbEF1ZGl0UmVxdWVzdBoiLnByaXZhY3l2YXVsdC52MS5UYWlsQXVkaXRSZXNwb25zZSIfgtPkkwIZOgEqIhQvdjEvYWRtaW4vYXVkaXQ6dGFpbDABEn8KDFB1cmdlRXhwaXJlZBIkLnByaXZhY3l2YXVsdC52MS5QdXJnZUV4cGlyZWRSZXF1ZXN0GiUucHJpdmFjeXZhdWx0LnYxLlB1cmdlRXhwaXJlZFJlc3BvbnNlIiKC0+STAhw6ASoiFy92MS9hZG1pbi9yZWNvcmRzOnB1cmdlEoIBCg9FeHBvcnRBdWRpdEtleXMSJy5wcml2YWN5dmF1bHQudjEuRXhwb3J0QXVkaXRLZXlzUmVxdWVzdBooLnByaXZhY3l2YXVsdC52MS5FeHBvcnRBdWRpdEtleXNSZXNwb25zZSIcgtPkkwIWEhQvdjEvYWRtaW4vYXVkaXQva2V5cxKDAQoNRXhwbGFpblBvbGljeRIlLnByaXZhY3l2YXVsdC52MS5FeHBsYWluUG9saWN5UmVxdWVzdBomLnByaXZhY3l2YXVsdC52MS5FeHBsYWluUG9saWN5UmVzcG9uc2UiI4LT5JMCHToBKiIYL3YxL2FkbWluL3BvbGljeTpleHBsYWluEo0BCg9HZXRBY2Nlc3NSZXBvcnQSJy5wcml2YWN5dmF1bHQudjEuR2V0QWNjZXNzUmVwb3J0UmVxdWVzdBooLnByaXZhY3l2YXVsdC52MS5HZXRBY2Nlc3NSZXBvcnRSZXNwb25zZSIngtPkkwIhOgEqIhwvdjEvYWRtaW4vYXVkaXQ6YWNjZXNzUmVwb3J0QmIKE2Rldi5wcml2YWN5dmF1bHQudjFQAVpJZ2l0aHViLmNvbS9wcml2YWN5dmF1bHQvcHJpdmFjeXZhdWx0L3Byb3RvL3ByaXZhY3l2YXVsdC92MTtwcml2YWN5dmF1bHR2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_privacyvault_v1_token]);
 
 /**
  * ExportAuditKeysRequest asks for the audit verification keys.
@@ -736,6 +736,25 @@ export type VerifyAuditResponse = Message<"privacyvault.v1.VerifyAuditResponse">
    * @generated from field: string head_hash = 11;
    */
   headHash: string;
+
+  /**
+   * With audit.sink postgres, one entry per sidecar instance's chain in
+   * the database, by instance name. The fields above then add up the
+   * chains' events and checkpoints and describe the first chain with a
+   * problem (its message names the instance); head_seq and head_hash are
+   * this sidecar's own chain's. Empty for a file log.
+   *
+   * @generated from field: repeated privacyvault.v1.AuditChain chains = 12;
+   */
+  chains: AuditChain[];
+
+  /**
+   * The instance whose chain has the problem reported above (audit.sink
+   * postgres); empty when ok or for a file log.
+   *
+   * @generated from field: string instance = 13;
+   */
+  instance: string;
 };
 
 /**
@@ -744,6 +763,90 @@ export type VerifyAuditResponse = Message<"privacyvault.v1.VerifyAuditResponse">
  */
 export const VerifyAuditResponseSchema: GenMessage<VerifyAuditResponse> = /*@__PURE__*/
   messageDesc(file_privacyvault_v1_admin, 21);
+
+/**
+ * AuditChain is the verification of one sidecar instance's audit chain.
+ *
+ * @generated from message privacyvault.v1.AuditChain
+ */
+export type AuditChain = Message<"privacyvault.v1.AuditChain"> & {
+  /**
+   * The instance's chain name (audit.instance_id).
+   *
+   * @generated from field: string instance = 1;
+   */
+  instance: string;
+
+  /**
+   * Whether the whole chain verified.
+   *
+   * @generated from field: bool ok = 2;
+   */
+  ok: boolean;
+
+  /**
+   * Events read (up to the first problem).
+   *
+   * @generated from field: uint64 events = 3;
+   */
+  events: bigint;
+
+  /**
+   * Checkpoints read.
+   *
+   * @generated from field: uint64 checkpoints = 4;
+   */
+  checkpoints: bigint;
+
+  /**
+   * Last event sequence number read.
+   *
+   * @generated from field: uint64 last_seq = 5;
+   */
+  lastSeq: bigint;
+
+  /**
+   * Last sequence number covered by a signed checkpoint.
+   *
+   * @generated from field: uint64 last_checkpoint_seq = 6;
+   */
+  lastCheckpointSeq: bigint;
+
+  /**
+   * The first problem's kind, as in VerifyAuditResponse; empty when ok.
+   *
+   * @generated from field: string kind = 7;
+   */
+  kind: string;
+
+  /**
+   * Where: the record's position in the chain (1 is its first record).
+   *
+   * @generated from field: uint64 line = 8;
+   */
+  line: bigint;
+
+  /**
+   * What, naming the instance.
+   *
+   * @generated from field: string message = 9;
+   */
+  message: string;
+
+  /**
+   * The chain could not be checked (e.g. the signer is unreachable).
+   *
+   * @generated from field: bool unverifiable = 10;
+   */
+  unverifiable: boolean;
+};
+
+/**
+ * Describes the message privacyvault.v1.AuditChain.
+ * Use `create(AuditChainSchema)` to create a new message.
+ */
+export const AuditChainSchema: GenMessage<AuditChain> = /*@__PURE__*/
+  messageDesc(file_privacyvault_v1_admin, 22);
 
 /**
  * GetSubjectAccessReportRequest names the data subject.
@@ -764,7 +867,7 @@ export type GetSubjectAccessReportRequest = Message<"privacyvault.v1.GetSubjectA
  * Use `create(GetSubjectAccessReportRequestSchema)` to create a new message.
  */
 export const GetSubjectAccessReportRequestSchema: GenMessage<GetSubjectAccessReportRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 22);
+  messageDesc(file_privacyvault_v1_admin, 23);
 
 /**
  * GetSubjectAccessReportResponse lists accesses, oldest first.
@@ -785,7 +888,7 @@ export type GetSubjectAccessReportResponse = Message<"privacyvault.v1.GetSubject
  * Use `create(GetSubjectAccessReportResponseSchema)` to create a new message.
  */
 export const GetSubjectAccessReportResponseSchema: GenMessage<GetSubjectAccessReportResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 23);
+  messageDesc(file_privacyvault_v1_admin, 24);
 
 /**
  * SubjectAccess is one audited access to a subject's data.
@@ -848,6 +951,14 @@ export type SubjectAccess = Message<"privacyvault.v1.SubjectAccess"> & {
    * @generated from field: string decision = 8;
    */
   decision: string;
+
+  /**
+   * The sidecar instance whose audit chain holds the event (audit.sink
+   * postgres; seq numbers are per instance); empty for a file log.
+   *
+   * @generated from field: string instance = 9;
+   */
+  instance: string;
 };
 
 /**
@@ -855,7 +966,7 @@ export type SubjectAccess = Message<"privacyvault.v1.SubjectAccess"> & {
  * Use `create(SubjectAccessSchema)` to create a new message.
  */
 export const SubjectAccessSchema: GenMessage<SubjectAccess> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 24);
+  messageDesc(file_privacyvault_v1_admin, 25);
 
 /**
  * TailAuditRequest says where to start.
@@ -876,7 +987,7 @@ export type TailAuditRequest = Message<"privacyvault.v1.TailAuditRequest"> & {
  * Use `create(TailAuditRequestSchema)` to create a new message.
  */
 export const TailAuditRequestSchema: GenMessage<TailAuditRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 25);
+  messageDesc(file_privacyvault_v1_admin, 26);
 
 /**
  * TailAuditResponse carries audit records.
@@ -890,6 +1001,15 @@ export type TailAuditResponse = Message<"privacyvault.v1.TailAuditResponse"> & {
    * @generated from field: repeated string lines = 1;
    */
   lines: string[];
+
+  /**
+   * The sidecar instance whose chain the lines belong to (audit.sink
+   * postgres: TailAudit follows every instance's chain); empty for a file
+   * log.
+   *
+   * @generated from field: string instance = 2;
+   */
+  instance: string;
 };
 
 /**
@@ -897,7 +1017,7 @@ export type TailAuditResponse = Message<"privacyvault.v1.TailAuditResponse"> & {
  * Use `create(TailAuditResponseSchema)` to create a new message.
  */
 export const TailAuditResponseSchema: GenMessage<TailAuditResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 26);
+  messageDesc(file_privacyvault_v1_admin, 27);
 
 /**
  * PurgeExpiredRequest asks for a retention purge.
@@ -912,7 +1032,7 @@ export type PurgeExpiredRequest = Message<"privacyvault.v1.PurgeExpiredRequest">
  * Use `create(PurgeExpiredRequestSchema)` to create a new message.
  */
 export const PurgeExpiredRequestSchema: GenMessage<PurgeExpiredRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 27);
+  messageDesc(file_privacyvault_v1_admin, 28);
 
 /**
  * PurgeExpiredResponse reports what was purged.
@@ -933,7 +1053,7 @@ export type PurgeExpiredResponse = Message<"privacyvault.v1.PurgeExpiredResponse
  * Use `create(PurgeExpiredResponseSchema)` to create a new message.
  */
 export const PurgeExpiredResponseSchema: GenMessage<PurgeExpiredResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 28);
+  messageDesc(file_privacyvault_v1_admin, 29);
 
 /**
  * ExplainPolicyRequest is the access to explain.
@@ -968,7 +1088,7 @@ export type ExplainPolicyRequest = Message<"privacyvault.v1.ExplainPolicyRequest
  * Use `create(ExplainPolicyRequestSchema)` to create a new message.
  */
 export const ExplainPolicyRequestSchema: GenMessage<ExplainPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 29);
+  messageDesc(file_privacyvault_v1_admin, 30);
 
 /**
  * ExplainPolicyResponse is the decision and why.
@@ -1018,7 +1138,7 @@ export type ExplainPolicyResponse = Message<"privacyvault.v1.ExplainPolicyRespon
  * Use `create(ExplainPolicyResponseSchema)` to create a new message.
  */
 export const ExplainPolicyResponseSchema: GenMessage<ExplainPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 30);
+  messageDesc(file_privacyvault_v1_admin, 31);
 
 /**
  * GetAccessReportRequest names the identity and the window.
@@ -1061,7 +1181,7 @@ export type GetAccessReportRequest = Message<"privacyvault.v1.GetAccessReportReq
  * Use `create(GetAccessReportRequestSchema)` to create a new message.
  */
 export const GetAccessReportRequestSchema: GenMessage<GetAccessReportRequest> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 31);
+  messageDesc(file_privacyvault_v1_admin, 32);
 
 /**
  * GetAccessReportResponse is the summary, by subject and class.
@@ -1103,7 +1223,7 @@ export type GetAccessReportResponse = Message<"privacyvault.v1.GetAccessReportRe
  * Use `create(GetAccessReportResponseSchema)` to create a new message.
  */
 export const GetAccessReportResponseSchema: GenMessage<GetAccessReportResponse> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 32);
+  messageDesc(file_privacyvault_v1_admin, 33);
 
 /**
  * AccessReportRow is what an identity revealed of one subject's class.
@@ -1164,7 +1284,7 @@ export type AccessReportRow = Message<"privacyvault.v1.AccessReportRow"> & {
  * Use `create(AccessReportRowSchema)` to create a new message.
  */
 export const AccessReportRowSchema: GenMessage<AccessReportRow> = /*@__PURE__*/
-  messageDesc(file_privacyvault_v1_admin, 33);
+  messageDesc(file_privacyvault_v1_admin, 34);
 
 /**
  * AdminService is for the ops/security team: key status, rotation,
@@ -1255,8 +1375,9 @@ export const AdminService: GenService<{
   },
   /**
    * VerifyAudit checks this sidecar's audit log: the hash chain and every
-   * signed checkpoint. A tampered log is reported in the response, not as
-   * an error.
+   * signed checkpoint; with audit.sink postgres, every sidecar instance's
+   * chain in the database. A tampered log is reported in the response, not
+   * as an error.
    *
    * @generated from rpc privacyvault.v1.AdminService.VerifyAudit
    */
@@ -1267,7 +1388,8 @@ export const AdminService: GenService<{
   },
   /**
    * GetSubjectAccessReport lists who read a data subject's data, when and
-   * for what purpose, from this sidecar's audit log.
+   * for what purpose, from this sidecar's audit log (with audit.sink
+   * postgres, from every instance's chain).
    *
    * @generated from rpc privacyvault.v1.AdminService.GetSubjectAccessReport
    */
@@ -1278,7 +1400,8 @@ export const AdminService: GenService<{
   },
   /**
    * TailAudit streams audit records as JSON lines from a sequence number,
-   * then follows new ones until the caller cancels (for a SIEM).
+   * then follows new ones until the caller cancels (for a SIEM). With
+   * audit.sink postgres it follows every instance's chain.
    *
    * @generated from rpc privacyvault.v1.AdminService.TailAudit
    */
