@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -47,7 +48,9 @@ func TestTracing(t *testing.T) {
 		t.Fatalf("Detokenize() error = %v", err)
 	}
 
-	spans := rec.Ended()
+	// A server span ends when the stats handler sees the RPC's end, which
+	// can come just after the client has its answer: wait for both.
+	spans := endedSpans(rec, "privacyvault.v1.TokenService/Tokenize", "privacyvault.v1.TokenService/Detokenize")
 	byName := map[string][]sdktrace.ReadOnlySpan{}
 	for _, s := range spans {
 		byName[s.Name()] = append(byName[s.Name()], s)
@@ -250,5 +253,27 @@ func TestTracingFromEnvGRPC(t *testing.T) {
 	defer col.mu.Unlock()
 	if !col.spans["privacyvault.v1.TokenService/Tokenize"] || !col.spans["privacyvault.audit.append"] {
 		t.Errorf("gRPC collector received spans %v, want the Tokenize call and its audit append", col.spans)
+	}
+}
+
+// endedSpans returns the spans rec has seen end once one of each name is
+// among them, or after 10 s (the caller's checks then report what is
+// missing).
+func endedSpans(rec *tracetest.SpanRecorder, names ...string) []sdktrace.ReadOnlySpan {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		spans := rec.Ended()
+		seen := map[string]bool{}
+		for _, s := range spans {
+			seen[s.Name()] = true
+		}
+		all := true
+		for _, n := range names {
+			all = all && seen[n]
+		}
+		if all || time.Now().After(deadline) {
+			return spans
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
