@@ -17,12 +17,12 @@ const envMemoryLimit = "GOMEMLIMIT"
 // defaultMemoryLimit is the Go heap's soft limit: the garbage collector
 // works harder before the heap grows past it. Sized for a sidecar: while
 // a million tokens load, the live heap stays near 50 MiB (Badger's
-// memtables and pooled table-builder buffers, see store/badger), and at
-// this limit the collector took about 3% of the sidecar's CPU (2% with
-// 512 MiB) while peak RSS fell by about 14 MiB. A workload whose live heap
-// nears the limit (large values in large batches) makes the collector run
-// continuously: raise it then.
-const defaultMemoryLimit = "128MiB"
+// memtables and pooled table-builder buffers, see store/badger); at this
+// limit the collector took about 4% of the sidecar's CPU there (2% with
+// 512 MiB) and peak RSS fell from about 255 MiB (512 MiB limit) to about
+// 210 MiB. A workload whose live heap nears the limit (large values in
+// large batches) makes the collector run continuously: raise it then.
+const defaultMemoryLimit = "96MiB"
 
 // memoryLimitFlag defines serve's --memory-limit flag (kept apart so the
 // flag moves to any CLI framework as one piece).
