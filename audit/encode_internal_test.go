@@ -106,3 +106,37 @@ func BenchmarkEncodeEvent(b *testing.B) {
 		}
 	})
 }
+
+// TestSealEventsMatchesJSON: chains kept outside a file (audit/pgsink) seal
+// the same lines encoding/json would, each linked to the one before.
+func TestSealEventsMatchesJSON(t *testing.T) {
+	evs := []Event{
+		{Caller: "c", Op: OpTokenize, Decision: DecisionAllow, Class: "email", Count: 2, Tokens: []string{"a", "b"}},
+		{Caller: "d", Op: OpDetokenize, Decision: DecisionDeny, Purpose: "payment", Reason: "quote \" and \\"},
+	}
+	now := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
+	sealed, head, err := SealEvents(ChainHead{Head: Head{Seq: 41, Hash: "prev"}}, evs, now)
+	if err != nil {
+		t.Fatalf("SealEvents() error = %v", err)
+	}
+	prev := "prev"
+	for i := range evs {
+		ev := evs[i]
+		if ev.Prev != prev || ev.Seq != uint64(42+i) {
+			t.Errorf("event %d: Prev, Seq = %q, %d, want %q, %d", i, ev.Prev, ev.Seq, prev, 42+i)
+		}
+		ev.Hash = ""
+		body, err := json.Marshal(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, hash := seal(body)
+		if !bytes.Equal(sealed[i].Line, want) || sealed[i].Hash != hash {
+			t.Errorf("SealEvents line %d = %s, want %s", i, sealed[i].Line, want)
+		}
+		prev = hash
+	}
+	if head.Seq != 43 || head.Hash != prev {
+		t.Errorf("SealEvents head = %d %q, want 43 %q", head.Seq, head.Hash, prev)
+	}
+}
