@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/privacyvault/privacyvault/internal/durable"
 )
 
 // DefaultCheckpointEvery is the checkpoint interval when
@@ -141,7 +143,7 @@ func (l *Log) start(created, acceptReset bool) error {
 	}
 	if created {
 		// The new directory entry must survive a crash as well as the data.
-		if err := syncDir(filepath.Dir(l.path)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(l.path)); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
 	}
@@ -358,14 +360,4 @@ func (l *Log) report(err error) {
 	if l.onError != nil {
 		l.onError(err)
 	}
-}
-
-// syncDir fsyncs a directory so a new entry in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/privacyvault/privacyvault/internal/durable"
 )
 
 // Signer signs checkpoints. The message is plain text, so any signer
@@ -91,22 +93,9 @@ func createEd25519(path string) (*Ed25519Signer, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = durable.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return LoadOrCreateEd25519(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: writing %s: %w", path, err)

@@ -100,21 +100,7 @@ func (c *Client) SubjectAccessReport(ctx context.Context, subjectID string) ([]*
 // TailAudit calls line for every audit record (a JSON object) from fromSeq
 // on, following new records until ctx ends or line returns an error.
 func (c *Client) TailAudit(ctx context.Context, fromSeq uint64, line func(string) error) error {
-	stream, err := pb.NewAdminServiceClient(c.conn).TailAudit(ctx, &pb.TailAuditRequest{FromSeq: fromSeq})
-	if err != nil {
-		return err
-	}
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			return err
-		}
-		for _, l := range resp.GetLines() {
-			if err := line(l); err != nil {
-				return err
-			}
-		}
-	}
+	return c.TailAuditChains(ctx, fromSeq, func(_, l string) error { return line(l) })
 }
 
 // TailAuditChains is TailAudit saying which sidecar instance's chain each

@@ -20,6 +20,7 @@ import (
 	"github.com/privacyvault/privacyvault/audit/pgsink"
 	"github.com/privacyvault/privacyvault/config"
 	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/internal/durable"
 	"github.com/privacyvault/privacyvault/kms"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	"github.com/privacyvault/privacyvault/store"
@@ -105,19 +106,9 @@ func AuditInstanceID(cfg *config.Config) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("audit: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = durable.WriteFile(path, []byte(id+"\n"), os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return AuditInstanceID(cfg) // another process made it first
-	}
-	if err != nil {
-		return "", fmt.Errorf("audit: %w", err)
-	}
-	_, err = f.WriteString(id + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
 	}
 	if err != nil {
 		return "", fmt.Errorf("audit: writing %s: %w", path, err)
