@@ -3,8 +3,10 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/privacyvault/privacyvault/internal/pgtest"
 	"github.com/privacyvault/privacyvault/store"
@@ -21,42 +23,49 @@ func openStore(t *testing.T) *postgres.Store {
 	return s
 }
 
-// A large batch of random records goes by COPY; when one ID is taken, the
-// batch is written the usual way and only that record collides.
-func TestLargeBatchWithTakenID(t *testing.T) {
-	s := openStore(t)
-	ctx := context.Background()
-	taken := randomRecords(1, false)
-	if _, err := s.Insert(ctx, taken); err != nil {
-		t.Fatal(err)
-	}
-	batch := randomRecords(200, false)
-	batch[137].ID = bytes.Clone(taken[0].ID)
-	out, err := s.Insert(ctx, batch)
-	if err != nil {
-		t.Fatalf("Insert(200 records, one ID taken) error = %v", err)
-	}
-	for i, o := range out {
-		want := store.Inserted
-		if i == 137 {
-			want = store.Collision
-		}
-		if o.Status != want {
-			t.Errorf("Insert() outcome[%d] = %v, want %v", i, o.Status, want)
-		}
-	}
-	for i, r := range batch {
-		got, err := s.Get(ctx, r.Class, r.ID)
-		if err != nil {
-			t.Fatalf("Get(record %d) error = %v", i, err)
-		}
-		want := r.Ciphertext
-		if i == 137 {
-			want = taken[0].Ciphertext
-		}
-		if !bytes.Equal(got.Ciphertext, want) {
-			t.Errorf("Get(record %d) ciphertext differs from the one written", i)
-		}
+// A batch of random records goes by a statement that fails on a taken ID
+// (a group's or a batch's strict INSERT, or COPY from 64 records); when
+// one ID is taken, the batch is written the usual way and only that record
+// collides.
+func TestBatchWithTakenID(t *testing.T) {
+	for _, n := range []int{5, 40, 200} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			s := openStore(t)
+			ctx := context.Background()
+			taken := randomRecords(1, false)
+			if _, err := s.Insert(ctx, taken); err != nil {
+				t.Fatal(err)
+			}
+			batch := randomRecords(n, false)
+			at := n / 2
+			batch[at].ID = bytes.Clone(taken[0].ID)
+			out, err := s.Insert(ctx, batch)
+			if err != nil {
+				t.Fatalf("Insert(%d records, one ID taken) error = %v", n, err)
+			}
+			for i, o := range out {
+				want := store.Inserted
+				if i == at {
+					want = store.Collision
+				}
+				if o.Status != want {
+					t.Errorf("Insert() outcome[%d] = %v, want %v", i, o.Status, want)
+				}
+			}
+			for i, r := range batch {
+				got, err := s.Get(ctx, r.Class, r.ID)
+				if err != nil {
+					t.Fatalf("Get(record %d) error = %v", i, err)
+				}
+				want := r.Ciphertext
+				if i == at {
+					want = taken[0].Ciphertext
+				}
+				if !bytes.Equal(got.Ciphertext, want) {
+					t.Errorf("Get(record %d) ciphertext differs from the one written", i)
+				}
+			}
+		})
 	}
 }
 
@@ -183,6 +192,35 @@ func TestGroupRefusalIsolated(t *testing.T) {
 		}
 		if _, err := s.Get(ctx, recs[i][0].Class, recs[i][0].ID); err != nil {
 			t.Errorf("Get(record of insert #%d) error = %v", i, err)
+		}
+	}
+}
+
+// A large batch without indexes (written by binary COPY on PostgreSQL)
+// keeps every field: key version, times, expiry or none, subject or none.
+func TestLargeBatchKeepsFields(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	batch := randomRecords(100, false)
+	for i := range batch {
+		batch[i].KeyVersion = uint32(i%3 + 1)
+		batch[i].CreatedAt = time.Unix(1700000000, int64(i)).UTC()
+		if i%2 == 0 {
+			batch[i].ExpiresAt = time.Unix(1800000000, int64(i)).UTC()
+			batch[i].Subject = []byte{byte(i), 0xfe, 0x00}
+		}
+	}
+	if _, err := s.Insert(ctx, batch); err != nil {
+		t.Fatalf("Insert(100 records) error = %v", err)
+	}
+	for i, want := range batch {
+		got, err := s.Get(ctx, want.Class, want.ID)
+		if err != nil {
+			t.Fatalf("Get(record %d) error = %v", i, err)
+		}
+		if got.KeyVersion != want.KeyVersion || !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) ||
+			!bytes.Equal(got.Subject, want.Subject) || !bytes.Equal(got.Ciphertext, want.Ciphertext) || got.Index != nil {
+			t.Errorf("Get(record %d) = %+v, want %+v", i, got, want)
 		}
 	}
 }

@@ -46,8 +46,8 @@ type pipeTx struct {
 
 var _ insertTx = (*pipeTx)(nil)
 
-// begin sends BEGIN on its own, for a first statement that cannot share
-// a pipeline (COPY).
+// begin sends BEGIN on its own, for a first statement that does not go
+// through Query (QueryRow, Exec).
 func (t *pipeTx) begin(ctx context.Context) error {
 	if t.begun {
 		return nil
@@ -93,14 +93,6 @@ func (t *pipeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		return pgconn.CommandTag{}, err
 	}
 	return t.conn.Exec(ctx, sql, args...)
-}
-
-// CopyFrom implements copier.
-func (t *pipeTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
-	if err := t.begin(ctx); err != nil {
-		return 0, err
-	}
-	return t.conn.CopyFrom(ctx, table, columns, src)
 }
 
 // errTxRolledBack: COMMIT answered ROLLBACK (a statement of the
