@@ -52,7 +52,6 @@ func copyRecords(ctx context.Context, q copier, recs []store.Record, out []store
 	return nil
 }
 
-
 // copyHeader opens a binary COPY stream: signature, flags, no extension.
 var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 
