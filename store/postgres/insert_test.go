@@ -224,3 +224,48 @@ func TestLargeBatchKeepsFields(t *testing.T) {
 		}
 	}
 }
+
+// GetMany of 1,000 refs (several queries at once) over two classes, with
+// refs asked twice and refs not stored, answers each position as Get does.
+func TestGetManyLarge(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	a, b := randomRecords(700, false), randomRecords(200, false)
+	for i := range b {
+		b[i].Class = "other"
+	}
+	for _, batch := range [][]store.Record{a, b} {
+		if _, err := s.Insert(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var refs []store.Ref
+	var want []store.Record
+	for i := range 1000 {
+		var r store.Record
+		switch {
+		case i%10 == 9:
+			r = randomRecords(1, false)[0] // not stored
+		case i%3 == 0:
+			r = b[i%len(b)]
+		default:
+			r = a[(i*7)%len(a)] // some asked twice
+		}
+		refs = append(refs, store.Ref{Class: r.Class, ID: r.ID})
+		if i%10 != 9 {
+			want = append(want, r)
+		} else {
+			want = append(want, store.Record{})
+		}
+	}
+	got, err := s.GetMany(ctx, refs)
+	if err != nil || len(got) != len(refs) {
+		t.Fatalf("GetMany(1,000 refs) = %d records, %v; want %d", len(got), err, len(refs))
+	}
+	for i := range want {
+		if got[i].Class != want[i].Class || !bytes.Equal(got[i].ID, want[i].ID) || !bytes.Equal(got[i].Ciphertext, want[i].Ciphertext) ||
+			!got[i].CreatedAt.Equal(want[i].CreatedAt.Truncate(0)) || got[i].KeyVersion != want[i].KeyVersion {
+			t.Errorf("GetMany()[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
