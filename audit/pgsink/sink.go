@@ -102,8 +102,11 @@ type Sink struct {
 }
 
 type request struct {
-	evs  []audit.Event
-	tx   pgx.Tx // a joint transaction to commit the events in, or nil
+	evs []audit.Event
+	// jt, if set, is a joint transaction to commit the events in, after
+	// taking out the records of its calls at positions left.
+	jt   *audit.JointTx
+	left []int
 	done chan error
 }
 
@@ -310,7 +313,9 @@ func (s *Sink) lostErr() error {
 
 // Record appends ev to the chain and returns once it is committed. With a
 // joint transaction in ctx (audit.Joint), the events of the call are
-// committed in that transaction together with its records.
+// committed in that transaction together with its records and with the
+// records and events of the other calls sharing it: one commit, and one
+// move of the chain row, for all of them.
 func (s *Sink) Record(ctx context.Context, ev audit.Event) error {
 	ev.Tokens = append([]string(nil), ev.Tokens...)
 	j := audit.JointFrom(ctx)
@@ -320,34 +325,36 @@ func (s *Sink) Record(ctx context.Context, ev audit.Event) error {
 		}
 		return err
 	}
-	req := request{evs: []audit.Event{ev}, done: make(chan error, 1)}
 	if j != nil {
-		tx, evs, last := j.Add(ev)
+		t, complete, err := j.Add(ev)
 		switch {
-		case tx == nil: // no records in a transaction: write on its own
-		case !last:
+		case err != nil:
+			return err
+		case t == nil: // no records in a transaction: write on its own
+		case !complete:
 			return j.Wait(ctx)
 		default:
-			req.evs, req.tx = evs, tx.(pgx.Tx)
-			err := s.submit(ctx, req)
-			j.Finish(err)
-			return err
+			return j.Commit(ctx, func(evs []audit.Event, left []int) error {
+				// Every call of the transaction waits for this
+				// result, so it is not cut short by this call's ctx.
+				return s.submit(context.WithoutCancel(ctx), request{evs: evs, jt: t, left: left, done: make(chan error, 1)})
+			})
 		}
 	}
-	return s.submit(ctx, req)
+	return s.submit(ctx, request{evs: []audit.Event{ev}, done: make(chan error, 1)})
 }
 
 func (s *Sink) submit(ctx context.Context, req request) error {
 	select {
 	case s.reqs <- req:
 	case <-s.closing:
-		if req.tx != nil {
-			req.tx.Rollback(context.Background())
+		if req.jt != nil {
+			req.jt.Tx().(pgx.Tx).Rollback(context.Background())
 		}
 		return audit.ErrClosed
 	case <-ctx.Done():
-		if req.tx != nil {
-			req.tx.Rollback(context.Background())
+		if req.jt != nil {
+			req.jt.Tx().(pgx.Tx).Rollback(context.Background())
 		}
 		return ctx.Err()
 	}

@@ -14,7 +14,7 @@ import (
 // run is the writer goroutine: it takes one waiting Record, then every
 // other one already waiting, and commits them in order: events without a
 // joint transaction share one transaction, each joint transaction commits
-// its call's records and events.
+// its calls' records and events.
 func (s *Sink) run() {
 	defer close(s.exited)
 	var batch []request
@@ -60,13 +60,13 @@ func (s *Sink) commit(batch []request) {
 		plain, evs = plain[:0], evs[:0]
 	}
 	for _, r := range batch {
-		if r.tx == nil {
+		if r.jt == nil {
 			plain = append(plain, r)
 			evs = append(evs, r.evs...)
 			continue
 		}
 		flush()
-		r.done <- s.write(ctx, r.tx, r.evs)
+		r.done <- s.writeJoint(ctx, r)
 	}
 	flush()
 	if s.h.Since >= s.every && !time.Now().Before(s.retryAt) {
@@ -74,6 +74,17 @@ func (s *Sink) commit(batch []request) {
 			s.report(err)
 		}
 	}
+}
+
+// writeJoint takes the records of the calls that left out of r's joint
+// transaction and commits the others' events in it.
+func (s *Sink) writeJoint(ctx context.Context, r request) error {
+	tx := r.jt.Tx().(pgx.Tx)
+	if err := r.jt.Undo(ctx, r.left); err != nil {
+		tx.Rollback(context.Background())
+		return dbErr("taking out the records of calls without events", err)
+	}
+	return s.write(ctx, tx, r.evs)
 }
 
 // write appends evs to the chain in tx (a joint transaction, committed

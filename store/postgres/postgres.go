@@ -50,6 +50,7 @@ type Options struct {
 type Store struct {
 	pool  *pgxpool.Pool
 	group committer
+	joint jointCommitter
 	// copy: the server is PostgreSQL itself, so large batches without
 	// indexes may go by COPY (not CockroachDB, not YugabyteDB).
 	copy   bool
@@ -139,7 +140,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	ok = true
-	return &Store{pool: pool, copy: useCopy, group: committer{pool: pipePool{pool}, useCopy: useCopy}}, nil
+	return &Store{pool: pool, copy: useCopy, group: committer{pool: pipePool{pool}, useCopy: useCopy}, joint: jointCommitter{pool: pool}}, nil
 }
 
 // isPostgreSQL reports whether the server is PostgreSQL itself rather than

@@ -121,11 +121,11 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 		return []store.Outcome{}, func() error { return nil }, nil
 	}
 	if j := audit.JointFrom(ctx); j != nil {
-		// audit.sink postgres: the records go into the call's joint
-		// transaction, which the audit sink commits together with the
-		// call's events (or the call rolls back), so wait has nothing to
-		// do.
-		out, err := s.insertJoint(ctx, j, recs)
+		// audit.sink postgres: the records go into a joint transaction
+		// (shared with the calls arriving at the same time), which the
+		// audit sink commits together with the calls' events, so wait has
+		// nothing to do.
+		out, err := s.joint.insert(ctx, j, recs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -139,24 +139,6 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 		return nil, nil, wrapErr("insert", err)
 	}
 	return out, commitAsync(ctx, tx), nil
-}
-
-// insertJoint inserts recs in the joint's transaction, beginning it on
-// the call's first insert. No COPY: a taken ID would abort the
-// transaction.
-func (s *Store) insertJoint(ctx context.Context, j *audit.Joint, recs []store.Record) ([]store.Outcome, error) {
-	tx, err := j.Begin(func() (any, func(), error) {
-		tx, err := s.pool.Begin(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		return tx, func() { tx.Rollback(context.Background()) }, nil
-	})
-	if err != nil {
-		return nil, wrapErr("insert", err)
-	}
-	out, err := insertIn(ctx, tx.(pgx.Tx), recs, insertMode{})
-	return out, wrapErr("insert", err)
 }
 
 // commitAsync sends tx's COMMIT now and returns a function that waits for
