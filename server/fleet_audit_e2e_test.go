@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -275,4 +277,114 @@ func TestFleetAuditSameInstanceRefused(t *testing.T) {
 	if !errors.Is(err, pgsink.ErrChainHeld) || !strings.Contains(err.Error(), "twin") {
 		t.Errorf("server.Start() of the twin error = %v; want ErrChainHeld naming the instance", err)
 	}
+}
+
+// classFailingAuditor fails every tokenize event of one class.
+type classFailingAuditor struct {
+	next  core.Auditor
+	class string
+}
+
+func (a classFailingAuditor) Record(ctx context.Context, e core.AuditEvent) error {
+	if e.Class == a.class && e.Op == "tokenize" {
+		return errors.New("injected audit write failure")
+	}
+	return a.next.Record(ctx, e)
+}
+
+// TestFleetAuditConcurrentTokenize: with audit.sink postgres, concurrent
+// tokenize calls (whose records and events share joint transactions) each
+// commit exactly their records with their events: calls whose events
+// fail store nothing while the others, at the same time, store theirs;
+// concurrent calls with one deterministic value get one token and one
+// record; every stored token has its event and the chain verifies.
+func TestFleetAuditConcurrentTokenize(t *testing.T) {
+	f := newFleet(t)
+	cfg := f.auditConfig(t, f.dsn, "sidecar-concurrent")
+	h := servertest.Start(t, servertest.Options{Config: cfg, AuditHook: func(next core.Auditor) core.Auditor {
+		return classFailingAuditor{next: next, class: "email"}
+	}})
+	ctx := context.Background()
+	const n = 12
+	var wg sync.WaitGroup
+	cards, same := make([]string, n), make([]string, n)
+	cardErrs, emailErrs, sameErrs := make([]error, n), make([]error, n), make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			cards[i], cardErrs[i] = h.Client(checkout).Tokenize(ctx, "card_number", []byte(luhnCard(i)))
+		})
+		wg.Go(func() {
+			_, emailErrs[i] = h.Client(checkout).Tokenize(ctx, "email", fmt.Appendf(nil, "refused-%d@example.com", i))
+		})
+		wg.Go(func() {
+			same[i], sameErrs[i] = h.Client(checkout).Tokenize(ctx, "customer_id", []byte("customer-42"))
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if cardErrs[i] != nil || sameErrs[i] != nil {
+			t.Fatalf("Tokenize(card %d), Tokenize(customer_id) = %v, %v; want no error", i, cardErrs[i], sameErrs[i])
+		}
+		if status.Code(emailErrs[i]) != codes.Unavailable {
+			t.Errorf("Tokenize(email %d) with its event failing error = %v, want Unavailable", i, emailErrs[i])
+		}
+		if same[i] != same[0] {
+			t.Errorf("Tokenize(customer_id, one value) call %d = %q, want %q (one token)", i, same[i], same[0])
+		}
+	}
+	counts := map[string]int{}
+	rows, err := f.conn(t).Query(ctx, `SELECT class, count(*) FROM pv_records GROUP BY class`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var class string
+		var c int
+		if err := rows.Scan(&class, &c); err != nil {
+			t.Fatal(err)
+		}
+		counts[class] = c
+	}
+	if want := map[string]int{"card_number": n, "customer_id": 1}; !maps.Equal(counts, want) {
+		t.Errorf("records per class = %v, want %v", counts, want)
+	}
+	for i, tok := range cards {
+		got, err := h.Client(checkout).Detokenize(ctx, "payment", "card_number", tok)
+		if want := luhnCard(i); err != nil || string(got.Value) != want {
+			t.Errorf("Detokenize(card token %d) = %q, %v; want %q", i, got.Value, err, want)
+		}
+	}
+	if got := countOf(f.chainOps(t)["sidecar-concurrent"], "tokenize"); got != 2*n {
+		t.Errorf("tokenize events in the chain = %d, want %d (one per call that stored)", got, 2*n)
+	}
+	v, err := h.Client(ops).VerifyAudit(ctx)
+	if err != nil || !v.GetOk() {
+		t.Fatalf("VerifyAudit() = %v, %v; want ok", v, err)
+	}
+}
+
+// luhnCard returns the i-th of distinct Luhn-valid 16-digit card numbers.
+func luhnCard(i int) string {
+	body := fmt.Sprintf("411111111%06d", i)
+	sum := 0
+	for k := len(body) - 1; k >= 0; k-- {
+		d := int(body[k] - '0')
+		if (len(body)-k)%2 == 1 { // doubled: every second digit from the check digit
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return body + fmt.Sprint((10-sum%10)%10)
+}
+
+func countOf(xs []string, x string) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
 }
