@@ -3,14 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/privacyvault/privacyvault/client"
+	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/store/postgres"
 )
 
 // envPostgres names the PostgreSQL server the postgres-store points use
@@ -24,12 +28,19 @@ var pgKeys = []string{
 	"tok/rnd/1000/1", "tok/det/1000/1", "detok/rnd/1000/1", "detok/det/1000/1",
 }
 
+// pgAuditKeys are the points also measured on a sidecar with
+// audit.sink postgres (records and events of a tokenize call in one
+// transaction), beside the same points with the file sink.
+var pgAuditKeys = []string{"tok/rnd/1/1", "tok/rnd/1/8", "tok/det/1/8"}
+
+const pgAuditConfig = "audit:\n  sink: postgres\n  instance_id: bench\n"
+
 // pgPoints starts a sidecar on a fresh database of the server $envPostgres
 // names and returns its points, keyed "pg/<key>", measured in the same
 // rounds as the Badger sidecar's. With -before, the earlier binary gets a
 // database and sidecar of its own, keyed "before/pg/<key>".
 func pgPoints(o options, work string) ([]point, func(), error) {
-	out, stop, cls, pools, side, err := pgSidecar(o, o.bin, filepath.Join(work, "pg"), "pg/")
+	out, stop, cls, pools, side, err := pgSidecar(o, o.bin, filepath.Join(work, "pg"), "pg/", pgKeys, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,16 +51,34 @@ func pgPoints(o options, work string) ([]point, func(), error) {
 			"pg-detok-rnd-batch": {key: "profile/pg/detok/rnd/1000", clients: 1, run: detokenizeOps(cls, "rnd", pools["rnd"], 1000)},
 		})
 	}
+	aout, astop, _, _, _, err := pgSidecar(o, o.bin, filepath.Join(work, "pg-audit"), "pgaudit/", pgAuditKeys, pgAuditConfig)
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("audit sink postgres: %w", err)
+	}
+	out, stop = append(out, aout...), func() { stop(); astop() }
+	fout, err := pgFloorPoints()
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	out = append(out, fout...)
 	if o.before == "" {
 		return out, stop, nil
 	}
-	bout, bstop, _, _, _, err := pgSidecar(o, o.before, filepath.Join(work, "pg-before"), "before/pg/")
+	bout, bstop, _, _, _, err := pgSidecar(o, o.before, filepath.Join(work, "pg-before"), "before/pg/", pgKeys, "")
 	if err != nil {
 		stop()
 		return nil, nil, fmt.Errorf("-before: %w", err)
 	}
+	baout, bastop, _, _, _, err := pgSidecar(o, o.before, filepath.Join(work, "pg-audit-before"), "before/pgaudit/", pgAuditKeys, pgAuditConfig)
+	if err != nil {
+		stop()
+		bstop()
+		return nil, nil, fmt.Errorf("-before, audit sink postgres: %w", err)
+	}
 	pgBefore = true
-	return append(out, bout...), func() { stop(); bstop() }, nil
+	return append(append(out, bout...), baout...), func() { stop(); bstop(); bastop() }, nil
 }
 
 // pgBefore: the -before binary was measured on PostgreSQL too.
@@ -57,7 +86,7 @@ var pgBefore bool
 
 // pgSidecar starts bin on a fresh database and returns its points keyed
 // prefix+key, with its clients and token pools.
-func pgSidecar(o options, bin, dir, prefix string) ([]point, func(), []*client.Client, map[string][]string, *proc, error) {
+func pgSidecar(o options, bin, dir, prefix string, keys []string, extra string) ([]point, func(), []*client.Client, map[string][]string, *proc, error) {
 	fail := func(err error) ([]point, func(), []*client.Client, map[string][]string, *proc, error) {
 		return nil, nil, nil, nil, nil, err
 	}
@@ -83,7 +112,7 @@ func pgSidecar(o options, bin, dir, prefix string) ([]point, func(), []*client.C
 	if err := os.WriteFile(dsnFile, []byte(admin+" dbname="+name), 0o600); err != nil {
 		return fail(err)
 	}
-	side, _, err := startSidecarWith(bin, dir, fmt.Sprintf("store:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n    max_conns: 16\n", dsnFile))
+	side, _, err := startSidecarWith(bin, dir, fmt.Sprintf("store:\n  backend: postgres\n  postgres:\n    dsn_file: %s\n    max_conns: 16\n", dsnFile)+extra)
 	if err != nil {
 		return fail(fmt.Errorf("postgres sidecar: %w", err))
 	}
@@ -93,14 +122,18 @@ func pgSidecar(o options, bin, dir, prefix string) ([]point, func(), []*client.C
 		return fail(err)
 	}
 	pools := map[string][]string{}
+	needPools := slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "detok/") })
 	for _, class := range []string{"rnd", "det"} {
+		if !needPools {
+			break
+		}
 		if pools[class], err = tokenPool(ctx, cls[0], class, o.pool); err != nil {
 			side.stop()
 			return fail(fmt.Errorf("postgres token pool %s: %w", class, err))
 		}
 	}
 	var out []point
-	for _, k := range pgKeys {
+	for _, k := range keys {
 		var op, class string
 		var n, c int
 		if _, err := fmt.Sscanf(strings.ReplaceAll(k, "/", " "), "%s %s %d %d", &op, &class, &n, &c); err != nil {
@@ -161,6 +194,60 @@ func (r *report) pgTable(w func(string, ...any)) {
 	w("Issue 12 targets in this run: batch random tokenize ÷ Transit `batch_input` encrypt %s (target ≥ 1); batch random detokenize ÷ Transit decrypt %s (target ≥ 2); unary 8-client random tokenize, PostgreSQL ÷ Badger %s (target ≥ 0.5).",
 		ratio(t("pg/tok/rnd/1000/1"), t("enc/transit/1000/1")), ratio(t("pg/detok/rnd/1000/1"), t("dec/transit/1000/1")), ratio(t("pg/tok/rnd/1/8"), t("tok/rnd/1/8")))
 	w("")
+	r.pgAuditTable(w)
+	r.pgFloorTable(w)
+}
+
+// pgAuditTable compares the postgres audit sink with the file sink, both
+// on the PostgreSQL store.
+func (r *report) pgAuditTable(w func(string, ...any)) {
+	if len(r.get("pgaudit/"+pgAuditKeys[0]).rates) == 0 {
+		return
+	}
+	w("Audit sink postgres in this run (`audit.sink: postgres`: a tokenize call's records and events commit in one transaction), beside the PostgreSQL store with the file sink.")
+	w("")
+	head, rule := "", ""
+	if pgBefore {
+		head, rule = " postgres sink, -before binary | after ÷ before |", "---|---|"
+	}
+	w("| point (op/class/values per call/clients) | file sink values/s | p50 ms | postgres sink values/s | p50 ms | p99 ms | postgres sink ÷ file sink |%s", head)
+	w("|---|---|---|---|---|---|---|%s", rule)
+	for _, k := range pgAuditKeys {
+		f, p := r.get("pg/"+k), r.get("pgaudit/"+k)
+		before := ""
+		if pgBefore {
+			b := r.get("before/pgaudit/" + k)
+			before = fmt.Sprintf(" %s | %s |", num(b.rate()), ratio(p.rate(), b.rate()))
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s |%s", k, num(f.rate()), ms(f.pct(.5)), num(p.rate()), ms(p.pct(.5)), ms(p.pct(.99)), ratio(p.rate(), f.rate()), before)
+	}
+	w("")
+}
+
+// pgFloorTable states what the database alone does with a batch of 1,000
+// in the same rounds, against Transit: the ceiling of the batch targets.
+func (r *report) pgFloorTable(w func(string, ...any)) {
+	if len(r.get(pgFloorKeys[0]).rates) == 0 {
+		return
+	}
+	w("The database alone in this run (no sidecar, no crypto: random 16-byte IDs and 60-byte values, a fresh database of the real schema holding 20,000+ records, one client): raw statements on one connection, and the `store/postgres` calls the sidecar makes.")
+	w("")
+	w("| figure (1,000 records per call) | values/s | p50 ms | ÷ Transit | ÷ the issue's target |")
+	w("|---|---|---|---|---|")
+	for _, f := range []struct {
+		key, what, transit string
+		target             float64
+	}{
+		{"pgfloor/copy/1000/1", "COPY + COMMIT (pgx, one connection)", "enc/transit/1000/1", 1},
+		{"pgfloor/store-insert/1000/1", "`Store.Insert` (what a tokenize batch waits for)", "enc/transit/1000/1", 1},
+		{"pgfloor/query/1000/1", "one `unnest … JOIN` query of 1,000 IDs", "dec/transit/1000/1", 2},
+		{"pgfloor/store-getmany/1000/1", "`Store.GetMany` (what a detokenize batch waits for)", "dec/transit/1000/1", 2},
+	} {
+		p, tr := r.get(f.key), r.get(f.transit).rate()
+		vs := p.rate() / tr
+		w("| %s | %s | %s | %s | %s |", f.what, num(p.rate()), ms(p.pct(.5)), ratio(p.rate(), tr), fmt.Sprintf("%.2f", vs/f.target))
+	}
+	w("")
 }
 
 // postgresVersion returns the server's version string, for the report.
@@ -176,4 +263,123 @@ func postgresVersion() string {
 		return "?"
 	}
 	return v
+}
+
+// pgFloorKeys are the database's own figures for a batch of 1,000, without
+// a sidecar: raw statements on one connection (the floor PostgreSQL sets
+// on this machine) and the store package's calls (store/postgres alone).
+var pgFloorKeys = []string{"pgfloor/copy/1000/1", "pgfloor/store-insert/1000/1", "pgfloor/query/1000/1", "pgfloor/store-getmany/1000/1"}
+
+// pgFloorPoints opens the store on a fresh database (the real schema),
+// fills it with 20,000 random records and returns the floor points.
+func pgFloorPoints() ([]point, error) {
+	ctx := context.Background()
+	admin := os.Getenv(envPostgres)
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return nil, fmt.Errorf("postgres floor: %w", err)
+	}
+	name := fmt.Sprintf("pvfloor_%d", time.Now().UnixNano())
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	conn.Close(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres floor: create database: %w", err)
+	}
+	dsn := admin + " dbname=" + name
+	st, err := postgres.Open(ctx, postgres.Options{DSN: dsn, MaxConns: 8})
+	if err != nil {
+		return nil, fmt.Errorf("postgres floor: %w", err)
+	}
+	raw, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres floor: %w", err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var stored []store.Ref
+	for range 20 {
+		recs := floorRecords(rng, 1000)
+		if _, err := st.Insert(ctx, recs); err != nil {
+			return nil, fmt.Errorf("postgres floor: fill: %w", err)
+		}
+		for _, r := range recs {
+			stored = append(stored, store.Ref{Class: r.Class, ID: r.ID})
+		}
+	}
+	pick := func(rng *rand.Rand) []store.Ref {
+		refs := make([]store.Ref, 1000)
+		for i := range refs {
+			refs[i] = stored[rng.IntN(len(stored))]
+		}
+		return refs
+	}
+	return []point{
+		{key: "pgfloor/copy/1000/1", clients: 1, run: func(ctx context.Context, _ int, rng *rand.Rand) (int, error) {
+			recs := floorRecords(rng, 1000)
+			tx, err := raw.Begin(ctx)
+			if err != nil {
+				return 0, err
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pv_records"}, []string{"class", "id", "key_version", "ciphertext", "created_at"},
+				pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+					r := recs[i]
+					return []any{r.Class, r.ID, int64(r.KeyVersion), r.Ciphertext, r.CreatedAt.UnixNano()}, nil
+				})); err != nil {
+				return 0, err
+			}
+			return len(recs), tx.Commit(ctx)
+		}},
+		{key: "pgfloor/store-insert/1000/1", clients: 1, run: func(ctx context.Context, _ int, rng *rand.Rand) (int, error) {
+			recs := floorRecords(rng, 1000)
+			_, err := st.Insert(ctx, recs)
+			return len(recs), err
+		}},
+		{key: "pgfloor/query/1000/1", clients: 1, run: func(ctx context.Context, _ int, rng *rand.Rand) (int, error) {
+			refs := pick(rng)
+			classes, ids := make([]string, len(refs)), make([][]byte, len(refs))
+			for i, r := range refs {
+				classes[i], ids[i] = r.Class, r.ID
+			}
+			rows, err := raw.Query(ctx, `SELECT q.ord, r.idx, r.key_version, r.ciphertext, r.created_at, r.expires_at, r.subject
+FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS q(class, id, ord)
+JOIN pv_records r ON r.class = q.class AND r.id = q.id`, classes, ids)
+			if err != nil {
+				return 0, err
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				return 0, err
+			}
+			if n != len(refs) {
+				return 0, fmt.Errorf("postgres floor: query found %d of %d records", n, len(refs))
+			}
+			return n, nil
+		}},
+		{key: "pgfloor/store-getmany/1000/1", clients: 1, run: func(ctx context.Context, _ int, rng *rand.Rand) (int, error) {
+			refs := pick(rng)
+			_, err := st.GetMany(ctx, refs)
+			return len(refs), err
+		}},
+	}, nil
+}
+
+// floorRecords returns n records shaped like a random token's: a 16-byte
+// ID and 60 bytes of ciphertext.
+func floorRecords(rng *rand.Rand, n int) []store.Record {
+	recs := make([]store.Record, n)
+	now := time.Now()
+	for i := range recs {
+		b := make([]byte, 76)
+		for k := 0; k < len(b); k += 8 {
+			v := rng.Uint64()
+			for j := k; j < min(k+8, len(b)); j++ {
+				b[j] = byte(v >> (8 * (j - k)))
+			}
+		}
+		recs[i] = store.Record{Class: "rnd", ID: b[:16:16], KeyVersion: 1, Ciphertext: b[16:], CreatedAt: now}
+	}
+	return recs
 }
