@@ -56,7 +56,8 @@ func pgPoints(o options, work string) ([]point, func(), error) {
 		stop()
 		return nil, nil, fmt.Errorf("audit sink postgres: %w", err)
 	}
-	out, stop = append(out, aout...), func() { stop(); astop() }
+	mainStop := stop
+	out, stop = append(out, aout...), func() { mainStop(); astop() }
 	fout, err := pgFloorPoints()
 	if err != nil {
 		stop()
