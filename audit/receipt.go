@@ -26,9 +26,9 @@ type Receipt struct {
 	Class   string `json:"class,omitempty"`
 	TokenFP string `json:"token_fp,omitempty"`
 	// Remains states what the store still holds after a subject's
-	// erasure (dead tuples, WAL, backups) and why it cannot be read; it
-	// is signed. Empty on receipts made before it was added, which keep
-	// their v1 signed form and still verify.
+	// erasure or a token's deletion (dead tuples, WAL, backups) and why
+	// it cannot be read; it is signed. Empty on receipts made before it
+	// was added, which keep their v1 signed form and still verify.
 	Remains string `json:"remains,omitempty"`
 }
 
@@ -40,6 +40,12 @@ const (
 
 // receiptMessage is what a receipt's signature covers.
 func receiptMessage(r Receipt) []byte {
+	if r.Kind == ReceiptToken && r.Remains != "" {
+		// v2 adds the store's statement of what remains, quoted as in
+		// the erasure receipt's v2.
+		return fmt.Appendf(nil, "privacyvault deletion receipt v2\nclass %s\ntoken_fp %s\nsubject %s\nerased_at %s\nrecords %d\nremains %s\n",
+			r.Class, r.TokenFP, r.Subject, r.ErasedAt.UTC().Format(time.RFC3339Nano), r.Records, strconv.Quote(r.Remains))
+	}
 	if r.Kind == ReceiptToken {
 		// Signed fields differ from a subject receipt's, and the first
 		// line keeps one kind from passing for the other.

@@ -158,6 +158,10 @@ func (s *Subjects) DeleteToken(ctx context.Context, caller, className, token str
 		return audit.Receipt{}, fmt.Errorf("core: delete: %w", err)
 	}
 	rec := audit.Receipt{Kind: audit.ReceiptToken, Class: c.Name, TokenFP: fp, Subject: string(r.Subject), ErasedAt: s.now().UTC(), Records: 1}
+	if d, ok := s.store.(store.DeletionStatement); ok {
+		// What copies remain and why they cannot be read, signed (v2).
+		rec.Remains = d.DeletionRemains(r.Subject != nil)
+	}
 	if err := s.saveDeletion(ctx, rec); err != nil {
 		return audit.Receipt{}, err
 	}

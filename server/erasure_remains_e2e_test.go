@@ -24,7 +24,7 @@ import (
 func checkRemainsSigned(t *testing.T, receipt *pb.ErasureReceipt, want string, v audit.Verifier) {
 	t.Helper()
 	if receipt.GetRemains() != want {
-		t.Errorf("EraseSubject() receipt remains = %q, want %q", receipt.GetRemains(), want)
+		t.Errorf("receipt (%s) remains = %q, want %q", receipt.GetKind(), receipt.GetRemains(), want)
 	}
 	b, err := audit.MarshalReceipt(receiptOfPB(receipt))
 	if err != nil {
@@ -148,4 +148,53 @@ func TestEraseSubjectPostgresTables(t *testing.T) {
 			t.Errorf("receipt remains = %q, want it to mention %q", receipt.GetRemains(), word)
 		}
 	}
+}
+
+// deleteTokens tokenizes a value without a subject and one with, deletes
+// both tokens through gRPC and checks each receipt's signed statement of
+// what remains: want[false] without a subject, want[true] with one.
+func deleteTokens(t *testing.T, h *servertest.Harness, want map[bool]string, v audit.Verifier) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := h.Client(checkout).TokenizeBatch(ctx, []client.TokenizeItem{
+		{Class: "card_number", Value: []byte("4111 1111 1111 1111")},
+		{Class: "email", Value: []byte("del@example.com"), SubjectID: "subject-del"},
+	})
+	if err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("TokenizeBatch() = %v, %v", res, err)
+	}
+	for i, tt := range []struct {
+		class   string
+		subject bool
+	}{{"card_number", false}, {"email", true}} {
+		receipt, err := h.Client(dpo).DeleteToken(ctx, tt.class, res[i].Token)
+		if err != nil {
+			t.Fatalf("DeleteToken(%s) error = %v", tt.class, err)
+		}
+		checkRemainsSigned(t, receipt, want[tt.subject], v)
+		again, err := h.Client(dpo).DeleteToken(ctx, tt.class, res[i].Token)
+		if err != nil || again.GetRemains() != want[tt.subject] {
+			t.Errorf("DeleteToken(%s) again = remains %q, %v; want the stored receipt's statement", tt.class, again.GetRemains(), err)
+		}
+	}
+}
+
+// TestDeleteTokenReceiptRemainsBadger: a deletion receipt on the embedded
+// store states Badger's residue, signed, with or without a subject.
+func TestDeleteTokenReceiptRemainsBadger(t *testing.T) {
+	dir := t.TempDir()
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir})
+	deleteTokens(t, h, map[bool]string{false: badger.DeletionRemains, true: badger.DeletionRemainsSubject}, loadPub(t, dir))
+}
+
+// TestDeleteTokenReceiptRemainsPostgres: a deletion receipt on the
+// PostgreSQL store states its residue (dead tuples, WAL, backups), signed.
+func TestDeleteTokenReceiptRemainsPostgres(t *testing.T) {
+	f := newFleet(t)
+	h := f.sidecars(t, 1)[0]
+	v, err := audit.LoadEd25519Verifier(filepath.Join(h.DataDir, "audit-verification-keys.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleteTokens(t, h, map[bool]string{false: postgres.DeletionRemains, true: postgres.DeletionRemainsSubject}, v)
 }

@@ -174,7 +174,7 @@ func receiptOfPB(r *pb.ErasureReceipt) audit.Receipt {
 	return audit.Receipt{
 		Subject: r.GetSubjectFp(), ErasedAt: r.GetErasedAt().AsTime(), Records: int(r.GetRecords()),
 		Keys: int(r.GetSubjectKeys()), Consents: int(r.GetConsents()), KeyID: r.GetKeyId(), Signature: r.GetSignature(),
-		Remains: r.GetRemains(),
+		Remains: r.GetRemains(), Kind: r.GetKind(), Class: r.GetClass(), TokenFP: r.GetTokenFp(),
 	}
 }
 

@@ -100,6 +100,15 @@ func (s observedStore) InsertStaged(ctx context.Context, recs []store.Record) ([
 	}, nil
 }
 
+// DeletionRemains passes the store's statement for deletion receipts on
+// (store.DeletionStatement; empty if the store has none).
+func (s observedStore) DeletionRemains(subject bool) string {
+	if d, ok := s.Store.(store.DeletionStatement); ok {
+		return d.DeletionRemains(subject)
+	}
+	return ""
+}
+
 func (s observedStore) Replace(ctx context.Context, old, new store.Record) error {
 	ctx, done := s.commit(ctx, "replace")
 	err := s.Store.Replace(ctx, old, new)

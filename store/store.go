@@ -214,6 +214,16 @@ type Erased struct {
 	Remains string
 }
 
+// DeletionStatement is a store that states, for the receipt of a deleted
+// token (DeleteToken), what copies of the deleted record it may still hold
+// and why they cannot be read. Stores without it give receipts without
+// the statement.
+type DeletionStatement interface {
+	// DeletionRemains is the statement for a record linked to a data
+	// subject (subject) or not.
+	DeletionRemains(subject bool) string
+}
+
 // Any reports whether anything was deleted.
 func (e Erased) Any() bool { return e.Records+e.Keys+e.Consents > 0 }
 

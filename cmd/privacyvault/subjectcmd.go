@@ -301,6 +301,9 @@ CLI's canonical JSON, or the API's JSON (camelCase, bare or as
 		if r.Kind == audit.ReceiptToken {
 			fmt.Fprintf(cmd.OutOrStdout(), "receipt OK: token %s of class %s deleted at %s (%d records), signed by %s\n",
 				r.TokenFP, r.Class, r.ErasedAt.Format(time.RFC3339), r.Records, r.KeyID)
+			if r.Remains != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "what remains (signed): %s\n", r.Remains)
+			}
 			return nil
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "receipt OK: subject %s erased at %s (%d records, %d subject keys, %d consents), signed by %s\n",

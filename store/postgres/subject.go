@@ -251,3 +251,32 @@ const ErasureRemains = "PostgreSQL store: the subject's rows in pv_records, pv_s
 	"cannot be read from the database: every erased record is sealed under the subject's " +
 	"own key, whose live row is deleted, and a leftover copy of that key is wrapped by the " +
 	"class key held in Vault."
+
+var _ store.DeletionStatement = (*Store)(nil)
+
+// DeletionRemains implements store.DeletionStatement: Delete's residue is
+// erasure's (dead tuples, WAL, backups), but the keys that seal the value
+// stay, so the statement says who could open those copies.
+func (s *Store) DeletionRemains(subject bool) string {
+	if subject {
+		return DeletionRemainsSubject
+	}
+	return DeletionRemains
+}
+
+// Statements of what PostgreSQL still holds after Delete, for deletion
+// receipts (docs/deployment.md, "Erasure on PostgreSQL: what remains").
+const (
+	deletionResidue = "PostgreSQL store: the token's row in pv_records was deleted in a " +
+		"committed transaction; no sidecar's query finds it. Copies remain as dead tuples until " +
+		"VACUUM reuses their space, in the WAL until its segments are recycled (and in WAL archives " +
+		"and replication slots as long as they are kept), and in base backups taken before the " +
+		"deletion until they expire. "
+	DeletionRemains = deletionResidue + "In those copies the value is sealed (AES-256-GCM) under " +
+		"the class key held in Vault, which stays: reading one needs raw access to the copy and " +
+		"that key."
+	DeletionRemainsSubject = deletionResidue + "In those copies the value is sealed (AES-256-GCM) " +
+		"under the data subject's own key, which stays for the subject's other records, wrapped " +
+		"by the class key held in Vault: reading one needs raw access to the copy and that key; " +
+		"erasing the subject deletes the subject's key."
+)
