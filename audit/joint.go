@@ -190,6 +190,16 @@ func (j *Joint) end(state jointState, err error) {
 	close(j.done)
 }
 
+// Attached returns the transaction holding the call's records (nil if
+// none yet) and whether the call can still add to it (it has neither
+// added all its events nor left): a call inserting records again (a
+// retry after a taken ID) adds them to that transaction.
+func (j *Joint) Attached() (t *JointTx, open bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.jt, j.state == jointOpen
+}
+
 // Expect says how many events the call writes (1 unless set): its events
 // are committed once all of them are added.
 func (j *Joint) Expect(n int) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -43,8 +44,16 @@ type jointCall struct {
 }
 
 // insert inserts recs in the next joint transaction and returns their
-// outcomes; the audit sink commits them with the call's events.
+// outcomes; the audit sink commits them with the call's events. A call
+// whose records are already in a joint transaction (a retry after a taken
+// ID) adds these to it.
 func (c *jointCommitter) insert(ctx context.Context, j *audit.Joint, recs []store.Record) ([]store.Outcome, error) {
+	if jt, open := j.Attached(); jt != nil {
+		if !open {
+			return nil, audit.ErrJointDone
+		}
+		return insertMore(ctx, jt, j, recs)
+	}
 	call := &jointCall{ctx: ctx, j: j, recs: recs, staged: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, call)
@@ -158,9 +167,18 @@ func (c *jointCommitter) stage(calls []*jointCall) error {
 	for i, g := range calls {
 		outs[i], out = out[:len(g.recs):len(g.recs)], out[len(g.recs):]
 	}
-	jt := audit.NewJointTx(tx,
-		func() { tx.Rollback(context.Background()) },
-		func(ctx context.Context, left []int) error { return undoJoint(ctx, tx, calls, outs, left) },
+	g := &jointGroup{Tx: tx, calls: calls, outs: outs}
+	jt := audit.NewJointTx(g,
+		func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			tx.Rollback(context.Background())
+		},
+		func(ctx context.Context, left []int) error {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return undoJoint(ctx, tx, g.calls, g.outs, left)
+		},
 		c.ended)
 	joints := make([]*audit.Joint, len(calls))
 	for i, g := range calls {
@@ -172,6 +190,42 @@ func (c *jointCommitter) stage(calls []*jointCall) error {
 		close(g.staged)
 	}
 	return nil
+}
+
+// jointGroup is a joint transaction's store side: the transaction (the
+// audit sink commits it as a pgx.Tx) and what each call inserted in it.
+type jointGroup struct {
+	pgx.Tx
+	mu    sync.Mutex // guards calls' records, outs and the Tx's use by the store
+	calls []*jointCall
+	outs  [][]store.Outcome
+}
+
+// insertMore inserts recs of the call j into its joint transaction jt.
+// No other statement runs on the transaction meanwhile: the sink commits
+// it only once j has added its events or left, and the group's mutex
+// keeps two such calls apart. If the statement fails, the transaction is
+// aborted, and its commit fails for every call in it: nothing is stored
+// without its events.
+func insertMore(ctx context.Context, jt *audit.JointTx, j *audit.Joint, recs []store.Record) ([]store.Outcome, error) {
+	g, ok := jt.Tx().(*jointGroup)
+	if !ok {
+		return nil, errors.New("store/postgres: insert: the call's joint transaction is not this store's")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	i := slices.IndexFunc(g.calls, func(c *jointCall) bool { return c.j == j })
+	if i < 0 {
+		return nil, errors.New("store/postgres: insert: the call is not in its joint transaction")
+	}
+	out, err := insertIn(ctx, g.Tx, recs, insertMode{})
+	if err != nil {
+		return nil, wrapErr("insert", err)
+	}
+	c := g.calls[i]
+	c.recs = append(slices.Clip(c.recs), recs...)
+	g.outs[i] = append(slices.Clip(g.outs[i]), out...)
+	return out, nil
 }
 
 // stageJoint begins a transaction and inserts recs, first without

@@ -182,3 +182,40 @@ func TestJointGroupAllLeave(t *testing.T) {
 		t.Errorf("Get(record of a call after the group) error = %v", err)
 	}
 }
+
+// TestJointRetryJoinsItsTransaction: a call that inserts again (as core
+// does after a taken ID) adds the records to its joint transaction: they
+// commit with its events, or go when it leaves.
+func TestJointRetryJoinsItsTransaction(t *testing.T) {
+	s, err := Open(context.Background(), Options{DSN: pgtest.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, commit := range []bool{true, false} {
+		ctx, j := audit.WithJoint(context.Background())
+		first, again := jointRecord(nil), jointRecord(nil)
+		for _, r := range []store.Record{first, again} {
+			if out, _, err := s.InsertStaged(ctx, []store.Record{r}); err != nil || out[0].Status != store.Inserted {
+				t.Fatalf("InsertStaged() = %v, %v; want Inserted", out, err)
+			}
+		}
+		if commit {
+			if err := commitCall(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			j.Abort()
+		}
+		var xmins int
+		err := s.pool.QueryRow(context.Background(), `SELECT count(DISTINCT xmin::text) FROM pv_records WHERE id = ANY($1)`, [][]byte{first.ID, again.ID}).Scan(&xmins)
+		if want := map[bool]int{true: 1, false: 0}[commit]; err != nil || xmins != want {
+			t.Errorf("committed %v: transactions holding the call's records = %d, %v; want %d", commit, xmins, err, want)
+		}
+		for i, r := range []store.Record{first, again} {
+			if _, err := s.Get(context.Background(), r.Class, r.ID); (err == nil) != commit {
+				t.Errorf("committed %v: Get(record %d) error = %v", commit, i, err)
+			}
+		}
+	}
+}
