@@ -21,6 +21,7 @@ import (
 const pgFloorTable = "floor"
 
 type pgFloor struct {
+	admin, name        string // the server and the floor's own database, dropped by close
 	copyConn, readConn *pgx.Conn
 	keys               [][]byte
 }
@@ -43,8 +44,9 @@ func pgFloorPoints(n int) ([]point, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres floor: create database: %w", err)
 	}
-	f := &pgFloor{}
+	f := &pgFloor{admin: admin, name: name}
 	if f.copyConn, err = pgx.Connect(ctx, admin+" dbname="+name); err != nil {
+		f.close()
 		return nil, nil, fmt.Errorf("postgres floor: %w", err)
 	}
 	if f.readConn, err = pgx.Connect(ctx, admin+" dbname="+name); err != nil {
@@ -91,12 +93,17 @@ func backendPID(ctx context.Context, conn *pgx.Conn) (int, error) {
 	return pid, nil
 }
 
+// close closes the connections and drops the floor's database.
 func (f *pgFloor) close() {
 	ctx := context.Background()
 	for _, c := range []*pgx.Conn{f.copyConn, f.readConn} {
 		if c != nil {
 			c.Close(ctx)
 		}
+	}
+	if conn, err := pgx.Connect(ctx, f.admin); err == nil {
+		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+f.name)
+		conn.Close(ctx)
 	}
 }
 
