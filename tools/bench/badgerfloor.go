@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 
 	bdb "github.com/dgraph-io/badger/v4"
 	"golang.org/x/sys/unix"
@@ -15,7 +21,7 @@ import (
 	pvbadger "github.com/privacyvault/privacyvault/store/badger"
 )
 
-// Batch floors of the embedded store: Badger alone, in this process, with
+// Batch floors of the embedded store: Badger alone, in a process of its own, with
 // the options store/badger opens it with, doing the least a batch of
 // 1,000 needs — one write transaction of 1,000 random 16-byte keys with
 // ~90-byte values made durable by one fdatasync of the memtable WAL (as
@@ -136,21 +142,115 @@ func (b *badgerFloor) readBatch(rng *rand.Rand, n int) error {
 	})
 }
 
-// badgerFloorPoints returns the write and read floors (one caller).
+// The Badger floor runs in a child process of its own (`bench
+// badger-floor DIR N`), so that Badger's background work (memtable
+// flushes, compactions of what the write floor wrote) is counted as that
+// process's server CPU and never lands in the bench's own CPU of later
+// points. It reads one command per line on stdin — "write" or "read" — and
+// answers each with "ok" or "error: …" once the batch is done.
+
+// serveBadgerFloor is the child: it preloads n keys into a fresh Badger in
+// dir, prints "ready", then serves commands until stdin closes.
+func serveBadgerFloor(dir string, n int, in io.Reader, out io.Writer) error {
+	b, err := openBadgerFloor(dir, n)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	rng := rand.New(rand.NewPCG(9, 10))
+	if _, err := fmt.Fprintln(out, "ready"); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		switch sc.Text() {
+		case "write":
+			_, err = b.writeBatch(rng, batch)
+		case "read":
+			err = b.readBatch(rng, batch)
+		default:
+			err = fmt.Errorf("unknown command %q", sc.Text())
+		}
+		answer := "ok"
+		if err != nil {
+			answer = "error: " + err.Error()
+		}
+		if _, err := fmt.Fprintln(out, answer); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// badgerFloorClient drives the child process.
+type badgerFloorClient struct {
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+// do sends one command and waits for its answer.
+func (c *badgerFloorClient) do(command string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := io.WriteString(c.in, command+"\n"); err != nil {
+		return fmt.Errorf("badger floor: %w", err)
+	}
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("badger floor: %w", err)
+	}
+	if line = strings.TrimSuffix(line, "\n"); line != "ok" {
+		return fmt.Errorf("badger floor: %s", line)
+	}
+	return nil
+}
+
+func (c *badgerFloorClient) stop() {
+	c.in.Close() // the child closes Badger and exits
+	c.cmd.Wait()
+}
+
+// badgerFloorPoints starts the Badger floor process on dir with preload
+// keys and returns its write and read points (one caller).
 func badgerFloorPoints(dir string, preload int) ([]point, func(), error) {
-	b, err := openBadgerFloor(dir, preload)
+	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
 	}
-	write := func(_ context.Context, _ int, rng *rand.Rand) (int, error) {
-		_, err := b.writeBatch(rng, batch)
-		return batch, err
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
 	}
-	read := func(_ context.Context, _ int, rng *rand.Rand) (int, error) {
-		return batch, b.readBatch(rng, batch)
+	logFile, err := os.Create(filepath.Join(filepath.Dir(dir), "badger-floor.log"))
+	if err != nil {
+		return nil, nil, err
 	}
+	cmd := exec.Command(self, "badger-floor", dir, strconv.Itoa(preload))
+	cmd.Stderr = logFile
+	in, err1 := cmd.StdinPipe()
+	out, err2 := cmd.StdoutPipe()
+	if err := errors.Join(err1, err2); err != nil {
+		logFile.Close()
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, nil, fmt.Errorf("badger floor: %w", err)
+	}
+	logFile.Close() // the child holds it
+	c := &badgerFloorClient{cmd: cmd, in: in, out: bufio.NewReader(out)}
+	if line, err := c.out.ReadString('\n'); err != nil || line != "ready\n" {
+		c.stop()
+		return nil, nil, fmt.Errorf("badger floor did not start (log %s): %q, %v", logFile.Name(), line, err)
+	}
+	server := procCPU(cmd.Process.Pid)
 	return []point{
-		{key: fmt.Sprintf("floor/badger/write/%d/1", batch), clients: 1, run: write},
-		{key: fmt.Sprintf("floor/badger/read/%d/1", batch), clients: 1, run: read},
-	}, b.close, nil
+		{key: fmt.Sprintf("floor/badger/write/%d/1", batch), clients: 1, server: server, run: func(context.Context, int, *rand.Rand) (int, error) {
+			return batch, c.do("write")
+		}},
+		{key: fmt.Sprintf("floor/badger/read/%d/1", batch), clients: 1, server: server, run: func(context.Context, int, *rand.Rand) (int, error) {
+			return batch, c.do("read")
+		}},
+	}, c.stop, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	bdb "github.com/dgraph-io/badger/v4"
@@ -71,6 +73,41 @@ func TestPGFloorPoints(t *testing.T) {
 		if p.server == nil {
 			t.Errorf("%s: no server CPU source", p.key)
 			continue
+		}
+		if _, err := p.server(); err != nil {
+			t.Errorf("%s: server CPU: %v", p.key, err)
+		}
+		if n, err := p.run(context.Background(), 0, rng); err != nil || n != batch {
+			t.Errorf("%s: run() = %d, %v, want %d, nil", p.key, n, err, batch)
+		}
+	}
+}
+
+func TestServeBadgerFloorAnswersEachCommand(t *testing.T) {
+	var out strings.Builder
+	in := strings.NewReader("write\nread\nbogus\n")
+	if err := serveBadgerFloor(t.TempDir(), 1200, in, &out); err != nil {
+		t.Fatalf("serveBadgerFloor() = %v", err)
+	}
+	want := "ready\nok\nok\nerror: unknown command \"bogus\"\n"
+	if out.String() != want {
+		t.Errorf("serveBadgerFloor answered %q, want %q", out.String(), want)
+	}
+}
+
+// The Badger floor points drive the child process (this test binary, see
+// TestMain) and carry its CPU as the server's.
+func TestBadgerFloorPointsRunInChildProcess(t *testing.T) {
+	dir := t.TempDir()
+	points, stop, err := badgerFloorPoints(filepath.Join(dir, "floor-badger"), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, p := range points {
+		if p.server == nil {
+			t.Fatalf("%s: no server CPU source", p.key)
 		}
 		if _, err := p.server(); err != nil {
 			t.Errorf("%s: server CPU: %v", p.key, err)

@@ -179,3 +179,37 @@ func TestFloorServiceRejectsEmptyRecord(t *testing.T) {
 		t.Errorf("Append(empty) code = %v (%v), want InvalidArgument", got, err)
 	}
 }
+
+// The bare process (this test binary, see TestMain) serves the health
+// check and the durable floor: the bench's own points run against it.
+func TestBareProcessServesDurableFloor(t *testing.T) {
+	dir := t.TempDir()
+	bare, err := startBare(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.stop()
+	conns, err := dialGRPC(bare.addr, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, run := range []op{emptyOps(conns), floorOps(conns, floorOneFile), floorOps(conns, floorTwoFiles)} {
+		if n, err := run(context.Background(), 1, rng); err != nil || n != 1 {
+			t.Errorf("call = %d, %v, want 1, nil", n, err)
+		}
+	}
+	if _, err := bare.cpu()(); err != nil {
+		t.Errorf("bare server CPU: %v", err)
+	}
+	for _, f := range []string{"one.log", "audit.log", "wal.log"} {
+		fi, err := os.Stat(filepath.Join(dir, "floor", f))
+		if err != nil {
+			t.Errorf("floor/%s: %v", f, err)
+			continue
+		}
+		if fi.Size() != floorPayload {
+			t.Errorf("floor/%s holds %d bytes, want %d (one record)", f, fi.Size(), floorPayload)
+		}
+	}
+}

@@ -5,6 +5,7 @@
 //
 //	bench [-short] [-out BENCHMARKS.md] [-cmd "make bench"]
 //	bench bare DIR   (internal: the bare grpc-go server, durable floor files in DIR)
+//	bench badger-floor DIR N   (internal: Badger alone, N keys preloaded; see badgerfloor.go)
 package main
 
 import (
@@ -42,9 +43,9 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "bare" {
-		if err := serveBare(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench bare:", err)
+	if handled, err := internalCommand(os.Args[1:]); handled {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
 			os.Exit(1)
 		}
 		return
@@ -96,6 +97,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// internalCommand runs the child processes the bench starts from its own
+// executable: "bare DIR" and "badger-floor DIR N". It reports whether args
+// named one.
+func internalCommand(args []string) (bool, error) {
+	switch {
+	case len(args) == 2 && args[0] == "bare":
+		return true, serveBare(args[1])
+	case len(args) == 3 && args[0] == "badger-floor":
+		n, err := strconv.Atoi(args[2])
+		if err != nil {
+			return true, err
+		}
+		return true, serveBadgerFloor(args[1], n, os.Stdin, os.Stdout)
+	}
+	return false, nil
 }
 
 func logf(format string, args ...any) {
@@ -238,6 +256,17 @@ func mainPhase(o options, work string, r *report) error {
 		return err
 	}
 	defer stopPG()
+	// The PostgreSQL-store sidecars' points come from postgres.go; their
+	// server CPU is that sidecar process's (PostgreSQL's own not counted).
+	for i := range pp {
+		dir := "pg"
+		if strings.HasPrefix(pp[i].key, "before/") {
+			dir = "pg-before"
+		}
+		if s := sidecarIn(filepath.Join(work, dir)); s != nil && pp[i].server == nil {
+			pp[i].server = s.cpu()
+		}
+	}
 	points = append(points, pp...)
 	r.pgVersion = postgresVersion()
 	if o.before != "" {
@@ -423,7 +452,7 @@ func scalePhase(o options, dir string, r *report) error {
 	if err != nil {
 		return err
 	}
-	p := point{key: "detok/rnd/1/8/scaled", clients: 8, run: detokenizeOps(cls, "rnd", sample, 1)}
+	p := point{key: "detok/rnd/1/8/scaled", clients: 8, run: detokenizeOps(cls, "rnd", sample, 1), server: side.cpu()}
 	if err := measureAll([]point{p}, 1, o.scaleDur, r.figures); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -180,7 +181,24 @@ func startSidecarWith(bin, dir, extra string) (*proc, time.Duration, error) {
 		p.stop()
 		return nil, 0, fmt.Errorf("sidecar (log %s): %w", filepath.Join(dir, "sidecar.log"), err)
 	}
+	sidecarsMu.Lock()
+	sidecars[dir] = p
+	sidecarsMu.Unlock()
 	return p, time.Since(t0), nil
+}
+
+// sidecars are the sidecars started so far by directory, so that points
+// built elsewhere (postgres.go) get their sidecar's CPU per call.
+var (
+	sidecarsMu sync.Mutex
+	sidecars   = map[string]*proc{}
+)
+
+// sidecarIn returns the last sidecar started on dir, or nil.
+func sidecarIn(dir string) *proc {
+	sidecarsMu.Lock()
+	defer sidecarsMu.Unlock()
+	return sidecars[dir]
 }
 
 // startBare starts this program's bare health server and reads its address.

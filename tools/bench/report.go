@@ -260,7 +260,7 @@ func (r *report) markdown() string {
 	}
 	w("| restart (exec to health SERVING) | %s ms |", ms(r.restart))
 	d := r.get("detok/rnd/1/8/scaled")
-	w("| unary detokenize random, 8 clients, with all tokens stored | %s/s (p50 %s ms, p99 %s ms) |", num(d.rate()), ms(d.pct(.5)), ms(d.pct(.99)))
+	w("| unary detokenize random, 8 clients, with all tokens stored | %s/s (p50 %s ms, p99 %s ms; CPU µs/call sidecar · bench %s) |", num(d.rate()), ms(d.pct(.5)), ms(d.pct(.99)), cpuCell(d))
 	w("")
 	r.targetTable(w)
 	w("%s", endMark)
