@@ -58,7 +58,7 @@ func pgPoints(o options, work string) ([]point, func(), error) {
 	}
 	mainStop := stop
 	out, stop = append(out, aout...), func() { mainStop(); astop() }
-	fout, err := pgFloorPoints()
+	fout, err := pgSchemaPoints()
 	if err != nil {
 		stop()
 		return nil, nil, err
@@ -196,7 +196,7 @@ func (r *report) pgTable(w func(string, ...any)) {
 		ratio(t("pg/tok/rnd/1000/1"), t("enc/transit/1000/1")), ratio(t("pg/detok/rnd/1000/1"), t("dec/transit/1000/1")), ratio(t("pg/tok/rnd/1/8"), t("tok/rnd/1/8")))
 	w("")
 	r.pgAuditTable(w)
-	r.pgFloorTable(w)
+	r.pgSchemaTable(w)
 }
 
 // pgAuditTable compares the postgres audit sink with the file sink, both
@@ -225,10 +225,10 @@ func (r *report) pgAuditTable(w func(string, ...any)) {
 	w("")
 }
 
-// pgFloorTable states what the database alone does with a batch of 1,000
+// pgSchemaTable states what the database alone does with a batch of 1,000
 // in the same rounds, against Transit: the ceiling of the batch targets.
-func (r *report) pgFloorTable(w func(string, ...any)) {
-	if len(r.get(pgFloorKeys[0]).rates) == 0 {
+func (r *report) pgSchemaTable(w func(string, ...any)) {
+	if len(r.get(pgSchemaKeys[0]).rates) == 0 {
 		return
 	}
 	w("The database alone in this run (no sidecar, no crypto: random 16-byte IDs and 60-byte values, a fresh database of the real schema holding 20,000+ records, one client): raw statements on one connection, and the `store/postgres` calls the sidecar makes.")
@@ -266,14 +266,14 @@ func postgresVersion() string {
 	return v
 }
 
-// pgFloorKeys are the database's own figures for a batch of 1,000, without
+// pgSchemaKeys are the database's own figures for a batch of 1,000, without
 // a sidecar: raw statements on one connection (the floor PostgreSQL sets
 // on this machine) and the store package's calls (store/postgres alone).
-var pgFloorKeys = []string{"pgfloor/copy/1000/1", "pgfloor/store-insert/1000/1", "pgfloor/query/1000/1", "pgfloor/store-getmany/1000/1"}
+var pgSchemaKeys = []string{"pgfloor/copy/1000/1", "pgfloor/store-insert/1000/1", "pgfloor/query/1000/1", "pgfloor/store-getmany/1000/1"}
 
-// pgFloorPoints opens the store on a fresh database (the real schema),
+// pgSchemaPoints opens the store on a fresh database (the real schema),
 // fills it with 20,000 random records and returns the floor points.
-func pgFloorPoints() ([]point, error) {
+func pgSchemaPoints() ([]point, error) {
 	ctx := context.Background()
 	admin := os.Getenv(envPostgres)
 	conn, err := pgx.Connect(ctx, admin)
