@@ -344,17 +344,24 @@ func (s *Sink) Record(ctx context.Context, ev audit.Event) error {
 	return s.submit(ctx, request{evs: []audit.Event{ev}, done: make(chan error, 1)})
 }
 
+// rollbackJoint rolls back a joint transaction the writer never got.
+func rollbackJoint(jt *audit.JointTx) {
+	if tx, ok := jt.Tx().(jointTx); ok {
+		tx.Rollback(context.Background())
+	}
+}
+
 func (s *Sink) submit(ctx context.Context, req request) error {
 	select {
 	case s.reqs <- req:
 	case <-s.closing:
 		if req.jt != nil {
-			req.jt.Tx().(pgx.Tx).Rollback(context.Background())
+			rollbackJoint(req.jt)
 		}
 		return audit.ErrClosed
 	case <-ctx.Done():
 		if req.jt != nil {
-			req.jt.Tx().(pgx.Tx).Rollback(context.Background())
+			rollbackJoint(req.jt)
 		}
 		return ctx.Err()
 	}

@@ -76,10 +76,22 @@ func (s *Sink) commit(batch []request) {
 	}
 }
 
+// jointTx is what the sink needs of a transaction it appends to and
+// commits: a pgx.Tx, or the store's joint transaction (which pipelines its
+// BEGIN with its first statement).
+type jointTx interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
 // writeJoint takes the records of the calls that left out of r's joint
 // transaction and commits the others' events in it.
 func (s *Sink) writeJoint(ctx context.Context, r request) error {
-	tx := r.jt.Tx().(pgx.Tx)
+	tx, ok := r.jt.Tx().(jointTx)
+	if !ok {
+		return errors.New("audit/pgsink: the joint transaction is not a database transaction")
+	}
 	if err := r.jt.Undo(ctx, r.left); err != nil {
 		tx.Rollback(context.Background())
 		return dbErr("taking out the records of calls without events", err)
@@ -90,7 +102,7 @@ func (s *Sink) writeJoint(ctx context.Context, r request) error {
 // write appends evs to the chain in tx (a joint transaction, committed
 // here) or in a transaction of its own. On failure nothing was written
 // (or, if the commit's outcome is unknown, the head is reloaded first).
-func (s *Sink) write(ctx context.Context, tx pgx.Tx, evs []audit.Event) error {
+func (s *Sink) write(ctx context.Context, tx jointTx, evs []audit.Event) error {
 	if tx != nil {
 		defer tx.Rollback(context.Background()) // no-op after Commit
 	}
@@ -121,7 +133,7 @@ func (s *Sink) write(ctx context.Context, tx pgx.Tx, evs []audit.Event) error {
 // chain row to h, in tx or a new transaction, and commits. The update is
 // conditional on this holder and the old position, so a process that lost
 // the chain, or a second writer, cannot add a record.
-func (s *Sink) append(ctx context.Context, tx pgx.Tx, recs []audit.Sealed, h audit.ChainHead) error {
+func (s *Sink) append(ctx context.Context, tx jointTx, recs []audit.Sealed, h audit.ChainHead) error {
 	if tx == nil {
 		var err error
 		if tx, err = s.pool.Begin(ctx); err != nil {

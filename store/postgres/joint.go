@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/privacyvault/privacyvault/audit"
@@ -167,7 +166,7 @@ func (c *jointCommitter) stage(calls []*jointCall) error {
 	for i, g := range calls {
 		outs[i], out = out[:len(g.recs):len(g.recs)], out[len(g.recs):]
 	}
-	g := &jointGroup{Tx: tx, calls: calls, outs: outs}
+	g := &jointGroup{pipeTx: tx, calls: calls, outs: outs}
 	jt := audit.NewJointTx(g,
 		func() {
 			g.mu.Lock()
@@ -193,9 +192,10 @@ func (c *jointCommitter) stage(calls []*jointCall) error {
 }
 
 // jointGroup is a joint transaction's store side: the transaction (the
-// audit sink commits it as a pgx.Tx) and what each call inserted in it.
+// audit sink appends to it and commits it) and what each call inserted in
+// it.
 type jointGroup struct {
-	pgx.Tx
+	*pipeTx
 	mu    sync.Mutex // guards calls' records, outs and the Tx's use by the store
 	calls []*jointCall
 	outs  [][]store.Outcome
@@ -218,7 +218,7 @@ func insertMore(ctx context.Context, jt *audit.JointTx, j *audit.Joint, recs []s
 	if i < 0 {
 		return nil, errors.New("store/postgres: insert: the call is not in its joint transaction")
 	}
-	out, err := insertIn(ctx, g.Tx, recs, insertMode{})
+	out, err := insertIn(ctx, g.pipeTx, recs, insertMode{})
 	if err != nil {
 		return nil, wrapErr("insert", err)
 	}
@@ -230,13 +230,15 @@ func insertMore(ctx context.Context, jt *audit.JointTx, j *audit.Joint, recs []s
 
 // stageJoint begins a transaction and inserts recs, first without
 // ON CONFLICT for records without an index, again the usual way in a new
-// transaction if an ID was taken. No COPY: the transaction is the joint's.
-func stageJoint(ctx context.Context, pool *pgxpool.Pool, recs []store.Record) ([]store.Outcome, pgx.Tx, error) {
+// transaction if an ID was taken. BEGIN travels with the insert (one round
+// trip). No COPY: the transaction is the joint's.
+func stageJoint(ctx context.Context, pool *pgxpool.Pool, recs []store.Record) ([]store.Outcome, *pipeTx, error) {
 	for _, strict := range []bool{true, false} {
-		tx, err := pool.Begin(ctx)
+		conn, err := pool.Acquire(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
+		tx := &pipeTx{conn: conn}
 		out, err := insertIn(ctx, tx, recs, insertMode{strict: strict})
 		if err == nil {
 			return out, tx, nil
@@ -253,7 +255,7 @@ func stageJoint(ctx context.Context, pool *pgxpool.Pool, recs []store.Record) ([
 // positions left (they ended without their events), except those another
 // call's outcome names (a deterministic value two calls of the group
 // tokenized): that call's event covers them.
-func undoJoint(ctx context.Context, tx pgx.Tx, calls []*jointCall, outs [][]store.Outcome, left []int) error {
+func undoJoint(ctx context.Context, tx querier, calls []*jointCall, outs [][]store.Outcome, left []int) error {
 	gone := make(map[int]bool, len(left))
 	for _, i := range left {
 		gone[i] = true

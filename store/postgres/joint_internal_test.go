@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/internal/pgtest"
 	"github.com/privacyvault/privacyvault/store"
@@ -81,7 +79,7 @@ func commitCall(ctx context.Context, j *audit.Joint) error {
 		return err
 	}
 	return j.Commit(ctx, func(_ []audit.Event, left []int) error {
-		tx := jt.Tx().(pgx.Tx)
+		tx := jt.Tx().(*jointGroup)
 		if err := jt.Undo(ctx, left); err != nil {
 			tx.Rollback(ctx)
 			return err

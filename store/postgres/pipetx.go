@@ -42,6 +42,7 @@ func (p pipePool) Begin(ctx context.Context) (insertTx, error) {
 type pipeTx struct {
 	conn  *pgxpool.Conn
 	begun bool
+	ended bool // committed or rolled back: the connection is back in the pool
 }
 
 var _ insertTx = (*pipeTx)(nil)
@@ -99,8 +100,22 @@ func (t *pipeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 // transaction had failed).
 var errTxRolledBack = errors.New("store/postgres: the transaction was rolled back")
 
-// Commit commits and returns the connection to the pool.
+// SendBatch sends b in the transaction (for the audit sink, which appends
+// a joint transaction's events with it).
+func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := t.begin(ctx); err != nil {
+		return errBatch{err}
+	}
+	return t.conn.SendBatch(ctx, b)
+}
+
+// Commit commits and returns the connection to the pool; after Commit or
+// Rollback it does nothing.
 func (t *pipeTx) Commit(ctx context.Context) error {
+	if t.ended {
+		return nil
+	}
+	t.ended = true
 	defer t.conn.Release()
 	if !t.begun {
 		return nil
@@ -118,6 +133,10 @@ func (t *pipeTx) Commit(ctx context.Context) error {
 // Rollback rolls back and returns the connection to the pool (which
 // closes it if it is not idle afterwards).
 func (t *pipeTx) Rollback(ctx context.Context) error {
+	if t.ended {
+		return nil
+	}
+	t.ended = true
 	defer t.conn.Release()
 	if !t.begun {
 		return nil
@@ -143,6 +162,14 @@ func (r *batchRows) Close() {
 		_ = r.br.Close()
 	}
 }
+
+// errBatch is BatchResults whose every result is err.
+type errBatch struct{ err error }
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow{b.err} }
+func (b errBatch) Close() error                     { return b.err }
 
 // errRow is a Row whose Scan returns err.
 type errRow struct{ err error }
