@@ -49,6 +49,11 @@ type Options struct {
 	// AcceptReset is set, which records the reset in the log instead.
 	Anchors     []Anchor
 	AcceptReset bool
+	// BeforeSync, if set, is called on the writer goroutine after a batch
+	// is written and before it is synced; it must not block. The server
+	// uses it to start the record store's sync beside the log's (see
+	// badger.Store.SyncOnDemand).
+	BeforeSync func()
 }
 
 // Log appends events to <dir>/audit.log. Concurrent Appends are written by
@@ -60,6 +65,7 @@ type Log struct {
 	signer  Signer
 	every   int
 	onError func(error)
+	presync func()
 
 	hs headState
 
@@ -111,6 +117,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		signer:  opts.Signer,
 		every:   opts.CheckpointEvery,
 		onError: opts.OnError,
+		presync: opts.BeforeSync,
 		reqs:    make(chan request),
 		closing: make(chan struct{}),
 		exited:  make(chan struct{}),
@@ -347,6 +354,9 @@ func (l *Log) flush(buf []byte) error {
 	}
 	_, err := l.f.Write(buf)
 	if err == nil {
+		if l.presync != nil {
+			l.presync()
+		}
 		err = l.f.Sync()
 	}
 	if err != nil {
