@@ -49,10 +49,10 @@ type Options struct {
 	// AcceptReset is set, which records the reset in the log instead.
 	Anchors     []Anchor
 	AcceptReset bool
-	// BeforeSync, if set, is called on the writer goroutine after a batch
-	// is written and before it is synced; it must not block. The server
-	// uses it to start the record store's sync beside the log's (see
-	// badger.Store.SyncOnDemand).
+	// BeforeSync, if set, is called on the writer goroutine when it starts
+	// a batch of events, before it encodes, writes and syncs them; it must
+	// not block. The server uses it to start the record store's sync
+	// beside the log's (see badger.Store.SyncOnDemand).
 	BeforeSync func()
 }
 
@@ -290,6 +290,9 @@ func (l *Log) write(evs []Event) error {
 	if l.err != nil {
 		return l.err
 	}
+	if l.presync != nil {
+		l.presync()
+	}
 	seq, last := l.seq, l.last
 	buf := l.buf[:0]
 	for i := range evs {
@@ -354,9 +357,6 @@ func (l *Log) flush(buf []byte) error {
 	}
 	_, err := l.f.Write(buf)
 	if err == nil {
-		if l.presync != nil {
-			l.presync()
-		}
 		err = l.f.Sync()
 	}
 	if err != nil {
