@@ -23,7 +23,10 @@ import (
 // in every group commit. Instead:
 //
 //   - after an insert group's commit, syncWAL fdatasyncs the memtable
-//     write-ahead log Badger wrote it into (one sync, not two);
+//     write-ahead log Badger wrote it into (one sync, not two) — at once,
+//     or in lazy mode (Store.SyncOnDemand) when a waiter, a reader or the
+//     audit log demands it, one sync then covering every group committed
+//     since the last;
 //   - after any other write, and after a commit that may have put a large
 //     value in the value log, syncBoth also fdatasyncs the value log being
 //     written (two syncs, as Badger did);
