@@ -234,7 +234,7 @@ func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 // sync covers everything committed before it, and transactions arrive in
 // commit order, so the last one's number marks what is durable. In lazy
 // mode (SyncOnDemand) it syncs only when asked (durability.demand): by a
-// waiting caller, a reader, or the audit log about to sync its own batch,
+// waiting caller, a reader, or the audit log starting a batch,
 // so that one store sync serves every group committed meanwhile.
 func (s *Store) syncLoop() {
 	defer close(s.syncerDone)
@@ -324,8 +324,8 @@ func (s *Store) syncBatch(batch []pendingSync) {
 // SyncOnDemand switches the store to lazy syncs: committed inserts are
 // made durable when a caller waits for them (InsertStaged's wait, Insert,
 // a read) or when kick is called, not as soon as they are committed. The
-// audit log calls kick just before it syncs a batch, so the store's sync
-// runs beside the audit log's and covers every insert group committed
+// audit log calls kick as it starts a batch, so the store's sync runs
+// beside the audit log's and covers every insert group committed
 // since the last one: one store sync per audit batch rather than one per
 // insert group. Nothing becomes durable later than a waiter needs it.
 func (s *Store) SyncOnDemand() (kick func()) {
