@@ -106,6 +106,15 @@ func BenchmarkLoad(b *testing.B) {
 			rates = append(rates, float64(tenth)/time.Since(t).Seconds())
 			fmt.Fprintf(&line, " %.0f/s %.2fs %dMiB |", rates[len(rates)-1], (cpu - cpu0).Seconds(), (wr-wr0)>>20)
 			cpu0, wr0 = cpu, wr
+			if os.Getenv("PVLEVELS") != "" {
+				var lv []string
+				for _, l := range s.db.Levels() {
+					if l.NumTables > 0 || l.IsBaseLevel {
+						lv = append(lv, fmt.Sprintf("L%d:%dt/%dMiB/%dMiB%s", l.Level, l.NumTables, l.Size>>20, l.TargetSize>>20, map[bool]string{true: "*"}[l.IsBaseLevel]))
+					}
+				}
+				b.Logf("levels %v", lv)
+			}
 		}
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
