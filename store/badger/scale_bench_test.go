@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +22,10 @@ import (
 // the gRPC stack: records shaped like the bench's random and deterministic
 // tokens (58-byte sealed values), batches of 1,000.
 var (
-	loadN    = flag.Int("load.n", 200_000, "records BenchmarkLoad inserts")
-	loadPre  = flag.Int("load.pre", 200_000, "records in the store the batch benchmarks run against")
-	loadKeep = flag.String("load.dir", "", "directory to keep the prepared store of the batch benchmarks in (reused when it exists)")
+	loadN      = flag.Int("load.n", 200_000, "records BenchmarkLoad inserts")
+	loadPre    = flag.Int("load.pre", 200_000, "records in the store the batch benchmarks run against")
+	loadKeep   = flag.String("load.dir", "", "directory to keep the prepared store of the batch benchmarks in (reused when it exists)")
+	loadLevels = flag.Bool("load.levels", false, "BenchmarkLoad logs the LSM levels after each tenth")
 )
 
 func benchRecord(class string, det bool) store.Record {
@@ -106,7 +108,7 @@ func BenchmarkLoad(b *testing.B) {
 			rates = append(rates, float64(tenth)/time.Since(t).Seconds())
 			fmt.Fprintf(&line, " %.0f/s %.2fs %dMiB |", rates[len(rates)-1], (cpu - cpu0).Seconds(), (wr-wr0)>>20)
 			cpu0, wr0 = cpu, wr
-			if os.Getenv("PVLEVELS") != "" {
+			if *loadLevels {
 				var lv []string
 				for _, l := range s.db.Levels() {
 					if l.NumTables > 0 || l.IsBaseLevel {
@@ -229,12 +231,20 @@ func BenchmarkInsertBatch(b *testing.B) {
 				batches[i] = benchBatch(class, det, 1000)
 			}
 			defer reportCPU(b)()
+			lat := make([]time.Duration, b.N)
 			b.ResetTimer()
 			for i := range b.N {
+				t := time.Now()
 				if _, err := s.Insert(ctx, batches[i]); err != nil {
 					b.Fatal(err)
 				}
+				lat[i] = time.Since(t)
 			}
+			b.StopTimer()
+			slices.Sort(lat)
+			p50, p99 := lat[b.N/2], lat[min(b.N-1, b.N*99/100)]
+			b.ReportMetric(float64(p50)/1e6, "p50-ms")
+			b.ReportMetric(float64(p99)/1e6, "p99-ms")
 		})
 	}
 }
