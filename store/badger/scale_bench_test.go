@@ -292,3 +292,12 @@ func reportCPU(b *testing.B) func() {
 		b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// TestMain removes the prepared store unless -load.dir asked to keep it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if prepared.dir != "" && *loadKeep == "" {
+		os.RemoveAll(prepared.dir)
+	}
+	os.Exit(code)
+}
