@@ -238,13 +238,13 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 			recs, pos = append(recs, b.recs[i]), append(pos, i)
 			continue
 		}
-		c, err := s.checkValue(it.Class, it.Value)
+		c, text, err := s.checkText(it.Class, it.Value)
 		if err != nil {
 			b.res[i].Err = err
 			continue
 		}
 		if !c.Mode.Vaulted() {
-			tok, err := s.transform(ctx, c, it)
+			tok, err := s.transform(ctx, c, it, text)
 			if err != nil && !isItemError(err) {
 				return err
 			}
@@ -317,30 +317,40 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 
 // checkValue returns the class of an item after checking the value fits it.
 func (s *registry) checkValue(className string, value []byte) (*class, error) {
+	c, _, err := s.checkText(className, value)
+	return c, err
+}
+
+// checkText is checkValue that also returns the value as a string when
+// the class format needed it ("" otherwise), so that the transform does
+// not copy it again.
+func (s *registry) checkText(className string, value []byte) (*class, string, error) {
 	c, err := s.class(className)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	switch {
 	case len(value) == 0:
-		return nil, Invalid("value", "must not be empty")
+		return nil, "", Invalid("value", "must not be empty")
 	case len(value) > s.maxValue:
-		return nil, Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
+		return nil, "", Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
 	case !c.Binary && !utf8.Valid(value):
-		return nil, Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
+		return nil, "", Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
 	}
-	if c.Format != nil {
-		err := c.Format.Validate(string(value))
-		// The domain-size rule guards FPE and hash transforms; a vaulted
-		// value only has to parse.
-		if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
-			err = nil
-		}
-		if err != nil {
-			return nil, formatError("value", err)
-		}
+	if c.Format == nil {
+		return c, "", nil
 	}
-	return c, nil
+	text := string(value)
+	err = c.Format.Validate(text)
+	// The domain-size rule guards FPE and hash transforms; a vaulted value
+	// only has to parse.
+	if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
+		err = nil
+	}
+	if err != nil {
+		return nil, "", formatError("value", err)
+	}
+	return c, text, nil
 }
 
 // LookupItem is one value whose deterministic token is wanted.

@@ -96,13 +96,13 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 		return nil
 	}
 	b.states[i] = itemDone
-	c, err := s.checkValue(it.Class, it.Value)
+	c, text, err := s.checkText(it.Class, it.Value)
 	if err != nil {
 		b.res[i].Err = err
 		return nil
 	}
 	if !c.Mode.Vaulted() {
-		tok, err := s.transform(ctx, c, it)
+		tok, err := s.transform(ctx, c, it, text)
 		if err != nil && !isItemError(err) {
 			return err
 		}
