@@ -4,7 +4,8 @@
 // client from this process, and writes the results to BENCHMARKS.md.
 //
 //	bench [-short] [-out BENCHMARKS.md] [-cmd "make bench"]
-//	bench bare   (internal: the bare grpc-go health server)
+//	bench bare DIR   (internal: the bare grpc-go server, durable floor files in DIR)
+//	bench badger-floor DIR N   (internal: Badger alone, N keys preloaded; see badgerfloor.go)
 package main
 
 import (
@@ -14,7 +15,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,12 +39,13 @@ type options struct {
 	scaleDur  time.Duration
 	scaleOnly bool
 	keep      bool
+	only      *regexp.Regexp // measure only the main-phase points it matches
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bare" {
-		if err := serveBare(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench bare:", err)
+	if handled, err := internalCommand(os.Args[1:]); handled {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
 			os.Exit(1)
 		}
 		return
@@ -57,6 +61,7 @@ func main() {
 	rounds := flag.Int("rounds", 0, "rounds per point; 0 means 3 (1 with -short)")
 	scaleOnly := flag.Bool("scale-only", false, "run only the scale phase (for tuning memory and load rate)")
 	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
+	only := flag.String("only", "", "measure only the main-phase points whose key matches this regular expression (e.g. 'tok/rnd/1/|floor/sync'), and skip the scale phase: a quick probe, not a report")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data of every sidecar) for inspection")
 	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
 	flag.Parse()
@@ -80,10 +85,35 @@ func main() {
 	if *rounds > 0 {
 		o.rounds = *rounds
 	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -only:", err)
+			os.Exit(2)
+		}
+		o.only = re
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// internalCommand runs the child processes the bench starts from its own
+// executable: "bare DIR" and "badger-floor DIR N". It reports whether args
+// named one.
+func internalCommand(args []string) (bool, error) {
+	switch {
+	case len(args) == 2 && args[0] == "bare":
+		return true, serveBare(args[1])
+	case len(args) == 3 && args[0] == "badger-floor":
+		n, err := strconv.Atoi(args[2])
+		if err != nil {
+			return true, err
+		}
+		return true, serveBadgerFloor(args[1], n, os.Stdin, os.Stdout)
+	}
+	return false, nil
 }
 
 func logf(format string, args ...any) {
@@ -111,8 +141,10 @@ func run(o options) error {
 			return err
 		}
 	}
-	if err := scalePhase(o, filepath.Join(work, "scale"), r); err != nil {
-		return err
+	if o.only == nil {
+		if err := scalePhase(o, filepath.Join(work, "scale"), r); err != nil {
+			return err
+		}
 	}
 	r.took = time.Since(t0)
 	text := r.markdown()
@@ -175,39 +207,66 @@ func mainPhase(o options, work string, r *report) error {
 	}
 	defer closeProbe()
 
+	bf, stopBadgerFloor, err := badgerFloorPoints(filepath.Join(work, "floor-badger"), o.pool*20)
+	if err != nil {
+		return err
+	}
+	defer stopBadgerFloor()
+	pf, stopPGFloor, err := pgFloorPoints(o.pool * 20)
+	if err != nil {
+		return err
+	}
+	defer stopPGFloor()
+
+	bareCPU, sideCPU, dvCPU := bare.cpu(), side.cpu(), dv.cpu()
 	points := []point{
 		{key: "fsync/1", clients: 1, run: fsync},
 	}
 	for _, c := range []int{1, clients} {
 		points = append(points,
-			point{key: fmt.Sprintf("empty/bare/%d", c), clients: c, run: emptyOps(bareConns)},
-			point{key: fmt.Sprintf("empty/sidecar/%d", c), clients: c, run: emptyOps(sideConns)})
+			point{key: fmt.Sprintf("empty/bare/%d", c), clients: c, run: emptyOps(bareConns), server: bareCPU},
+			point{key: fmt.Sprintf("empty/sidecar/%d", c), clients: c, run: emptyOps(sideConns), server: sideCPU},
+			point{key: fmt.Sprintf("floor/sync1/%d", c), clients: c, run: floorOps(bareConns, floorOneFile), server: bareCPU},
+			point{key: fmt.Sprintf("floor/sync2/%d", c), clients: c, run: floorOps(bareConns, floorTwoFiles), server: bareCPU})
 	}
 	for _, c := range []int{1, clients} {
 		for _, class := range classes {
 			points = append(points,
-				point{key: fmt.Sprintf("tok/%s/1/%d", class, c), clients: c, run: tokenizeOps(cls, class, 1)},
-				point{key: fmt.Sprintf("detok/%s/1/%d", class, c), clients: c, run: detokenizeOps(cls, class, pools[class], 1)})
+				point{key: fmt.Sprintf("tok/%s/1/%d", class, c), clients: c, run: tokenizeOps(cls, class, 1), server: sideCPU},
+				point{key: fmt.Sprintf("detok/%s/1/%d", class, c), clients: c, run: detokenizeOps(cls, class, pools[class], 1), server: sideCPU})
 		}
 		points = append(points,
-			point{key: fmt.Sprintf("enc/transit/1/%d", c), clients: c, run: transitEncryptOps(vcs, 1)},
-			point{key: fmt.Sprintf("dec/transit/1/%d", c), clients: c, run: transitDecryptOps(vcs, cts, 1)})
+			point{key: fmt.Sprintf("enc/transit/1/%d", c), clients: c, run: transitEncryptOps(vcs, 1), server: dvCPU},
+			point{key: fmt.Sprintf("dec/transit/1/%d", c), clients: c, run: transitDecryptOps(vcs, cts, 1), server: dvCPU})
 	}
 	for _, c := range []int{1, 2} {
 		for _, class := range classes {
 			points = append(points,
-				point{key: fmt.Sprintf("tok/%s/%d/%d", class, batch, c), clients: c, run: tokenizeOps(cls, class, batch)},
-				point{key: fmt.Sprintf("detok/%s/%d/%d", class, batch, c), clients: c, run: detokenizeOps(cls, class, pools[class], batch)})
+				point{key: fmt.Sprintf("tok/%s/%d/%d", class, batch, c), clients: c, run: tokenizeOps(cls, class, batch), server: sideCPU},
+				point{key: fmt.Sprintf("detok/%s/%d/%d", class, batch, c), clients: c, run: detokenizeOps(cls, class, pools[class], batch), server: sideCPU})
 		}
 		points = append(points,
-			point{key: fmt.Sprintf("enc/transit/%d/%d", batch, c), clients: c, run: transitEncryptOps(vcs, batch)},
-			point{key: fmt.Sprintf("dec/transit/%d/%d", batch, c), clients: c, run: transitDecryptOps(vcs, cts, batch)})
+			point{key: fmt.Sprintf("enc/transit/%d/%d", batch, c), clients: c, run: transitEncryptOps(vcs, batch), server: dvCPU},
+			point{key: fmt.Sprintf("dec/transit/%d/%d", batch, c), clients: c, run: transitDecryptOps(vcs, cts, batch), server: dvCPU})
 	}
+	points = append(points, bf...)
+	points = append(points, pf...)
 	pp, stopPG, err := pgPoints(o, work)
 	if err != nil {
 		return err
 	}
 	defer stopPG()
+	// The PostgreSQL-store sidecars' points come from postgres.go; their
+	// server CPU is that sidecar process's (PostgreSQL's own not counted).
+	for i := range pp {
+		dir := "pg"
+		if strings.HasPrefix(pp[i].key, "before/") {
+			dir = "pg-before"
+		}
+		if s := sidecarIn(filepath.Join(work, dir)); s != nil && pp[i].server == nil {
+			pp[i].server = s.cpu()
+		}
+	}
 	points = append(points, pp...)
 	r.pgVersion = postgresVersion()
 	if o.before != "" {
@@ -225,6 +284,9 @@ func mainPhase(o options, work string, r *report) error {
 		}
 		defer stop()
 		points = append(points, bp...)
+	}
+	if o.only != nil {
+		points = slices.DeleteFunc(points, func(p point) bool { return !o.only.MatchString(p.key) })
 	}
 	logf("main phase: %d points × %d rounds × %s", len(points), o.rounds, o.dur)
 	if err := measureAll(points, o.rounds, o.dur, r.figures); err != nil {
@@ -299,7 +361,7 @@ func beforePoints(o options, work string) ([]point, func(), error) {
 		var n, c int
 		if c, ok := strings.CutPrefix(k, "empty/sidecar/"); ok {
 			n, _ := strconv.Atoi(c)
-			out = append(out, point{key: "before/" + k, clients: n, run: emptyOps(conns)})
+			out = append(out, point{key: "before/" + k, clients: n, run: emptyOps(conns), server: side.cpu()})
 			continue
 		}
 		if _, err := fmt.Sscanf(strings.ReplaceAll(k, "/", " "), "%s %s %d %d", &op, &class, &n, &c); err != nil {
@@ -310,7 +372,7 @@ func beforePoints(o options, work string) ([]point, func(), error) {
 		if op == "detok" {
 			run = detokenizeOps(cls, class, pools[class], n)
 		}
-		out = append(out, point{key: "before/" + k, clients: c, run: run})
+		out = append(out, point{key: "before/" + k, clients: c, run: run, server: side.cpu()})
 	}
 	return out, side.stop, nil
 }
@@ -390,7 +452,7 @@ func scalePhase(o options, dir string, r *report) error {
 	if err != nil {
 		return err
 	}
-	p := point{key: "detok/rnd/1/8/scaled", clients: 8, run: detokenizeOps(cls, "rnd", sample, 1)}
+	p := point{key: "detok/rnd/1/8/scaled", clients: 8, run: detokenizeOps(cls, "rnd", sample, 1), server: side.cpu()}
 	if err := measureAll([]point{p}, 1, o.scaleDur, r.figures); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -121,6 +121,9 @@ func (p *proc) stop() {
 	}
 }
 
+// cpu is the process's CPU time as a point's server.
+func (p *proc) cpu() cpuSource { return procCPU(p.cmd.Process.Pid) }
+
 // peakRSS returns VmHWM of the process in bytes.
 func (p *proc) peakRSS() (int64, error) { return p.status("VmHWM") }
 
@@ -178,7 +181,24 @@ func startSidecarWith(bin, dir, extra string) (*proc, time.Duration, error) {
 		p.stop()
 		return nil, 0, fmt.Errorf("sidecar (log %s): %w", filepath.Join(dir, "sidecar.log"), err)
 	}
+	sidecarsMu.Lock()
+	sidecars[dir] = p
+	sidecarsMu.Unlock()
 	return p, time.Since(t0), nil
+}
+
+// sidecars are the sidecars started so far by directory, so that points
+// built elsewhere (postgres.go) get their sidecar's CPU per call.
+var (
+	sidecarsMu sync.Mutex
+	sidecars   = map[string]*proc{}
+)
+
+// sidecarIn returns the last sidecar started on dir, or nil.
+func sidecarIn(dir string) *proc {
+	sidecarsMu.Lock()
+	defer sidecarsMu.Unlock()
+	return sidecars[dir]
 }
 
 // startBare starts this program's bare health server and reads its address.
@@ -187,7 +207,7 @@ func startBare(dir string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProc("bare", filepath.Join(dir, "bare.log"), self, "bare")
+	p, err := startProc("bare", filepath.Join(dir, "bare.log"), self, "bare", filepath.Join(dir, "floor"))
 	if err != nil {
 		return nil, err
 	}
@@ -311,23 +331,10 @@ func (p *proc) saveProfile(what, file string) error {
 // write_bytes), so a load phase can tell its own work from the machine's.
 func (p *proc) usage() (cpu time.Duration, written int64, err error) {
 	pid := p.cmd.Process.Pid
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	if cpu, err = procCPU(pid)(); err != nil {
 		return 0, 0, err
 	}
-	// Fields after the command name, which ends with the last ')':
-	// utime and stime are the 12th and 13th of them, in clock ticks (100/s).
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, 0, err
-	}
-	cpu = time.Duration(ut+st) * 10 * time.Millisecond
-	b, err = os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
 	if err != nil {
 		return 0, 0, err
 	}

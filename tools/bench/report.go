@@ -169,13 +169,15 @@ func (r *report) markdown() string {
 	w("Each point ran %d rounds of %s, all points in turn per round; ops/s is the median round, p50/p99 over all calls. Batch rows count values/s (1,000 values per call).",
 		r.opts.rounds, r.opts.dur)
 	w("")
-	w("| work | clients | privacyvault values/s | p50 ms | p99 ms | counterpart | values/s | p50 ms | ratio | ÷ empty call |")
-	w("|---|---|---|---|---|---|---|---|---|---|")
+	w("CPU µs/call is CPU time (user + system) per call of the process that served the point (sidecar, bare grpc-go server, devvault) · of this bench process (the clients), from /proc around each round; batch rows add it per value. See \"How to read the CPU columns and floors\" below the generated section.")
+	w("")
+	w("| work | clients | privacyvault values/s | p50 ms | p99 ms | CPU µs/call sidecar · bench | counterpart | values/s | p50 ms | CPU µs/call server · bench | ratio | ÷ empty call |")
+	w("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	fs := r.get("fsync/1")
 	for _, c := range []int{1, 8} {
 		s, bare := r.get(fmt.Sprintf("empty/sidecar/%d", c)), r.get(fmt.Sprintf("empty/bare/%d", c))
-		w("| empty call (health Check) | %d | %s | %s | %s | bare grpc-go | %s | %s | %s | |", c,
-			num(s.rate()), ms(s.pct(.5)), ms(s.pct(.99)), num(bare.rate()), ms(bare.pct(.5)), ratio(s.rate(), bare.rate()))
+		w("| empty call (health Check) | %d | %s | %s | %s | %s | bare grpc-go | %s | %s | %s | %s | |", c,
+			num(s.rate()), ms(s.pct(.5)), ms(s.pct(.99)), cpuCell(s), num(bare.rate()), ms(bare.pct(.5)), cpuCell(bare), ratio(s.rate(), bare.rate()))
 	}
 	for _, c := range []int{1, 8} {
 		empty := r.get(fmt.Sprintf("empty/sidecar/%d", c))
@@ -187,8 +189,8 @@ func (r *report) markdown() string {
 			t := r.get(fmt.Sprintf("%s/transit/1/%d", ct, c))
 			for _, class := range classes {
 				s := r.get(fmt.Sprintf("%s/%s/1/%d", op, class, c))
-				w("| unary %s %s | %d | %s | %s | %s | Transit %s | %s | %s | %s | %s |", opName(op), class, c,
-					num(s.rate()), ms(s.pct(.5)), ms(s.pct(.99)), verb, num(t.rate()), ms(t.pct(.5)), ratio(s.rate(), t.rate()), ratio(s.rate(), empty.rate()))
+				w("| unary %s %s | %d | %s | %s | %s | %s | Transit %s | %s | %s | %s | %s | %s |", opName(op), class, c,
+					num(s.rate()), ms(s.pct(.5)), ms(s.pct(.99)), cpuCell(s), verb, num(t.rate()), ms(t.pct(.5)), cpuCell(t), ratio(s.rate(), t.rate()), ratio(s.rate(), empty.rate()))
 			}
 		}
 	}
@@ -201,22 +203,24 @@ func (r *report) markdown() string {
 			t := r.get(fmt.Sprintf("%s/transit/%d/%d", ct, batch, c))
 			for _, class := range classes {
 				s := r.get(fmt.Sprintf("%s/%s/%d/%d", op, class, batch, c))
-				w("| batch of 1,000 %s %s | %d | %s | %s | %s | Transit `batch_input` %s | %s | %s | %s | |", opName(op), class, c,
-					num(s.rate()), ms(s.pct(.5)), ms(s.pct(.99)), verb, num(t.rate()), ms(t.pct(.5)), ratio(s.rate(), t.rate()))
+				w("| batch of 1,000 %s %s | %d | %s | %s | %s | %s | Transit `batch_input` %s | %s | %s | %s | %s | |", opName(op), class, c,
+					num(s.rate()), ms(s.pct(.5)), ms(s.pct(.99)), cpuCell(s), verb, num(t.rate()), ms(t.pct(.5)), cpuCell(t), ratio(s.rate(), t.rate()))
 			}
 		}
 	}
-	w("| fsync of a 128-byte append (data disk) | 1 | %s | %s | %s | | | | | |", num(fs.rate()), ms(fs.pct(.5)), ms(fs.pct(.99)))
+	w("| fsync of a 128-byte append (data disk) | 1 | %s | %s | %s | %s | | | | | | |", num(fs.rate()), ms(fs.pct(.5)), ms(fs.pct(.99)), cpuCell(fs))
+	w("")
+	r.floorTable(w)
 	w("")
 	r.pgTable(w)
 	if r.opts.before != "" {
 		w("Before and after in this run: the same points on the `-before` binary (`%s`), measured in the same rounds.", r.opts.before)
 		w("")
-		w("| point (op/class/values per call/clients) | before values/s | p50 ms | after values/s | p50 ms | after ÷ before |")
-		w("|---|---|---|---|---|---|")
+		w("| point (op/class/values per call/clients) | before values/s | p50 ms | CPU µs/call sidecar · bench | after values/s | p50 ms | CPU µs/call sidecar · bench | after ÷ before |")
+		w("|---|---|---|---|---|---|---|---|")
 		for _, k := range beforeKeys {
 			b, a := r.get("before/"+k), r.get(k)
-			w("| %s | %s | %s | %s | %s | %s |", k, num(b.rate()), ms(b.pct(.5)), num(a.rate()), ms(a.pct(.5)), ratio(a.rate(), b.rate()))
+			w("| %s | %s | %s | %s | %s | %s | %s | %s |", k, num(b.rate()), ms(b.pct(.5)), cpuCell(b), num(a.rate()), ms(a.pct(.5)), cpuCell(a), ratio(a.rate(), b.rate()))
 		}
 		w("")
 	}
@@ -256,8 +260,9 @@ func (r *report) markdown() string {
 	}
 	w("| restart (exec to health SERVING) | %s ms |", ms(r.restart))
 	d := r.get("detok/rnd/1/8/scaled")
-	w("| unary detokenize random, 8 clients, with all tokens stored | %s/s (p50 %s ms, p99 %s ms) |", num(d.rate()), ms(d.pct(.5)), ms(d.pct(.99)))
+	w("| unary detokenize random, 8 clients, with all tokens stored | %s/s (p50 %s ms, p99 %s ms; CPU µs/call sidecar · bench %s) |", num(d.rate()), ms(d.pct(.5)), ms(d.pct(.99)), cpuCell(d))
 	w("")
+	r.targetTable(w)
 	w("%s", endMark)
 	return b.String()
 }

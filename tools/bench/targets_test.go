@@ -1,0 +1,68 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCPUCell(t *testing.T) {
+	tests := []struct {
+		name string
+		s    *stats
+		want string
+	}{
+		{"not measured", &stats{}, "—"},
+		{"unary, served out of process", &stats{calls: 4, values: 4, serverCPU: 800 * time.Microsecond, benchCPU: 400 * time.Microsecond, hasServerCPU: true}, "200 · 100"},
+		{"unary, in this process", &stats{calls: 4, values: 4, benchCPU: 400 * time.Microsecond}, "— · 100"},
+		{"batch adds per value", &stats{calls: 2, values: 2000, serverCPU: 10 * time.Millisecond, benchCPU: 4 * time.Millisecond, hasServerCPU: true}, "5,000 · 2,000 (5.0 · 2.0 per value)"},
+	}
+	for _, tt := range tests {
+		if got := cpuCell(tt.s); got != tt.want {
+			t.Errorf("%s: cpuCell() = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// The targets table is computed from the run's figures: met, missed, and
+// "—" for a figure the run did not measure.
+func TestTargetsFromFigures(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	r := &report{figures: map[string]*stats{
+		"empty/sidecar/8": {rates: []float64{100}},
+		"empty/bare/8":    {rates: []float64{120}},
+		"tok/rnd/1/8":     {rates: []float64{60}},
+		"floor/sync1/8":   {rates: []float64{90}},
+		"floor/sync2/8":   {rates: []float64{60}},
+		"empty/sidecar/1": {rates: []float64{1}, lat: []time.Duration{ms(0.1)}},
+		"fsync/1":         {rates: []float64{1}, lat: []time.Duration{ms(0.2)}},
+		"tok/rnd/1/1":     {rates: []float64{1}, lat: []time.Duration{ms(1)}},
+		"tok/det/1/1":     {rates: []float64{1}, lat: []time.Duration{ms(0.3)}},
+	}, aesNs: 16, ff1Ns: 240, ff1Allocs: 1}
+	got := map[string]target{}
+	for _, tt := range r.targets() {
+		got[tt.what] = tt
+	}
+	tests := []struct {
+		what, got, met, floorPart string
+	}{
+		{"unary tokenize rnd, 8 clients ÷ sidecar empty call", "0.60", "yes", "1 file 0.75, 2 files 0.50"},
+		{"unary tokenize det, 8 clients ÷ sidecar empty call", "—", "—", ""},
+		{"unary tokenize rnd, 1 client: p50 ms ≤ empty call p50 + 1.5 × fsync p50", "1.00", "no", ""},
+		{"unary tokenize det, 1 client: p50 ms ≤ empty call p50 + 1.5 × fsync p50", "0.30", "yes", ""},
+		{"sidecar empty call ÷ bare grpc-go, 8 clients", "0.83", "no", ""},
+		{"FF1 on 16 digits: AES-256 block times · allocations", "15.00 · 1", "yes", ""},
+		{"1,000,000 tokens: peak RSS while loading (MiB)", "—", "—", ""},
+		{"batch of 1,000, 1 caller: p99 ÷ p50 of the worst point", "—", "—", ""},
+	}
+	for _, tt := range tests {
+		row, ok := got[tt.what]
+		if !ok {
+			t.Errorf("no target %q", tt.what)
+			continue
+		}
+		if row.got != tt.got || row.met != tt.met || !strings.Contains(row.floor, tt.floorPart) {
+			t.Errorf("target %q = %q, met %q, floor %q; want %q, met %q, floor containing %q", tt.what, row.got, row.met, row.floor, tt.got, tt.met, tt.floorPart)
+		}
+	}
+}
