@@ -162,7 +162,8 @@ type TokenResult struct {
 }
 
 // Tokenize tokenizes items; results align with items. The error is for
-// failures of the whole batch (storage), never for one bad item.
+// failures of the whole batch (storage), never for one bad item. Nothing
+// refers to items once it returns, so the caller may reuse the slice.
 func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
 	if s.joint {

@@ -39,7 +39,8 @@ type Revealed struct {
 // parsed, so a caller without a grant learns nothing about the tokens it
 // holds — then, for consent-requiring purposes, the subject's consent.
 // The call is audited before any value is returned; if the audit event
-// cannot be written, nothing is returned.
+// cannot be written, nothing is returned. Nothing refers to items once it
+// returns, so the caller may reuse the slice.
 func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
@@ -98,6 +99,8 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 	} else {
 		close(fpsDone)
 	}
+	// Even a call that fails returns only once nothing reads its items.
+	defer func() { <-fpsDone }()
 	// One decision per class: it depends on nothing else of the item
 	// (consent is checked per subject below).
 	var (
