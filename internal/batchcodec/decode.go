@@ -47,7 +47,7 @@ func count(b []byte, num protowire.Number) (n int, ok bool) {
 	return n, true
 }
 
-// fields checks a field is new in its message: seen holds one bit per
+// fresh reports whether a field is new in its message: seen holds one bit per
 // field number up to 63.
 func fresh(seen *uint64, num protowire.Number) bool {
 	if num >= 64 || *seen&(1<<num) != 0 {
