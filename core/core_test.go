@@ -107,10 +107,9 @@ func TestTokenizeRetriesCollisions(t *testing.T) {
 }
 
 // TestLargeTokenizeRetriesCollisions: in a call large enough to be
-// prepared across the cores, random tokens are encoded (and
-// fingerprinted) ahead of the store's outcome; a collided record is
-// inserted again under a new identifier, and what was encoded for the old
-// one is neither returned nor audited.
+// prepared and issued across the cores, a collided record is inserted
+// again under a new identifier, and the token returned and audited is the
+// new one's.
 func TestLargeTokenizeRetriesCollisions(t *testing.T) {
 	bs, err := badger.Open(badger.Options{Dir: t.TempDir()})
 	if err != nil {

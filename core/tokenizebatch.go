@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"time"
 
@@ -20,7 +19,6 @@ type tokenizeBatch struct {
 	// Set by prepareAll for a large call, nil otherwise.
 	states []itemState
 	recs   []store.Record // the sealed record of a staged item
-	pre    []string       // the token of recs[i].ID, encoded ahead (random mode)
 }
 
 // itemState is how far prepareAll took an item.
@@ -43,11 +41,11 @@ func (b *tokenizeBatch) state(i int) itemState {
 // call that depends on nothing but the item: vaultless transforms (fpe,
 // mask, hash) without a subject key, with their audit fingerprints; for
 // vaulted items without a subject, the identifier, the deterministic
-// index and the sealed record, and for random tokens the token and its
-// fingerprint too, which the store's outcome almost always confirms
-// (issueTokens). Items of unknown classes, vaulted items with a subject
-// and shred_with_subject classes are left to the sequential pass, which
-// reads and creates subject keys in item order.
+// index and the sealed record. (Their tokens are encoded once the store
+// has decided, by issueTokens, while the store syncs.) Items of unknown
+// classes, vaulted items with a subject and shred_with_subject classes
+// are left to the sequential pass, which reads and creates subject keys
+// in item order.
 func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.Time) error {
 	if len(b.items) < 2*minChunk {
 		return nil
@@ -55,7 +53,6 @@ func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.T
 	b.states = make([]itemState, len(b.items))
 	if s.anyVaulted(b.items) {
 		b.recs = make([]store.Record, len(b.items))
-		b.pre = make([]string, len(b.items))
 	}
 	var fatal firstError
 	inParallel(len(b.items), func(lo, hi int) {
@@ -130,40 +127,22 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 	}
 	r.Ciphertext = sealer.Seal(r.ID, it.Value)
 	b.recs[i], b.states[i] = r, itemStaged
-	if c.Mode == tokenizer.Random {
-		b.pre[i] = c.codec.Encode(r.ID)
-		b.fps[i] = s.tokenFP(it.Class, b.pre[i], true)
-	}
 	return nil
 }
 
 // issueTokens sets the token of every item whose record the store decided
 // — inserted, or for a deterministic value the record already holding it
-// — with its audit fingerprint: the token encoded ahead when the store
-// kept the record's own identifier, otherwise encoded here, across the
-// cores when there are many. Collided records go again under a new
-// identifier, so what was encoded ahead for them is dropped.
+// — with its audit fingerprint, across the cores when there are many.
+// The store syncs meanwhile. Collided records go again under a new
+// identifier (tokenizeStaged).
 func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int, out []store.Outcome) {
-	var todo []int // indexes into out still to encode
-	for j, o := range out {
-		i := pos[j]
-		switch {
-		case o.Status != store.Inserted && o.Status != store.Existing:
-			b.fps[i] = ""
-			if b.pre != nil {
-				b.pre[i] = ""
+	inParallel(len(out), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			if o := out[j]; o.Status == store.Inserted || o.Status == store.Existing {
+				i := pos[j]
+				tok := s.classes[recs[j].Class].load().codec.Encode(o.ID)
+				b.res[i].Token, b.fps[i] = tok, s.tokenFP(b.items[i].Class, tok, true)
 			}
-		case b.pre != nil && b.pre[i] != "" && bytes.Equal(o.ID, recs[j].ID):
-			b.res[i].Token = b.pre[i]
-		default:
-			todo = append(todo, j)
-		}
-	}
-	inParallel(len(todo), func(lo, hi int) {
-		for _, j := range todo[lo:hi] {
-			i := pos[j]
-			tok := s.classes[recs[j].Class].load().codec.Encode(out[j].ID)
-			b.res[i].Token, b.fps[i] = tok, s.tokenFP(b.items[i].Class, tok, true)
 		}
 	})
 }
