@@ -49,6 +49,11 @@ type Options struct {
 	// AcceptReset is set, which records the reset in the log instead.
 	Anchors     []Anchor
 	AcceptReset bool
+	// BeforeSync, if set, is called on the writer goroutine when it starts
+	// a batch of events, before it encodes, writes and syncs them; it must
+	// not block. The server uses it to start the record store's sync
+	// beside the log's (see badger.Store.SyncOnDemand).
+	BeforeSync func()
 }
 
 // Log appends events to <dir>/audit.log. Concurrent Appends are written by
@@ -60,6 +65,7 @@ type Log struct {
 	signer  Signer
 	every   int
 	onError func(error)
+	presync func()
 
 	hs headState
 
@@ -111,6 +117,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		signer:  opts.Signer,
 		every:   opts.CheckpointEvery,
 		onError: opts.OnError,
+		presync: opts.BeforeSync,
 		reqs:    make(chan request),
 		closing: make(chan struct{}),
 		exited:  make(chan struct{}),
@@ -282,6 +289,9 @@ func (l *Log) commit(batch []request) {
 func (l *Log) write(evs []Event) error {
 	if l.err != nil {
 		return l.err
+	}
+	if l.presync != nil {
+		l.presync()
 	}
 	seq, last := l.seq, l.last
 	buf := l.buf[:0]

@@ -291,3 +291,28 @@ func TestConcurrentAppend(t *testing.T) {
 		t.Errorf("distinct seqs %d, Verify = %+v, %v; want %d events, at least %d checkpoints", len(seen), got, err, workers*each, workers*each/100)
 	}
 }
+
+// TestBeforeSyncPerBatch: the hook runs before each batch is made durable,
+// so a store syncing beside the log is started before any Append returns.
+func TestBeforeSyncPerBatch(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	calls := 0
+	l := openLog(t, dir, audit.Options{BeforeSync: func() {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+	}})
+	for i := range 3 {
+		if _, err := l.Append(context.Background(), testEvent(i+1)); err != nil {
+			t.Fatalf("Append(event %d) error = %v", i+1, err)
+		}
+		mu.Lock()
+		got := calls
+		mu.Unlock()
+		if got != i+1 {
+			t.Fatalf("BeforeSync calls after Append %d = %d, want %d", i+1, got, i+1)
+		}
+	}
+	closeLog(t, l)
+}

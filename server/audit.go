@@ -90,7 +90,9 @@ func openSigner(ctx context.Context, cfg *config.Config, keys kms.Provider) (che
 	return signer, nil
 }
 
-func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger, anchors []audit.Anchor, acceptReset bool) (*audit.Log, checkpointSigner, error) {
+// beforeSync, if not nil, is called before each sync of the log (see
+// audit.Options.BeforeSync).
+func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger, anchors []audit.Anchor, acceptReset bool, beforeSync func()) (*audit.Log, checkpointSigner, error) {
 	signer, err := openSigner(ctx, cfg, keys)
 	if err != nil {
 		return nil, nil, err
@@ -107,6 +109,7 @@ func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *
 		},
 		Anchors:     anchors,
 		AcceptReset: acceptReset,
+		BeforeSync:  beforeSync,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit: %w", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/privacyvault/privacyvault/kms"
 	admin "github.com/privacyvault/privacyvault/server/api/admin/v1"
 	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/store/postgres"
 )
 
@@ -54,7 +55,15 @@ func (s *Server) openTrail(ctx context.Context, cfg *config.Config, st store.Sto
 	}
 	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
 	s.close = append(s.close, stopAnchors)
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, acceptReset)
+	// A tokenize call's records and its audit event become durable side
+	// by side: the Badger store syncs its committed inserts when the log
+	// syncs a batch (or when someone waits for them), one store sync per
+	// audit batch instead of one per insert group.
+	var storeSync func()
+	if b, ok := st.(*badger.Store); ok {
+		storeSync = b.SyncOnDemand()
+	}
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, acceptReset, storeSync)
 	if err != nil {
 		return auditTrail{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	bdb "github.com/dgraph-io/badger/v4"
 
@@ -25,6 +26,8 @@ type insertReq struct {
 	// on stable storage. Both are buffered so the committer never waits.
 	decided chan error
 	durable chan error
+	// wanted: its caller waits for durability (lazy syncs, see syncLoop).
+	wanted atomic.Bool
 }
 
 // InsertStaged implements store.Store. The outcomes are decided by the
@@ -57,6 +60,13 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 		return nil, nil, err
 	}
 	wait := func() error {
+		select {
+		case err := <-req.durable:
+			return err
+		default:
+		}
+		req.wanted.Store(true)
+		s.dur.demand()
 		select {
 		case err := <-req.durable:
 			return err
@@ -222,44 +232,105 @@ func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 // makes them durable with one fdatasync of the memtable WAL (both files if
 // one may have written the value log), then answers their requests. Each
 // sync covers everything committed before it, and transactions arrive in
-// commit order, so the last one's number marks what is durable.
+// commit order, so the last one's number marks what is durable. In lazy
+// mode (SyncOnDemand) it syncs only when asked (durability.demand): by a
+// waiting caller, a reader, or the audit log starting a batch,
+// so that one store sync serves every group committed meanwhile.
 func (s *Store) syncLoop() {
 	defer close(s.syncerDone)
 	var batch []pendingSync
-	for p := range s.syncs {
-		batch = append(batch[:0], p)
-	drain:
-		for len(batch) < maxGroup {
-			select {
-			case p, ok := <-s.syncs:
-				if !ok {
+	open, kicked := true, false
+	for open || len(batch) > 0 {
+		if len(batch) > 0 && (kicked || !open || len(batch) >= maxGroup || !s.dur.lazy.Load() || wanted(batch, s.dur.want.Load())) {
+			s.syncBatch(batch)
+			clear(batch)
+			batch, kicked = batch[:0], false
+			continue
+		}
+		select {
+		case p, ok := <-s.syncs:
+			if !ok {
+				open = false
+				continue
+			}
+			batch = append(batch, p)
+		drain:
+			for len(batch) < maxGroup {
+				select {
+				case p, ok := <-s.syncs:
+					if !ok {
+						open = false
+						break drain
+					}
+					batch = append(batch, p)
+				default:
 					break drain
 				}
-				batch = append(batch, p)
-			default:
-				break drain
+			}
+		case <-s.dur.kick:
+			// A kick asks for what was committed before it, which may
+			// still be on its way here: it stays until the next sync.
+			// Waiters do not rely on it alone (see wanted).
+			kicked = true
+		}
+	}
+}
+
+// wanted reports whether a waiter demanded a write of batch: a reader
+// (durability.want) or an insert request (insertReq.wanted). Both mark
+// their demand before they kick, so a demand whose kick the syncer took
+// before the write arrived here is still seen when it arrives.
+func wanted(batch []pendingSync, want uint64) bool {
+	if batch[0].n <= want {
+		return true
+	}
+	for _, p := range batch {
+		for _, r := range p.answer {
+			if r.wanted.Load() {
+				return true
 			}
 		}
+	}
+	return false
+}
+
+// syncBatch makes the committed transactions of batch durable and answers
+// their requests. A write synced meanwhile by someone else (update) needs
+// no sync of its own.
+func (s *Store) syncBatch(batch []pendingSync) {
+	last := batch[len(batch)-1].n
+	var err error
+	if !s.dur.durableTo(last) {
 		big := false
 		for _, p := range batch {
 			big = big || p.big
 		}
-		var err error
 		if big {
 			err = s.dur.syncBoth()
 		} else {
 			err = s.dur.syncWAL()
 		}
-		if err = s.dur.done(batch[len(batch)-1].n, err); err != nil {
-			err = fmt.Errorf("store/badger: insert: %w", err)
-		}
-		for _, p := range batch {
-			for _, r := range p.answer {
-				r.durable <- err
-			}
-		}
-		clear(batch)
 	}
+	if err = s.dur.done(last, err); err != nil {
+		err = fmt.Errorf("store/badger: insert: %w", err)
+	}
+	for _, p := range batch {
+		for _, r := range p.answer {
+			r.durable <- err
+		}
+	}
+}
+
+// SyncOnDemand switches the store to lazy syncs: committed inserts are
+// made durable when a caller waits for them (InsertStaged's wait, Insert,
+// a read) or when kick is called, not as soon as they are committed. The
+// audit log calls kick as it starts a batch, so the store's sync runs
+// beside the audit log's and covers every insert group committed
+// since the last one: one store sync per audit batch rather than one per
+// insert group. Nothing becomes durable later than a waiter needs it.
+func (s *Store) SyncOnDemand() (kick func()) {
+	s.dur.lazy.Store(true)
+	return s.dur.demand
 }
 
 // mayUseValueLog reports whether r's value may go to the value log,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,7 +23,10 @@ import (
 // in every group commit. Instead:
 //
 //   - after an insert group's commit, syncWAL fdatasyncs the memtable
-//     write-ahead log Badger wrote it into (one sync, not two);
+//     write-ahead log Badger wrote it into (one sync, not two) — at once,
+//     or in lazy mode (Store.SyncOnDemand) when a waiter, a reader or the
+//     audit log demands it, one sync then covering every group committed
+//     since the last;
 //   - after any other write, and after a commit that may have put a large
 //     value in the value log, syncBoth also fdatasyncs the value log being
 //     written (two syncs, as Badger did);
@@ -42,6 +46,12 @@ type durability struct {
 
 	syncMu    sync.Mutex // guards the series
 	wal, vlog series
+
+	// lazy: committed inserts are synced on demand (SyncOnDemand), not
+	// as soon as they are committed; kick carries the demands.
+	lazy atomic.Bool
+	kick chan struct{} // buffered (1): a demand already pending is enough
+	want atomic.Uint64 // readers demand the first want writes durable
 
 	mu      sync.Mutex
 	started uint64        // write commits begun
@@ -64,7 +74,7 @@ const (
 )
 
 func newDurability(dir string) (*durability, error) {
-	d := &durability{dir: dir, wake: make(chan struct{})}
+	d := &durability{dir: dir, wake: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if err := d.syncAll(); err != nil {
 		return nil, err
 	}
@@ -111,10 +121,33 @@ func (d *durability) cancel(n uint64) {
 	d.wake = make(chan struct{})
 }
 
+// demand asks the syncer to make every committed write durable now (in
+// lazy mode it otherwise waits for a demand). It never blocks.
+func (d *durability) demand() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// durableTo reports whether the first n writes are durable.
+func (d *durability) durableTo(n uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.synced >= n
+}
+
 // wait returns once every write begun so far is durable.
 func (d *durability) wait() error {
 	d.mu.Lock()
 	n := d.started
+	if d.synced < n && d.err == nil {
+		d.mu.Unlock()
+		for w := d.want.Load(); w < n && !d.want.CompareAndSwap(w, n); w = d.want.Load() {
+		}
+		d.demand()
+		d.mu.Lock()
+	}
 	for d.synced < min(n, d.started) && d.err == nil {
 		ch := d.wake
 		d.mu.Unlock()
