@@ -190,36 +190,19 @@ func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record,
 	return r, err
 }
 
-// GetMany implements store.Store: one read transaction for all refs.
+// GetMany implements store.Store: the records are read in key order, a
+// large call on several goroutines (lookupAll), then the call waits, as
+// view does, until everything begun before its reads ended is durable.
 func (s *Store) GetMany(ctx context.Context, refs []store.Ref) ([]store.Record, error) {
 	if err := s.use(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	out := make([]store.Record, len(refs))
-	err := s.view(func(txn *bdb.Txn) error {
-		var key []byte
-		for i, ref := range refs {
-			key = appendKey(key[:0], prefixRecord, ref.Class, ref.ID)
-			item, err := txn.Get(key)
-			if errors.Is(err, bdb.ErrKeyNotFound) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("store/badger: get: %w", err)
-			}
-			err = item.Value(func(v []byte) error {
-				var err error
-				out[i], err = decodeRecord(ref.Class, ref.ID, v)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("store/badger: get: %w", err)
-			}
-		}
-		return nil
-	})
+	out, err := s.getMany(refs)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.dur.wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
