@@ -44,7 +44,7 @@ LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(V
 # deadline exceeded". Minimizing a new input is capped so a short run spends
 # its time fuzzing.
 FUZZ_TARGETS   := ./tokenizer:FuzzCodecDecode ./tokenizer/format:FuzzFormatRoundTrip ./tokenizer/fpe:FuzzRoundTrip \
-                  ./audit:FuzzVerify ./config:FuzzParse
+                  ./audit:FuzzVerify ./config:FuzzParse ./internal/batchcodec:FuzzUnmarshal
 FUZZTIME       ?= 30s
 FUZZTIME_SHORT ?= 20000x
 
@@ -216,9 +216,9 @@ bench-short: build devvault
 	$(GO) build -o bin/bench ./tools/bench
 	PGTEST_PORT=$(BENCH_PG_PORT) ./scripts/with-postgres.sh ./bin/bench -short -out '' -cmd 'make bench-short'
 
-## bench-micro: the Go micro-benchmarks (FF1, codec, store, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
+## bench-micro: the Go micro-benchmarks (FF1, codec, store, the batch wire codec, the data plane's batches, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
 bench-micro:
-	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./server/
+	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./internal/batchcodec/ ./core/ ./server/
 
 tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 

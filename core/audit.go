@@ -89,26 +89,42 @@ func (ev *events) add(base *AuditEvent, subject string, ok bool, tokenFP string)
 }
 
 // auditTokens writes one event per class and subject for a tokenize or
-// lookup call.
-func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult) error {
-	fps := make([]string, len(res))
-	inParallel(len(res), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if res[i].Token != "" {
-				fps[i] = s.tokenFP(classes[i], res[i].Token, true) // issued by Encode
-			}
+// lookup call. fps[i], when not "", is the fingerprint of res[i].Token,
+// computed with it; the others are computed here (fps nil: all).
+func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult, fps []string) error {
+	if fps == nil {
+		fps = make([]string, len(res))
+	}
+	missing := 0
+	for i := range res {
+		if res[i].Token != "" && fps[i] == "" {
+			missing++
 		}
-	})
+	}
+	switch {
+	case missing >= 2*minChunk:
+		inParallel(len(res), func(lo, hi int) { s.fingerprintTokens(classes, res, fps, lo, hi) })
+	case missing > 0: // a few: not worth a goroutine
+		s.fingerprintTokens(classes, res, fps, 0, len(res))
+	}
 	ev := events{hint: len(res)}
 	base := AuditEvent{Caller: caller, Purpose: purpose, Op: op}
 	for i, r := range res {
-		fp := fps[i]
 		if i == 0 || classes[i] != classes[i-1] {
 			base.Class = s.auditClass(classes[i])
 		}
-		ev.add(&base, subjects[i], r.Err == nil, fp)
+		ev.add(&base, subjects[i], r.Err == nil, fps[i])
 	}
 	return s.recordAll(ctx, ev)
+}
+
+// fingerprintTokens fills the missing fingerprints of res[lo:hi].
+func (s *DataPlane) fingerprintTokens(classes []string, res []TokenResult, fps []string, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if res[i].Token != "" && fps[i] == "" {
+			fps[i] = s.tokenFP(classes[i], res[i].Token, true) // issued by Encode
+		}
+	}
 }
 
 // unknownClass stands for class names that are not configured: a caller

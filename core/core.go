@@ -162,7 +162,8 @@ type TokenResult struct {
 }
 
 // Tokenize tokenizes items; results align with items. The error is for
-// failures of the whole batch (storage), never for one bad item.
+// failures of the whole batch (storage), never for one bad item. Nothing
+// refers to items once it returns, so the caller may reuse the slice.
 func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
 	if s.joint {
@@ -170,7 +171,7 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 		ctx, j = audit.WithJoint(ctx)
 		defer j.Abort() // records whose events were not committed go
 	}
-	res, durable, err := s.tokenize(ctx, items, subjects)
+	res, fps, durable, err := s.tokenize(ctx, items, subjects)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,7 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
 	classes := itemClasses(items)
-	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res)
+	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res, fps)
 	if err := durable(); err != nil {
 		return nil, fmt.Errorf("core: tokenize: %w", err)
 	}
@@ -190,10 +191,11 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 }
 
 // tokenize does the work of Tokenize; subjects[i] is the fingerprint of
-// items[i].SubjectID ("" for none). The new records are not yet durable
-// when it returns: durable waits until they are, and no token may be
-// returned before it reports nil.
-func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, durable func() error, err error) {
+// items[i].SubjectID ("" for none). fps[i] is the audit fingerprint of
+// res[i].Token when it was computed with the token ("" otherwise). The new
+// records are not yet durable when it returns: durable waits until they
+// are, and no token may be returned before it reports nil.
+func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects []string) (res []TokenResult, fps []string, durable func() error, err error) {
 	var waits []func() error
 	durable = func() error {
 		for _, w := range waits {
@@ -203,44 +205,55 @@ func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects
 		}
 		return nil
 	}
-	res, err = s.tokenizeStaged(ctx, items, subjects, &waits)
-	return res, durable, err
+	b := tokenizeBatch{items: items, res: make([]TokenResult, len(items)), fps: make([]string, len(items))}
+	if err := s.tokenizeStaged(ctx, &b, subjects, &waits); err != nil {
+		return nil, nil, nil, err
+	}
+	return b.res, b.fps, durable, nil
 }
 
-func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, subjects []string, waits *[]func() error) ([]TokenResult, error) {
+func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjects []string, waits *[]func() error) error {
 	if err := s.keysFresh(); err != nil {
-		return nil, err
+		return err
 	}
-	res := make([]TokenResult, len(items))
+	now := s.now().UTC()
+	// Items that depend on nothing but themselves first, across the cores
+	// for a large call; the rest (subject keys, unknown classes) in item
+	// order here.
+	if err := s.prepareAll(ctx, b, now); err != nil {
+		return err
+	}
 	var (
 		recs []store.Record
 		pos  []int // pos[j] is the item index of recs[j]
 	)
-	now := s.now().UTC()
 	sealers := sealerCache{}
-	done, err := s.transformAll(ctx, items, res)
-	if err != nil {
-		return nil, err
-	}
-	for i, it := range items {
-		if done != nil && done[i] {
+	for i, it := range b.items {
+		switch b.state(i) {
+		case itemDone:
+			continue
+		case itemStaged:
+			if recs == nil {
+				recs, pos = make([]store.Record, 0, len(b.items)-i), make([]int, 0, len(b.items)-i)
+			}
+			recs, pos = append(recs, b.recs[i]), append(pos, i)
 			continue
 		}
-		c, err := s.checkValue(it.Class, it.Value)
+		c, text, err := s.checkText(it.Class, it.Value)
 		if err != nil {
-			res[i].Err = err
+			b.res[i].Err = err
 			continue
 		}
 		if !c.Mode.Vaulted() {
-			tok, err := s.transform(ctx, c, it)
+			tok, err := s.transform(ctx, c, it, text)
 			if err != nil && !isItemError(err) {
-				return nil, err
+				return err
 			}
-			res[i] = TokenResult{Token: tok, Err: err}
+			b.res[i] = TokenResult{Token: tok, Err: err}
 			continue
 		}
 		if len(it.SubjectID) > maxSubjectID {
-			res[i].Err = Invalid("subject_id", "is %d bytes, limit is %d", len(it.SubjectID), maxSubjectID)
+			b.res[i].Err = Invalid("subject_id", "is %d bytes, limit is %d", len(it.SubjectID), maxSubjectID)
 			continue
 		}
 		r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
@@ -253,7 +266,7 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, su
 		}
 		ttl, err := retention(c.Retention, it.TTL)
 		if err != nil {
-			res[i].Err = err
+			b.res[i].Err = err
 			continue
 		}
 		if ttl > 0 {
@@ -261,7 +274,7 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, su
 		}
 		sealer, err := s.recordSealerCached(ctx, c, r, true, sealers)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Ciphertext = sealer.Seal(r.ID, it.Value)
 		recs = append(recs, r)
@@ -269,105 +282,76 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, items []TokenizeItem, su
 	}
 	for round := 0; len(recs) > 0; round++ {
 		if round == maxCollisionRounds {
-			return nil, errors.New("core: token identifiers keep colliding; the random source is broken")
+			return errors.New("core: token identifiers keep colliding; the random source is broken")
 		}
 		out, wait, err := s.store.InsertStaged(ctx, recs)
 		if err != nil {
-			return nil, fmt.Errorf("core: tokenize: %w", err)
+			return fmt.Errorf("core: tokenize: %w", err)
 		}
 		*waits = append(*waits, wait)
+		s.issueTokens(b, recs, pos, out)
 		var retry []store.Record
 		var retryPos []int
 		for j, o := range out {
-			c := s.classes[recs[j].Class].load()
-			switch o.Status {
-			case store.Inserted, store.Existing:
-				res[pos[j]].Token = c.codec.Encode(o.ID)
-			default:
-				r := recs[j]
-				r.ID = tokenizer.NewID()
-				sealer, err := s.recordSealerCached(ctx, c, r, true, sealers)
-				if err != nil {
-					return nil, err
-				}
-				value, err := sealer.Open(recs[j].ID, recs[j].Ciphertext)
-				if err != nil {
-					return nil, fmt.Errorf("core: reseal after collision: %w", err)
-				}
-				r.Ciphertext = sealer.Seal(r.ID, value)
-				retry = append(retry, r)
-				retryPos = append(retryPos, pos[j])
+			if o.Status == store.Inserted || o.Status == store.Existing {
+				continue
 			}
+			c := s.classes[recs[j].Class].load()
+			r := recs[j]
+			r.ID = tokenizer.NewID()
+			sealer, err := s.recordSealerCached(ctx, c, r, true, sealers)
+			if err != nil {
+				return err
+			}
+			value, err := sealer.Open(recs[j].ID, recs[j].Ciphertext)
+			if err != nil {
+				return fmt.Errorf("core: reseal after collision: %w", err)
+			}
+			r.Ciphertext = sealer.Seal(r.ID, value)
+			retry = append(retry, r)
+			retryPos = append(retryPos, pos[j])
 		}
 		recs, pos = retry, retryPos
 	}
-	return res, nil
-}
-
-// transformAll tokenizes the items of vaultless classes that need no
-// subject key (fpe, mask and hash without shred_with_subject) across the
-// cores, when the call is large enough; done[i] reports that items[i] has
-// its result in res. Their results depend on nothing but the item, so the
-// order of work does not matter. A nil done means no item was done.
-func (s *DataPlane) transformAll(ctx context.Context, items []TokenizeItem, res []TokenResult) ([]bool, error) {
-	if len(items) < 2*minChunk {
-		return nil, nil
-	}
-	done := make([]bool, len(items))
-	var fatal firstError
-	inParallel(len(items), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			it := items[i]
-			sl, ok := s.classes[it.Class]
-			if !ok {
-				continue
-			}
-			if c := sl.load(); c.Mode.Vaulted() || c.ShredWithSubject {
-				continue
-			}
-			done[i] = true
-			c, err := s.checkValue(it.Class, it.Value)
-			if err != nil {
-				res[i].Err = err
-				continue
-			}
-			tok, err := s.transform(ctx, c, it)
-			if err != nil && !isItemError(err) {
-				fatal.set(err)
-				return
-			}
-			res[i] = TokenResult{Token: tok, Err: err}
-		}
-	})
-	return done, fatal.get()
+	return nil
 }
 
 // checkValue returns the class of an item after checking the value fits it.
 func (s *registry) checkValue(className string, value []byte) (*class, error) {
+	c, _, err := s.checkText(className, value)
+	return c, err
+}
+
+// checkText is checkValue that also returns the value as a string when
+// the class format needed it ("" otherwise), so that the transform does
+// not copy it again.
+func (s *registry) checkText(className string, value []byte) (*class, string, error) {
 	c, err := s.class(className)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	switch {
 	case len(value) == 0:
-		return nil, Invalid("value", "must not be empty")
+		return nil, "", Invalid("value", "must not be empty")
 	case len(value) > s.maxValue:
-		return nil, Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
+		return nil, "", Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
 	case !c.Binary && !utf8.Valid(value):
-		return nil, Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
+		return nil, "", Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
 	}
-	if c.Format != nil {
-		err := c.Format.Validate(string(value))
-		// The domain-size rule guards FPE and hash transforms; a vaulted
-		// value only has to parse.
-		if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
-			err = nil
-		}
-		if err != nil {
-			return nil, formatError("value", err)
-		}
+	if c.Format == nil {
+		return c, "", nil
 	}
-	return c, nil
+	text := string(value)
+	err = c.Format.Validate(text)
+	// The domain-size rule guards FPE and hash transforms; a vaulted value
+	// only has to parse.
+	if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
+		err = nil
+	}
+	if err != nil {
+		return nil, "", formatError("value", err)
+	}
+	return c, text, nil
 }
 
 // LookupItem is one value whose deterministic token is wanted.
@@ -394,7 +378,7 @@ func (s *DataPlane) Lookup(ctx context.Context, caller string, items []LookupIte
 			subjects[i] = s.fp.Subject(it.SubjectID)
 		}
 	}
-	if err := s.auditTokens(ctx, caller, "", audit.OpLookup, classes, subjects, res); err != nil {
+	if err := s.auditTokens(ctx, caller, "", audit.OpLookup, classes, subjects, res, nil); err != nil {
 		return nil, err
 	}
 	s.observeTokens(string(audit.OpLookup), classes, res)

@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
@@ -52,6 +55,11 @@ func (s *collidingStore) InsertStaged(ctx context.Context, recs []store.Record) 
 
 func newService(t *testing.T, st core.Store) *core.Service {
 	t.Helper()
+	return newAuditedService(t, st, &memAuditor{})
+}
+
+func newAuditedService(t *testing.T, st core.Store, a *memAuditor) *core.Service {
+	t.Helper()
 	keys, err := devkms.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +69,7 @@ func newService(t *testing.T, st core.Store) *core.Service {
 		Store:         st,
 		Keys:          keys,
 		Policy:        mustPolicy(t, policy.Spec{Grants: []policy.Grant{{Identity: "app", Purpose: "payment", Class: "card", Reveal: policy.Plain}}}),
-		Auditor:       &memAuditor{},
+		Auditor:       a,
 		Fingerprints:  testFingerprints{},
 		MaxValueBytes: 1024,
 	})
@@ -95,6 +103,58 @@ func TestTokenizeRetriesCollisions(t *testing.T) {
 		if err != nil || got[0].Err != nil || !bytes.Equal(got[0].Value, items[i].Value) {
 			t.Errorf("Detokenize(token %d after collision) = %q, %v; want %q", i, got[0].Value, got[0].Err, items[i].Value)
 		}
+	}
+}
+
+// TestLargeTokenizeRetriesCollisions: in a call large enough to be
+// prepared and issued across the cores, a collided record is inserted
+// again under a new identifier, and the token returned and audited is the
+// new one's.
+func TestLargeTokenizeRetriesCollisions(t *testing.T) {
+	bs, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bs.Close() })
+	st := &collidingStore{Store: bs, seen: map[string]bool{}}
+	a := &memAuditor{}
+	svc := newAuditedService(t, st, a)
+	items := make([]core.TokenizeItem, 300)
+	for i := range items {
+		items[i] = core.TokenizeItem{Class: "card", Value: []byte(fmt.Sprintf("4111%012d", i))}
+	}
+	res, err := svc.Tokenize(context.Background(), "app", items)
+	if err != nil {
+		t.Fatalf("Tokenize(%d items) error = %v", len(items), err)
+	}
+	if len(st.rejected) != len(items) {
+		t.Fatalf("store rejected %d inserts, want %d (the test store did not collide)", len(st.rejected), len(items))
+	}
+	var want []string
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("Tokenize()[%d] error = %v", i, r.Err)
+		}
+		want = append(want, testFingerprints{}.Token("card", r.Token))
+	}
+	toks := make([]core.DetokenizeItem, len(res))
+	for i, r := range res {
+		toks[i] = core.DetokenizeItem{Class: "card", Token: r.Token}
+	}
+	got, err := svc.Detokenize(context.Background(), "app", "payment", toks)
+	if err != nil {
+		t.Fatalf("Detokenize() error = %v", err)
+	}
+	for i, g := range got {
+		if g.Err != nil || !bytes.Equal(g.Value, items[i].Value) {
+			t.Fatalf("Detokenize(token %d after collision) = %q, %v; want %q", i, g.Value, g.Err, items[i].Value)
+		}
+	}
+	if len(a.events) == 0 || a.events[0].Op != audit.OpTokenize {
+		t.Fatalf("audit events = %v, want the tokenize event first", a.events)
+	}
+	if fps := a.events[0].Tokens; !slices.Equal(fps, want) {
+		t.Errorf("tokenize event fingerprints = %d of them, first %q; want the %d tokens' own, first %q", len(fps), fps[:min(1, len(fps))], len(want), want[0])
 	}
 }
 

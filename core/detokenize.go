@@ -39,7 +39,8 @@ type Revealed struct {
 // parsed, so a caller without a grant learns nothing about the tokens it
 // holds — then, for consent-requiring purposes, the subject's consent.
 // The call is audited before any value is returned; if the audit event
-// cannot be written, nothing is returned.
+// cannot be written, nothing is returned. Nothing refers to items once it
+// returns, so the caller may reuse the slice.
 func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, items []DetokenizeItem) ([]Revealed, error) {
 	if err := s.keysFresh(); err != nil {
 		return nil, err
@@ -80,10 +81,26 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 	// Vaulted tokens are decoded here and their records read afterwards,
 	// all in one store read.
 	var (
-		refs []store.Ref
-		pend []pendingOpen
+		refs      []store.Ref
+		pend      []pendingOpen
+		vaultless []pendingOpen // fpe items of a large call, resolved after the checks
 	)
 	ids := s.decodeAll(items)
+	// The audit fingerprints depend on the tokens alone: for a large call
+	// they are computed while policy is checked and the records are read.
+	var fps []string
+	fpsDone := make(chan struct{})
+	if ids != nil {
+		fps = make([]string, len(items))
+		go func() {
+			defer close(fpsDone)
+			s.fingerprintReveals(items, ids, fps)
+		}()
+	} else {
+		close(fpsDone)
+	}
+	// Even a call that fails returns only once nothing reads its items.
+	defer func() { <-fpsDone }()
 	// One decision per class: it depends on nothing else of the item
 	// (consent is checked per subject below).
 	var (
@@ -134,9 +151,27 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 			pend = append(pend, pendingOpen{i: i, c: c, reveal: d.Reveal})
 			continue
 		}
+		if ids != nil && c.Mode == tokenizer.FPE && !c.ShredWithSubject {
+			// Resolved below across the cores: its own FF1 and nothing else.
+			vaultless = append(vaultless, pendingOpen{i: i, c: c, reveal: d.Reveal})
+			continue
+		}
 		v, subject, err := s.resolve(ctx, c, it)
 		if err := finish(i, c, d.Reveal, v, subject, err); err != nil {
 			return nil, err
+		}
+	}
+	if len(vaultless) > 0 {
+		inParallel(len(vaultless), func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				p := &vaultless[k]
+				p.v, p.subject, p.err = s.resolve(ctx, p.c, items[p.i])
+			}
+		})
+		for _, p := range vaultless {
+			if err := finish(p.i, p.c, p.reveal, p.v, p.subject, p.err); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(refs) > 0 {
@@ -164,7 +199,8 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 			return nil, err
 		}
 	}
-	if err := s.auditReveals(ctx, identity, purpose, items, subjects, res); err != nil {
+	<-fpsDone
+	if err := s.auditReveals(ctx, identity, purpose, items, subjects, res, fps); err != nil {
 		return nil, err
 	}
 	s.observeReveals(purpose, items, res)
@@ -332,18 +368,35 @@ func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) boo
 	return len(names) > 0 && names[tokenName(c, token)]
 }
 
-// auditReveals writes one event per class and subject for a detokenize
-// call; subjects[i] is the subject of items[i] when it is known.
-func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed) error {
-	fps := make([]string, len(res))
-	inParallel(len(res), func(lo, hi int) {
+// fingerprintReveals computes, across the cores, the audit fingerprint of
+// every token of a large detokenize call. A vaulted token that decoded is
+// canonical; any other is fingerprinted under its canonical spelling
+// (tokenFP), so each fingerprint is the one auditReveals would compute
+// from the call's results.
+func (s *DataPlane) fingerprintReveals(items []DetokenizeItem, ids []decoded, fps []string) {
+	inParallel(len(items), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
+			if items[i].Token != "" {
+				fps[i] = s.tokenFP(items[i].Class, items[i].Token, ids[i].c != nil && ids[i].err == nil)
+			}
+		}
+	})
+}
+
+// auditReveals writes one event per class and subject for a detokenize
+// call; subjects[i] is the subject of items[i] when it is known. fps holds
+// the tokens' fingerprints when fingerprintReveals computed them (else
+// nil).
+func (s *DataPlane) auditReveals(ctx context.Context, caller, purpose string, items []DetokenizeItem, subjects []string, res []Revealed, fps []string) error {
+	if fps == nil {
+		fps = make([]string, len(res))
+		for i := range items {
 			if items[i].Token != "" {
 				// A token that resolved passed the strict Decode.
 				fps[i] = s.tokenFP(items[i].Class, items[i].Token, res[i].Err == nil)
 			}
 		}
-	})
+	}
 	ev := events{hint: len(res)}
 	base := AuditEvent{Caller: caller, Purpose: s.auditPurpose(purpose), Op: audit.OpDetokenize}
 	for i, r := range res {

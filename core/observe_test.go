@@ -52,6 +52,7 @@ func TestObserver(t *testing.T) {
 		Grants: []policy.Grant{
 			{Identity: "app", Purpose: "payment", Class: "card", Reveal: policy.Plain},
 			{Identity: "app", Purpose: "support", Class: "card", Reveal: policy.Masked},
+			{Identity: "app", Purpose: "payment", Class: "email", Reveal: policy.Plain},
 		},
 	})
 	svc, err := core.New(context.Background(), core.Config{
@@ -89,6 +90,14 @@ func TestObserver(t *testing.T) {
 	if _, err := svc.Detokenize(ctx, "other", "payment", []core.DetokenizeItem{{Class: "card", Token: tok}, {Class: "card", Token: "pvt_bogus"}}); err != nil {
 		t.Fatal(err)
 	}
+	// Runs of one outcome, broken by another: each item counted on its
+	// own outcome's entry.
+	if _, err := svc.Detokenize(ctx, "app", "payment", []core.DetokenizeItem{
+		{Class: "card", Token: tok}, {Class: "card", Token: res[1].Token}, {Class: "email", Token: res[4].Token},
+		{Class: "card", Token: res[5].Token}, {Class: "card", Token: "pvt_bogus"}, {Class: "card", Token: tok},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := svc.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +108,9 @@ func TestObserver(t *testing.T) {
 		{Op: "tokenize", Class: "(unknown)", Result: "error", Reason: "invalid"}:                                       1,
 		{Op: "tokenize", Class: "email", Mode: "deterministic", Result: "error", Reason: "invalid"}:                    1,
 		{Op: "lookup", Class: "email", Mode: "deterministic", Result: "error", Reason: "not_found"}:                    1,
-		{Op: "detokenize", Class: "card", Mode: "random", Purpose: "payment", Result: "ok", Reason: "plain"}:           2,
+		{Op: "detokenize", Class: "card", Mode: "random", Purpose: "payment", Result: "ok", Reason: "plain"}:           6,
+		{Op: "detokenize", Class: "card", Mode: "random", Purpose: "payment", Result: "error", Reason: "invalid"}:      1,
+		{Op: "detokenize", Class: "email", Mode: "deterministic", Purpose: "payment", Result: "ok", Reason: "plain"}:   1,
 		{Op: "detokenize", Class: "card", Mode: "random", Purpose: "support", Result: "ok", Reason: "masked"}:          1,
 		{Op: "detokenize", Class: "card", Mode: "random", Purpose: "(undeclared)", Result: "denied", Reason: "policy"}: 1,
 		{Op: "detokenize", Class: "card", Mode: "random", Purpose: "payment", Result: "denied", Reason: "policy"}:      2,

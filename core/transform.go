@@ -17,8 +17,9 @@ import (
 // HashPrefix starts the tokens of hash classes that have no format.
 const HashPrefix = "pvh_"
 
-// transform tokenizes one item of a vaultless class (fpe, mask, hash).
-func (s *DataPlane) transform(ctx context.Context, c *class, it TokenizeItem) (string, error) {
+// transform tokenizes one item of a vaultless class (fpe, mask, hash);
+// text is the value as a string when checkText made it ("" otherwise).
+func (s *DataPlane) transform(ctx context.Context, c *class, it TokenizeItem, text string) (string, error) {
 	if c.Mode == tokenizer.Mask {
 		return string(c.mask(it.Value)), nil
 	}
@@ -29,7 +30,10 @@ func (s *DataPlane) transform(ctx context.Context, c *class, it TokenizeItem) (s
 	if c.Mode == tokenizer.Hash && c.Format == nil {
 		return hashToken(c, tweak, it.Value), nil
 	}
-	tok, err := c.Format.Encrypt(c.engine, tweak, string(it.Value))
+	if text == "" {
+		text = string(it.Value)
+	}
+	tok, err := c.Format.Encrypt(c.engine, tweak, text)
 	if err != nil {
 		return "", formatError("value", err)
 	}

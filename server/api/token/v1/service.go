@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -56,11 +57,12 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	if err != nil {
 		return nil, err
 	}
-	items := make([]core.TokenizeItem, len(req.GetItems()))
+	items := tokenizeItems.get(len(req.GetItems()))
 	for i, it := range req.GetItems() {
 		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId(), TTL: it.GetTtl().AsDuration()}
 	}
 	res, err := s.core.Tokenize(ctx, caller, items)
+	tokenizeItems.put(items)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +88,12 @@ func (s *Service) Detokenize(ctx context.Context, req *pb.DetokenizeRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	items := make([]core.DetokenizeItem, len(req.GetItems()))
+	items := detokenizeItems.get(len(req.GetItems()))
 	for i, it := range req.GetItems() {
 		items[i] = core.DetokenizeItem{Class: it.GetClass(), Token: it.GetToken(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId()}
 	}
 	res, err := s.core.Detokenize(ctx, caller, req.GetPurpose(), items)
+	detokenizeItems.put(items)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +136,32 @@ func (s *Service) Lookup(ctx context.Context, req *pb.LookupRequest) (*pb.Lookup
 		out.Results[i] = &pb.LookupResult{Result: &pb.LookupResult_Token{Token: r.Token}}
 	}
 	return out, nil
+}
+
+// The core items of a call are recycled: core keeps nothing of them once
+// Tokenize or Detokenize returns, and a batch of 1,000 otherwise allocated
+// and zeroed a slice of about 100 KB per call for the collector.
+var (
+	tokenizeItems   slicePool[core.TokenizeItem]
+	detokenizeItems slicePool[core.DetokenizeItem]
+)
+
+// slicePool hands out slices of T for one call each.
+type slicePool[T any] struct{ p sync.Pool }
+
+// get returns a slice of n zero values.
+func (sp *slicePool[T]) get(n int) []T {
+	if v, ok := sp.p.Get().(*[]T); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]T, n)
+}
+
+// put takes back a slice from get, cleared so that it holds no values of
+// the call.
+func (sp *slicePool[T]) put(s []T) {
+	clear(s)
+	sp.p.Put(&s)
 }
 
 // start checks the batch size and returns the authenticated caller.

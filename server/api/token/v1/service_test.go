@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,12 +32,12 @@ type fakeCore struct {
 }
 
 func (f *fakeCore) Tokenize(_ context.Context, caller string, items []core.TokenizeItem) ([]core.TokenResult, error) {
-	f.caller, f.tokenize = caller, items
+	f.caller, f.tokenize = caller, slices.Clone(items) // the handler reuses items after the call
 	return f.tokens, f.err
 }
 
 func (f *fakeCore) Detokenize(_ context.Context, caller, purpose string, items []core.DetokenizeItem) ([]core.Revealed, error) {
-	f.caller, f.purpose, f.detokenize = caller, purpose, items
+	f.caller, f.purpose, f.detokenize = caller, purpose, slices.Clone(items)
 	return f.revealed, f.err
 }
 

@@ -1,0 +1,133 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/privacyvault/privacyvault/audit"
+	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/kms/devkms"
+	"github.com/privacyvault/privacyvault/policy"
+	"github.com/privacyvault/privacyvault/store/badger"
+	"github.com/privacyvault/privacyvault/tokenizer"
+	"github.com/privacyvault/privacyvault/tokenizer/format"
+)
+
+// mixedService has a random, a deterministic and an fpe class, and a
+// caller allowed to read all three in plain.
+func mixedService(t *testing.T, a *memAuditor) *core.Service {
+	t.Helper()
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := devkms.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits, err := format.New(format.Spec{Name: "digits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := core.New(context.Background(), core.Config{
+		Classes: []core.ClassSpec{
+			{Name: "card", Mode: tokenizer.Random},
+			{Name: "email", Mode: tokenizer.Deterministic},
+			{Name: "acct", Mode: tokenizer.FPE, Format: digits},
+		},
+		Store:         st,
+		Keys:          keys,
+		Policy:        mustPolicy(t, policy.Spec{Grants: []policy.Grant{{Identity: "app", Purpose: "payment", Class: "*", Reveal: policy.Plain}}}),
+		Auditor:       a,
+		Fingerprints:  testFingerprints{},
+		MaxValueBytes: 1024,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	return svc
+}
+
+// TestLargeDetokenizeAuditsAsSingleCalls: a detokenize call large enough
+// to be worked on across the cores (fpe tokens resolved in parallel,
+// fingerprints computed while the records are read) returns and audits
+// every item as a call of its own does — valid tokens of each mode, a
+// token in upper case (fingerprinted under its canonical spelling), a
+// forged one, an unknown class, an empty token.
+func TestLargeDetokenizeAuditsAsSingleCalls(t *testing.T) {
+	a := &memAuditor{}
+	svc := mixedService(t, a)
+	ctx := context.Background()
+	const n = 300
+	values := make([]core.TokenizeItem, n)
+	for i := range values {
+		switch i % 3 {
+		case 0:
+			values[i] = core.TokenizeItem{Class: "card", Value: fmt.Appendf(nil, "card-%d", i)}
+		case 1:
+			values[i] = core.TokenizeItem{Class: "email", Value: fmt.Appendf(nil, "u%d@example.com", i)}
+		default:
+			values[i] = core.TokenizeItem{Class: "acct", Value: fmt.Appendf(nil, "%012d", i*7919)}
+		}
+	}
+	toks, err := svc.Tokenize(ctx, "app", values)
+	if err != nil {
+		t.Fatalf("Tokenize(%d items) error = %v", n, err)
+	}
+	items := make([]core.DetokenizeItem, n)
+	for i, r := range toks {
+		if r.Err != nil {
+			t.Fatalf("Tokenize()[%d] error = %v", i, r.Err)
+		}
+		items[i] = core.DetokenizeItem{Class: values[i].Class, Token: r.Token}
+		switch i % 50 {
+		case 3:
+			items[i].Token = strings.ToUpper(r.Token) // refused, audited canonically
+		case 6:
+			items[i].Token = "pvt_" + strings.Repeat("a", 36) // forged
+		case 9:
+			items[i].Class = "no_such_class"
+		case 12:
+			items[i].Token = ""
+		}
+	}
+	a.events = nil
+	got, err := svc.Detokenize(ctx, "app", "payment", items)
+	if err != nil {
+		t.Fatalf("Detokenize(%d items) error = %v", n, err)
+	}
+	var batchFPs []string
+	for _, e := range a.events {
+		batchFPs = append(batchFPs, e.Tokens...)
+	}
+	var singleFPs []string
+	for i, it := range items {
+		a.events = nil
+		one, err := svc.Detokenize(ctx, "app", "payment", []core.DetokenizeItem{it})
+		if err != nil {
+			t.Fatalf("Detokenize(item %d alone) error = %v", i, err)
+		}
+		if string(one[0].Value) != string(got[i].Value) || (one[0].Err == nil) != (got[i].Err == nil) {
+			t.Errorf("Detokenize item %d in the batch = %q, %v; alone %q, %v", i, got[i].Value, got[i].Err, one[0].Value, one[0].Err)
+		}
+		if got[i].Err == nil && string(got[i].Value) != string(values[i].Value) {
+			t.Errorf("Detokenize item %d = %q, want %q", i, got[i].Value, values[i].Value)
+		}
+		for _, e := range a.events {
+			if e.Op == audit.OpDetokenize {
+				singleFPs = append(singleFPs, e.Tokens...)
+			}
+		}
+	}
+	// Events group items by class, so compare the fingerprints as sets.
+	slices.Sort(batchFPs)
+	slices.Sort(singleFPs)
+	if !slices.Equal(batchFPs, singleFPs) {
+		t.Errorf("batch audited %d token fingerprints, single calls %d; they differ", len(batchFPs), len(singleFPs))
+	}
+}

@@ -1,0 +1,148 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/privacyvault/privacyvault/store"
+	"github.com/privacyvault/privacyvault/tokenizer"
+)
+
+// tokenizeBatch is one tokenize call's items and what has been made of
+// them so far.
+type tokenizeBatch struct {
+	items []TokenizeItem
+	res   []TokenResult
+	// fps[i] is the audit fingerprint of res[i].Token when it was computed
+	// with the token, "" otherwise (auditTokens computes the rest).
+	fps []string
+	// Set by prepareAll for a large call, nil otherwise.
+	states []itemState
+	recs   []store.Record // the sealed record of a staged item
+}
+
+// itemState is how far prepareAll took an item.
+type itemState uint8
+
+const (
+	itemPending itemState = iota // left to the sequential pass
+	itemDone                     // res[i] holds its result
+	itemStaged                   // recs[i] holds its record, to insert
+)
+
+func (b *tokenizeBatch) state(i int) itemState {
+	if b.states == nil {
+		return itemPending
+	}
+	return b.states[i]
+}
+
+// prepareAll does, across the cores, the work of each item of a large
+// call that depends on nothing but the item: vaultless transforms (fpe,
+// mask, hash) without a subject key, with their audit fingerprints; for
+// vaulted items without a subject, the identifier, the deterministic
+// index and the sealed record. (Their tokens are encoded once the store
+// has decided, by issueTokens, while the store syncs.) Items of unknown
+// classes, vaulted items with a subject and shred_with_subject classes
+// are left to the sequential pass, which reads and creates subject keys
+// in item order.
+func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.Time) error {
+	if len(b.items) < 2*minChunk {
+		return nil
+	}
+	b.states = make([]itemState, len(b.items))
+	if s.anyVaulted(b.items) {
+		b.recs = make([]store.Record, len(b.items))
+	}
+	var fatal firstError
+	inParallel(len(b.items), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if err := s.prepare(ctx, b, i, now); err != nil {
+				fatal.set(err)
+				return
+			}
+		}
+	})
+	return fatal.get()
+}
+
+// anyVaulted reports whether an item names a vaulted class.
+func (s *DataPlane) anyVaulted(items []TokenizeItem) bool {
+	last := ""
+	for i, it := range items {
+		if i > 0 && it.Class == last {
+			continue // a batch is mostly of one class
+		}
+		last = it.Class
+		if sl, ok := s.classes[it.Class]; ok && sl.load().Mode.Vaulted() {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare does the work of items[i] that depends on nothing else, as the
+// sequential pass of tokenizeStaged would; an error fails the call.
+func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time) error {
+	it := b.items[i]
+	sl, ok := s.classes[it.Class]
+	if !ok {
+		return nil
+	}
+	if c := sl.load(); c.ShredWithSubject || c.Mode.Vaulted() && it.SubjectID != "" {
+		return nil
+	}
+	b.states[i] = itemDone
+	c, text, err := s.checkText(it.Class, it.Value)
+	if err != nil {
+		b.res[i].Err = err
+		return nil
+	}
+	if !c.Mode.Vaulted() {
+		tok, err := s.transform(ctx, c, it, text)
+		if err != nil && !isItemError(err) {
+			return err
+		}
+		b.res[i] = TokenResult{Token: tok, Err: err}
+		if tok != "" {
+			b.fps[i] = s.tokenFP(it.Class, tok, true)
+		}
+		return nil
+	}
+	r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
+	if c.Mode == tokenizer.Deterministic {
+		r.Index = c.index(nil, it.Value)
+	}
+	ttl, err := retention(c.Retention, it.TTL)
+	if err != nil {
+		b.res[i].Err = err
+		return nil
+	}
+	if ttl > 0 {
+		r.ExpiresAt = now.Add(ttl)
+	}
+	sealer, err := s.recordSealerCached(ctx, c, r, true, nil) // a class key: no cache needed
+	if err != nil {
+		return err
+	}
+	r.Ciphertext = sealer.Seal(r.ID, it.Value)
+	b.recs[i], b.states[i] = r, itemStaged
+	return nil
+}
+
+// issueTokens sets the token of every item whose record the store decided
+// — inserted, or for a deterministic value the record already holding it
+// — with its audit fingerprint, across the cores when there are many.
+// The store syncs meanwhile. Collided records go again under a new
+// identifier (tokenizeStaged).
+func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int, out []store.Outcome) {
+	inParallel(len(out), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			if o := out[j]; o.Status == store.Inserted || o.Status == store.Existing {
+				i := pos[j]
+				tok := s.classes[recs[j].Class].load().codec.Encode(o.ID)
+				b.res[i].Token, b.fps[i] = tok, s.tokenFP(b.items[i].Class, tok, true)
+			}
+		}
+	})
+}

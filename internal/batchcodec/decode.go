@@ -1,0 +1,326 @@
+package batchcodec
+
+import (
+	"unicode/utf8"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
+)
+
+// The decoders fill a message from canonical input and report false for
+// anything else — an unknown field, a field twice in one message, a wrong
+// wire type, invalid UTF-8 in a string, a truncated length — leaving the
+// message to protobuf-go, which resets it and decides. So they never
+// have to merge repeated message fields or keep unknown fields, and a
+// message they return equals what proto.Unmarshal returns. The items of
+// a batch are allocated in one slice each; strings and bytes are copied
+// out of the gRPC buffer, which is reused after the call.
+
+// field is one length-delimited field.
+func field(b []byte) (num protowire.Number, v, rest []byte, ok bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || typ != protowire.BytesType {
+		return 0, nil, nil, false
+	}
+	v, m := protowire.ConsumeBytes(b[n:])
+	if m < 0 {
+		return 0, nil, nil, false
+	}
+	return num, v, b[n+m:], true
+}
+
+// count returns how many fields b holds if every one is a
+// length-delimited field numbered num (the items of a request or the
+// results of a response), or ok false.
+func count(b []byte, num protowire.Number) (n int, ok bool) {
+	for len(b) > 0 {
+		got, _, rest, ok := field(b)
+		if !ok || got != num {
+			return 0, false
+		}
+		b = rest
+		n++
+	}
+	return n, true
+}
+
+// fresh reports whether a field is new in its message: seen holds one bit per
+// field number up to 63.
+func fresh(seen *uint64, num protowire.Number) bool {
+	if num >= 64 || *seen&(1<<num) != 0 {
+		return false
+	}
+	*seen |= 1 << num
+	return true
+}
+
+// str copies a string field, ok false for invalid UTF-8 (proto.Unmarshal
+// refuses it).
+func str(v []byte) (string, bool) {
+	return string(v), utf8.Valid(v)
+}
+
+// interned returns v as a string, reusing *last when it is equal: the
+// items of a batch are mostly of one class.
+func interned(last *string, v []byte) (string, bool) {
+	if string(v) == *last { // compared without a copy
+		return *last, true
+	}
+	s, ok := str(v)
+	*last = s
+	return s, ok
+}
+
+// byteField copies a proto3 bytes field: nil when empty, as protobuf-go
+// decodes it.
+func byteField(v []byte) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return append([]byte(nil), v...)
+}
+
+func status(v []byte) (*spb.Status, bool) {
+	st := new(spb.Status)
+	return st, proto.Unmarshal(v, st) == nil
+}
+
+func decodeTokenizeRequest(b []byte, m *pb.TokenizeRequest) bool {
+	n, ok := count(b, 1)
+	if !ok {
+		return false
+	}
+	var items []*pb.TokenizeItem
+	if n > 0 {
+		items = make([]*pb.TokenizeItem, n)
+		slab := make([]pb.TokenizeItem, n)
+		var class string
+		for i := range items {
+			_, v, rest, _ := field(b)
+			b = rest
+			if !decodeTokenizeItem(v, &slab[i], &class) {
+				return false
+			}
+			items[i] = &slab[i]
+		}
+	}
+	m.Items = items
+	return true
+}
+
+func decodeTokenizeItem(b []byte, it *pb.TokenizeItem, class *string) bool {
+	var seen uint64
+	for len(b) > 0 {
+		num, v, rest, ok := field(b)
+		if !ok || !fresh(&seen, num) {
+			return false
+		}
+		b = rest
+		switch num {
+		case 1:
+			it.Class, ok = interned(class, v)
+		case 2:
+			it.Value = byteField(v)
+		case 3:
+			it.Context, ok = str(v)
+		case 4:
+			it.Tweak = byteField(v)
+		case 5:
+			it.SubjectId, ok = str(v)
+		default: // ttl (6) and unknown fields
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeTokenizeResponse(b []byte, m *pb.TokenizeResponse) bool {
+	n, ok := count(b, 1)
+	if !ok {
+		return false
+	}
+	var results []*pb.TokenizeResult
+	if n > 0 {
+		results = make([]*pb.TokenizeResult, n)
+		slab := make([]pb.TokenizeResult, n)
+		tokens := make([]pb.TokenizeResult_Token, n)
+		for i := range results {
+			_, v, rest, _ := field(b)
+			b = rest
+			if !decodeTokenizeResult(v, &slab[i], &tokens[i]) {
+				return false
+			}
+			results[i] = &slab[i]
+		}
+	}
+	m.Results = results
+	return true
+}
+
+// decodeTokenizeResult decodes a result with at most one member of its
+// oneof set (with both, the last would win: protobuf-go decides).
+func decodeTokenizeResult(b []byte, r *pb.TokenizeResult, tok *pb.TokenizeResult_Token) bool {
+	if len(b) == 0 {
+		return true
+	}
+	num, v, rest, ok := field(b)
+	if !ok || len(rest) > 0 {
+		return false
+	}
+	switch num {
+	case 1:
+		tok.Token, ok = str(v)
+		r.Result = tok
+	case 2:
+		var st *spb.Status
+		st, ok = status(v)
+		r.Result = &pb.TokenizeResult_Error{Error: st}
+	default:
+		ok = false
+	}
+	return ok
+}
+
+func decodeDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) bool {
+	// The purpose comes first (proto.Marshal writes fields in number
+	// order), then the items.
+	var purpose string
+	if num, v, rest, ok := field(b); ok && num == 1 {
+		if purpose, ok = str(v); !ok {
+			return false
+		}
+		b = rest
+	}
+	n, ok := count(b, 2)
+	if !ok {
+		return false
+	}
+	var items []*pb.DetokenizeItem
+	if n > 0 {
+		items = make([]*pb.DetokenizeItem, n)
+		slab := make([]pb.DetokenizeItem, n)
+		var class string
+		for i := range items {
+			_, v, rest, _ := field(b)
+			b = rest
+			if !decodeDetokenizeItem(v, &slab[i], &class) {
+				return false
+			}
+			items[i] = &slab[i]
+		}
+	}
+	m.Purpose, m.Items = purpose, items
+	return true
+}
+
+func decodeDetokenizeItem(b []byte, it *pb.DetokenizeItem, class *string) bool {
+	var seen uint64
+	for len(b) > 0 {
+		num, v, rest, ok := field(b)
+		if !ok || !fresh(&seen, num) {
+			return false
+		}
+		b = rest
+		switch num {
+		case 1:
+			it.Class, ok = interned(class, v)
+		case 2:
+			it.Token, ok = str(v)
+		case 3:
+			it.Context, ok = str(v)
+		case 4:
+			it.Tweak = byteField(v)
+		case 5:
+			it.SubjectId, ok = str(v)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeDetokenizeResponse(b []byte, m *pb.DetokenizeResponse) bool {
+	n, ok := count(b, 1)
+	if !ok {
+		return false
+	}
+	var results []*pb.DetokenizeResult
+	if n > 0 {
+		results = make([]*pb.DetokenizeResult, n)
+		slab := make([]pb.DetokenizeResult, n)
+		revealed := make([]pb.Revealed, n)
+		for i := range results {
+			_, v, rest, _ := field(b)
+			b = rest
+			if !decodeDetokenizeResult(v, &slab[i], &revealed[i]) {
+				return false
+			}
+			results[i] = &slab[i]
+		}
+	}
+	m.Results = results
+	return true
+}
+
+func decodeDetokenizeResult(b []byte, r *pb.DetokenizeResult, rv *pb.Revealed) bool {
+	var seen uint64
+	for len(b) > 0 {
+		num, v, rest, ok := field(b)
+		if !ok || !fresh(&seen, num) {
+			return false
+		}
+		b = rest
+		switch num {
+		case 1:
+			ok = decodeRevealed(v, rv)
+			r.Revealed = rv
+		case 2:
+			r.Error, ok = status(v)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeRevealed(b []byte, r *pb.Revealed) bool {
+	var seen uint64
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || !fresh(&seen, num) {
+			return false
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return false
+			}
+			r.Value, b = byteField(v), b[m:]
+		case num == 2 && typ == protowire.VarintType:
+			v, m := protowire.ConsumeVarint(b)
+			// An enum is an int32: a larger varint is truncated by
+			// protobuf-go; it decides that case.
+			if m < 0 || int64(v) != int64(int32(v)) {
+				return false
+			}
+			r.Level, b = pb.RevealLevel(int32(v)), b[m:]
+		default:
+			return false
+		}
+	}
+	return true
+}
