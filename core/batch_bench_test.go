@@ -9,6 +9,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
+	"github.com/privacyvault/privacyvault/internal/cputime"
 	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
@@ -115,7 +116,7 @@ func benchCoreTokenize(b *testing.B, class string) {
 	svc := benchService(b, &mapStore{})
 	items := benchItems(class, 1000)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		res, err := svc.Tokenize(context.Background(), "app", items)
 		if err != nil || res[0].Err != nil {
@@ -127,7 +128,7 @@ func benchCoreTokenize(b *testing.B, class string) {
 
 // reportCPU reports the process CPU time per batch since cpu.
 func reportCPU(b *testing.B, cpu time.Duration) {
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 func benchCoreDetokenize(b *testing.B, class string) {
@@ -143,7 +144,7 @@ func benchCoreDetokenize(b *testing.B, class string) {
 		items[i] = core.DetokenizeItem{Class: class, Token: r.Token}
 	}
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		out, err := svc.Detokenize(context.Background(), "app", "bench", items)
 		if err != nil || out[0].Err != nil {

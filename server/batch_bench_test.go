@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacyvault/privacyvault/client"
+	"github.com/privacyvault/privacyvault/internal/cputime"
 	"github.com/privacyvault/privacyvault/server/servertest"
 )
 
@@ -92,9 +93,9 @@ func benchTokenize(b *testing.B, class string) {
 		b.StopTimer()
 		items := batchItems(class)
 		b.StartTimer()
-		start := processCPU()
+		start := cputime.Process()
 		tokenizeAll(b, c, items)
-		cpu += processCPU() - start
+		cpu += cputime.Process() - start
 	}
 	b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "values/s")
 	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
@@ -108,7 +109,7 @@ func benchDetokenize(b *testing.B, class string) {
 		items[i] = client.DetokenizeItem{Class: class, Token: t}
 	}
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		res, err := c.DetokenizeBatch(context.Background(), "bench", items)
 		if err != nil {
@@ -121,5 +122,5 @@ func benchDetokenize(b *testing.B, class string) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "values/s")
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 }

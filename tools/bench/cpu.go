@@ -7,8 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/privacyvault/privacyvault/internal/cputime"
 )
 
 // cpuSource reports the CPU time (user and system) a server has used so
@@ -52,13 +53,7 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 }
 
 // selfCPU is the bench process's own CPU time, to the microsecond.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func selfCPU() time.Duration { return cputime.Process() }
 
 // idleTicks returns the machine's idle time so far (the fourth field of
 // the cpu line of /proc/stat, all cores together), or 0 if unreadable.
