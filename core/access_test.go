@@ -9,9 +9,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 )
 
@@ -22,15 +20,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
+	keys := tempKeys(t)
 	a := &memAuditor{}
 	svc, err := core.New(context.Background(), core.Config{
 		Classes: []core.ClassSpec{{Name: "email", Mode: tokenizer.Deterministic}, {Name: "card", Mode: tokenizer.Random}},

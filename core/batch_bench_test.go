@@ -10,7 +10,6 @@ import (
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/internal/cputime"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
 	"github.com/privacyvault/privacyvault/store"
 	"github.com/privacyvault/privacyvault/tokenizer"
@@ -55,10 +54,7 @@ type discardAuditor struct{}
 func (discardAuditor) Record(context.Context, core.AuditEvent) error { return nil }
 
 func benchService(b *testing.B, st *mapStore) *core.Service {
-	keys, err := devkms.Open(b.TempDir(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	keys := tempKeys(b)
 	fps, err := audit.NewFingerprinter(make([]byte, 32))
 	if err != nil {
 		b.Fatal(err)

@@ -9,9 +9,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
@@ -20,15 +18,8 @@ import (
 // caller allowed to read all three in plain.
 func mixedService(t *testing.T, a *memAuditor) *core.Service {
 	t.Helper()
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
+	keys := tempKeys(t)
 	digits, err := format.New(format.Spec{Name: "digits"})
 	if err != nil {
 		t.Fatal(err)

@@ -53,6 +53,28 @@ func (s *collidingStore) InsertStaged(ctx context.Context, recs []store.Record) 
 	return out, wait, nil
 }
 
+// tempStore opens a Badger store in a temporary directory, closed when
+// the test ends.
+func tempStore(t testing.TB) *badger.Store {
+	t.Helper()
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// tempKeys opens the development key provider in a temporary directory.
+func tempKeys(t testing.TB) *devkms.Provider {
+	t.Helper()
+	keys, err := devkms.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
 func newService(t *testing.T, st core.Store) *core.Service {
 	t.Helper()
 	return newAuditedService(t, st, &memAuditor{})
@@ -60,10 +82,7 @@ func newService(t *testing.T, st core.Store) *core.Service {
 
 func newAuditedService(t *testing.T, st core.Store, a *memAuditor) *core.Service {
 	t.Helper()
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := tempKeys(t)
 	svc, err := core.New(context.Background(), core.Config{
 		Classes:       []core.ClassSpec{{Name: "card", Mode: tokenizer.Random}},
 		Store:         st,
@@ -80,11 +99,7 @@ func newAuditedService(t *testing.T, st core.Store, a *memAuditor) *core.Service
 }
 
 func TestTokenizeRetriesCollisions(t *testing.T) {
-	bs, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bs.Close() })
+	bs := tempStore(t)
 	st := &collidingStore{Store: bs, seen: map[string]bool{}}
 	svc := newService(t, st)
 	items := []core.TokenizeItem{{Class: "card", Value: []byte("4111111111111111")}, {Class: "card", Value: []byte("5500005555555559")}}
@@ -111,11 +126,7 @@ func TestTokenizeRetriesCollisions(t *testing.T) {
 // again under a new identifier, and the token returned and audited is the
 // new one's.
 func TestLargeTokenizeRetriesCollisions(t *testing.T) {
-	bs, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bs.Close() })
+	bs := tempStore(t)
 	st := &collidingStore{Store: bs, seen: map[string]bool{}}
 	a := &memAuditor{}
 	svc := newAuditedService(t, st, a)

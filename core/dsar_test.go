@@ -9,24 +9,15 @@ import (
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 )
 
 // deleteFixture is a data plane with a receipt signer.
 func deleteFixture(t *testing.T) (*core.Service, *memAuditor, *audit.Ed25519Signer) {
 	t.Helper()
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
+	keys := tempKeys(t)
 	_, priv, _ := ed25519.GenerateKey(nil)
 	signer := audit.NewEd25519Signer(priv)
 	a := &memAuditor{}
@@ -161,15 +152,8 @@ func (respelledFingerprints) TokenV1(class, token string) string {
 // had their old spelling still returns its receipt when deleted again
 // after the change, not "not found".
 func TestDeleteTokenAgainAfterRespelling(t *testing.T) {
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
+	keys := tempKeys(t)
 	_, priv, _ := ed25519.GenerateKey(nil)
 	signer := audit.NewEd25519Signer(priv)
 	open := func(fps core.Fingerprinter) *core.Service {

@@ -7,9 +7,7 @@ import (
 	"testing"
 
 	"github.com/privacyvault/privacyvault/core"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 )
 
@@ -37,15 +35,8 @@ func (o *recObserver) Refresh(ctx context.Context) (context.Context, func(error)
 // TestObserver: each call reports its items by outcome, with declared
 // names only; refreshes report their result; KeyHealth reads the cache.
 func TestObserver(t *testing.T) {
-	bs, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bs.Close() })
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bs := tempStore(t)
+	keys := tempKeys(t)
 	obs := &recObserver{items: map[core.Outcome]int{}}
 	pol := mustPolicy(t, policy.Spec{
 		Purposes: []policy.Purpose{{Name: "payment"}, {Name: "support"}},

@@ -11,9 +11,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
-	"github.com/privacyvault/privacyvault/kms/devkms"
 	"github.com/privacyvault/privacyvault/policy"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 )
@@ -41,15 +39,8 @@ func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d)
 // key administration and subject lifecycle parts.
 func newParts(t *testing.T) (*core.Service, *memAuditor, *testClock, *audit.Ed25519Signer) {
 	t.Helper()
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := devkms.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
+	keys := tempKeys(t)
 	signer, err := audit.LoadOrCreateEd25519(filepath.Join(t.TempDir(), "receipts.key"))
 	if err != nil {
 		t.Fatal(err)

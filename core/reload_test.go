@@ -8,7 +8,6 @@ import (
 	"github.com/privacyvault/privacyvault/internal/devvaulttest"
 	"github.com/privacyvault/privacyvault/kms/vault"
 	"github.com/privacyvault/privacyvault/policy"
-	"github.com/privacyvault/privacyvault/store/badger"
 	"github.com/privacyvault/privacyvault/tokenizer"
 )
 
@@ -18,11 +17,7 @@ import (
 // version it has not cached and fetches the keyring at once.
 func TestReloadOnUnknownVersion(t *testing.T) {
 	dv := devvaulttest.Start(t)
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := tempStore(t)
 	open := func() *core.Service {
 		p, err := vault.Open(context.Background(), vault.Config{
 			Address:   dv.Addr,
