@@ -292,4 +292,3 @@ func BenchmarkKeyFilter(b *testing.B) {
 		f.mayHold(probes[i%len(probes)])
 	}
 }
-
