@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"math/bits"
+	"time"
 
 	bdb "github.com/dgraph-io/badger/v4"
 
@@ -146,6 +147,7 @@ const fillChunk = 8192
 // stops early when the store closes; the filter then never answers.
 func (s *Store) fillFilter() {
 	defer close(s.fillDone)
+	start, n := time.Now(), 0
 	for _, prefix := range [][]byte{{prefixRecord}, {prefixIndex}} {
 		from := prefix
 		for from != nil {
@@ -166,12 +168,17 @@ func (s *Store) fillFilter() {
 				s.filter.addHash(h)
 			}
 			s.wmu.Unlock()
+			n += len(hashes)
 			from = next
 		}
 	}
 	s.wmu.Lock()
 	s.filter.ready = true
+	size := s.filter.bytes()
 	s.wmu.Unlock()
+	if s.log != nil {
+		s.log.Debug("store/badger: key filter ready", "keys_scanned", n, "bytes", size, "took", time.Since(start))
+	}
 }
 
 // scanKeys hashes up to fillChunk keys under prefix from from on, and

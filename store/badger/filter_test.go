@@ -292,3 +292,30 @@ func BenchmarkKeyFilter(b *testing.B) {
 		f.mayHold(probes[i%len(probes)])
 	}
 }
+
+// BenchmarkOpenFilter: the key filter's scan at open of a store holding
+// -load.pre random records (and a tenth as many deterministic ones):
+// the time from Open until the filter answers, and the filter's size.
+func BenchmarkOpenFilter(b *testing.B) {
+	dir := preparedStore(b)
+	b.ResetTimer()
+	for range b.N {
+		s, err := Open(Options{Dir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-s.fillDone
+		b.StopTimer()
+		s.wmu.Lock()
+		ready, size := s.filter.ready, s.filter.bytes()
+		s.wmu.Unlock()
+		if !ready {
+			b.Fatal("filter not ready after the scan")
+		}
+		b.ReportMetric(float64(size)/(1<<20), "filter-MiB")
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
