@@ -72,7 +72,7 @@ func Open(o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
-	st := &Store{dur: dur, filter: newKeyFilter(), stopFill: make(chan struct{}), fillDone: make(chan struct{}), log: o.Logger,
+	st := &Store{dur: dur, filter: newKeyFilter(storedKeys(db)), stopFill: make(chan struct{}), fillDone: make(chan struct{}), log: o.Logger,
 		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
 		syncs: make(chan pendingSync, maxGroup), syncerDone: make(chan struct{}),
 		// Badger refuses a transaction over 15% of the memtable (bytes) or
@@ -84,6 +84,17 @@ func Open(o Options) (*Store, error) {
 	go st.syncLoop()
 	go st.fillFilter()
 	return st, nil
+}
+
+// storedKeys estimates, from the tables' metadata, how many keys the
+// store holds (every kind, and older versions too, so about an upper
+// bound): the size of the key filter's first layer.
+func storedKeys(db *bdb.DB) int {
+	n := 0
+	for _, t := range db.Tables() {
+		n += int(t.KeyCount)
+	}
+	return n
 }
 
 // update runs fn in a write transaction under the write lock and makes it

@@ -52,8 +52,18 @@ const (
 // Parquet's split-block Bloom filter).
 var filterSalts = [8]uint32{0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31}
 
-func newKeyFilter() *keyFilter {
-	return &keyFilter{seed: maphash.MakeSeed()}
+// newKeyFilter returns an empty filter whose first layer takes about
+// keys keys (at least filterFirstKeys): sized at open for what the store
+// holds, a restarted store's filter has one layer, so one cache line per
+// check, until it outgrows it.
+func newKeyFilter(keys int) *keyFilter {
+	f := &keyFilter{seed: maphash.MakeSeed()}
+	f.layers = []filterLayer{newFilterLayer(max(filterFirstKeys, keys))}
+	return f
+}
+
+func newFilterLayer(limit int) filterLayer {
+	return filterLayer{blocks: make([][8]uint32, (limit*filterBitsPer+255)/256), limit: limit}
 }
 
 func (f *keyFilter) hash(key []byte) uint64 { return maphash.Bytes(f.seed, key) }
@@ -62,12 +72,8 @@ func (f *keyFilter) hash(key []byte) uint64 { return maphash.Bytes(f.seed, key) 
 func (f *keyFilter) add(key []byte) { f.addHash(f.hash(key)) }
 
 func (f *keyFilter) addHash(h uint64) {
-	if len(f.layers) == 0 || f.layers[len(f.layers)-1].n >= f.layers[len(f.layers)-1].limit {
-		limit := filterFirstKeys
-		if len(f.layers) > 0 {
-			limit = f.layers[len(f.layers)-1].limit * filterGrowth
-		}
-		f.layers = append(f.layers, filterLayer{blocks: make([][8]uint32, limit*filterBitsPer/256), limit: limit})
+	if last := f.layers[len(f.layers)-1]; last.n >= last.limit {
+		f.layers = append(f.layers, newFilterLayer(last.limit*filterGrowth))
 	}
 	l := &f.layers[len(f.layers)-1]
 	l.set(layerHash(h, len(f.layers)-1))

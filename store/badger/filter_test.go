@@ -15,7 +15,7 @@ import (
 // layers, and most absent keys are not (else the filter saves nothing and
 // this test would pass for a filter that always says "maybe").
 func TestKeyFilterNoFalseNegatives(t *testing.T) {
-	f := newKeyFilter()
+	f := newKeyFilter(0)
 	f.ready = true
 	const n = filterFirstKeys + filterFirstKeys*filterGrowth + 1000 // three layers
 	keys := make([][]byte, n)
@@ -46,7 +46,7 @@ func TestKeyFilterNoFalseNegatives(t *testing.T) {
 // TestKeyFilterNotReady: until the scan at open is done, every key may be
 // held.
 func TestKeyFilterNotReady(t *testing.T) {
-	f := newKeyFilter()
+	f := newKeyFilter(0)
 	if !f.mayHold(recordKey("rnd", randomBytes(16))) {
 		t.Errorf("mayHold(absent key) before ready = false, want true")
 	}
@@ -277,7 +277,7 @@ func TestOneStorePerDir(t *testing.T) {
 // BenchmarkKeyFilter: the filter's cost per insert check at 1,000,000
 // keys.
 func BenchmarkKeyFilter(b *testing.B) {
-	f := newKeyFilter()
+	f := newKeyFilter(0)
 	f.ready = true
 	for range 1_000_000 {
 		f.add(recordKey("rnd", randomBytes(16)))
@@ -317,5 +317,22 @@ func BenchmarkOpenFilter(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+	}
+}
+
+// TestKeyFilterSizedAtOpen: a filter sized for the keys a store holds
+// takes them in one layer (one cache line per check).
+func TestKeyFilterSizedAtOpen(t *testing.T) {
+	const n = 3 * filterFirstKeys
+	f := newKeyFilter(n)
+	for range n {
+		f.add(recordKey("rnd", randomBytes(16)))
+	}
+	if got := len(f.layers); got != 1 {
+		t.Errorf("layers after %d keys into newKeyFilter(%d) = %d, want 1", n, n, got)
+	}
+	f.add(recordKey("rnd", randomBytes(16)))
+	if got := len(f.layers); got != 2 {
+		t.Errorf("layers after %d keys into newKeyFilter(%d) = %d, want 2", n+1, n, got)
 	}
 }
