@@ -336,3 +336,31 @@ func TestKeyFilterSizedAtOpen(t *testing.T) {
 		t.Errorf("layers after %d keys into newKeyFilter(%d) = %d, want 2", n+1, n, got)
 	}
 }
+
+// TestFilterAfterDelete: a deleted record's keys stay in the filter (a
+// stale "maybe"), and the lookup it costs finds them gone: the same
+// deterministic index is inserted again, under its new identifier.
+func TestFilterAfterDelete(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	<-s.fillDone
+	ctx := context.Background()
+	r := rec("det", randomBytes(32), nil)
+	if _, err := s.Insert(ctx, []store.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, r); err != nil {
+		t.Fatalf("Delete() error = %v", err)
+	}
+	again := rec("det", bytes.Clone(r.Index), nil)
+	out, err := s.Insert(ctx, []store.Record{again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Status != store.Inserted || !bytes.Equal(out[0].ID, again.ID) {
+		t.Errorf("Insert(deleted index again) = %v %x, want inserted %x", out[0].Status, out[0].ID, again.ID)
+	}
+}
