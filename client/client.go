@@ -58,6 +58,10 @@ func WithDialOptions(d ...grpc.DialOption) Option {
 	return func(o *options) { o.dial = append(o.dial, d...) }
 }
 
+// flowWindow is the HTTP/2 flow-control window of a stream and of the
+// connection (WithDialOptions may set others).
+const flowWindow = 1 << 20
+
 // Dial connects to the sidecar at target: "host:port" or "unix:///path".
 // One of WithTLS or WithInsecure is required, so that a plaintext
 // connection is always a visible choice.
@@ -76,8 +80,12 @@ func Dial(target string, opts ...Option) (*Client, error) {
 		return nil, errors.New("client: choose WithTLS or WithInsecure")
 	}
 	if o.bearer != "" {
-		dial = append(dial, grpc.WithPerRPCCredentials(bearer{token: o.bearer, secure: o.tls != nil}))
+		dial = append(dial, grpc.WithPerRPCCredentials(newBearer(o.bearer, o.tls != nil)))
 	}
+	// Fixed flow-control windows, as the server has: gRPC otherwise
+	// pings the sidecar on every response to estimate a bandwidth that a
+	// loopback or Unix socket does not limit.
+	dial = append(dial, grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow))
 	if !strings.Contains(target, "://") {
 		target = "passthrough:///" + target
 	}
@@ -105,13 +113,20 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Conn returns the underlying connection, e.g. for health checks.
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
+// bearer sends a fixed authorization header. Its metadata map is built
+// once: gRPC calls GetRequestMetadata on every call and copies the map
+// into the call's headers without changing it.
 type bearer struct {
-	token  string
+	md     map[string]string
 	secure bool
 }
 
+func newBearer(token string, secure bool) bearer {
+	return bearer{md: map[string]string{"authorization": "Bearer " + token}, secure: secure}
+}
+
 func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + b.token}, nil
+	return b.md, nil
 }
 
 // RequireTransportSecurity is false only for connections the caller made

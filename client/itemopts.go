@@ -13,12 +13,17 @@ type itemOpts struct {
 	ttl     time.Duration
 }
 
+// itemOptions applies opts. The options live on the heap only when there
+// are any: passing &o to an unknown function makes it escape.
 func itemOptions(opts []ItemOption) itemOpts {
-	var o itemOpts
-	for _, f := range opts {
-		f(&o)
+	if len(opts) == 0 {
+		return itemOpts{}
 	}
-	return o
+	o := new(itemOpts)
+	for _, f := range opts {
+		f(o)
+	}
+	return *o
 }
 
 // WithSubject links the value to a data subject (a customer id): consents,

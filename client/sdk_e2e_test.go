@@ -18,7 +18,7 @@ import (
 
 const checkout = "dev-checkout-token-0001"
 
-func startServer(t *testing.T, maxBatch int) *servertest.Harness {
+func startServer(t testing.TB, maxBatch int) *servertest.Harness {
 	t.Helper()
 	cfg := bytes.Replace(examples.Config, []byte("max_batch: 10000"), []byte(fmt.Sprintf("max_batch: %d", maxBatch)), 1)
 	if maxBatch != 10000 && bytes.Equal(cfg, examples.Config) {
@@ -167,5 +167,40 @@ func TestBatchSplit(t *testing.T) {
 				t.Errorf("%s: DetokenizeBatch item %d = %q, %v; want %q", tt.name, i, got[i].Value, got[i].Err, want[i])
 			}
 		}
+	}
+}
+
+// TestSingleValueErrors: a single-value call reports its item's error as
+// an *ItemError for item 0 and a refused call as the call's status, as
+// the batch calls do.
+func TestSingleValueErrors(t *testing.T) {
+	h := startServer(t, 10000)
+	ctx := context.Background()
+	c := h.Client(checkout)
+
+	_, err := c.Tokenize(ctx, "no_such_class", []byte("v"))
+	var item *client.ItemError
+	if !errors.As(err, &item) || item.Index != 0 || status.Code(err) == codes.OK {
+		t.Errorf("Tokenize(no_such_class) error = %T %v, want *client.ItemError for item 0 with a status", err, err)
+	}
+	res, batchErr := c.TokenizeBatch(ctx, []client.TokenizeItem{{Class: "no_such_class", Value: []byte("v")}})
+	if batchErr != nil {
+		t.Fatal(batchErr)
+	}
+	if status.Code(err) != status.Code(res[0].Err) {
+		t.Errorf("Tokenize(no_such_class) code = %v, want %v as TokenizeBatch's item", status.Code(err), status.Code(res[0].Err))
+	}
+
+	_, err = c.Detokenize(ctx, "payment", "no_such_class", "tok")
+	if !errors.As(err, &item) || item.Index != 0 || status.Code(err) == codes.OK {
+		t.Errorf("Detokenize(no_such_class) error = %T %v, want *client.ItemError for item 0 with a status", err, err)
+	}
+
+	stranger := h.Client("not-a-configured-token")
+	if _, err := stranger.Tokenize(ctx, "email", []byte("bob@example.com")); status.Code(err) != codes.Unauthenticated || errors.As(err, &item) {
+		t.Errorf("Tokenize with an unknown bearer token: error = %T %v, want the call's Unauthenticated status", err, err)
+	}
+	if _, err := stranger.Detokenize(ctx, "payment", "email", "tok"); status.Code(err) != codes.Unauthenticated || errors.As(err, &item) {
+		t.Errorf("Detokenize with an unknown bearer token: error = %T %v, want the call's Unauthenticated status", err, err)
 	}
 }

@@ -23,11 +23,11 @@ func inBatches[T, R any](ctx context.Context, c *Client, items []T, call func(co
 		size := int(c.maxBatch.Load())
 		end := min(done+size, len(items))
 		res, err := call(ctx, items[done:end], done)
-		if limit, ok := batchLimit(err); ok && limit < end-done {
-			c.maxBatch.Store(int64(limit))
-			continue
-		}
 		if err != nil {
+			if limit, ok := batchLimit(err); ok && limit < end-done {
+				c.maxBatch.Store(int64(limit))
+				continue
+			}
 			if done == 0 {
 				return nil, err
 			}

@@ -72,16 +72,28 @@ func (c *Client) tokenize(ctx context.Context, items []TokenizeItem, offset int)
 	slab := make([]pb.TokenizeItem, len(items)) // one allocation for all items
 	for i, it := range items {
 		req.Items[i] = &slab[i]
-		slab[i].Class, slab[i].Value, slab[i].Context, slab[i].Tweak, slab[i].SubjectId = it.Class, it.Value, it.Context, it.Tweak, it.SubjectID
-		if it.TTL > 0 {
-			req.Items[i].Ttl = durationpb.New(it.TTL)
-		}
+		setTokenizeItem(&slab[i], it)
 	}
 	resp, err := c.tokens.Tokenize(ctx, req, batchCodec)
 	if err != nil {
 		return nil, err
 	}
 	return tokenResults(resp.GetResults(), len(items), offset)
+}
+
+func setTokenizeItem(dst *pb.TokenizeItem, it TokenizeItem) {
+	dst.Class, dst.Value, dst.Context, dst.Tweak, dst.SubjectId = it.Class, it.Value, it.Context, it.Tweak, it.SubjectID
+	if it.TTL > 0 {
+		dst.Ttl = durationpb.New(it.TTL)
+	}
+}
+
+// oneTokenize is the request of a single-value Tokenize in one
+// allocation: the request, its item list and its item.
+type oneTokenize struct {
+	req  pb.TokenizeRequest
+	ptrs [1]*pb.TokenizeItem
+	item pb.TokenizeItem
 }
 
 // tokenResult is a per-item result holding a token or an error:
@@ -108,13 +120,27 @@ func tokenResults[R tokenResult](results []R, n, offset int) ([]TokenResult, err
 
 // Tokenize tokenizes one value of class. Options set the item's subject,
 // context, tweak and TTL.
+//
+// It is TokenizeBatch of one item without the batch's slices: one item
+// is never split, so the call, its errors and its item error are the same.
 func (c *Client) Tokenize(ctx context.Context, class string, value []byte, opts ...ItemOption) (string, error) {
 	o := itemOptions(opts)
-	res, err := c.TokenizeBatch(ctx, []TokenizeItem{{Class: class, Value: value, SubjectID: o.subject, Context: o.context, Tweak: o.tweak, TTL: o.ttl}})
+	one := new(oneTokenize)
+	setTokenizeItem(&one.item, TokenizeItem{Class: class, Value: value, SubjectID: o.subject, Context: o.context, Tweak: o.tweak, TTL: o.ttl})
+	one.ptrs[0] = &one.item
+	one.req.Items = one.ptrs[:]
+	resp, err := c.tokens.Tokenize(ctx, &one.req, batchCodec)
 	if err != nil {
 		return "", err
 	}
-	return res[0].Token, res[0].Err
+	results := resp.GetResults()
+	if len(results) != 1 {
+		return "", fmt.Errorf("client: server returned %d results for 1 items", len(results))
+	}
+	if e := results[0].GetError(); e != nil {
+		return "", &ItemError{Index: 0, st: status.FromProto(e)}
+	}
+	return results[0].GetToken(), nil
 }
 
 // DetokenizeItem is one token to resolve.
@@ -160,7 +186,7 @@ func (c *Client) detokenize(ctx context.Context, purpose string, items []Detoken
 	slab := make([]pb.DetokenizeItem, len(items)) // one allocation for all items
 	for i, it := range items {
 		req.Items[i] = &slab[i]
-		slab[i].Class, slab[i].Token, slab[i].Context, slab[i].Tweak, slab[i].SubjectId = it.Class, it.Token, it.Context, it.Tweak, it.SubjectID
+		setDetokenizeItem(&slab[i], it)
 	}
 	resp, err := c.tokens.Detokenize(ctx, req, batchCodec)
 	if err != nil {
@@ -171,25 +197,53 @@ func (c *Client) detokenize(ctx context.Context, purpose string, items []Detoken
 	}
 	out := make([]Revealed, len(items))
 	for i, r := range resp.GetResults() {
-		if e := r.GetError(); e != nil {
-			out[i].Err = &ItemError{Index: offset + i, st: status.FromProto(e)}
-			continue
-		}
-		out[i] = Revealed{Value: r.GetRevealed().GetValue(), Level: r.GetRevealed().GetLevel()}
+		out[i] = revealed(r, offset+i)
 	}
 	return out, nil
+}
+
+func setDetokenizeItem(dst *pb.DetokenizeItem, it DetokenizeItem) {
+	dst.Class, dst.Token, dst.Context, dst.Tweak, dst.SubjectId = it.Class, it.Token, it.Context, it.Tweak, it.SubjectID
+}
+
+// revealed converts the result of the item at index.
+func revealed(r *pb.DetokenizeResult, index int) Revealed {
+	if e := r.GetError(); e != nil {
+		return Revealed{Err: &ItemError{Index: index, st: status.FromProto(e)}}
+	}
+	return Revealed{Value: r.GetRevealed().GetValue(), Level: r.GetRevealed().GetLevel()}
+}
+
+// oneDetokenize is the request of a single-value Detokenize in one
+// allocation, as oneTokenize.
+type oneDetokenize struct {
+	req  pb.DetokenizeRequest
+	ptrs [1]*pb.DetokenizeItem
+	item pb.DetokenizeItem
 }
 
 // Detokenize resolves one token of class for purpose. Options give the
 // context, tweak and subject used at tokenize time (fpe classes); TTL is
 // ignored.
+//
+// It is DetokenizeBatch of one item without the batch's slices, as
+// Tokenize.
 func (c *Client) Detokenize(ctx context.Context, purpose, class, token string, opts ...ItemOption) (Revealed, error) {
 	o := itemOptions(opts)
-	res, err := c.DetokenizeBatch(ctx, purpose, []DetokenizeItem{{Class: class, Token: token, Context: o.context, Tweak: o.tweak, SubjectID: o.subject}})
+	one := new(oneDetokenize)
+	setDetokenizeItem(&one.item, DetokenizeItem{Class: class, Token: token, Context: o.context, Tweak: o.tweak, SubjectID: o.subject})
+	one.ptrs[0] = &one.item
+	one.req.Purpose, one.req.Items = purpose, one.ptrs[:]
+	resp, err := c.tokens.Detokenize(ctx, &one.req, batchCodec)
 	if err != nil {
 		return Revealed{}, err
 	}
-	return res[0], res[0].Err
+	results := resp.GetResults()
+	if len(results) != 1 {
+		return Revealed{}, fmt.Errorf("client: server returned %d results for 1 items", len(results))
+	}
+	r := revealed(results[0], 0)
+	return r, r.Err
 }
 
 // LookupBatch returns the existing tokens of values in deterministic
