@@ -68,8 +68,16 @@ func dialSidecar(addr string, n int) ([]*client.Client, error) {
 	return out, nil
 }
 
+// tokenizeOps tokenizes batch values per call; a batch of 1 is the SDK's
+// single-value Tokenize, the call an application makes for one value.
 func tokenizeOps(cls []*client.Client, class string, batch int) op {
 	return func(ctx context.Context, w int, rng *rand.Rand) (int, error) {
+		if batch == 1 {
+			if _, err := cls[w].Tokenize(ctx, class, value(class, rng)); err != nil {
+				return 0, err
+			}
+			return 1, nil
+		}
 		items := make([]client.TokenizeItem, batch)
 		for i := range items {
 			items[i] = client.TokenizeItem{Class: class, Value: value(class, rng)}
@@ -87,8 +95,20 @@ func tokenizeOps(cls []*client.Client, class string, batch int) op {
 	}
 }
 
+// detokenizeOps resolves batch tokens per call; a batch of 1 is the SDK's
+// single-value Detokenize.
 func detokenizeOps(cls []*client.Client, class string, tokens []string, batch int) op {
 	return func(ctx context.Context, w int, rng *rand.Rand) (int, error) {
+		if batch == 1 {
+			r, err := cls[w].Detokenize(ctx, purpose, class, tokens[rng.IntN(len(tokens))])
+			if err != nil {
+				return 0, err
+			}
+			if r.Level != client.Plain || len(r.Value) == 0 {
+				return 0, errors.New("detokenize returned no plain value")
+			}
+			return 1, nil
+		}
 		items := make([]client.DetokenizeItem, batch)
 		for i := range items {
 			items[i] = client.DetokenizeItem{Class: class, Token: tokens[rng.IntN(len(tokens))]}
