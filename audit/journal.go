@@ -21,6 +21,11 @@ type Journal interface {
 	Put(first uint64, lines [][]byte) (wait func() error, err error)
 	// Lines calls fn with every line stored after seq after, in seq order.
 	Lines(after uint64, fn func(seq uint64, line []byte) error) error
+	// Shares reports whether the sync of a Put now would also make
+	// durable writes that are waiting for a sync (a call's records). When
+	// it would not, the Log fsyncs the file instead: one sync either way,
+	// and the file's costs less than a journal put.
+	Shares() bool
 	// Trim removes the lines up to seq upto (all with math.MaxUint64). It
 	// need not be durable: a trimmed line is in the synced file, and a
 	// line that comes back after a crash is skipped as already there.
@@ -123,7 +128,7 @@ func (l *Log) dropJournal() error {
 // journaled reports whether a batch encoded as buf, whose lines end at
 // ends, goes to the journal.
 func (l *Log) journaled(buf []byte, ends []int) bool {
-	if l.jr == nil || len(buf) > journalMaxBatch {
+	if l.jr == nil || len(buf) > journalMaxBatch || !l.jr.Shares() {
 		return false
 	}
 	start := 0
@@ -151,7 +156,12 @@ func (l *Log) putJournal(first uint64, buf []byte, ends []int) error {
 	if err != nil {
 		return l.fail(fmt.Errorf("audit: journal: %w", err))
 	}
-	ferr := l.writeFile(buf)
+	var ferr error
+	if holdFileWrites {
+		l.held = append(l.held, buf...)
+	} else {
+		ferr = l.writeFile(buf)
+	}
 	if err := wait(); err != nil {
 		return l.fail(fmt.Errorf("audit: journal: %w", err))
 	}
@@ -171,6 +181,9 @@ func (l *Log) putJournal(first uint64, buf []byte, ends []int) error {
 func (l *Log) syncFile() error {
 	if l.err != nil || l.unsynced == 0 {
 		return l.err
+	}
+	if err := l.writeFile(nil); err != nil {
+		return err
 	}
 	if err := l.f.Sync(); err != nil {
 		return l.fail(fmt.Errorf("audit: log unusable after failed write, reopen it: %w", err))

@@ -108,6 +108,7 @@ type Log struct {
 	unsynced  int       // bytes written to the file since its last sync
 	syncBy    time.Time // when the file is synced at the latest
 	inJournal bool      // the journal holds lines not yet trimmed
+	held      []byte    // journaled lines not yet written (holdFileWrites)
 }
 
 type request struct {
@@ -450,10 +451,18 @@ func (l *Log) flush(buf []byte) error {
 	return nil
 }
 
-// writeFile appends buf to the file without syncing it.
+// writeFile appends buf to the file without syncing it, after the lines
+// held back (see holdFileWrites).
 func (l *Log) writeFile(buf []byte) error {
 	if err := l.checkFile(); err != nil {
 		return l.fail(err)
+	}
+	if len(l.held) > 0 {
+		buf = append(l.held, buf...)
+		l.held = l.held[:0]
+	}
+	if len(buf) == 0 {
+		return nil
 	}
 	if _, err := l.f.Write(buf); err != nil {
 		return l.fail(fmt.Errorf("audit: log unusable after failed write, reopen it: %w", err))

@@ -42,6 +42,12 @@ func (s *Store) Journal() *Journal { return &Journal{s: s} }
 
 // Put stores lines as the seqs first, first+1, … and returns a wait that
 // returns once they are durable (and everything committed before them).
+//
+// A put takes no durability number of its own (durability.begin), so
+// readers, which never read the journal, do not wait for its sync: it
+// carries the number of the last write begun before it, every one of
+// which has committed (the write lock is held), and is synced even if
+// that number is durable already.
 func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err error) {
 	s := j.s
 	if err := s.use(context.Background()); err != nil {
@@ -50,7 +56,9 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	defer s.mu.RUnlock()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	n, err := s.dur.begin()
+	s.dur.mu.Lock()
+	n, err := s.dur.started, s.dur.err
+	s.dur.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +73,6 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 		err = txn.Commit()
 	}
 	if err != nil {
-		s.dur.cancel(n) // the write lock is held: n is the last begun
 		return nil, fmt.Errorf("store/badger: journal: %w", err)
 	}
 	// The syncer answers it like an insert whose caller waits: at once,
@@ -73,9 +80,23 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	// write lock, so in commit order).
 	req := &insertReq{durable: make(chan error, 1)}
 	req.wanted.Store(true)
-	s.syncs <- pendingSync{n: n, answer: []*insertReq{req}}
+	s.syncs <- pendingSync{n: n, force: true, answer: []*insertReq{req}}
 	s.dur.demand()
 	return func() error { return <-req.durable }, nil
+}
+
+// Shares reports whether the store has writes committed but not yet
+// durable, which the sync of a Put now would make durable too. It waits
+// for a commit in progress: the committer answers a call's inserts before
+// it commits them, so the call's event may come before its records'
+// commit has begun.
+func (j *Journal) Shares() bool {
+	j.s.wmu.Lock()
+	defer j.s.wmu.Unlock()
+	d := j.s.dur
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.synced < d.started && d.err == nil
 }
 
 // Lines calls fn with every line after seq after, in seq order.
