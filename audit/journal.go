@@ -128,7 +128,7 @@ func (l *Log) dropJournal() error {
 // journaled reports whether a batch encoded as buf, whose lines end at
 // ends, goes to the journal.
 func (l *Log) journaled(buf []byte, ends []int) bool {
-	if l.jr == nil || len(buf) > journalMaxBatch || !l.jr.Shares() {
+	if l.jr == nil || len(buf) > journalMaxBatch || !holdFileWrites && !l.jr.Shares() {
 		return false
 	}
 	start := 0
