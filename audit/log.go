@@ -125,9 +125,11 @@ type result struct {
 // needed, and continues an existing chain from its last record.
 //
 // Crash recovery: a last line without a trailing newline can only be a
-// write cut short by a crash, and the Append that made it did not return
-// success, so Open truncates it, reports it to Options.OnError and records
-// an OpRecover event saying how many bytes went. A last line that does end
+// write cut short by a crash. Without a journal the Append that made it
+// did not return success; with one, the line comes back from the journal.
+// Open truncates it, appends the journal's lines the file lacks (see
+// Options.Journal), reports both to Options.OnError and records an
+// OpRecover event saying how many bytes went. A last line that does end
 // in a newline but is not a valid record is never repaired: Open fails and
 // asks for audit verify. If the last record is an event (the previous
 // process did not Close), Open writes a checkpoint first, so what survived
