@@ -125,20 +125,26 @@ func (l *Log) dropJournal() error {
 	return nil
 }
 
-// journaled reports whether a batch encoded as buf, whose lines end at
-// ends, goes to the journal.
-func (l *Log) journaled(buf []byte, ends []int) bool {
-	if l.jr == nil || len(buf) > journalMaxBatch || !holdFileWrites && !l.jr.Shares() {
-		return false
+// route says where a batch encoded as buf, whose lines end at ends, goes:
+// to the journal, or to the file (fsync'd), and then whether the store
+// has writes waiting that should sync beside it (BeforeSync). A kick with
+// nothing waiting would only make the next insert group sync on its own.
+func (l *Log) route(buf []byte, ends []int) (journal, presync bool) {
+	if l.jr == nil {
+		return false, true
+	}
+	shares := holdFileWrites || l.jr.Shares()
+	if len(buf) > journalMaxBatch {
+		return false, shares
 	}
 	start := 0
 	for _, e := range ends {
 		if e-start > journalMaxLine {
-			return false
+			return false, shares
 		}
 		start = e
 	}
-	return true
+	return shares, false
 }
 
 // putJournal makes a batch durable through the journal and writes it to

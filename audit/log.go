@@ -319,6 +319,9 @@ func (l *Log) run() {
 			if err == nil {
 				err = l.syncFile()
 			}
+			if l.timer != nil {
+				l.timer.Stop()
+			}
 			l.closeErr = errors.Join(err, l.f.Close())
 			return
 		}
@@ -392,12 +395,12 @@ func (l *Log) write(evs []Event) error {
 	if cap(buf) <= 1<<20 {
 		l.buf = buf // keep the buffer unless one huge batch grew it
 	}
-	if l.journaled(buf, l.ends) {
+	if journal, presync := l.route(buf, l.ends); journal {
 		if err := l.putJournal(l.seq+1, buf, l.ends); err != nil {
 			return err
 		}
 	} else {
-		if l.presync != nil {
+		if presync && l.presync != nil {
 			l.presync()
 		}
 		if err := l.flush(buf); err != nil {

@@ -80,8 +80,10 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	// write lock, so in commit order).
 	req := &insertReq{durable: make(chan error, 1)}
 	req.wanted.Store(true)
+	// No kick (durability.demand): the syncer sees the request wanted as
+	// it arrives, and a kick would stay behind to sync the next insert
+	// group on its own.
 	s.syncs <- pendingSync{n: n, force: true, answer: []*insertReq{req}}
-	s.dur.demand()
 	return func() error { return <-req.durable }, nil
 }
 
