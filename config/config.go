@@ -434,9 +434,6 @@ func (c *Config) validateIdentity(v *validator) {
 	if c.Audit.CheckpointEvery < 0 {
 		v.fail("must not be negative", "audit", "checkpoint_every")
 	}
-	if c.Audit.FileSyncInterval < 0 {
-		v.fail("must not be negative", "audit", "file_sync_interval")
-	}
 }
 
 func (c *Config) validateVault(v *validator) {
