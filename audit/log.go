@@ -56,12 +56,14 @@ type Options struct {
 	// the log's (see badger.Store.SyncOnDemand).
 	BeforeSync func()
 	// Journal, if set, makes batches of small events durable in the
-	// journal (one sync, shared with the records the calls stored) and
-	// writes them to the file, which is fsync'd lazily: every
-	// FileSyncInterval (0 means DefaultFileSyncInterval), after 8 MiB, at
-	// a checkpoint, when a batch of large events is written, and on
-	// Close; the journal is then trimmed. Open first appends to the file
-	// the journal's lines it lacks (see ErrJournalMismatch).
+	// journal when its sync is shared with store writes waiting for one
+	// (the records the calls stored; Journal.Shares) and writes them to
+	// the file, which is fsync'd lazily: every FileSyncInterval (0 means
+	// DefaultFileSyncInterval), after 8 MiB, at a checkpoint, whenever a
+	// batch goes to the file directly (large events, or nothing to
+	// share), and on Close; the journal is then trimmed. Open first
+	// appends to the file the journal's lines it lacks (see
+	// ErrJournalMismatch).
 	Journal          Journal
 	FileSyncInterval time.Duration
 }
