@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // SP 800-38G allows FF1 inputs and tweaks up to 2^32-1 numerals and bytes.
@@ -206,11 +207,10 @@ func (c *FF1) cryptDecimal(op string, tweak []byte, x string, enc bool) (string,
 	if !okA || !okB {
 		return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
 	}
-	xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
-	var buf [36]byte
-	putDecimal(buf[:u], xa, false)
-	putDecimal(buf[u:n], xb, false)
-	return string(buf[:n]), nil
+	xa, xb, out := c.rounds64String(tweak, n, xa, xb, enc)
+	putDecimal(out[:u], xa, false)
+	putDecimal(out[u:], xb, false)
+	return unsafe.String(&out[0], n), nil
 }
 
 // cryptASCII is cryptString for other ASCII alphabets with halves that fit
@@ -235,11 +235,10 @@ func (c *FF1) cryptASCII(op string, tweak []byte, x string, enc bool) (string, e
 	if bad != 0 {
 		return "", badCharError(op, firstBadByte(lut, x))
 	}
-	xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
-	var buf [128]byte
-	putDigits(&c.rd, buf[:n], c.alpha.chars, u-1, -1, u, xa)
-	putDigits(&c.rd, buf[:n], c.alpha.chars, n-1, -1, v, xb)
-	return string(buf[:n]), nil
+	xa, xb, out := c.rounds64String(tweak, n, xa, xb, enc)
+	putDigits(&c.rd, out, c.alpha.chars, u-1, -1, u, xa)
+	putDigits(&c.rd, out, c.alpha.chars, n-1, -1, v, xb)
+	return unsafe.String(&out[0], n), nil
 }
 
 func (c *FF1) cryptNumerals(op string, dst []uint16, tweak []byte, src []uint16, enc bool) ([]uint16, error) {
@@ -346,12 +345,15 @@ func tweakWord(tweak []byte, off int) uint64 {
 }
 
 // rounds64String is rounds64 for the string methods, which need no scratch
-// memory when the assembly rounds apply.
-func (c *FF1) rounds64String(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
+// memory when the assembly rounds apply. It also returns a new n-byte
+// buffer for the result, which the caller fills and turns into the string
+// without a copy (its only allocation).
+func (c *FF1) rounds64String(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64, []byte) {
 	if b := c.rd.blen[n-n/2]; c.asmOK(len(tweak), b) {
-		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
+		return c.rounds64Asm(tweak, n, b, xa, xb, enc, n)
 	}
-	return c.rounds64Pooled(tweak, n, xa, xb, enc)
+	xa, xb = c.rounds64Pooled(tweak, n, xa, xb, enc)
+	return xa, xb, make([]byte, n)
 }
 
 func (c *FF1) rounds64Pooled(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
@@ -368,7 +370,8 @@ func (c *FF1) rounds64(s *ff1Scratch, tweak []byte, n int, xa, xb uint64, enc bo
 	u, v := n/2, n-n/2
 	b := rd.blen[v]
 	if c.asmOK(len(tweak), b) {
-		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
+		xa, xb, _ = c.rounds64Asm(tweak, n, b, xa, xb, enc, 0)
+		return xa, xb
 	}
 	hi, lo, cut, _ := c.prefix(s, tweak, n, b)
 	// Each round's input block is the CBC state xored with Q's last block:

@@ -98,10 +98,11 @@ GLOBL masks<>(SB), RODATA|NOPTR, $32
 	BLOCK(R9, 0, AES); DEC(R8, R10, R11); \
 	BLOCK(R8, 8, AES); DEC(R9, R12, R13)
 
-// func ff1Rounds64Asm(rk *[15][16]byte, nr int, lo *[10]uint64, hi, mA, gA, mB, gB, p, q uint64, enc bool) (p2, q2 uint64)
+// func ff1Rounds64Asm(rk *[15][16]byte, nr int, lo *uint64, pairs int, hi, mA, gA, mB, gB, p, q uint64, enc bool) (p2, q2 uint64)
 //
-// The ten FF1 Feistel rounds when each is one AES block (see rounds64Asm).
-// Round k computes, for (m, g) = (mA, gA) on even k and (mB, gB) on odd k,
+// 2·pairs FF1 Feistel rounds (all ten, or a run of them) when each is one
+// AES block (see rounds64Asm). Round k computes, for (m, g) = (mA, gA) on
+// even k and (mB, gB) on odd k,
 //
 //	y    = first 8 bytes of AES(hi || lo[k] ⊕ NUM(q)) as big-endian,
 //	       skipping the round key 0 xor, which hi and lo include
@@ -114,7 +115,7 @@ GLOBL masks<>(SB), RODATA|NOPTR, $32
 // hi; R8 p and R9 q (they trade roles every round); R10-R13 mA, gA, mB,
 // gB; SI walks lo up to DI; AX, BX, CX, DX scratch. (ABI0 code may use
 // R14 and X15: the wrapper that calls it restores them for Go.)
-TEXT ·ff1Rounds64Asm(SB), NOSPLIT, $0-104
+TEXT ·ff1Rounds64Asm(SB), NOSPLIT, $0-112
 	MOVQ  rk+0(FP), AX
 	MOVOU 16(AX), X1
 	MOVOU 32(AX), X2
@@ -131,19 +132,21 @@ TEXT ·ff1Rounds64Asm(SB), NOSPLIT, $0-104
 	MOVOU 208(AX), X13
 	MOVOU 224(AX), X14
 	MOVQ  lo+16(FP), SI
-	LEAQ  80(SI), DI
-	MOVQ  hi+24(FP), R14
-	MOVQ  mA+32(FP), R10
-	MOVQ  gA+40(FP), R11
-	MOVQ  mB+48(FP), R12
-	MOVQ  gB+56(FP), R13
-	MOVQ  p+64(FP), R8
-	MOVQ  q+72(FP), R9
+	MOVQ  pairs+24(FP), DI
+	SHLQ  $4, DI
+	ADDQ  SI, DI
+	MOVQ  hi+32(FP), R14
+	MOVQ  mA+40(FP), R10
+	MOVQ  gA+48(FP), R11
+	MOVQ  mB+56(FP), R12
+	MOVQ  gB+64(FP), R13
+	MOVQ  p+72(FP), R8
+	MOVQ  q+80(FP), R9
 
 	// One loop per key size and direction keeps branches out of the
 	// rounds.
 	MOVQ nr+8(FP), AX
-	CMPB enc+80(FP), $0
+	CMPB enc+88(FP), $0
 	JEQ  decrypt
 	CMPQ AX, $12
 	JB   enc128
@@ -196,6 +199,6 @@ dec128:
 	JNE  dec128
 
 done:
-	MOVQ R8, p2+88(FP)
-	MOVQ R9, q2+96(FP)
+	MOVQ R8, p2+96(FP)
+	MOVQ R9, q2+104(FP)
 	RET
