@@ -53,8 +53,8 @@ const pCacheSize = 16
 // pBlock is CIPH(P) for n numerals and a t-byte tweak. It is immutable once
 // published in FF1.pc.
 type pBlock struct {
-	n, t int
-	enc  [16]byte
+	shape int // n<<32 | t (n, t <= 2^14)
+	enc   [16]byte
 	// key0 is enc ⊕ round key 0 as little-endian words, for rounds64Asm.
 	key0 [2]uint64
 }
@@ -202,6 +202,19 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 func (c *FF1) cryptDecimal(op string, tweak []byte, x string, enc bool) (string, error) {
 	n := len(x)
 	u := n / 2
+	if n == 16 {
+		// Card numbers: each half is one 8-digit SWAR word, parsed and
+		// formatted inline (the loops of parseDecimal and putDecimal are
+		// calls, on the critical path before and after the rounds).
+		wa, wb := load8(x, 0), load8(x, 8)
+		if !isDigits8(wa) || !isDigits8(wb) {
+			return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
+		}
+		xa, xb, out := c.rounds64String(tweak, n, value8(wa), value8(wb), enc)
+		binary.LittleEndian.PutUint64(out[:8], digits8(xa))
+		binary.LittleEndian.PutUint64(out[8:], digits8(xb))
+		return unsafe.String(&out[0], n), nil
+	}
 	xa, okA := parseDecimal(x[:u], false)
 	xb, okB := parseDecimal(x[u:], false)
 	if !okA || !okB {
@@ -303,15 +316,16 @@ func (c *FF1) prefix(s *ff1Scratch, tweak []byte, n, b int) (hi, lo uint64, cut,
 // miss costs one AES call and one allocation, and publishes a new entry
 // (entries never change once published, so readers need no lock).
 func (c *FF1) cipherP(n, t int) *pBlock {
-	if e := c.pc[uint(n+t)%pCacheSize].Load(); e != nil && e.n == n && e.t == t {
-		return e
+	e := c.pc[uint(n+t)%pCacheSize].Load()
+	if e == nil || e.shape != n<<32|t {
+		e = c.newPBlock(n, t)
 	}
-	return c.newPBlock(n, t)
+	return e
 }
 
 // newPBlock computes CIPH(P) for n and t and caches it.
 func (c *FF1) newPBlock(n, t int) *pBlock {
-	e := &pBlock{n: n, t: t}
+	e := &pBlock{shape: n<<32 | t}
 	p, r := e.enc[:], c.rd.r
 	p[0], p[1], p[2] = 1, 2, 1
 	p[3], p[4], p[5] = byte(r>>16), byte(r>>8), byte(r)
