@@ -202,8 +202,9 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 func (c *FF1) cryptDecimal(op string, tweak []byte, x string, enc bool) (string, error) {
 	n := len(x)
 	u := n / 2
-	if n == 16 {
-		// Card numbers: each half is one 8-digit SWAR word, parsed and
+	switch {
+	case n == 16:
+		// Card-number length: each half is one SWAR word, parsed and
 		// formatted inline (the loops of parseDecimal and putDecimal are
 		// calls, on the critical path before and after the rounds).
 		wa, wb := load8(x, 0), load8(x, 8)
@@ -211,8 +212,25 @@ func (c *FF1) cryptDecimal(op string, tweak []byte, x string, enc bool) (string,
 			return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
 		}
 		xa, xb, out := c.rounds64String(tweak, n, value8(wa), value8(wb), enc)
-		binary.LittleEndian.PutUint64(out[:8], digits8(xa))
+		binary.LittleEndian.PutUint64(out, digits8(xa))
 		binary.LittleEndian.PutUint64(out[8:], digits8(xb))
+		return unsafe.String(&out[0], n), nil
+	case n >= 8 && n < 16:
+		// The same for halves of fewer than 8 digits (card middles): A is
+		// read from x[0:8] shifted up so that its u digits come last, B
+		// from x[n-8:n]; the bytes of the other half read as leading zeros.
+		padA, padB := 8*uint(8-u), 8*uint(8-(n-u)) // bits: 8-u and 8-v digits
+		wa := load8(x, 0)<<padA | zeros8&(1<<padA-1)
+		wb := load8(x, n-8)&^(1<<padB-1) | zeros8&(1<<padB-1)
+		if !isDigits8(wa) || !isDigits8(wb) {
+			return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
+		}
+		xa, xb, out := c.rounds64String(tweak, n, value8(wa), value8(wb), enc)
+		// The two stores overlap: B's word first, then A's, whose bytes
+		// past u are B's first digits.
+		da, db := digits8(xa)>>padA, digits8(xb)
+		binary.LittleEndian.PutUint64(out[n-8:], db)
+		binary.LittleEndian.PutUint64(out, da|db&^(1<<padB-1)<<(8*uint(n-8)))
 		return unsafe.String(&out[0], n), nil
 	}
 	xa, okA := parseDecimal(x[:u], false)
