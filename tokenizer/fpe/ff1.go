@@ -53,8 +53,8 @@ const pCacheSize = 16
 // pBlock is CIPH(P) for n numerals and a t-byte tweak. It is immutable once
 // published in FF1.pc.
 type pBlock struct {
-	shape int // n<<32 | t (n, t <= 2^14)
-	enc   [16]byte
+	n, t int
+	enc  [16]byte
 	// key0 is enc ⊕ round key 0 as little-endian words, for rounds64Asm.
 	key0 [2]uint64
 }
@@ -334,16 +334,15 @@ func (c *FF1) prefix(s *ff1Scratch, tweak []byte, n, b int) (hi, lo uint64, cut,
 // miss costs one AES call and one allocation, and publishes a new entry
 // (entries never change once published, so readers need no lock).
 func (c *FF1) cipherP(n, t int) *pBlock {
-	e := c.pc[uint(n+t)%pCacheSize].Load()
-	if e == nil || e.shape != n<<32|t {
-		e = c.newPBlock(n, t)
+	if e := c.pc[uint(n+t)%pCacheSize].Load(); e != nil && e.n == n && e.t == t {
+		return e
 	}
-	return e
+	return c.newPBlock(n, t)
 }
 
 // newPBlock computes CIPH(P) for n and t and caches it.
 func (c *FF1) newPBlock(n, t int) *pBlock {
-	e := &pBlock{shape: n<<32 | t}
+	e := &pBlock{n: n, t: t}
 	p, r := e.enc[:], c.rd.r
 	p[0], p[1], p[2] = 1, 2, 1
 	p[3], p[4], p[5] = byte(r>>16), byte(r>>8), byte(r)
