@@ -205,7 +205,7 @@ func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects
 		}
 		return nil
 	}
-	b := tokenizeBatch{items: items, res: make([]TokenResult, len(items)), fps: make([]string, len(items))}
+	b := tokenizeBatch{items: items, res: make([]TokenResult, len(items)), fps: make([]string, len(items)), fpSet: s.fpSlots(len(items))}
 	if err := s.tokenizeStaged(ctx, &b, subjects, &waits); err != nil {
 		return nil, nil, nil, err
 	}

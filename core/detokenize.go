@@ -374,10 +374,11 @@ func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) boo
 // (tokenFP), so each fingerprint is the one auditReveals would compute
 // from the call's results.
 func (s *DataPlane) fingerprintReveals(items []DetokenizeItem, ids []decoded, fps []string) {
+	slots := s.fpSlots(len(items))
 	inParallel(len(items), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if items[i].Token != "" {
-				fps[i] = s.tokenFP(items[i].Class, items[i].Token, ids[i].c != nil && ids[i].err == nil)
+				fps[i] = s.tokenFPIn(slots, i, items[i].Class, items[i].Token, ids[i].c != nil && ids[i].err == nil)
 			}
 		}
 	})

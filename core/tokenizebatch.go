@@ -14,8 +14,10 @@ type tokenizeBatch struct {
 	items []TokenizeItem
 	res   []TokenResult
 	// fps[i] is the audit fingerprint of res[i].Token when it was computed
-	// with the token, "" otherwise (auditTokens computes the rest).
-	fps []string
+	// with the token, "" otherwise (auditTokens computes the rest), spelled
+	// in slot i of fpSet.
+	fps   []string
+	fpSet fpSlots
 	// Set by prepareAll for a large call, nil otherwise.
 	states []itemState
 	recs   []store.Record // the sealed record of a staged item
@@ -105,7 +107,7 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 		}
 		b.res[i] = TokenResult{Token: tok, Err: err}
 		if tok != "" {
-			b.fps[i] = s.tokenFP(it.Class, tok, true)
+			b.fps[i] = s.tokenFPIn(b.fpSet, i, it.Class, tok, true)
 		}
 		return nil
 	}
@@ -141,7 +143,7 @@ func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int
 			if o := out[j]; o.Status == store.Inserted || o.Status == store.Existing {
 				i := pos[j]
 				tok := s.classes[recs[j].Class].load().codec.Encode(o.ID)
-				b.res[i].Token, b.fps[i] = tok, s.tokenFP(b.items[i].Class, tok, true)
+				b.res[i].Token, b.fps[i] = tok, s.tokenFPIn(b.fpSet, i, b.items[i].Class, tok, true)
 			}
 		}
 	})
