@@ -239,7 +239,7 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 			recs, pos = append(recs, b.recs[i]), append(pos, i)
 			continue
 		}
-		c, text, err := s.checkText(it.Class, it.Value)
+		c, text, err := s.checkText(it.Class, it.Value, nil)
 		if err != nil {
 			b.res[i].Err = err
 			continue
@@ -318,14 +318,14 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 
 // checkValue returns the class of an item after checking the value fits it.
 func (s *registry) checkValue(className string, value []byte) (*class, error) {
-	c, _, err := s.checkText(className, value)
+	c, _, err := s.checkText(className, value, nil)
 	return c, err
 }
 
 // checkText is checkValue that also returns the value as a string when
 // the class format needed it ("" otherwise), so that the transform does
-// not copy it again.
-func (s *registry) checkText(className string, value []byte) (*class, string, error) {
+// not copy it again; the string comes from texts (nil: allocated).
+func (s *registry) checkText(className string, value []byte, texts *textArena) (*class, string, error) {
 	c, err := s.class(className)
 	if err != nil {
 		return nil, "", err
@@ -341,7 +341,7 @@ func (s *registry) checkText(className string, value []byte) (*class, string, er
 	if c.Format == nil {
 		return c, "", nil
 	}
-	text := string(value)
+	text := texts.text(value)
 	err = c.Format.Validate(text)
 	// The domain-size rule guards FPE and hash transforms; a vaulted value
 	// only has to parse.

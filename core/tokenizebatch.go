@@ -58,8 +58,9 @@ func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.T
 	}
 	var fatal firstError
 	inParallel(len(b.items), func(lo, hi int) {
+		var texts textArena
 		for i := lo; i < hi; i++ {
-			if err := s.prepare(ctx, b, i, now); err != nil {
+			if err := s.prepare(ctx, b, i, now, &texts); err != nil {
 				fatal.set(err)
 				return
 			}
@@ -84,8 +85,9 @@ func (s *DataPlane) anyVaulted(items []TokenizeItem) bool {
 }
 
 // prepare does the work of items[i] that depends on nothing else, as the
-// sequential pass of tokenizeStaged would; an error fails the call.
-func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time) error {
+// sequential pass of tokenizeStaged would; an error fails the call. The
+// value's text comes from texts.
+func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time, texts *textArena) error {
 	it := b.items[i]
 	sl, ok := s.classes[it.Class]
 	if !ok {
@@ -95,7 +97,7 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 		return nil
 	}
 	b.states[i] = itemDone
-	c, text, err := s.checkText(it.Class, it.Value)
+	c, text, err := s.checkText(it.Class, it.Value, texts)
 	if err != nil {
 		b.res[i].Err = err
 		return nil
