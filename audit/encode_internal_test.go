@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -101,6 +102,21 @@ func BenchmarkEncodeEvent(b *testing.B) {
 		var buf []byte
 		for b.Loop() {
 			buf = appendEvent(buf[:0], &ev)
+			buf, _ = appendSealed(buf, 0)
+			buf = append(buf, '\n')
+		}
+	})
+	// The event of a batch of 1,000: one token fingerprint each.
+	batch := ev
+	batch.Count, batch.Tokens = 1000, make([]string, 1000)
+	for i := range batch.Tokens {
+		batch.Tokens[i] = fmt.Sprintf("AbCdEfGhIj%07dQ", i) // the shape of a token fingerprint
+	}
+	b.Run("batch/appendEvent+appendSealed", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = appendEvent(buf[:0], &batch)
 			buf, _ = appendSealed(buf, 0)
 			buf = append(buf, '\n')
 		}
