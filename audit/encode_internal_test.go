@@ -156,3 +156,16 @@ func TestSealEventsMatchesJSON(t *testing.T) {
 		t.Errorf("SealEvents head = %d %q, want 43 %q", head.Seq, head.Hash, prev)
 	}
 }
+
+// Every single byte, in a string alone or between plain letters, is
+// encoded as encoding/json encodes it (appendString's table).
+func TestAppendStringEveryByte(t *testing.T) {
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "b"} {
+			want, _ := json.Marshal(s)
+			if got := appendString(nil, s); !bytes.Equal(got, want) {
+				t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+			}
+		}
+	}
+}
