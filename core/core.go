@@ -330,28 +330,37 @@ func (s *registry) checkText(className string, value []byte, texts *textArena) (
 	if err != nil {
 		return nil, "", err
 	}
+	text, err := s.checkClassText(c, value, texts)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, text, nil
+}
+
+// checkClassText is checkText for a value of class c.
+func (s *registry) checkClassText(c *class, value []byte, texts *textArena) (string, error) {
 	switch {
 	case len(value) == 0:
-		return nil, "", Invalid("value", "must not be empty")
+		return "", Invalid("value", "must not be empty")
 	case len(value) > s.maxValue:
-		return nil, "", Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
+		return "", Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
 	case !c.Binary && !utf8.Valid(value):
-		return nil, "", Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
+		return "", Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
 	}
 	if c.Format == nil {
-		return c, "", nil
+		return "", nil
 	}
 	text := texts.text(value)
-	err = c.Format.Validate(text)
+	err := c.Format.Validate(text)
 	// The domain-size rule guards FPE and hash transforms; a vaulted value
 	// only has to parse.
 	if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
 		err = nil
 	}
 	if err != nil {
-		return nil, "", formatError("value", err)
+		return "", formatError("value", err)
 	}
-	return c, text, nil
+	return text, nil
 }
 
 // LookupItem is one value whose deterministic token is wanted.

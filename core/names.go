@@ -63,7 +63,11 @@ func (s *trail) fpSlots(n int) fpSlots {
 // tokenFPIn is tokenFP spelled in slot i of slots; each slot is filled at
 // most once.
 func (s *trail) tokenFPIn(slots fpSlots, i int, className, token string, canonical bool) string {
-	name := s.fpName(className, token, canonical)
+	return slots.token(i, className, s.fpName(className, token, canonical))
+}
+
+// token fingerprints name, a token's fpName, in slot i.
+func (slots fpSlots) token(i int, className, name string) string {
 	if slots.fp != nil {
 		return slots.fp.Token(className, name)
 	}
@@ -76,7 +80,12 @@ func (s *trail) fpName(className, token string, canonical bool) string {
 	if !ok {
 		return token
 	}
-	if c := sl.load(); !canonical || !c.Mode.Vaulted() {
+	return fpNameOf(sl.load(), token, canonical)
+}
+
+// fpNameOf is fpName for a token of class c.
+func fpNameOf(c *class, token string, canonical bool) string {
+	if !canonical || !c.Mode.Vaulted() {
 		return tokenName(c, token)
 	}
 	return token

@@ -93,11 +93,12 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 	if !ok {
 		return nil
 	}
-	if c := sl.load(); c.ShredWithSubject || c.Mode.Vaulted() && it.SubjectID != "" {
+	c := sl.load()
+	if c.ShredWithSubject || c.Mode.Vaulted() && it.SubjectID != "" {
 		return nil
 	}
 	b.states[i] = itemDone
-	c, text, err := s.checkText(it.Class, it.Value, texts)
+	text, err := s.checkClassText(c, it.Value, texts)
 	if err != nil {
 		b.res[i].Err = err
 		return nil
@@ -109,7 +110,7 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 		}
 		b.res[i] = TokenResult{Token: tok, Err: err}
 		if tok != "" {
-			b.fps[i] = s.tokenFPIn(b.fpSet, i, it.Class, tok, true)
+			b.fps[i] = b.fpSet.token(i, it.Class, fpNameOf(c, tok, true))
 		}
 		return nil
 	}
