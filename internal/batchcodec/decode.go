@@ -65,8 +65,9 @@ func fresh(seen *uint64, num protowire.Number) bool {
 // 1,000 allocations per direction, and as many objects for the collector.
 // A field is found by where it ends: the decoders consume a buffer
 // front to back, so a field's value ends where the rest of its buffer
-// starts (wire.end). The price is that one value kept by the caller keeps
-// the whole copy alive: a batch's results are used together anyway.
+// starts (wire.end). The price is that one value kept keeps the whole
+// copy alive: a batch's results are used together anyway, and what the
+// server keeps beyond a call (class names, the purpose) gets its own copy.
 type wire struct {
 	b     []byte // the message as received, in gRPC's buffer
 	text  string // string(b), for string fields
@@ -230,9 +231,12 @@ func decodeDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) bool {
 	// The purpose comes first (proto.Marshal writes fields in number
 	// order), then the items.
 	w := &wire{b: b}
+	// The purpose gets a copy of its own, as a class does: the server
+	// keeps purposes (quota counters, metric labels), and one kept
+	// substring would keep the whole message.
 	var purpose string
 	if num, v, rest, ok := field(b); ok && num == 1 {
-		if purpose, ok = w.str(v, end(len(w.b), rest)); !ok {
+		if purpose, ok = string(v), utf8.Valid(v); !ok {
 			return false
 		}
 		b = rest
