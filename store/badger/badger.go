@@ -47,6 +47,13 @@ type Store struct {
 	txnBytes      int64 // budget of one insert transaction, under Badger's limit
 	txnEntries    int
 	dur           *durability
+	// filter holds every record and index key stored (see keyFilter);
+	// guarded by wmu. fillFilter fills it at open until stopFill.
+	filter    *keyFilter
+	stopFill  chan struct{}
+	fillDone  chan struct{}
+	closeOnce sync.Once
+	log       *slog.Logger
 }
 
 // Open opens or creates the database in o.Dir. Writes are synchronous
@@ -65,7 +72,7 @@ func Open(o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store/badger: open %s: %w", o.Dir, err)
 	}
-	st := &Store{dur: dur,
+	st := &Store{dur: dur, filter: newKeyFilter(storedKeys(db)), stopFill: make(chan struct{}), fillDone: make(chan struct{}), log: o.Logger,
 		db: db, opts: opts, inserts: make(chan *insertReq), stopCommitter: make(chan struct{}), committerDone: make(chan struct{}),
 		syncs: make(chan pendingSync, maxGroup), syncerDone: make(chan struct{}),
 		// Badger refuses a transaction over 15% of the memtable (bytes) or
@@ -75,7 +82,19 @@ func Open(o Options) (*Store, error) {
 	}
 	go st.commitLoop()
 	go st.syncLoop()
+	go st.fillFilter()
 	return st, nil
+}
+
+// storedKeys estimates, from the tables' metadata, how many keys the
+// store holds (every kind, and older versions too, so about an upper
+// bound): the size of the key filter's first layer.
+func storedKeys(db *bdb.DB) int {
+	n := 0
+	for _, t := range db.Tables() {
+		n += int(t.KeyCount)
+	}
+	return n
 }
 
 // update runs fn in a write transaction under the write lock and makes it
@@ -134,9 +153,19 @@ func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcom
 	return out, nil
 }
 
-func insertOne(txn *bdb.Txn, r store.Record) (store.Outcome, error) {
+// insertOne adds r to txn unless its index or identifier is taken. It
+// looks a key up only if the filter may hold it, and adds the keys it
+// writes to the filter at once, so a later record of the same group that
+// shares one is looked up (and found in txn).
+func insertOne(txn *bdb.Txn, f *keyFilter, r store.Record) (store.Outcome, error) {
+	var ik []byte
+	var ih uint64
 	if r.Index != nil {
-		item, err := txn.Get(indexKey(r.Class, r.Index))
+		ik = indexKey(r.Class, r.Index)
+		ih = f.hash(ik)
+	}
+	if r.Index != nil && f.mayHoldHash(ih) {
+		item, err := txn.Get(ik)
 		switch {
 		case err == nil:
 			id, err := item.ValueCopy(nil)
@@ -149,20 +178,24 @@ func insertOne(txn *bdb.Txn, r store.Record) (store.Outcome, error) {
 		}
 	}
 	rk := recordKey(r.Class, r.ID)
-	switch _, err := txn.Get(rk); {
-	case err == nil:
-		return store.Outcome{Status: store.Collision}, nil
-	case !errors.Is(err, bdb.ErrKeyNotFound):
-		return store.Outcome{}, err
-	}
-	e := bdb.NewEntry(rk, encodeRecord(r))
-	if err := txn.SetEntry(e); err != nil {
-		return store.Outcome{}, err
-	}
-	if r.Index != nil {
-		if err := txn.Set(indexKey(r.Class, r.Index), append([]byte(nil), r.ID...)); err != nil {
+	rh := f.hash(rk)
+	if f.mayHoldHash(rh) {
+		switch _, err := txn.Get(rk); {
+		case err == nil:
+			return store.Outcome{Status: store.Collision}, nil
+		case !errors.Is(err, bdb.ErrKeyNotFound):
 			return store.Outcome{}, err
 		}
+	}
+	if err := txn.Set(rk, encodeRecord(r)); err != nil {
+		return store.Outcome{}, err
+	}
+	f.addHash(rh)
+	if r.Index != nil {
+		if err := txn.Set(ik, append([]byte(nil), r.ID...)); err != nil {
+			return store.Outcome{}, err
+		}
+		f.addHash(ih)
 	}
 	if r.Subject != nil {
 		if err := checkSubject(r.Subject); err != nil {
@@ -299,7 +332,9 @@ func (s *Store) Replace(ctx context.Context, old, new store.Record) error {
 			if cur.KeyVersion != old.KeyVersion || !bytes.Equal(cur.Ciphertext, old.Ciphertext) {
 				return store.ErrChanged
 			}
-			return txn.Set(recordKey(new.Class, new.ID), encodeRecord(new))
+			rk := recordKey(new.Class, new.ID)
+			s.filter.add(rk) // s.update holds wmu
+			return txn.Set(rk, encodeRecord(new))
 		})
 		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {
 			continue
@@ -390,6 +425,8 @@ func (s *Store) Consents(ctx context.Context, subject []byte) ([]store.Consent, 
 
 // Close flushes and closes the database.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stopFill) })
+	<-s.fillDone // the scan takes the read lock: wait before taking the lock
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

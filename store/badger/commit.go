@@ -155,7 +155,7 @@ func (s *Store) commitGroup(group []*insertReq) {
 					continue
 				}
 			}
-			o, err := insertOne(txn, r.recs[r.next])
+			o, err := insertOne(txn, s.filter, r.recs[r.next])
 			switch {
 			case errors.Is(err, bdb.ErrTxnTooBig) && n > 0:
 				if ferr := flush(r); ferr != nil {

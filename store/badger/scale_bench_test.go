@@ -225,6 +225,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
+			<-s.fillDone // the key filter answers
 			ctx := context.Background()
 			batches := make([][]store.Record, b.N)
 			for i := range batches {

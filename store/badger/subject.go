@@ -238,7 +238,9 @@ func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
 				case !errors.Is(err, bdb.ErrKeyNotFound):
 					return err
 				}
-				if err := txn.Set(indexKey(new.Class, new.Index), bytes.Clone(new.ID)); err != nil {
+				ik := indexKey(new.Class, new.Index)
+				s.filter.add(ik) // s.update holds wmu
+				if err := txn.Set(ik, bytes.Clone(new.ID)); err != nil {
 					return err
 				}
 			}
@@ -248,7 +250,9 @@ func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
 				}
 			}
 		}
-		return txn.Set(recordKey(new.Class, new.ID), encodeRecord(new))
+		rk := recordKey(new.Class, new.ID)
+		s.filter.add(rk)
+		return txn.Set(rk, encodeRecord(new))
 	})
 	if err != nil && !errors.Is(err, store.ErrChanged) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIndexTaken) {
 		return fmt.Errorf("store/badger: rectify: %w", err)
