@@ -52,9 +52,11 @@ type tokenSetter interface {
 	TokenSet(n int) audit.TokenSet
 }
 
-// fpSlots returns slots for the fingerprints of n tokens.
+// fpSlots returns slots for the fingerprints of n tokens: one buffer for
+// a large call, a string each for a small one (whose slots might
+// otherwise go unused: a unary fpe call fingerprints in auditTokens).
 func (s *trail) fpSlots(n int) fpSlots {
-	if ts, ok := s.fp.(tokenSetter); ok {
+	if ts, ok := s.fp.(tokenSetter); ok && n >= 2*minChunk {
 		return fpSlots{set: ts.TokenSet(n)}
 	}
 	return fpSlots{fp: s.fp}
