@@ -1,6 +1,7 @@
 // Package audit keeps privacyvault's tamper-evident audit log: one event per
 // call that touches PII, never the value or the token, hash-chained,
-// fsynced before Append returns, with periodic signed checkpoints.
+// durable before Append returns (fsync'd, or put in a Journal while the file
+// is fsync'd lazily), with periodic signed checkpoints.
 //
 // # On-disk format
 //

@@ -49,11 +49,23 @@ type Options struct {
 	// AcceptReset is set, which records the reset in the log instead.
 	Anchors     []Anchor
 	AcceptReset bool
-	// BeforeSync, if set, is called on the writer goroutine when it starts
-	// a batch of events, before it encodes, writes and syncs them; it must
-	// not block. The server uses it to start the record store's sync
-	// beside the log's (see badger.Store.SyncOnDemand).
+	// BeforeSync, if set, is called on the writer goroutine when it is
+	// about to write and fsync a batch of events to the file (with a
+	// Journal: only a batch that does not go to the journal); it must not
+	// block. The server uses it to start the record store's sync beside
+	// the log's (see badger.Store.SyncOnDemand).
 	BeforeSync func()
+	// Journal, if set, makes batches of small events durable in the
+	// journal when its sync is shared with store writes waiting for one
+	// (the records the calls stored; Journal.Shares) and writes them to
+	// the file, which is fsync'd lazily: every FileSyncInterval (0 means
+	// DefaultFileSyncInterval), after 8 MiB, at a checkpoint, whenever a
+	// batch goes to the file directly (large events, or nothing to
+	// share), and on Close; the journal is then trimmed. Open first
+	// appends to the file the journal's lines it lacks (see
+	// ErrJournalMismatch).
+	Journal          Journal
+	FileSyncInterval time.Duration
 }
 
 // Log appends events to <dir>/audit.log. Concurrent Appends are written by
@@ -66,6 +78,10 @@ type Log struct {
 	every   int
 	onError func(error)
 	presync func()
+	jr      Journal
+	// syncEvery bounds how long lines stay written to the file but not
+	// synced (with a journal).
+	syncEvery time.Duration
 
 	hs headState
 
@@ -76,14 +92,25 @@ type Log struct {
 	closeErr  error
 
 	// Owned by the writer goroutine (by Open before it starts).
-	seq     uint64    // last event seq
-	last    string    // hash of the last record
-	since   int       // events since the last checkpoint
-	retryAt time.Time // no Sign attempt before this, after a failure
-	err     error     // sticky: after a failed write the file state is unknown
+	seq     uint64      // last event seq
+	last    string      // hash of the last record
+	since   int         // events since the last checkpoint
+	retryAt time.Time   // no Sign attempt before this, after a failure
+	timer   *time.Timer // fires when the file is due for a sync
+	armed   bool        // timer is set for the current syncBy
+	err     error       // sticky: after a failed write the file state is unknown
 	buf     []byte
+	ends    []int    // offsets after each line of buf
+	lines   [][]byte // the lines of buf, for the journal
 	batch   []request
 	evs     []Event
+
+	// With a journal (owned by the writer goroutine):
+	tailEvent string    // hash of the file's last record at Open, if an event
+	unsynced  int       // bytes written to the file since its last sync
+	syncBy    time.Time // when the file is synced at the latest
+	inJournal bool      // the journal holds lines not yet trimmed
+	held      []byte    // journaled lines not yet written (holdFileWrites)
 }
 
 type request struct {
@@ -100,9 +127,11 @@ type result struct {
 // needed, and continues an existing chain from its last record.
 //
 // Crash recovery: a last line without a trailing newline can only be a
-// write cut short by a crash, and the Append that made it did not return
-// success, so Open truncates it, reports it to Options.OnError and records
-// an OpRecover event saying how many bytes went. A last line that does end
+// write cut short by a crash. Without a journal the Append that made it
+// did not return success; with one, the line comes back from the journal.
+// Open truncates it, appends the journal's lines the file lacks (see
+// Options.Journal), reports both to Options.OnError and records an
+// OpRecover event saying how many bytes went. A last line that does end
 // in a newline but is not a valid record is never repaired: Open fails and
 // asks for audit verify. If the last record is an event (the previous
 // process did not Close), Open writes a checkpoint first, so what survived
@@ -113,17 +142,22 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, errors.New("audit: Options.Signer is required")
 	}
 	l := &Log{
-		path:    filepath.Join(dir, FileName),
-		signer:  opts.Signer,
-		every:   opts.CheckpointEvery,
-		onError: opts.OnError,
-		presync: opts.BeforeSync,
-		reqs:    make(chan request),
-		closing: make(chan struct{}),
-		exited:  make(chan struct{}),
+		path:      filepath.Join(dir, FileName),
+		signer:    opts.Signer,
+		every:     opts.CheckpointEvery,
+		onError:   opts.OnError,
+		presync:   opts.BeforeSync,
+		jr:        opts.Journal,
+		syncEvery: opts.FileSyncInterval,
+		reqs:      make(chan request),
+		closing:   make(chan struct{}),
+		exited:    make(chan struct{}),
 	}
 	if l.every <= 0 {
 		l.every = DefaultCheckpointEvery
+	}
+	if l.syncEvery <= 0 {
+		l.syncEvery = DefaultFileSyncInterval
 	}
 	l.hs.anchors = opts.Anchors
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -158,10 +192,34 @@ func (l *Log) start(created, acceptReset bool) error {
 	if err != nil {
 		return err
 	}
+	// The journal holds events acknowledged before a crash that the file
+	// may lack: they come first, and only then is the log complete.
+	var dropped error
+	if l.jr != nil {
+		n, err := l.replayJournal(l.tailEvent)
+		switch {
+		case errors.Is(err, ErrJournalMismatch) && acceptReset:
+			if err := l.dropJournal(); err != nil {
+				return err
+			}
+			dropped = err
+		case err != nil:
+			return err
+		case n > 0:
+			l.report(fmt.Errorf("audit: %d events recovered from the journal into %s", n, l.path))
+		}
+	}
 	// Before anything is added: a log that was cut or replaced must not
 	// be extended (or signed) as if it were whole.
 	if err := l.checkAnchors(acceptReset); err != nil {
 		return err
+	}
+	if dropped != nil {
+		ev := Event{Caller: "privacyvault/operator", Op: OpReset, Decision: DecisionAllow,
+			Reason: "accepted by the operator (--accept-audit-log-reset): the journal's lines were dropped: " + dropped.Error()}
+		if err := l.write([]Event{ev}); err != nil {
+			return err
+		}
 	}
 	if torn != nil {
 		l.report(torn)
@@ -252,15 +310,41 @@ func (l *Log) run() {
 				}
 			}
 			l.commit(l.batch)
+		case <-l.syncTimer():
+			l.armed = false
+			l.syncFile()
 		case <-l.closing:
 			err := l.err
 			if l.since > 0 && err == nil {
 				err = l.checkpoint()
 			}
+			if err == nil {
+				err = l.syncFile()
+			}
+			if l.timer != nil {
+				l.timer.Stop()
+			}
 			l.closeErr = errors.Join(err, l.f.Close())
 			return
 		}
 	}
+}
+
+// syncTimer returns a channel that fires when the file is due for a sync,
+// or nil if nothing waits for one.
+func (l *Log) syncTimer() <-chan time.Time {
+	if l.unsynced == 0 || l.err != nil {
+		return nil
+	}
+	if !l.armed {
+		if l.timer == nil {
+			l.timer = time.NewTimer(time.Until(l.syncBy))
+		} else {
+			l.timer.Reset(time.Until(l.syncBy))
+		}
+		l.armed = true
+	}
+	return l.timer.C
 }
 
 // commit writes a batch, answers its appenders, then writes a checkpoint
@@ -283,18 +367,21 @@ func (l *Log) commit(batch []request) {
 	if err == nil && l.since >= l.every && !time.Now().Before(l.retryAt) {
 		l.checkpoint()
 	}
+	if l.unsynced >= fileSyncBytes || l.unsynced > 0 && !time.Now().Before(l.syncBy) {
+		l.syncFile()
+	}
 }
 
-// write assigns Seq, Time, Prev and Hash to evs, appends them and fsyncs.
+// write assigns Seq, Time, Prev and Hash to evs and makes them durable:
+// through the journal (and written to the file), or appended to the file
+// and fsync'd.
 func (l *Log) write(evs []Event) error {
 	if l.err != nil {
 		return l.err
 	}
-	if l.presync != nil {
-		l.presync()
-	}
 	seq, last := l.seq, l.last
 	buf := l.buf[:0]
+	l.ends = l.ends[:0]
 	for i := range evs {
 		ev := &evs[i]
 		seq++
@@ -304,13 +391,23 @@ func (l *Log) write(evs []Event) error {
 		var hash string
 		buf, hash = appendSealed(buf, start)
 		buf = append(buf, '\n')
+		l.ends = append(l.ends, len(buf))
 		ev.Hash, last = hash, hash
 	}
 	if cap(buf) <= 1<<20 {
 		l.buf = buf // keep the buffer unless one huge batch grew it
 	}
-	if err := l.flush(buf); err != nil {
-		return err
+	if journal, presync := l.route(buf, l.ends); journal {
+		if err := l.putJournal(l.seq+1, buf, l.ends); err != nil {
+			return err
+		}
+	} else {
+		if presync && l.presync != nil {
+			l.presync()
+		}
+		if err := l.flush(buf); err != nil {
+			return err
+		}
 	}
 	l.seq, l.last = seq, last
 	l.since += len(evs)
@@ -346,22 +443,46 @@ func (l *Log) checkpoint() error {
 	return l.anchored(true)
 }
 
-// flush appends buf and fsyncs. Any failure makes the Log unusable: after
-// a failed fsync the kernel may have dropped the pages, so neither the
-// file contents nor the chain position can be trusted until reopened.
+// flush appends buf and fsyncs, which also makes durable what was written
+// before it. Any failure makes the Log unusable: after a failed fsync the
+// kernel may have dropped the pages, so neither the file contents nor the
+// chain position can be trusted until reopened.
 func (l *Log) flush(buf []byte) error {
-	if err := l.checkFile(); err != nil {
-		l.err = err
-		l.report(err)
+	if err := l.writeFile(buf); err != nil {
 		return err
 	}
-	_, err := l.f.Write(buf)
-	if err == nil {
-		err = l.f.Sync()
+	if err := l.f.Sync(); err != nil {
+		return l.fail(fmt.Errorf("audit: log unusable after failed write, reopen it: %w", err))
 	}
-	if err != nil {
-		l.err = fmt.Errorf("audit: log unusable after failed write, reopen it: %w", err)
-		l.report(l.err)
+	l.synced()
+	return nil
+}
+
+// writeFile appends buf to the file without syncing it, after the lines
+// held back (see holdFileWrites).
+func (l *Log) writeFile(buf []byte) error {
+	if err := l.checkFile(); err != nil {
+		return l.fail(err)
+	}
+	if len(l.held) > 0 {
+		buf = append(l.held, buf...)
+		l.held = l.held[:0]
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	if _, err := l.f.Write(buf); err != nil {
+		return l.fail(fmt.Errorf("audit: log unusable after failed write, reopen it: %w", err))
+	}
+	return nil
+}
+
+// fail makes err the Log's sticky error (unless it already has one) and
+// returns it.
+func (l *Log) fail(err error) error {
+	if l.err == nil {
+		l.err = err
+		l.report(err)
 	}
 	return l.err
 }

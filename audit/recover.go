@@ -53,6 +53,7 @@ func (l *Log) recoverTail() (torn error, err error) {
 	l.seq, l.last = r.seq(), r.hash()
 	if !r.ckpt {
 		l.since = l.every // the previous process ended without a checkpoint
+		l.tailEvent = r.hash()
 	}
 	return torn, nil
 }

@@ -106,6 +106,10 @@ type Audit struct {
 	// across restarts and unique among live sidecars (default: a random id
 	// created once in <data_dir>/audit-instance-id).
 	InstanceID string `yaml:"instance_id"`
+	// FileSyncInterval bounds how long audit.log holds lines written but
+	// not fsync'd (default 1s) when the events are made durable in the
+	// Badger store's journal (sink file with store backend badger).
+	FileSyncInterval Duration `yaml:"file_sync_interval"`
 }
 
 // Metrics configures the metrics listener.

@@ -60,6 +60,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"unknown audit sink", "classes:\n  - name: a\n    mode: random\naudit:\n  sink: kafka\n", "c.yaml:5: audit.sink: unknown audit sink \"kafka\" (want file or postgres)"},
 		{"postgres sink on badger", "classes:\n  - name: a\n    mode: random\naudit:\n  sink: postgres\n", "c.yaml:5: audit.sink: audit.sink postgres keeps the chains in the store's database: it needs store.backend: postgres"},
 		{"bad instance id", "classes:\n  - name: a\n    mode: random\naudit:\n  instance_id: two words\n", "c.yaml:5: audit.instance_id: must be 1 to 128 printable ASCII characters"},
+		{"negative file sync interval", "classes:\n  - name: a\n    mode: random\naudit:\n  file_sync_interval: -1s\n", "c.yaml:5: invalid duration \"-1s\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

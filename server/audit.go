@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/config"
@@ -90,9 +91,10 @@ func openSigner(ctx context.Context, cfg *config.Config, keys kms.Provider) (che
 	return signer, nil
 }
 
-// beforeSync, if not nil, is called before each sync of the log (see
-// audit.Options.BeforeSync).
-func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger, anchors []audit.Anchor, acceptReset bool, beforeSync func()) (*audit.Log, checkpointSigner, error) {
+// beforeSync, if not nil, is called before each fsync of a batch (see
+// audit.Options.BeforeSync); journal, if not nil, makes events durable
+// (see audit.Options.Journal).
+func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *slog.Logger, anchors []audit.Anchor, acceptReset bool, beforeSync func(), journal audit.Journal) (*audit.Log, checkpointSigner, error) {
 	signer, err := openSigner(ctx, cfg, keys)
 	if err != nil {
 		return nil, nil, err
@@ -110,6 +112,9 @@ func openAudit(ctx context.Context, cfg *config.Config, keys kms.Provider, log *
 		Anchors:     anchors,
 		AcceptReset: acceptReset,
 		BeforeSync:  beforeSync,
+		Journal:     journal,
+		// A nil journal leaves the interval unused.
+		FileSyncInterval: time.Duration(cfg.Audit.FileSyncInterval),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit: %w", err)

@@ -55,15 +55,22 @@ func (s *Server) openTrail(ctx context.Context, cfg *config.Config, st store.Sto
 	}
 	anchors, stopAnchors := auditAnchors(cfg, st, keys, log)
 	s.close = append(s.close, stopAnchors)
-	// A tokenize call's records and its audit event become durable side
-	// by side: the Badger store syncs its committed inserts when the log
-	// syncs a batch (or when someone waits for them), one store sync per
-	// audit batch instead of one per insert group.
-	var storeSync func()
+	// With the Badger store, a call's records and its audit event become
+	// durable with one sync: the log puts its events into the store's
+	// journal, whose sync covers the records committed before them, and
+	// fsyncs audit.log lazily. The store syncs committed inserts only on
+	// demand (a journal put, a waiter, a reader, or the log starting the
+	// fsync of a batch too large for the journal, beside which the store
+	// then syncs).
+	var (
+		storeSync func()
+		journal   audit.Journal
+	)
 	if b, ok := st.(*badger.Store); ok {
 		storeSync = b.SyncOnDemand()
+		journal = b.Journal()
 	}
-	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, acceptReset, storeSync)
+	auditLog, signer, err := openAudit(ctx, cfg, keys, log, anchors, acceptReset, storeSync, journal)
 	if err != nil {
 		return auditTrail{}, err
 	}
@@ -74,6 +81,8 @@ func (s *Server) openTrail(ctx context.Context, cfg *config.Config, st store.Sto
 		signer:  signer,
 	}, nil
 }
+
+var _ audit.Journal = (*badger.Journal)(nil)
 
 // AuditInstanceFile is where a sidecar with audit.sink postgres and no
 // audit.instance_id keeps the id of its chain, created once.

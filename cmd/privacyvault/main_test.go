@@ -60,9 +60,15 @@ type sidecar struct {
 
 func startSidecar(t *testing.T, args ...string) *sidecar {
 	t.Helper()
+	return startSidecarBin(t, binary, args...)
+}
+
+// startSidecarBin starts bin serve with args and waits until it is healthy.
+func startSidecarBin(t *testing.T, bin string, args ...string) *sidecar {
+	t.Helper()
 	s := &sidecar{logs: &bytes.Buffer{}}
 	s.addr = freeAddr(t)
-	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", s.addr}, args...)...)
+	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", s.addr}, args...)...)
 	s.cmd.Stderr = s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	bdb "github.com/dgraph-io/badger/v4"
@@ -205,6 +206,9 @@ type pendingSync struct {
 	n      uint64       // its durability number (durability.begin)
 	big    bool         // it may have written the value log
 	answer []*insertReq // requests that hear once it is durable
+	// force: synced even if n is durable already (a journal put, which
+	// takes no number of its own; see Journal.Put).
+	force bool
 }
 
 // commit commits an insert transaction and hands it to the syncer, so the
@@ -300,7 +304,7 @@ func wanted(batch []pendingSync, want uint64) bool {
 func (s *Store) syncBatch(batch []pendingSync) {
 	last := batch[len(batch)-1].n
 	var err error
-	if !s.dur.durableTo(last) {
+	if !s.dur.durableTo(last) || slices.ContainsFunc(batch, func(p pendingSync) bool { return p.force }) {
 		big := false
 		for _, p := range batch {
 			big = big || p.big

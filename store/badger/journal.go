@@ -1,0 +1,213 @@
+package badger
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+
+	bdb "github.com/dgraph-io/badger/v4"
+)
+
+// prefixJournal starts the keys of the audit journal: prefix | seq as 8
+// bytes big-endian, so they sort in seq order. No other key starts with
+// it (see codec.go), so no record, index, subject or meta key can collide.
+const prefixJournal = 'j'
+
+func journalKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixJournal}, seq)
+}
+
+// trimChunk bounds the deletes of one trim transaction, well under
+// Badger's transaction limits.
+const trimChunk = 1000
+
+// Journal is the audit log's journal in the store (audit.Journal): the
+// lines of audit events, which hold fingerprints only, never values or
+// tokens. A Put is a write transaction like an insert group's and is made
+// durable by the store's syncer, so one WAL fdatasync covers the lines and
+// every insert committed before them — the records of the calls whose
+// events they are, as a call appends its event only once the store has
+// decided its records.
+type Journal struct {
+	s *Store
+
+	mu      sync.Mutex
+	trimmed uint64 // every line up to here is deleted
+}
+
+// Journal returns the store's audit journal.
+func (s *Store) Journal() *Journal { return &Journal{s: s} }
+
+// Put stores lines as the seqs first, first+1, … and returns a wait that
+// returns once they are durable (and everything committed before them).
+//
+// A put takes no durability number of its own (durability.begin), so
+// readers, which never read the journal, do not wait for its sync: it
+// carries the number of the last write begun before it, every one of
+// which has committed (the write lock is held), and is synced even if
+// that number is durable already.
+func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err error) {
+	s := j.s
+	if err := s.use(context.Background()); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.dur.mu.Lock()
+	n, err := s.dur.started, s.dur.err
+	s.dur.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	for i, line := range lines {
+		if err = txn.Set(journalKey(first+uint64(i)), line); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = txn.Commit()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store/badger: journal: %w", err)
+	}
+	// The syncer answers it like an insert whose caller waits: at once,
+	// with one sync for it and every commit queued before it (under the
+	// write lock, so in commit order).
+	req := &insertReq{durable: make(chan error, 1)}
+	req.wanted.Store(true)
+	// No kick (durability.demand): the syncer sees the request wanted as
+	// it arrives, and a kick would stay behind to sync the next insert
+	// group on its own.
+	s.syncs <- pendingSync{n: n, force: true, answer: []*insertReq{req}}
+	return func() error { return <-req.durable }, nil
+}
+
+// Shares reports whether the store has writes committed but not yet
+// durable, which the sync of a Put now would make durable too. It waits
+// for a commit in progress: the committer answers a call's inserts before
+// it commits them, so the call's event may come before its records'
+// commit has begun.
+func (j *Journal) Shares() bool {
+	j.s.wmu.Lock()
+	defer j.s.wmu.Unlock()
+	d := j.s.dur
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.synced < d.started && d.err == nil
+}
+
+// Lines calls fn with every line after seq after, in seq order.
+func (j *Journal) Lines(after uint64, fn func(seq uint64, line []byte) error) error {
+	s := j.s
+	if err := s.use(context.Background()); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if after == math.MaxUint64 {
+		return nil
+	}
+	return s.db.View(func(txn *bdb.Txn) error {
+		prefix := []byte{prefixJournal}
+		it := txn.NewIterator(bdb.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: prefix})
+		defer it.Close()
+		for it.Seek(journalKey(after + 1)); it.ValidForPrefix(prefix); it.Next() {
+			item := it.Item()
+			k := item.Key()
+			if len(k) != 9 {
+				return fmt.Errorf("store/badger: journal: malformed key of %d bytes", len(k))
+			}
+			line, err := item.ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("store/badger: journal: %w", err)
+			}
+			if err := fn(binary.BigEndian.Uint64(k[1:]), line); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Trim deletes the lines up to seq upto. The deletes are not synced on
+// their own: the next sync of the store covers them, and a line that
+// comes back after a crash is one the audit log file already holds.
+func (j *Journal) Trim(upto uint64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for {
+		keys, full, err := j.keys(j.trimmed, upto)
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := j.delete(keys); err != nil {
+				return err
+			}
+		}
+		switch {
+		case full:
+			j.trimmed = binary.BigEndian.Uint64(keys[len(keys)-1][1:])
+		case upto == math.MaxUint64:
+			// Everything went (a reset): the next lines may have lower
+			// seqs than the ones dropped.
+			j.trimmed = 0
+			return nil
+		default:
+			j.trimmed = max(j.trimmed, upto)
+			return nil
+		}
+	}
+}
+
+// keys returns the keys of the lines after seq from up to seq upto, at
+// most trimChunk of them (full says the chunk is full).
+func (j *Journal) keys(from, upto uint64) (keys [][]byte, full bool, err error) {
+	s := j.s
+	if err := s.use(context.Background()); err != nil {
+		return nil, false, err
+	}
+	defer s.mu.RUnlock()
+	err = s.db.View(func(txn *bdb.Txn) error {
+		prefix := []byte{prefixJournal}
+		it := txn.NewIterator(bdb.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Seek(journalKey(from + 1)); it.ValidForPrefix(prefix) && len(keys) < trimChunk; it.Next() {
+			k := it.Item().KeyCopy(nil)
+			if binary.BigEndian.Uint64(k[1:]) > upto {
+				break
+			}
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	return keys, len(keys) == trimChunk, err
+}
+
+func (j *Journal) delete(keys [][]byte) error {
+	s := j.s
+	if err := s.use(context.Background()); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	// Under the write lock like every write (DropPrefix blocks writes
+	// while it holds it).
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	err := s.db.Update(func(txn *bdb.Txn) error {
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store/badger: journal trim: %w", err)
+	}
+	return nil
+}
