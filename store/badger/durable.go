@@ -52,6 +52,14 @@ type durability struct {
 	lazy atomic.Bool
 	kick chan struct{} // buffered (1): a demand already pending is enough
 	want atomic.Uint64 // readers demand the first want writes durable
+	// queued counts insert transactions being filled by the committer,
+	// committed, or waiting for the syncer — read without a lock by
+	// Journal.Shares, which must not wait for the write lock.
+	queued atomic.Int64
+	// committing: the committer holds the write lock for a group (it
+	// never syncs while holding it), so Journal.Put waits for it.
+	committing atomic.Bool
+	walSyncs   atomic.Uint64 // store syncs done (either kind), for tests
 
 	mu      sync.Mutex
 	started uint64        // write commits begun
@@ -164,6 +172,7 @@ func (d *durability) wait() error {
 func (d *durability) syncWAL() error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	d.walSyncs.Add(1)
 	return d.wal.sync(d.dir)
 }
 
@@ -171,6 +180,7 @@ func (d *durability) syncWAL() error {
 func (d *durability) syncBoth() error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	d.walSyncs.Add(1)
 	return errors.Join(d.wal.sync(d.dir), d.vlog.sync(d.dir))
 }
 

@@ -48,13 +48,27 @@ func (s *Store) Journal() *Journal { return &Journal{s: s} }
 // carries the number of the last write begun before it, every one of
 // which has committed (the write lock is held), and is synced even if
 // that number is durable already.
+//
+// Put waits for the write lock only while the committer holds it (for a
+// group's decisions and commit, never a sync), so the put comes after
+// that group's commit and shares its sync. Any other holder — a write
+// syncing on its own (update), value-log GC, the filter fill — may keep
+// it for a sync or longer: Put then stores nothing and returns a nil
+// wait and nil error, and the Log writes the batch to its file instead.
+// (Another write may still take the lock between the committer's release
+// and Put's: that put waits for it, as every put did before.)
 func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err error) {
 	s := j.s
 	if err := s.use(context.Background()); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	s.wmu.Lock()
+	if !s.wmu.TryLock() {
+		if !s.dur.committing.Load() {
+			return nil, nil
+		}
+		s.wmu.Lock()
+	}
 	defer s.wmu.Unlock()
 	s.dur.mu.Lock()
 	n, err := s.dur.started, s.dur.err
@@ -87,18 +101,22 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	return func() error { return <-req.durable }, nil
 }
 
-// Shares reports whether the store has writes committed but not yet
-// durable, which the sync of a Put now would make durable too. It waits
-// for a commit in progress: the committer answers a call's inserts before
-// it commits them, so the call's event may come before its records'
-// commit has begun.
+// Shares reports whether the store has insert transactions the sync of
+// a Put now would make durable too: being decided or committed by the
+// committer, or committed and waiting for a sync (durability.queued; the
+// committer counts a group before it answers any of its inserts, so a
+// call's event never comes before its records are counted). It never
+// waits — not for the write lock, which another write may hold through
+// its own sync. A wrong answer costs a sync, never durability: "no" sends
+// the batch to the file, "yes" makes the put sync on its own.
 func (j *Journal) Shares() bool {
-	j.s.wmu.Lock()
-	defer j.s.wmu.Unlock()
 	d := j.s.dur
-	d.mu.Lock()
+	if d.queued.Load() <= 0 {
+		return false
+	}
+	d.mu.Lock() // held only briefly, never across a sync
 	defer d.mu.Unlock()
-	return d.synced < d.started && d.err == nil
+	return d.err == nil
 }
 
 // Lines calls fn with every line after seq after, in seq order.
