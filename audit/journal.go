@@ -17,7 +17,7 @@ import (
 type Journal interface {
 	// Put stores lines (without their newlines) as the events first,
 	// first+1, …, and returns wait, which returns nil once all of them are
-	// durable. Put may keep no reference to lines once it returns. A
+	// durable; the Log calls it exactly once. Put may keep no reference to lines once it returns. A
 	// nil wait with a nil error means the journal is busy (its store is
 	// held by a write that syncs on its own) and stored nothing: the Log
 	// then writes the batch to the file and fsyncs it, rather than wait.

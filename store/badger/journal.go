@@ -35,13 +35,20 @@ type Journal struct {
 
 	mu      sync.Mutex
 	trimmed uint64 // every line up to here is deleted
+
+	puts sync.Pool // of *journalPut
 }
 
 // Journal returns the store's audit journal.
-func (s *Store) Journal() *Journal { return &Journal{s: s} }
+func (s *Store) Journal() *Journal {
+	j := &Journal{s: s}
+	j.puts.New = func() any { return newJournalPut(&j.puts) }
+	return j
+}
 
 // Put stores lines as the seqs first, first+1, … and returns a wait that
-// returns once they are durable (and everything committed before them).
+// returns once they are durable (and everything committed before them);
+// wait must be called once.
 //
 // A put takes no durability number of its own (durability.begin), so
 // readers, which never read the journal, do not wait for its sync: it
@@ -76,10 +83,17 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	if err != nil {
 		return nil, err
 	}
+	p := j.puts.Get().(*journalPut)
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
+	p.keys = p.keys[:0]
+	for i := range lines {
+		p.keys = binary.BigEndian.AppendUint64(append(p.keys, prefixJournal), first+uint64(i))
+	}
 	for i, line := range lines {
-		if err = txn.Set(journalKey(first+uint64(i)), line); err != nil {
+		// Badger copies the key at commit (with its version), so the
+		// buffer is free again once Commit returns.
+		if err = txn.Set(p.keys[9*i:9*i+9:9*i+9], line); err != nil {
 			break
 		}
 	}
@@ -87,18 +101,41 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 		err = txn.Commit()
 	}
 	if err != nil {
+		j.puts.Put(p)
 		return nil, fmt.Errorf("store/badger: journal: %w", err)
 	}
 	// The syncer answers it like an insert whose caller waits: at once,
 	// with one sync for it and every commit queued before it (under the
 	// write lock, so in commit order).
-	req := &insertReq{durable: make(chan error, 1)}
-	req.wanted.Store(true)
+	p.req.wanted.Store(true)
 	// No kick (durability.demand): the syncer sees the request wanted as
 	// it arrives, and a kick would stay behind to sync the next insert
 	// group on its own.
-	s.syncs <- pendingSync{n: n, force: true, answer: []*insertReq{req}}
-	return func() error { return <-req.durable }, nil
+	s.syncs <- pendingSync{n: n, force: true, answer: p.answer[:]}
+	return p.wait, nil
+}
+
+// journalPut is what a Put needs beyond Badger's transaction, reused
+// (Journal.puts) so a put allocates only in Badger: the request the
+// syncer answers, its wait, and the keys' bytes.
+type journalPut struct {
+	req    insertReq
+	answer [1]*insertReq
+	wait   func() error
+	keys   []byte
+}
+
+func newJournalPut(pool *sync.Pool) *journalPut {
+	p := &journalPut{req: insertReq{durable: make(chan error, 1)}}
+	p.answer[0] = &p.req
+	// The syncer's send on durable is its last use of the request, so
+	// once the caller has received it the put can be reused.
+	p.wait = func() error {
+		err := <-p.req.durable
+		pool.Put(p)
+		return err
+	}
+	return p
 }
 
 // Shares reports whether the store has insert transactions the sync of
