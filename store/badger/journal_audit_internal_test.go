@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,27 @@ func TestJournalOneSyncPerUnaryCall(t *testing.T) {
 	}
 	if n := journalLines(t, s.Journal()); n != calls {
 		t.Errorf("journal lines after %d calls = %d, want %d (every event through the journal, no file fsync)", calls, n, calls)
+	}
+}
+
+// BenchmarkJournalPut is a unary call's put: one line, then its wait.
+func BenchmarkJournalPut(b *testing.B) {
+	s, err := Open(Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.SyncOnDemand()
+	j := s.Journal()
+	line := []byte(strings.Repeat("x", 300))
+	b.ReportAllocs()
+	for i := range b.N {
+		wait, err := j.Put(uint64(i+1), [][]byte{line})
+		if err != nil || wait == nil {
+			b.Fatalf("Put(%d) = %v, %v", i+1, wait != nil, err)
+		}
+		if err := wait(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
