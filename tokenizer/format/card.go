@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // Card number lengths accepted by credit_card (ISO/IEC 7812 PANs).
@@ -53,12 +54,13 @@ func newCard(spec Spec, maskChar string) (Format, error) {
 func (f *card) Name() string { return NameCreditCard }
 
 // parse returns the digits of value and their positions in it.
-func (f *card) parse(value string) ([]byte, []int, error) {
+// parse appends the digits of value to d and their indexes to pos. Callers
+// pass buffers of cardMaxDigits on their stack, so a valid card needs no
+// allocation here.
+func (f *card) parse(value string, d []byte, pos []int) ([]byte, []int, error) {
 	if err := checkText(NameCreditCard, value); err != nil {
 		return nil, nil, err
 	}
-	var d []byte
-	var pos []int
 	for i := 0; i < len(value); i++ {
 		switch b := value[i]; {
 		case isDigit(b):
@@ -92,7 +94,9 @@ func (f *card) middle(d []byte) (lo, hi int, err error) {
 
 // Validate implements Format.
 func (f *card) Validate(value string) error {
-	d, _, err := f.parse(value)
+	var db [cardMaxDigits]byte
+	var pb [cardMaxDigits]int
+	d, _, err := f.parse(value, db[:0], pb[:0])
 	if err == nil {
 		_, _, err = f.middle(d)
 	}
@@ -110,7 +114,9 @@ func (f *card) Decrypt(e Engine, tweak []byte, token string) (string, error) {
 }
 
 func (f *card) transform(e Engine, tweak []byte, value string, decrypt bool) (string, error) {
-	d, pos, err := f.parse(value)
+	var db [cardMaxDigits]byte
+	var pb [cardMaxDigits]int
+	d, pos, err := f.parse(value, db[:0], pb[:0])
 	if err != nil {
 		return "", err
 	}
@@ -136,11 +142,17 @@ func (f *card) transform(e Engine, tweak []byte, value string, decrypt bool) (st
 	if f.keepLast == 0 {
 		d[len(d)-1] = luhnCheckDigit(d[:len(d)-1])
 	}
-	out := []byte(value)
+	// value with its digits replaced, built in one allocation.
+	var out strings.Builder
+	out.Grow(len(value))
+	last := 0
 	for i, p := range pos {
-		out[p] = d[i]
+		out.WriteString(value[last:p])
+		out.WriteByte(d[i])
+		last = p + 1
 	}
-	return string(out), nil
+	out.WriteString(value[last:])
+	return out.String(), nil
 }
 
 // derangement returns the fixed-point-free permutation of the middles of d.
@@ -178,7 +190,9 @@ func (f *card) derangement(c cipher, d []byte, lo, hi int) derangement {
 // stay, but at least 6 digits are always hidden (on short cards fewer leading
 // digits are shown), e.g. "4111-11**-****-1111".
 func (f *card) Mask(value string) (string, error) {
-	d, pos, err := f.parse(value)
+	var db [cardMaxDigits]byte
+	var pb [cardMaxDigits]int
+	d, pos, err := f.parse(value, db[:0], pb[:0])
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,9 @@
 package format
 
-import "errors"
+import (
+	"errors"
+	"unsafe"
+)
 
 // cipher binds an Engine to one call: format name (for errors), tweak and
 // direction. Its methods check the Engine's output, so the formats can index it
@@ -20,7 +23,8 @@ func newCipher(name string, e Engine, tweak []byte, decrypt bool) (cipher, error
 }
 
 // transformAt encrypts (or decrypts) the characters of buf at pos, all of
-// charset cs, and returns the result: the whole transform of the formats
+// charset cs, and returns the result, which shares buf's memory (the caller
+// must not use buf afterwards): the whole transform of the formats
 // whose parse yields those positions (digits, alphanumeric, alphabet, ssn,
 // phone, email).
 func transformAt(name string, cs *charset, e Engine, tweak []byte, decrypt bool, buf []byte, pos []int) (string, error) {
@@ -31,7 +35,9 @@ func transformAt(name string, cs *charset, e Engine, tweak []byte, decrypt bool,
 	if err := cs.transform(c, buf, pos); err != nil {
 		return "", err
 	}
-	return string(buf), nil
+	// buf is the caller's private copy of the value and nothing writes it
+	// after this, so the result can share it instead of copying it.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
 // apply runs the cipher in its direction.

@@ -22,9 +22,10 @@ type phone struct {
 // Name implements Format.
 func (f *phone) Name() string { return NamePhone }
 
-// parse returns a copy of value, the positions of all its digits and the
+// parse returns a copy of value, the positions of all its digits (appended
+// to pos: callers pass an array of phoneMaxBytes on their stack) and the
 // number of leading digits that form the country code.
-func (f *phone) parse(value string) (buf []byte, pos []int, ccLen int, err error) {
+func (f *phone) parse(value string, pos []int) (buf []byte, _ []int, ccLen int, err error) {
 	if err := checkText(NamePhone, value); err != nil {
 		return nil, nil, 0, err
 	}
@@ -35,7 +36,8 @@ func (f *phone) parse(value string) (buf []byte, pos []int, ccLen int, err error
 		return nil, nil, 0, valueError(NamePhone, "value must start with '+' and the country calling code")
 	}
 	buf = []byte(value)
-	var digits []byte
+	var db [phoneMaxBytes]byte
+	digits := db[:0]
 	for i := 1; i < len(buf); i++ {
 		switch b := buf[i]; {
 		case isDigit(b):
@@ -54,8 +56,8 @@ func (f *phone) parse(value string) (buf []byte, pos []int, ccLen int, err error
 	return buf, pos, ccLen, nil
 }
 
-func (f *phone) parseDomain(value string) ([]byte, []int, error) {
-	buf, pos, ccLen, err := f.parse(value)
+func (f *phone) parseDomain(value string, pos []int) ([]byte, []int, error) {
+	buf, pos, ccLen, err := f.parse(value, pos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,7 +70,8 @@ func (f *phone) parseDomain(value string) ([]byte, []int, error) {
 
 // Validate implements Format.
 func (f *phone) Validate(value string) error {
-	_, _, err := f.parseDomain(value)
+	var pb [phoneMaxBytes]int
+	_, _, err := f.parseDomain(value, pb[:0])
 	return err
 }
 
@@ -83,7 +86,8 @@ func (f *phone) Decrypt(e Engine, tweak []byte, token string) (string, error) {
 }
 
 func (f *phone) transform(e Engine, tweak []byte, value string, decrypt bool) (string, error) {
-	buf, national, err := f.parseDomain(value)
+	var pb [phoneMaxBytes]int
+	buf, national, err := f.parseDomain(value, pb[:0])
 	if err != nil {
 		return "", err
 	}
@@ -93,7 +97,8 @@ func (f *phone) transform(e Engine, tweak []byte, value string, decrypt bool) (s
 // Mask implements Format: the country code and the last 3 national digits
 // (2 if there are fewer than 7) stay, e.g. "+44 ** **** *958".
 func (f *phone) Mask(value string) (string, error) {
-	_, pos, ccLen, err := f.parse(value)
+	var pb [phoneMaxBytes]int
+	_, pos, ccLen, err := f.parse(value, pb[:0])
 	if err != nil {
 		return "", err
 	}

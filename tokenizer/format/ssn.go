@@ -2,9 +2,13 @@ package format
 
 import "fmt"
 
-// ssnMaxKeepLast is the most trailing digits ssn can keep: keeping 4 would
-// leave 5 digits, 10^5 < MinDomain values.
-const ssnMaxKeepLast = 3
+const (
+	// ssnMaxKeepLast is the most trailing digits ssn can keep: keeping 4
+	// would leave 5 digits, 10^5 < MinDomain values.
+	ssnMaxKeepLast = 3
+	// ssnMaxLen is the length of "ddd-dd-dddd".
+	ssnMaxLen = 11
+)
 
 // ssn implements ssn: a US Social Security number as "ddd-dd-dddd" or 9
 // digits. The digits except the last keepLast are transformed; dashes stay.
@@ -30,8 +34,9 @@ func newSSN(spec Spec, maskChar string) (Format, error) {
 // Name implements Format.
 func (f *ssn) Name() string { return NameSSN }
 
-// parse returns a copy of value and the positions of its 9 digits.
-func (f *ssn) parse(value string) ([]byte, []int, error) {
+// parse returns a copy of value and the positions of its 9 digits,
+// appended to pos (callers pass an array of ssnMaxLen on their stack).
+func (f *ssn) parse(value string, pos []int) ([]byte, []int, error) {
 	if err := checkText(NameSSN, value); err != nil {
 		return nil, nil, err
 	}
@@ -40,7 +45,6 @@ func (f *ssn) parse(value string) ([]byte, []int, error) {
 		return nil, nil, valueError(NameSSN, "value must be 9 digits, optionally as ddd-dd-dddd")
 	}
 	buf := []byte(value)
-	var pos []int
 	for i, b := range buf {
 		switch {
 		case isDigit(b):
@@ -54,7 +58,8 @@ func (f *ssn) parse(value string) ([]byte, []int, error) {
 
 // Validate implements Format.
 func (f *ssn) Validate(value string) error {
-	_, _, err := f.parse(value)
+	var pb [ssnMaxLen]int
+	_, _, err := f.parse(value, pb[:0])
 	return err
 }
 
@@ -69,7 +74,8 @@ func (f *ssn) Decrypt(e Engine, tweak []byte, token string) (string, error) {
 }
 
 func (f *ssn) transform(e Engine, tweak []byte, value string, decrypt bool) (string, error) {
-	buf, pos, err := f.parse(value)
+	var pb [ssnMaxLen]int
+	buf, pos, err := f.parse(value, pb[:0])
 	if err != nil {
 		return "", err
 	}
@@ -78,7 +84,8 @@ func (f *ssn) transform(e Engine, tweak []byte, value string, decrypt bool) (str
 
 // Mask implements Format: only the last 4 digits stay, e.g. "***-**-6789".
 func (f *ssn) Mask(value string) (string, error) {
-	_, pos, err := f.parse(value)
+	var pb [ssnMaxLen]int
+	_, pos, err := f.parse(value, pb[:0])
 	if err != nil {
 		return "", err
 	}

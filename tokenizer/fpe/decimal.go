@@ -11,6 +11,9 @@ import (
 
 const decimalAlphabet = "0123456789"
 
+// zeros8 is eight ASCII zeros as a word.
+const zeros8 = 0x3030303030303030
+
 // load8 reads s[i:i+8] as a little-endian word (compiled to one load).
 func load8(s string, i int) uint64 {
 	s = s[i : i+8]

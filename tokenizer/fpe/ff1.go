@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // SP 800-38G allows FF1 inputs and tweaks up to 2^32-1 numerals and bytes.
@@ -201,16 +202,46 @@ func (c *FF1) cryptString(op string, tweak []byte, x string, enc bool) (string, 
 func (c *FF1) cryptDecimal(op string, tweak []byte, x string, enc bool) (string, error) {
 	n := len(x)
 	u := n / 2
+	switch {
+	case n == 16:
+		// Card-number length: each half is one SWAR word, parsed and
+		// formatted inline (the loops of parseDecimal and putDecimal are
+		// calls, on the critical path before and after the rounds).
+		wa, wb := load8(x, 0), load8(x, 8)
+		if !isDigits8(wa) || !isDigits8(wb) {
+			return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
+		}
+		xa, xb, out := c.rounds64String(tweak, n, value8(wa), value8(wb), enc)
+		binary.LittleEndian.PutUint64(out, digits8(xa))
+		binary.LittleEndian.PutUint64(out[8:], digits8(xb))
+		return unsafe.String(&out[0], n), nil
+	case n >= 8 && n < 16:
+		// The same for halves of fewer than 8 digits (card middles): A is
+		// read from x[0:8] shifted up so that its u digits come last, B
+		// from x[n-8:n]; the bytes of the other half read as leading zeros.
+		padA, padB := 8*uint(8-u), 8*uint(8-(n-u)) // bits: 8-u and 8-v digits
+		wa := load8(x, 0)<<padA | zeros8&(1<<padA-1)
+		wb := load8(x, n-8)&^(1<<padB-1) | zeros8&(1<<padB-1)
+		if !isDigits8(wa) || !isDigits8(wb) {
+			return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
+		}
+		xa, xb, out := c.rounds64String(tweak, n, value8(wa), value8(wb), enc)
+		// The two stores overlap: B's word first, then A's, whose bytes
+		// past u are B's first digits.
+		da, db := digits8(xa)>>padA, digits8(xb)
+		binary.LittleEndian.PutUint64(out[n-8:], db)
+		binary.LittleEndian.PutUint64(out, da|db&^(1<<padB-1)<<(8*uint(n-8)))
+		return unsafe.String(&out[0], n), nil
+	}
 	xa, okA := parseDecimal(x[:u], false)
 	xb, okB := parseDecimal(x[u:], false)
 	if !okA || !okB {
 		return "", badCharError(op, firstBadByte(&c.alpha.lut, x))
 	}
-	xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
-	var buf [36]byte
-	putDecimal(buf[:u], xa, false)
-	putDecimal(buf[u:n], xb, false)
-	return string(buf[:n]), nil
+	xa, xb, out := c.rounds64String(tweak, n, xa, xb, enc)
+	putDecimal(out[:u], xa, false)
+	putDecimal(out[u:], xb, false)
+	return unsafe.String(&out[0], n), nil
 }
 
 // cryptASCII is cryptString for other ASCII alphabets with halves that fit
@@ -235,11 +266,10 @@ func (c *FF1) cryptASCII(op string, tweak []byte, x string, enc bool) (string, e
 	if bad != 0 {
 		return "", badCharError(op, firstBadByte(lut, x))
 	}
-	xa, xb = c.rounds64String(tweak, n, xa, xb, enc)
-	var buf [128]byte
-	putDigits(&c.rd, buf[:n], c.alpha.chars, u-1, -1, u, xa)
-	putDigits(&c.rd, buf[:n], c.alpha.chars, n-1, -1, v, xb)
-	return string(buf[:n]), nil
+	xa, xb, out := c.rounds64String(tweak, n, xa, xb, enc)
+	putDigits(&c.rd, out, c.alpha.chars, u-1, -1, u, xa)
+	putDigits(&c.rd, out, c.alpha.chars, n-1, -1, v, xb)
+	return unsafe.String(&out[0], n), nil
 }
 
 func (c *FF1) cryptNumerals(op string, dst []uint16, tweak []byte, src []uint16, enc bool) ([]uint16, error) {
@@ -346,12 +376,15 @@ func tweakWord(tweak []byte, off int) uint64 {
 }
 
 // rounds64String is rounds64 for the string methods, which need no scratch
-// memory when the assembly rounds apply.
-func (c *FF1) rounds64String(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
+// memory when the assembly rounds apply. It also returns a new n-byte
+// buffer for the result, which the caller fills and turns into the string
+// without a copy (its only allocation).
+func (c *FF1) rounds64String(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64, []byte) {
 	if b := c.rd.blen[n-n/2]; c.asmOK(len(tweak), b) {
-		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
+		return c.rounds64Asm(tweak, n, b, xa, xb, enc, n)
 	}
-	return c.rounds64Pooled(tweak, n, xa, xb, enc)
+	xa, xb = c.rounds64Pooled(tweak, n, xa, xb, enc)
+	return xa, xb, make([]byte, n)
 }
 
 func (c *FF1) rounds64Pooled(tweak []byte, n int, xa, xb uint64, enc bool) (uint64, uint64) {
@@ -368,7 +401,8 @@ func (c *FF1) rounds64(s *ff1Scratch, tweak []byte, n int, xa, xb uint64, enc bo
 	u, v := n/2, n-n/2
 	b := rd.blen[v]
 	if c.asmOK(len(tweak), b) {
-		return c.rounds64Asm(tweak, n, b, xa, xb, enc)
+		xa, xb, _ = c.rounds64Asm(tweak, n, b, xa, xb, enc, 0)
+		return xa, xb
 	}
 	hi, lo, cut, _ := c.prefix(s, tweak, n, b)
 	// Each round's input block is the CBC state xored with Q's last block:

@@ -18,7 +18,8 @@ func hasAESNI() bool {
 // cpuid executes CPUID with EAX = leaf and ECX = sub.
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
-// ff1Rounds64Asm runs the ten FF1 rounds for rounds64Asm; see ff1_amd64.s.
+// ff1Rounds64Asm runs 2·pairs FF1 rounds for rounds64Asm, with lo pointing
+// to the first of their 2·pairs block words; see ff1_amd64.s.
 //
 //go:noescape
-func ff1Rounds64Asm(rk *[15][16]byte, nr int, lo *[ff1Rounds]uint64, hi, mA, gA, mB, gB, p, q uint64, enc bool) (p2, q2 uint64)
+func ff1Rounds64Asm(rk *[15][16]byte, nr int, lo *uint64, pairs int, hi, mA, gA, mB, gB, p, q uint64, enc bool) (p2, q2 uint64)

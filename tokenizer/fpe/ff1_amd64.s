@@ -23,19 +23,33 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 #define AES192 AESENC X3, X0; AESENC X4, X0; AES128
 #define AES256 AESENC X1, X0; AESENC X2, X0; AES192
 
-// BLOCK runs AES rounds 1 to nr on the block hi || lo[LO/8] ⊕ bswap(X),
-// which is CIPH(P) ⊕ Q ⊕ round key 0 for NUM(B) = X (X < 2^(8b), so its
-// big-endian bytes fill Q's last b bytes), and sets AX to the first 8
-// bytes of the result read big-endian: y.
+// masks holds the PSHUFB controls of BLOCK (a 32-byte symbol, so both are
+// 16-byte aligned as SSE memory operands must be): at 0, NUM(B)'s four
+// low bytes, most significant first, to block bytes 12 to 15 and zeros
+// elsewhere; at 16, block bytes 7 to 0 to bytes 0 to 7, so MOVQ reads y
+// (the first 8 bytes as a big-endian number).
+DATA masks<>+0(SB)/8, $0x8080808080808080
+DATA masks<>+8(SB)/8, $0x0001020380808080
+DATA masks<>+16(SB)/8, $0x0001020304050607
+DATA masks<>+24(SB)/8, $0x8080808080808080
+GLOBL masks<>(SB), RODATA|NOPTR, $32
+
+// BLOCK runs AES rounds 1 to nr on the block R14 || LO(SI) ⊕ NUM(B),
+// with NUM(B) = X in its last bytes (X < 2^(8b), so big-endian it fills
+// Q's last b bytes), which is CIPH(P) ⊕ Q ⊕ round key 0, and sets AX to
+// y. X is the Feistel chain, so every cycle from AX to X counts ten
+// times: the byte swaps are PSHUFBs (one cycle; BSWAP takes two) and X
+// joins the block, built beforehand off the chain, in one PXOR (PINSRQ
+// takes three).
 #define BLOCK(X, LO, AES) \
-	MOVQ   X, CX; \
-	BSWAPQ CX; \
-	XORQ   LO(SI), CX; \
-	MOVOU  X15, X0; \
-	PINSRQ $1, CX, X0; \
+	MOVQ   X, X15; \
+	PSHUFB masks<>+0(SB), X15; \
+	MOVQ   R14, X0; \
+	PINSRQ $1, LO(SI), X0; \
+	PXOR   X15, X0; \
 	AES; \
-	MOVQ   X0, AX; \
-	BSWAPQ AX
+	PSHUFB masks<>+16(SB), X0; \
+	MOVQ   X0, AX
 
 // ENC sets P = (P + y) mod M for y in AX, with G = ⌊(2^64-1)/M⌋.
 //
@@ -84,22 +98,24 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	BLOCK(R9, 0, AES); DEC(R8, R10, R11); \
 	BLOCK(R8, 8, AES); DEC(R9, R12, R13)
 
-// func ff1Rounds64Asm(rk *[15][16]byte, nr int, lo *[10]uint64, hi, mA, gA, mB, gB, p, q uint64, enc bool) (p2, q2 uint64)
+// func ff1Rounds64Asm(rk *[15][16]byte, nr int, lo *uint64, pairs int, hi, mA, gA, mB, gB, p, q uint64, enc bool) (p2, q2 uint64)
 //
-// The ten FF1 Feistel rounds when each is one AES block (see rounds64Asm).
-// Round k computes, for (m, g) = (mA, gA) on even k and (mB, gB) on odd k,
+// 2·pairs FF1 Feistel rounds (all ten, or a run of them) when each is one
+// AES block (see rounds64Asm). Round k computes, for (m, g) = (mA, gA) on
+// even k and (mB, gB) on odd k,
 //
-//	y    = first 8 bytes of AES(hi || lo[k] ⊕ bswap(q)) as big-endian,
+//	y    = first 8 bytes of AES(hi || lo[k] ⊕ NUM(q)) as big-endian,
 //	       skipping the round key 0 xor, which hi and lo include
 //	c    = (p + y) mod m (enc) or (p - y) mod m (!enc)
 //	p, q = q, c
 //
 // It requires AES-NI, SSE4.1 and m <= 2^32.
 //
-// Registers: X1-X14 round keys 1 to nr, X15 hi, X0 the block; R8 p and R9
-// q (they trade roles every round); R10-R13 mA, gA, mB, gB; SI walks lo up
-// to DI; AX, BX, CX, DX scratch.
-TEXT ·ff1Rounds64Asm(SB), NOSPLIT, $0-104
+// Registers: X1-X14 round keys 1 to nr, X0 the block, X15 NUM(q); R14
+// hi; R8 p and R9 q (they trade roles every round); R10-R13 mA, gA, mB,
+// gB; SI walks lo up to DI; AX, BX, CX, DX scratch. (ABI0 code may use
+// R14 and X15: the wrapper that calls it restores them for Go.)
+TEXT ·ff1Rounds64Asm(SB), NOSPLIT, $0-112
 	MOVQ  rk+0(FP), AX
 	MOVOU 16(AX), X1
 	MOVOU 32(AX), X2
@@ -116,19 +132,21 @@ TEXT ·ff1Rounds64Asm(SB), NOSPLIT, $0-104
 	MOVOU 208(AX), X13
 	MOVOU 224(AX), X14
 	MOVQ  lo+16(FP), SI
-	LEAQ  80(SI), DI
-	MOVQ  hi+24(FP), X15
-	MOVQ  mA+32(FP), R10
-	MOVQ  gA+40(FP), R11
-	MOVQ  mB+48(FP), R12
-	MOVQ  gB+56(FP), R13
-	MOVQ  p+64(FP), R8
-	MOVQ  q+72(FP), R9
+	MOVQ  pairs+24(FP), DI
+	SHLQ  $4, DI
+	ADDQ  SI, DI
+	MOVQ  hi+32(FP), R14
+	MOVQ  mA+40(FP), R10
+	MOVQ  gA+48(FP), R11
+	MOVQ  mB+56(FP), R12
+	MOVQ  gB+64(FP), R13
+	MOVQ  p+72(FP), R8
+	MOVQ  q+80(FP), R9
 
 	// One loop per key size and direction keeps branches out of the
 	// rounds.
 	MOVQ nr+8(FP), AX
-	CMPB enc+80(FP), $0
+	CMPB enc+88(FP), $0
 	JEQ  decrypt
 	CMPQ AX, $12
 	JB   enc128
@@ -181,6 +199,6 @@ dec128:
 	JNE  dec128
 
 done:
-	MOVQ R8, p2+88(FP)
-	MOVQ R9, q2+96(FP)
+	MOVQ R8, p2+96(FP)
+	MOVQ R9, q2+104(FP)
 	RET

@@ -10,11 +10,21 @@ func (c *FF1) asmOK(t, b int) bool {
 	return c.ks != nil && b <= 4 && t+b+1 <= 16
 }
 
-// rounds64Asm is rounds64 for the cases asmOK accepts.
-func (c *FF1) rounds64Asm(tweak []byte, n, b int, xa, xb uint64, enc bool) (uint64, uint64) {
+// asmSplit is after how many pairs of rounds rounds64Asm stops the
+// assembly to allocate the result. The Feistel chain's instructions fill
+// the CPU's scheduler, so instructions after the rounds wait for them to
+// drain: an allocation there (or before the rounds, where it delays their
+// start) adds its full latency to the call. Between two calls of the
+// assembly it enters while the rounds of the first still run and
+// finishes beside them; three of five pairs leave four rounds (about 80
+// ns) for it.
+const asmSplit = 3
+
+// rounds64Asm is rounds64 for the cases asmOK accepts. With alloc > 0 it
+// also returns a new buffer of alloc bytes, allocated beside the rounds.
+func (c *FF1) rounds64Asm(tweak []byte, n, b int, xa, xb uint64, enc bool, alloc int) (uint64, uint64, []byte) {
 	rd := &c.rd
 	u, v := uint(n)/2, uint(n)-uint(n)/2
-	mA, gA, mB, gB := rd.pow[u], rd.mag[u], rd.pow[v], rd.mag[v]
 	// The assembly takes AES round 1's input, CIPH(P) ⊕ Q ⊕ round key 0,
 	// as the little-endian words of its halves: hi, the same in every
 	// round, and lo[k], to which it adds NUM(B) itself. Q starts with the
@@ -23,24 +33,35 @@ func (c *FF1) rounds64Asm(tweak []byte, n, b int, xa, xb uint64, enc bool) (uint
 	t0, t1 := tweakWords(tweak)
 	hi, lo := key0[0]^t0, key0[1]^t1
 	step := uint64(1) << (56 - 8*uint(b))
-	var los [ff1Rounds]uint64
-	if enc {
-		i := uint64(0)
-		for k := range los {
-			los[k] = lo ^ i
-			i += step
-		}
-		return ff1Rounds64Asm(&c.ks.rk, c.ks.nr, &los, hi, mA, gA, mB, gB, xa, xb, true)
+	// Encryption runs i = 0, ..., 9 with p = A, q = B; decryption runs
+	// i = 9, ..., 0 and is the same Feistel network with the halves
+	// swapped: p = B, q = A.
+	p, q := xa, xb
+	mP, gP, mQ, gQ := rd.pow[u], rd.mag[u], rd.pow[v], rd.mag[v]
+	i, di := uint64(0), step
+	if !enc {
+		p, q = xb, xa
+		mP, gP, mQ, gQ = mQ, gQ, mP, gP
+		i, di = (ff1Rounds-1)*step, -step
 	}
-	// Decryption runs i = 9, ..., 0 and is the same Feistel network with
-	// the halves swapped: p = B, q = A.
-	i := (ff1Rounds - 1) * step
+	var los [ff1Rounds]uint64
 	for k := range los {
 		los[k] = lo ^ i
-		i -= step
+		i += di
 	}
-	xb, xa = ff1Rounds64Asm(&c.ks.rk, c.ks.nr, &los, hi, mB, gB, mA, gA, xb, xa, false)
-	return xa, xb
+	ks := c.ks
+	var out []byte
+	if alloc > 0 {
+		p, q = ff1Rounds64Asm(&ks.rk, ks.nr, &los[0], asmSplit, hi, mP, gP, mQ, gQ, p, q, enc)
+		out = make([]byte, alloc)
+		p, q = ff1Rounds64Asm(&ks.rk, ks.nr, &los[2*asmSplit], ff1Rounds/2-asmSplit, hi, mP, gP, mQ, gQ, p, q, enc)
+	} else {
+		p, q = ff1Rounds64Asm(&ks.rk, ks.nr, &los[0], ff1Rounds/2, hi, mP, gP, mQ, gQ, p, q, enc)
+	}
+	if !enc {
+		p, q = q, p
+	}
+	return p, q, out
 }
 
 // tweakWords returns the first 16 bytes of tweak || 0^16 as little-endian
