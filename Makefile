@@ -68,7 +68,7 @@ test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-t
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
 	$(GO) test -count=1 -run '^TestFormatAllocations$$' ./tokenizer/   # allocation budget (not under -race)
-	$(GO) test -count=1 -run '^TestFingerprintOneAllocation$$' ./audit/   # allocation budget (not under -race)
+	$(GO) test -count=1 -run '^(TestFingerprintOneAllocation|TestTokenSetOneAllocation)$$' ./audit/   # allocation budgets (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	cd tools/devvault && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)

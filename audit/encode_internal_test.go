@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -105,6 +106,21 @@ func BenchmarkEncodeEvent(b *testing.B) {
 			buf = append(buf, '\n')
 		}
 	})
+	// The event of a batch of 1,000: one token fingerprint each.
+	batch := ev
+	batch.Count, batch.Tokens = 1000, make([]string, 1000)
+	for i := range batch.Tokens {
+		batch.Tokens[i] = fmt.Sprintf("AbCdEfGhIj%07dQ", i) // the shape of a token fingerprint
+	}
+	b.Run("batch/appendEvent+appendSealed", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = appendEvent(buf[:0], &batch)
+			buf, _ = appendSealed(buf, 0)
+			buf = append(buf, '\n')
+		}
+	})
 }
 
 // TestSealEventsMatchesJSON: chains kept outside a file (audit/pgsink) seal
@@ -138,5 +154,18 @@ func TestSealEventsMatchesJSON(t *testing.T) {
 	}
 	if head.Seq != 43 || head.Hash != prev {
 		t.Errorf("SealEvents head = %d %q, want 43 %q", head.Seq, head.Hash, prev)
+	}
+}
+
+// Every single byte, in a string alone or between plain letters, is
+// encoded as encoding/json encodes it (appendString's table).
+func TestAppendStringEveryByte(t *testing.T) {
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "b"} {
+			want, _ := json.Marshal(s)
+			if got := appendString(nil, s); !bytes.Equal(got, want) {
+				t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+			}
+		}
 	}
 }

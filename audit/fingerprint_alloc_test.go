@@ -24,3 +24,16 @@ func TestFingerprintOneAllocation(t *testing.T) {
 		}
 	}
 }
+
+// A TokenSet spells a batch's fingerprints in one allocation.
+func TestTokenSetOneAllocation(t *testing.T) {
+	n := testing.AllocsPerRun(20, func() {
+		set := testFP.TokenSet(1000)
+		for i := range 1000 {
+			_ = set.Token(i, "email", "pvt_abcdefghijklmnop")
+		}
+	})
+	if n != 1 {
+		t.Errorf("TokenSet(1000) and 1,000 Token calls: %v allocations, want 1", n)
+	}
+}

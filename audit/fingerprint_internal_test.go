@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"bytes"
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -47,6 +49,25 @@ func TestIsTokenFingerprint(t *testing.T) {
 	for _, tt := range tests {
 		if got := isTokenFingerprint(tt.s); got != tt.want {
 			t.Errorf("isTokenFingerprint(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}
+
+// isTokenFingerprint accepts exactly what a strict base64url decode of 13
+// bytes accepts, for 18-digit strings made of every byte at every
+// position around a valid fingerprint.
+func TestIsTokenFingerprintMatchesStrictDecode(t *testing.T) {
+	base := []byte("EjwJgwSiBFh1t0pNYQ")
+	for pos := range base {
+		for c := range 256 {
+			s := bytes.Clone(base)
+			s[pos] = byte(c)
+			var b [tokenFPBytes]byte
+			n, err := base64.RawURLEncoding.Strict().Decode(b[:], s)
+			want := err == nil && n == tokenFPBytes
+			if got := isTokenFingerprint(string(s)); got != want {
+				t.Fatalf("isTokenFingerprint(%q) = %v, want %v (strict decode)", s, got, want)
+			}
 		}
 	}
 }

@@ -116,3 +116,33 @@ func TestLogSpanningFingerprintVersions(t *testing.T) {
 		t.Errorf("SubjectReport(alice) = %d events, %v; want 2", len(got), err)
 	}
 }
+
+// A TokenSet gives exactly Token's fingerprints, filled from several
+// goroutines at once, and a slot filled twice does not change the string
+// it gave first.
+func TestTokenSetMatchesToken(t *testing.T) {
+	const n = 300
+	set := testFP.TokenSet(n)
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			for i := w; i < n; i += 3 {
+				got[i] = set.Token(i, "email", fmt.Sprintf("tok-%d", i))
+			}
+		})
+	}
+	wg.Wait()
+	for i, fp := range got {
+		if want := testFP.Token("email", fmt.Sprintf("tok-%d", i)); fp != want {
+			t.Errorf("TokenSet.Token(%d, email, tok-%d) = %s, want %s", i, i, fp, want)
+		}
+	}
+	first := got[7]
+	if again := set.Token(7, "email", "other"); again != testFP.Token("email", "other") {
+		t.Errorf("TokenSet.Token(7, email, other) on a filled slot = %s, want %s", again, testFP.Token("email", "other"))
+	}
+	if first != testFP.Token("email", "tok-7") {
+		t.Errorf("slot 7's first fingerprint changed to %s after the slot was filled again", first)
+	}
+}

@@ -58,6 +58,10 @@ func WithDialOptions(d ...grpc.DialOption) Option {
 	return func(o *options) { o.dial = append(o.dial, d...) }
 }
 
+// flowWindow is the HTTP/2 flow-control window of a stream and of the
+// connection (WithDialOptions may set others).
+const flowWindow = 1 << 20
+
 // Dial connects to the sidecar at target: "host:port" or "unix:///path".
 // One of WithTLS or WithInsecure is required, so that a plaintext
 // connection is always a visible choice.
@@ -78,6 +82,10 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if o.bearer != "" {
 		dial = append(dial, grpc.WithPerRPCCredentials(bearer{token: o.bearer, secure: o.tls != nil}))
 	}
+	// Fixed flow-control windows, as the server has: gRPC otherwise
+	// pings the sidecar on every response to estimate a bandwidth that a
+	// loopback or Unix socket does not limit.
+	dial = append(dial, grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow))
 	if !strings.Contains(target, "://") {
 		target = "passthrough:///" + target
 	}

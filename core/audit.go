@@ -103,9 +103,10 @@ func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op 
 	}
 	switch {
 	case missing >= 2*minChunk:
-		inParallel(len(res), func(lo, hi int) { s.fingerprintTokens(classes, res, fps, lo, hi) })
+		slots := s.fpSlots(len(res))
+		inParallel(len(res), func(lo, hi int) { s.fingerprintTokens(slots, classes, res, fps, lo, hi) })
 	case missing > 0: // a few: not worth a goroutine
-		s.fingerprintTokens(classes, res, fps, 0, len(res))
+		s.fingerprintTokens(fpSlots{fp: s.fp}, classes, res, fps, 0, len(res))
 	}
 	ev := events{hint: len(res)}
 	base := AuditEvent{Caller: caller, Purpose: purpose, Op: op}
@@ -119,10 +120,10 @@ func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op 
 }
 
 // fingerprintTokens fills the missing fingerprints of res[lo:hi].
-func (s *DataPlane) fingerprintTokens(classes []string, res []TokenResult, fps []string, lo, hi int) {
+func (s *DataPlane) fingerprintTokens(slots fpSlots, classes []string, res []TokenResult, fps []string, lo, hi int) {
 	for i := lo; i < hi; i++ {
 		if res[i].Token != "" && fps[i] == "" {
-			fps[i] = s.tokenFP(classes[i], res[i].Token, true) // issued by Encode
+			fps[i] = s.tokenFPIn(slots, i, classes[i], res[i].Token, true) // issued by Encode
 		}
 	}
 }

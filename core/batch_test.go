@@ -16,7 +16,7 @@ import (
 
 // mixedService has a random, a deterministic and an fpe class, and a
 // caller allowed to read all three in plain.
-func mixedService(t *testing.T, a *memAuditor) *core.Service {
+func mixedService(t *testing.T, a *memAuditor, fps core.Fingerprinter) *core.Service {
 	t.Helper()
 	st := tempStore(t)
 	keys := tempKeys(t)
@@ -34,7 +34,7 @@ func mixedService(t *testing.T, a *memAuditor) *core.Service {
 		Keys:          keys,
 		Policy:        mustPolicy(t, policy.Spec{Grants: []policy.Grant{{Identity: "app", Purpose: "payment", Class: "*", Reveal: policy.Plain}}}),
 		Auditor:       a,
-		Fingerprints:  testFingerprints{},
+		Fingerprints:  fps,
 		MaxValueBytes: 1024,
 	})
 	if err != nil {
@@ -51,8 +51,24 @@ func mixedService(t *testing.T, a *memAuditor) *core.Service {
 // token in upper case (fingerprinted under its canonical spelling), a
 // forged one, an unknown class, an empty token.
 func TestLargeDetokenizeAuditsAsSingleCalls(t *testing.T) {
+	for _, fp := range fingerprinters(t) {
+		t.Run(fmt.Sprintf("%T", fp), func(t *testing.T) { testLargeDetokenizeAudits(t, fp) })
+	}
+}
+
+// fingerprinters returns the test fingerprinter and the real one, whose
+// batches spell their fingerprints in one allocation (audit.TokenSet).
+func fingerprinters(t *testing.T) []core.Fingerprinter {
+	keyed, err := audit.NewFingerprinter([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []core.Fingerprinter{testFingerprints{}, keyed}
+}
+
+func testLargeDetokenizeAudits(t *testing.T, fp core.Fingerprinter) {
 	a := &memAuditor{}
-	svc := mixedService(t, a)
+	svc := mixedService(t, a, fp)
 	ctx := context.Background()
 	const n = 300
 	values := make([]core.TokenizeItem, n)
@@ -120,5 +136,54 @@ func TestLargeDetokenizeAuditsAsSingleCalls(t *testing.T) {
 	slices.Sort(singleFPs)
 	if !slices.Equal(batchFPs, singleFPs) {
 		t.Errorf("batch audited %d token fingerprints, single calls %d; they differ", len(batchFPs), len(singleFPs))
+	}
+}
+
+// TestLargeTokenizeAuditsEveryToken: a tokenize call large enough to be
+// worked on across the cores audits one fingerprint per token, each the
+// Fingerprinter's own for that token, whichever pass computed it (fpe
+// with its token, vaulted once the store decided, the rest afterwards).
+func TestLargeTokenizeAuditsEveryToken(t *testing.T) {
+	for _, fp := range fingerprinters(t) {
+		t.Run(fmt.Sprintf("%T", fp), func(t *testing.T) {
+			a := &memAuditor{}
+			svc := mixedService(t, a, fp)
+			const n = 400
+			items := make([]core.TokenizeItem, n)
+			for i := range items {
+				switch i % 4 {
+				case 0:
+					items[i] = core.TokenizeItem{Class: "card", Value: fmt.Appendf(nil, "card-%d", i)}
+				case 1:
+					items[i] = core.TokenizeItem{Class: "email", Value: fmt.Appendf(nil, "u%d@example.com", i)}
+				case 2:
+					items[i] = core.TokenizeItem{Class: "acct", Value: fmt.Appendf(nil, "%012d", i*7919)}
+				default:
+					items[i] = core.TokenizeItem{Class: "acct", Value: []byte("not digits")} // refused
+				}
+			}
+			res, err := svc.Tokenize(context.Background(), "app", items)
+			if err != nil {
+				t.Fatalf("Tokenize(%d items) error = %v", n, err)
+			}
+			var want []string
+			for i, r := range res {
+				if (r.Err == nil) != (i%4 != 3) {
+					t.Fatalf("Tokenize()[%d] = %q, %v; want an error only for the values that are not digits", i, r.Token, r.Err)
+				}
+				if r.Err == nil {
+					want = append(want, fp.Token(items[i].Class, r.Token))
+				}
+			}
+			var got []string
+			for _, e := range a.events {
+				got = append(got, e.Tokens...)
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("Tokenize audited %d token fingerprints, want %d, one per token: %q, want %q", len(got), len(want), got, want)
+			}
+		})
 	}
 }

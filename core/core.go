@@ -205,7 +205,7 @@ func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects
 		}
 		return nil
 	}
-	b := tokenizeBatch{items: items, res: make([]TokenResult, len(items)), fps: make([]string, len(items))}
+	b := tokenizeBatch{items: items, res: make([]TokenResult, len(items)), fps: make([]string, len(items)), fpSet: s.fpSlots(len(items))}
 	if err := s.tokenizeStaged(ctx, &b, subjects, &waits); err != nil {
 		return nil, nil, nil, err
 	}
@@ -239,7 +239,7 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 			recs, pos = append(recs, b.recs[i]), append(pos, i)
 			continue
 		}
-		c, text, err := s.checkText(it.Class, it.Value)
+		c, text, err := s.checkText(it.Class, it.Value, nil)
 		if err != nil {
 			b.res[i].Err = err
 			continue
@@ -318,40 +318,49 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 
 // checkValue returns the class of an item after checking the value fits it.
 func (s *registry) checkValue(className string, value []byte) (*class, error) {
-	c, _, err := s.checkText(className, value)
+	c, _, err := s.checkText(className, value, nil)
 	return c, err
 }
 
 // checkText is checkValue that also returns the value as a string when
 // the class format needed it ("" otherwise), so that the transform does
-// not copy it again.
-func (s *registry) checkText(className string, value []byte) (*class, string, error) {
+// not copy it again; the string comes from texts (nil: allocated).
+func (s *registry) checkText(className string, value []byte, texts *textArena) (*class, string, error) {
 	c, err := s.class(className)
 	if err != nil {
 		return nil, "", err
 	}
+	text, err := s.checkClassText(c, value, texts)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, text, nil
+}
+
+// checkClassText is checkText for a value of class c.
+func (s *registry) checkClassText(c *class, value []byte, texts *textArena) (string, error) {
 	switch {
 	case len(value) == 0:
-		return nil, "", Invalid("value", "must not be empty")
+		return "", Invalid("value", "must not be empty")
 	case len(value) > s.maxValue:
-		return nil, "", Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
+		return "", Invalid("value", "is %d bytes, limit is %d", len(value), s.maxValue)
 	case !c.Binary && !utf8.Valid(value):
-		return nil, "", Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
+		return "", Invalid("value", "is not valid UTF-8 text (class %s is a text class)", c.Name)
 	}
 	if c.Format == nil {
-		return c, "", nil
+		return "", nil
 	}
-	text := string(value)
-	err = c.Format.Validate(text)
+	text := texts.text(value)
+	err := c.Format.Validate(text)
 	// The domain-size rule guards FPE and hash transforms; a vaulted value
 	// only has to parse.
 	if c.Mode.Vaulted() && errors.Is(err, format.ErrDomainTooSmall) {
 		err = nil
 	}
 	if err != nil {
-		return nil, "", formatError("value", err)
+		return "", formatError("value", err)
 	}
-	return c, text, nil
+	return text, nil
 }
 
 // LookupItem is one value whose deterministic token is wanted.

@@ -85,12 +85,13 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 		pend      []pendingOpen
 		vaultless []pendingOpen // fpe items of a large call, resolved after the checks
 	)
+	large := len(items) >= 2*minChunk
 	ids := s.decodeAll(items)
 	// The audit fingerprints depend on the tokens alone: for a large call
 	// they are computed while policy is checked and the records are read.
 	var fps []string
 	fpsDone := make(chan struct{})
-	if ids != nil {
+	if large {
 		fps = make([]string, len(items))
 		go func() {
 			defer close(fpsDone)
@@ -147,25 +148,32 @@ func (s *DataPlane) Detokenize(ctx context.Context, identity, purpose string, it
 				res[i].Err = Invalid("token", "%v", err)
 				continue
 			}
+			if pend == nil { // sized once: the rest of the call may be all vaulted
+				refs, pend = make([]store.Ref, 0, len(items)-i), make([]pendingOpen, 0, len(items)-i)
+			}
 			refs = append(refs, store.Ref{Class: c.Name, ID: id})
 			pend = append(pend, pendingOpen{i: i, c: c, reveal: d.Reveal})
 			continue
 		}
-		if ids != nil && c.Mode == tokenizer.FPE && !c.ShredWithSubject {
+		if large && c.Mode == tokenizer.FPE && !c.ShredWithSubject {
 			// Resolved below across the cores: its own FF1 and nothing else.
+			if vaultless == nil {
+				vaultless = make([]pendingOpen, 0, len(items)-i)
+			}
 			vaultless = append(vaultless, pendingOpen{i: i, c: c, reveal: d.Reveal})
 			continue
 		}
-		v, subject, err := s.resolve(ctx, c, it)
+		v, subject, err := s.resolve(ctx, c, it, nil)
 		if err := finish(i, c, d.Reveal, v, subject, err); err != nil {
 			return nil, err
 		}
 	}
 	if len(vaultless) > 0 {
 		inParallel(len(vaultless), func(lo, hi int) {
+			var values byteArena
 			for k := lo; k < hi; k++ {
 				p := &vaultless[k]
-				p.v, p.subject, p.err = s.resolve(ctx, p.c, items[p.i])
+				p.v, p.subject, p.err = s.resolve(ctx, p.c, items[p.i], &values)
 			}
 		})
 		for _, p := range vaultless {
@@ -219,11 +227,11 @@ type decoded struct {
 }
 
 // decodeAll decodes the vaulted tokens of a large call across the cores
-// (each decode verifies an HMAC tag); nil for small calls. Detokenize
-// uses a result only for an item that policy then allows, as if it had
-// decoded it there.
+// (each decode verifies an HMAC tag); nil for small calls and calls
+// without vaulted classes. Detokenize uses a result only for an item that
+// policy then allows, as if it had decoded it there.
 func (s *DataPlane) decodeAll(items []DetokenizeItem) []decoded {
-	if len(items) < 2*minChunk {
+	if len(items) < 2*minChunk || !s.anyVaultedToken(items) {
 		return nil
 	}
 	out := make([]decoded, len(items))
@@ -242,17 +250,18 @@ func (s *DataPlane) decodeAll(items []DetokenizeItem) []decoded {
 	return out
 }
 
-// resolve returns the value behind one vaultless token of class c and the
-// keyed fingerprint of its subject ("" when it has none); Detokenize reads
-// vaulted tokens' records in one batch and opens them with openRecord.
-func (s *DataPlane) resolve(ctx context.Context, c *class, it DetokenizeItem) ([]byte, string, error) {
+// resolve returns the value behind one vaultless token of class c (in a
+// slice from values, nil: allocated) and the keyed fingerprint of its
+// subject ("" when it has none); Detokenize reads vaulted tokens' records
+// in one batch and opens them with openRecord.
+func (s *DataPlane) resolve(ctx context.Context, c *class, it DetokenizeItem, values *byteArena) ([]byte, string, error) {
 	if it.Token == "" {
 		return nil, "", Invalid("token", "is required")
 	}
 	if c.Mode != tokenizer.FPE {
 		return nil, "", Invalid("class", "class %s uses mode %s, whose tokens are irreversible", c.Name, c.Mode)
 	}
-	v, err := s.untransform(ctx, c, it)
+	v, err := s.untransform(ctx, c, it, values)
 	subject := ""
 	if it.SubjectID != "" {
 		subject = s.fp.Subject(it.SubjectID)
@@ -374,10 +383,12 @@ func (s *DataPlane) isHoneytoken(pol *policy.Policy, c *class, token string) boo
 // (tokenFP), so each fingerprint is the one auditReveals would compute
 // from the call's results.
 func (s *DataPlane) fingerprintReveals(items []DetokenizeItem, ids []decoded, fps []string) {
+	slots := s.fpSlots(len(items))
 	inParallel(len(items), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if items[i].Token != "" {
-				fps[i] = s.tokenFP(items[i].Class, items[i].Token, ids[i].c != nil && ids[i].err == nil)
+				decoded := ids != nil && ids[i].c != nil && ids[i].err == nil
+				fps[i] = s.tokenFPIn(slots, i, items[i].Class, items[i].Token, decoded)
 			}
 		}
 	})
@@ -419,4 +430,19 @@ func (s *DataPlane) noteDenials(ctx context.Context, caller, purpose string, res
 		}
 	}
 	return s.countDenials(ctx, caller, purpose, n, now)
+}
+
+// anyVaultedToken reports whether an item names a vaulted class.
+func (s *DataPlane) anyVaultedToken(items []DetokenizeItem) bool {
+	last := ""
+	for i, it := range items {
+		if i > 0 && it.Class == last {
+			continue // a batch is mostly of one class
+		}
+		last = it.Class
+		if sl, ok := s.classes[it.Class]; ok && sl.load().Mode.Vaulted() {
+			return true
+		}
+	}
+	return false
 }

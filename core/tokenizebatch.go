@@ -14,8 +14,10 @@ type tokenizeBatch struct {
 	items []TokenizeItem
 	res   []TokenResult
 	// fps[i] is the audit fingerprint of res[i].Token when it was computed
-	// with the token, "" otherwise (auditTokens computes the rest).
-	fps []string
+	// with the token, "" otherwise (auditTokens computes the rest), spelled
+	// in slot i of fpSet.
+	fps   []string
+	fpSet fpSlots
 	// Set by prepareAll for a large call, nil otherwise.
 	states []itemState
 	recs   []store.Record // the sealed record of a staged item
@@ -56,8 +58,9 @@ func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.T
 	}
 	var fatal firstError
 	inParallel(len(b.items), func(lo, hi int) {
+		var texts textArena
 		for i := lo; i < hi; i++ {
-			if err := s.prepare(ctx, b, i, now); err != nil {
+			if err := s.prepare(ctx, b, i, now, &texts); err != nil {
 				fatal.set(err)
 				return
 			}
@@ -82,18 +85,20 @@ func (s *DataPlane) anyVaulted(items []TokenizeItem) bool {
 }
 
 // prepare does the work of items[i] that depends on nothing else, as the
-// sequential pass of tokenizeStaged would; an error fails the call.
-func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time) error {
+// sequential pass of tokenizeStaged would; an error fails the call. The
+// value's text comes from texts.
+func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time, texts *textArena) error {
 	it := b.items[i]
 	sl, ok := s.classes[it.Class]
 	if !ok {
 		return nil
 	}
-	if c := sl.load(); c.ShredWithSubject || c.Mode.Vaulted() && it.SubjectID != "" {
+	c := sl.load()
+	if c.ShredWithSubject || c.Mode.Vaulted() && it.SubjectID != "" {
 		return nil
 	}
 	b.states[i] = itemDone
-	c, text, err := s.checkText(it.Class, it.Value)
+	text, err := s.checkClassText(c, it.Value, texts)
 	if err != nil {
 		b.res[i].Err = err
 		return nil
@@ -105,7 +110,7 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 		}
 		b.res[i] = TokenResult{Token: tok, Err: err}
 		if tok != "" {
-			b.fps[i] = s.tokenFP(it.Class, tok, true)
+			b.fps[i] = b.fpSet.token(i, it.Class, fpNameOf(c, tok, true))
 		}
 		return nil
 	}
@@ -141,7 +146,7 @@ func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int
 			if o := out[j]; o.Status == store.Inserted || o.Status == store.Existing {
 				i := pos[j]
 				tok := s.classes[recs[j].Class].load().codec.Encode(o.ID)
-				b.res[i].Token, b.fps[i] = tok, s.tokenFP(b.items[i].Class, tok, true)
+				b.res[i].Token, b.fps[i] = tok, s.tokenFPIn(b.fpSet, i, b.items[i].Class, tok, true)
 			}
 		}
 	})

@@ -40,10 +40,11 @@ func (s *DataPlane) transform(ctx context.Context, c *class, it TokenizeItem, te
 	return tok, nil
 }
 
-// untransform detokenizes one fpe token. FPE tokens carry no integrity
-// tag (that would break the format): a tampered token that still parses
-// decrypts to some other value of the same format.
-func (s *DataPlane) untransform(ctx context.Context, c *class, it DetokenizeItem) ([]byte, error) {
+// untransform detokenizes one fpe token into a slice from values (nil:
+// allocated). FPE tokens carry no integrity tag (that would break the
+// format): a tampered token that still parses decrypts to some other
+// value of the same format.
+func (s *DataPlane) untransform(ctx context.Context, c *class, it DetokenizeItem, values *byteArena) ([]byte, error) {
 	tweak, err := s.itemTweak(ctx, c, it.Context, it.Tweak, it.SubjectID, false)
 	if errors.Is(err, ErrSubjectErased) {
 		return nil, ErrNotFound
@@ -55,7 +56,7 @@ func (s *DataPlane) untransform(ctx context.Context, c *class, it DetokenizeItem
 	if err != nil {
 		return nil, formatError("token", err)
 	}
-	return []byte(v), nil
+	return values.bytes(v), nil
 }
 
 // itemTweak returns the tweak of one vaultless item. For classes with

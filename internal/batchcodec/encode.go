@@ -6,7 +6,6 @@ import (
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
@@ -16,12 +15,6 @@ import (
 // writing the same fields in field-number order, as proto.Marshal does.
 // Proto3 scalars are written only when not zero; a oneof member and a
 // message field whenever they are set.
-
-// plain reports whether m carries no unknown fields, which only
-// protobuf-go keeps.
-func plain(m protoreflect.ProtoMessage) bool {
-	return len(m.ProtoReflect().GetUnknown()) == 0
-}
 
 // sizeString is the size of a proto3 string field. A size function checks
 // the string is valid UTF-8 first: proto.Marshal refuses it otherwise.
@@ -77,7 +70,7 @@ func appendStatus(b []byte, num protowire.Number, st *spb.Status) ([]byte, error
 // TokenizeRequest: items = 1.
 
 func sizeTokenizeRequest(m *pb.TokenizeRequest) (int, bool) {
-	if !plain(m) {
+	if !tokenizeRequestUnknowns.plain(m) {
 		return 0, false
 	}
 	n := 0
@@ -103,7 +96,7 @@ func appendTokenizeRequest(b []byte, m *pb.TokenizeRequest) []byte {
 // subject_id = 5, ttl = 6 (an item with a TTL goes to protobuf-go).
 
 func sizeTokenizeItem(it *pb.TokenizeItem) (int, bool) {
-	ok := it != nil && it.Ttl == nil && plain(it) &&
+	ok := it != nil && it.Ttl == nil && tokenizeItemUnknowns.plain(it) &&
 		utf8.ValidString(it.Class) && utf8.ValidString(it.Context) && utf8.ValidString(it.SubjectId)
 	if !ok {
 		return 0, false
@@ -127,7 +120,7 @@ func appendTokenizeItem(b []byte, it *pb.TokenizeItem) []byte {
 // TokenizeResponse: results = 1.
 
 func sizeTokenizeResponse(m *pb.TokenizeResponse) (int, bool) {
-	if !plain(m) {
+	if !tokenizeResponseUnknowns.plain(m) {
 		return 0, false
 	}
 	n := 0
@@ -155,7 +148,7 @@ func appendTokenizeResponse(b []byte, m *pb.TokenizeResponse) ([]byte, error) {
 // TokenizeResult: oneof result { token = 1, error = 2 }.
 
 func sizeTokenizeResult(r *pb.TokenizeResult) (int, bool) {
-	if r == nil || !plain(r) {
+	if r == nil || !tokenizeResultUnknowns.plain(r) {
 		return 0, false
 	}
 	switch v := r.Result.(type) {
@@ -199,7 +192,7 @@ func appendTokenizeResult(b []byte, r *pb.TokenizeResult) ([]byte, error) {
 // DetokenizeRequest: purpose = 1, items = 2.
 
 func sizeDetokenizeRequest(m *pb.DetokenizeRequest) (int, bool) {
-	if !plain(m) {
+	if !detokenizeRequestUnknowns.plain(m) {
 		return 0, false
 	}
 	if !utf8.ValidString(m.Purpose) {
@@ -229,7 +222,7 @@ func appendDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) []byte {
 // subject_id = 5.
 
 func sizeDetokenizeItem(it *pb.DetokenizeItem) (int, bool) {
-	ok := it != nil && plain(it) && utf8.ValidString(it.Class) && utf8.ValidString(it.Token) &&
+	ok := it != nil && detokenizeItemUnknowns.plain(it) && utf8.ValidString(it.Class) && utf8.ValidString(it.Token) &&
 		utf8.ValidString(it.Context) && utf8.ValidString(it.SubjectId)
 	if !ok {
 		return 0, false
@@ -253,7 +246,7 @@ func appendDetokenizeItem(b []byte, it *pb.DetokenizeItem) []byte {
 // DetokenizeResponse: results = 1.
 
 func sizeDetokenizeResponse(m *pb.DetokenizeResponse) (int, bool) {
-	if !plain(m) {
+	if !detokenizeResponseUnknowns.plain(m) {
 		return 0, false
 	}
 	n := 0
@@ -281,7 +274,7 @@ func appendDetokenizeResponse(b []byte, m *pb.DetokenizeResponse) ([]byte, error
 // DetokenizeResult: revealed = 1, error = 2.
 
 func sizeDetokenizeResult(r *pb.DetokenizeResult) (int, bool) {
-	if r == nil || !plain(r) || r.Revealed != nil && !plain(r.Revealed) {
+	if r == nil || !detokenizeResultUnknowns.plain(r) || r.Revealed != nil && !revealedUnknowns.plain(r.Revealed) {
 		return 0, false
 	}
 	return detokenizeResultBody(r), true
