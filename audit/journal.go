@@ -17,7 +17,10 @@ import (
 type Journal interface {
 	// Put stores lines (without their newlines) as the events first,
 	// first+1, …, and returns wait, which returns nil once all of them are
-	// durable. Put may keep no reference to lines once it returns.
+	// durable; the Log calls it exactly once. Put may keep no reference to lines once it returns. A
+	// nil wait with a nil error means the journal is busy (its store is
+	// held by a write that syncs on its own) and stored nothing: the Log
+	// then writes the batch to the file and fsyncs it, rather than wait.
 	Put(first uint64, lines [][]byte) (wait func() error, err error)
 	// Lines calls fn with every line stored after seq after, in seq order.
 	Lines(after uint64, fn func(seq uint64, line []byte) error) error
@@ -57,6 +60,9 @@ const (
 // Options.AcceptReset it drops the journal's lines and records that in an
 // audit.reset event.
 var ErrJournalMismatch = errors.New("audit: the journal does not continue the log file")
+
+// errJournalBusy: the journal took no lines (Journal.Put's nil wait).
+var errJournalBusy = errors.New("audit: journal busy")
 
 // replayJournal appends to the file, in order, the journal's lines that
 // follow its last record, each checked to chain from the one before; syncs
@@ -149,7 +155,8 @@ func (l *Log) route(buf []byte, ends []int) (journal, presync bool) {
 
 // putJournal makes a batch durable through the journal and writes it to
 // the file (not synced) while the journal syncs. first is the seq of its
-// first line; ends[i] is the offset in buf after line i's newline.
+// first line; ends[i] is the offset in buf after line i's newline. It
+// returns errJournalBusy, having done nothing, if the journal is busy.
 func (l *Log) putJournal(first uint64, buf []byte, ends []int) error {
 	l.lines = l.lines[:0]
 	start := 0
@@ -161,6 +168,9 @@ func (l *Log) putJournal(first uint64, buf []byte, ends []int) error {
 	clear(l.lines)
 	if err != nil {
 		return l.fail(fmt.Errorf("audit: journal: %w", err))
+	}
+	if wait == nil {
+		return errJournalBusy
 	}
 	var ferr error
 	if holdFileWrites {

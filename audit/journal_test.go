@@ -24,6 +24,7 @@ type memJournal struct {
 	puts   int
 	shares bool  // what Shares answers
 	putErr error // what Put fails with, if set
+	busy   bool  // Put takes nothing and returns no wait
 }
 
 var _ audit.Journal = (*memJournal)(nil)
@@ -35,6 +36,9 @@ func (j *memJournal) Put(first uint64, lines [][]byte) (func() error, error) {
 	defer j.mu.Unlock()
 	if j.putErr != nil {
 		return nil, j.putErr
+	}
+	if j.busy {
+		return nil, nil
 	}
 	j.puts++
 	for i, l := range lines {
@@ -288,7 +292,8 @@ func TestJournalRefusesLineThatDoesNotChain(t *testing.T) {
 // A batch of large events (a big batch call's fingerprints) goes to the
 // file with an fsync of its own, beside the store's (BeforeSync), not to
 // the journal; so does a batch whose journal put would share no sync, and
-// then there is no store sync to start.
+// then there is no store sync to start; and one the journal is too busy to
+// take (Put returns no wait), beside the store's sync.
 func TestJournalBypassed(t *testing.T) {
 	big := testEvent(1)
 	for i := range 400 {
@@ -297,11 +302,13 @@ func TestJournalBypassed(t *testing.T) {
 	tests := []struct {
 		name    string
 		shares  bool
+		busy    bool
 		ev      audit.Event
 		presync bool
 	}{
-		{"large event", true, big, true},
-		{"nothing to share", false, testEvent(1), false},
+		{"large event", true, false, big, true},
+		{"nothing to share", false, false, testEvent(1), false},
+		{"journal busy", true, true, testEvent(1), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,6 +318,9 @@ func TestJournalBypassed(t *testing.T) {
 			dir := t.TempDir()
 			l := openLog(t, dir, audit.Options{Journal: j, FileSyncInterval: never, BeforeSync: func() { presyncs++ }})
 			appendN(t, l, 1, 2) // journaled, or not
+			j.mu.Lock()
+			j.busy = tt.busy
+			j.mu.Unlock()
 			if _, err := l.Append(context.Background(), tt.ev); err != nil {
 				t.Fatal(err)
 			}

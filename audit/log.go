@@ -397,11 +397,20 @@ func (l *Log) write(evs []Event) error {
 	if cap(buf) <= 1<<20 {
 		l.buf = buf // keep the buffer unless one huge batch grew it
 	}
-	if journal, presync := l.route(buf, l.ends); journal {
-		if err := l.putJournal(l.seq+1, buf, l.ends); err != nil {
+	journal, presync := l.route(buf, l.ends)
+	if journal {
+		err := l.putJournal(l.seq+1, buf, l.ends)
+		switch {
+		case errors.Is(err, errJournalBusy):
+			// The store is held by a write syncing on its own: the
+			// file's sync costs no more than waiting for it. Its inserts
+			// are still waiting for a sync.
+			journal, presync = false, true
+		case err != nil:
 			return err
 		}
-	} else {
+	}
+	if !journal {
 		if presync && l.presync != nil {
 			l.presync()
 		}

@@ -116,8 +116,16 @@ func (s *Store) commitLoop() {
 // indexes holds across and within groups). If Badger's transaction size
 // limit is reached, what is decided so far is committed first.
 func (s *Store) commitGroup(group []*insertReq) {
+	// Counted before any request hears its outcomes, so Journal.Shares
+	// sees this group from the moment a call's event can exist; commit
+	// hands the count to the syncer with the transaction.
+	s.dur.queued.Add(1)
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.dur.committing.Store(true)
+	defer func() {
+		s.dur.committing.Store(false)
+		s.wmu.Unlock()
+	}()
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
 	var inTxn []*insertReq // requests with records in txn
@@ -138,6 +146,7 @@ func (s *Store) commitGroup(group []*insertReq) {
 		big = false
 		inTxn, n, size, entries = inTxn[:0], 0, 0, 0
 		txn = s.db.NewTransaction(true)
+		s.dur.queued.Add(1)
 		return err
 	}
 	for i, r := range group {
@@ -175,6 +184,7 @@ func (s *Store) commitGroup(group []*insertReq) {
 				for _, q := range group[i:] {
 					q.decided <- err
 				}
+				s.dur.queued.Add(-1)
 				return
 			case err != nil:
 				r.err = fmt.Errorf("store/badger: insert: %w", err)
@@ -209,11 +219,15 @@ type pendingSync struct {
 	// force: synced even if n is durable already (a journal put, which
 	// takes no number of its own; see Journal.Put).
 	force bool
+	// queued: an insert transaction counted in durability.queued.
+	queued bool
 }
 
 // commit commits an insert transaction and hands it to the syncer, so the
 // committer can decide the next group while this one syncs. answer hear
-// the commit's error at once, or once the syncer made it durable.
+// the commit's error at once, or once the syncer made it durable. The
+// transaction's count in durability.queued goes to the syncer with it,
+// or is taken back if the commit failed.
 func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 	n, err := s.dur.begin()
 	if err == nil {
@@ -222,13 +236,14 @@ func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 		}
 	}
 	if err != nil {
+		s.dur.queued.Add(-1)
 		err = fmt.Errorf("store/badger: insert: %w", err)
 		for _, r := range answer {
 			r.durable <- err
 		}
 		return err
 	}
-	s.syncs <- pendingSync{n: n, big: big, answer: answer}
+	s.syncs <- pendingSync{n: n, big: big, answer: answer, queued: true}
 	return nil
 }
 
@@ -319,6 +334,9 @@ func (s *Store) syncBatch(batch []pendingSync) {
 		err = fmt.Errorf("store/badger: insert: %w", err)
 	}
 	for _, p := range batch {
+		if p.queued {
+			s.dur.queued.Add(-1)
+		}
 		for _, r := range p.answer {
 			r.durable <- err
 		}

@@ -35,26 +35,47 @@ type Journal struct {
 
 	mu      sync.Mutex
 	trimmed uint64 // every line up to here is deleted
+
+	puts sync.Pool // of *journalPut
 }
 
 // Journal returns the store's audit journal.
-func (s *Store) Journal() *Journal { return &Journal{s: s} }
+func (s *Store) Journal() *Journal {
+	j := &Journal{s: s}
+	j.puts.New = func() any { return newJournalPut(&j.puts) }
+	return j
+}
 
 // Put stores lines as the seqs first, first+1, … and returns a wait that
-// returns once they are durable (and everything committed before them).
+// returns once they are durable (and everything committed before them);
+// wait must be called once.
 //
 // A put takes no durability number of its own (durability.begin), so
 // readers, which never read the journal, do not wait for its sync: it
 // carries the number of the last write begun before it, every one of
 // which has committed (the write lock is held), and is synced even if
 // that number is durable already.
+//
+// Put waits for the write lock only while the committer holds it (for a
+// group's decisions and commit, never a sync), so the put comes after
+// that group's commit and shares its sync. Any other holder — a write
+// syncing on its own (update), value-log GC, the filter fill — may keep
+// it for a sync or longer: Put then stores nothing and returns a nil
+// wait and nil error, and the Log writes the batch to its file instead.
+// (Another write may still take the lock between the committer's release
+// and Put's: that put waits for it, as every put did before.)
 func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err error) {
 	s := j.s
 	if err := s.use(context.Background()); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	s.wmu.Lock()
+	if !s.wmu.TryLock() {
+		if !s.dur.committing.Load() {
+			return nil, nil
+		}
+		s.wmu.Lock()
+	}
 	defer s.wmu.Unlock()
 	s.dur.mu.Lock()
 	n, err := s.dur.started, s.dur.err
@@ -62,10 +83,17 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	if err != nil {
 		return nil, err
 	}
+	p := j.puts.Get().(*journalPut)
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
+	p.keys = p.keys[:0]
+	for i := range lines {
+		p.keys = binary.BigEndian.AppendUint64(append(p.keys, prefixJournal), first+uint64(i))
+	}
 	for i, line := range lines {
-		if err = txn.Set(journalKey(first+uint64(i)), line); err != nil {
+		// Badger copies the key at commit (with its version), so the
+		// buffer is free again once Commit returns.
+		if err = txn.Set(p.keys[9*i:9*i+9:9*i+9], line); err != nil {
 			break
 		}
 	}
@@ -73,32 +101,59 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 		err = txn.Commit()
 	}
 	if err != nil {
+		j.puts.Put(p)
 		return nil, fmt.Errorf("store/badger: journal: %w", err)
 	}
 	// The syncer answers it like an insert whose caller waits: at once,
 	// with one sync for it and every commit queued before it (under the
 	// write lock, so in commit order).
-	req := &insertReq{durable: make(chan error, 1)}
-	req.wanted.Store(true)
+	p.req.wanted.Store(true)
 	// No kick (durability.demand): the syncer sees the request wanted as
 	// it arrives, and a kick would stay behind to sync the next insert
 	// group on its own.
-	s.syncs <- pendingSync{n: n, force: true, answer: []*insertReq{req}}
-	return func() error { return <-req.durable }, nil
+	s.syncs <- pendingSync{n: n, force: true, answer: p.answer[:]}
+	return p.wait, nil
 }
 
-// Shares reports whether the store has writes committed but not yet
-// durable, which the sync of a Put now would make durable too. It waits
-// for a commit in progress: the committer answers a call's inserts before
-// it commits them, so the call's event may come before its records'
-// commit has begun.
+// journalPut is what a Put needs beyond Badger's transaction, reused
+// (Journal.puts) so a put allocates only in Badger: the request the
+// syncer answers, its wait, and the keys' bytes.
+type journalPut struct {
+	req    insertReq
+	answer [1]*insertReq
+	wait   func() error
+	keys   []byte
+}
+
+func newJournalPut(pool *sync.Pool) *journalPut {
+	p := &journalPut{req: insertReq{durable: make(chan error, 1)}}
+	p.answer[0] = &p.req
+	// The syncer's send on durable is its last use of the request, so
+	// once the caller has received it the put can be reused.
+	p.wait = func() error {
+		err := <-p.req.durable
+		pool.Put(p)
+		return err
+	}
+	return p
+}
+
+// Shares reports whether the store has insert transactions the sync of
+// a Put now would make durable too: being decided or committed by the
+// committer, or committed and waiting for a sync (durability.queued; the
+// committer counts a group before it answers any of its inserts, so a
+// call's event never comes before its records are counted). It never
+// waits — not for the write lock, which another write may hold through
+// its own sync. A wrong answer costs a sync, never durability: "no" sends
+// the batch to the file, "yes" makes the put sync on its own.
 func (j *Journal) Shares() bool {
-	j.s.wmu.Lock()
-	defer j.s.wmu.Unlock()
 	d := j.s.dur
-	d.mu.Lock()
+	if d.queued.Load() <= 0 {
+		return false
+	}
+	d.mu.Lock() // held only briefly, never across a sync
 	defer d.mu.Unlock()
-	return d.synced < d.started && d.err == nil
+	return d.err == nil
 }
 
 // Lines calls fn with every line after seq after, in seq order.
