@@ -434,15 +434,5 @@ func (s *DataPlane) noteDenials(ctx context.Context, caller, purpose string, res
 
 // anyVaultedToken reports whether an item names a vaulted class.
 func (s *DataPlane) anyVaultedToken(items []DetokenizeItem) bool {
-	last := ""
-	for i, it := range items {
-		if i > 0 && it.Class == last {
-			continue // a batch is mostly of one class
-		}
-		last = it.Class
-		if sl, ok := s.classes[it.Class]; ok && sl.load().Mode.Vaulted() {
-			return true
-		}
-	}
-	return false
+	return s.anyVaultedClass(len(items), func(i int) string { return items[i].Class })
 }

@@ -71,13 +71,20 @@ func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.T
 
 // anyVaulted reports whether an item names a vaulted class.
 func (s *DataPlane) anyVaulted(items []TokenizeItem) bool {
+	return s.anyVaultedClass(len(items), func(i int) string { return items[i].Class })
+}
+
+// anyVaultedClass reports whether class(i) names a vaulted class for any
+// i below n.
+func (s *DataPlane) anyVaultedClass(n int, class func(int) string) bool {
 	last := ""
-	for i, it := range items {
-		if i > 0 && it.Class == last {
+	for i := range n {
+		c := class(i)
+		if i > 0 && c == last {
 			continue // a batch is mostly of one class
 		}
-		last = it.Class
-		if sl, ok := s.classes[it.Class]; ok && sl.load().Mode.Vaulted() {
+		last = c
+		if sl, ok := s.classes[c]; ok && sl.load().Mode.Vaulted() {
 			return true
 		}
 	}

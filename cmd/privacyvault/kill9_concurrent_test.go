@@ -75,22 +75,7 @@ func TestKill9ConcurrentUnaryTokenize(t *testing.T) {
 	}
 
 	s2 := startSidecar(t, "--dev", "--data-dir", dir)
-	c2 := dial(t, s2.addr)
-	values := make([]string, 0, len(acked))
-	items := make([]client.DetokenizeItem, 0, len(acked))
-	for v, tok := range acked {
-		values = append(values, v)
-		items = append(items, client.DetokenizeItem{Class: "email", Token: tok})
-	}
-	got, err := c2.DetokenizeBatch(context.Background(), "payment", items)
-	if err != nil {
-		t.Fatalf("after kill -9 DetokenizeBatch() error = %v", err)
-	}
-	for i, g := range got {
-		if g.Err != nil || string(g.Value) != values[i] {
-			t.Fatalf("after kill -9 Detokenize(token of %s) = %q, %v; want the value", values[i], g.Value, g.Err)
-		}
-	}
+	detokenizeAcked(t, dial(t, s2.addr), acked)
 	if err := s2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -233,22 +218,7 @@ func TestKill9JournalReplay(t *testing.T) {
 	if tok, detok := events(); tok < tokCalls+1 || detok < detokCalls {
 		t.Errorf("audit.log after the restart holds %d tokenize and %d detokenize events, want at least the %d and %d acknowledged calls (the seed batch included)", tok, detok, tokCalls+1, detokCalls)
 	}
-	c2 := dial(t, s2.addr)
-	values := make([]string, 0, len(acked))
-	items := make([]client.DetokenizeItem, 0, len(acked))
-	for v, tok := range acked {
-		values = append(values, v)
-		items = append(items, client.DetokenizeItem{Class: "email", Token: tok})
-	}
-	got, err := c2.DetokenizeBatch(context.Background(), "payment", items)
-	if err != nil {
-		t.Fatalf("after kill -9 DetokenizeBatch() error = %v", err)
-	}
-	for i, g := range got {
-		if g.Err != nil || string(g.Value) != values[i] {
-			t.Fatalf("after kill -9 Detokenize(token of %s) = %q, %v; want the value", values[i], g.Value, g.Err)
-		}
-	}
+	detokenizeAcked(t, dial(t, s2.addr), acked)
 	if err := s2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +229,26 @@ func TestKill9JournalReplay(t *testing.T) {
 	code, out := cli(t, "", "audit", "verify", "--file", logPath, "--public-key", filepath.Join(dir, "audit-signing.key.pub"))
 	if code != 0 || !strings.Contains(out, "audit log OK") {
 		t.Errorf("audit verify after kill -9 = %d, %q; want OK", code, out)
+	}
+}
+
+// detokenizeAcked checks that every acknowledged token (value -> token,
+// class email) detokenizes to its value after the restart.
+func detokenizeAcked(t *testing.T, c *client.Client, acked map[string]string) {
+	t.Helper()
+	values := make([]string, 0, len(acked))
+	items := make([]client.DetokenizeItem, 0, len(acked))
+	for v, tok := range acked {
+		values = append(values, v)
+		items = append(items, client.DetokenizeItem{Class: "email", Token: tok})
+	}
+	got, err := c.DetokenizeBatch(context.Background(), "payment", items)
+	if err != nil {
+		t.Fatalf("after kill -9 DetokenizeBatch() error = %v", err)
+	}
+	for i, g := range got {
+		if g.Err != nil || string(g.Value) != values[i] {
+			t.Fatalf("after kill -9 Detokenize(token of %s) = %q, %v; want the value", values[i], g.Value, g.Err)
+		}
 	}
 }
