@@ -135,7 +135,7 @@ func (c *Client) Tokenize(ctx context.Context, class string, value []byte, opts 
 	}
 	results := resp.GetResults()
 	if len(results) != 1 {
-		return "", fmt.Errorf("client: server returned %d results for 1 items", len(results))
+		return "", fmt.Errorf("client: server returned %d results for one item", len(results))
 	}
 	if e := results[0].GetError(); e != nil {
 		return "", &ItemError{Index: 0, st: status.FromProto(e)}
@@ -240,7 +240,7 @@ func (c *Client) Detokenize(ctx context.Context, purpose, class, token string, o
 	}
 	results := resp.GetResults()
 	if len(results) != 1 {
-		return Revealed{}, fmt.Errorf("client: server returned %d results for 1 items", len(results))
+		return Revealed{}, fmt.Errorf("client: server returned %d results for one item", len(results))
 	}
 	r := revealed(results[0], 0)
 	return r, r.Err

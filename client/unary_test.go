@@ -141,7 +141,7 @@ func BenchmarkUnaryServer(b *testing.B) {
 func TestMissingResult(t *testing.T) {
 	c := dialStub(t, startStub(t))
 	ctx := context.Background()
-	want := "client: server returned 0 results for 1 items"
+	want := "client: server returned 0 results for one item"
 	if tok, err := c.Tokenize(ctx, "none", []byte("v")); err == nil || err.Error() != want {
 		t.Errorf("Tokenize(none) = %q, %v; want error %q", tok, err, want)
 	}
