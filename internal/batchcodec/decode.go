@@ -118,6 +118,27 @@ func (w *wire) byteField(v []byte, e int) []byte {
 	return w.bytes[e-len(v) : e : e]
 }
 
+// repeated decodes b, the n fields that count found (b ends where w.b
+// does), into one slab of messages: dec decodes the i-th field's value v,
+// which ends at offset e of w, into m. No fields give nil, as protobuf-go
+// decodes them.
+func repeated[T any](w *wire, b []byte, n int, dec func(i int, v []byte, e int, m *T) bool) ([]*T, bool) {
+	if n == 0 {
+		return nil, true
+	}
+	out := make([]*T, n)
+	slab := make([]T, n)
+	for i := range out {
+		_, v, rest, _ := field(b)
+		b = rest
+		if !dec(i, v, end(len(w.b), rest), &slab[i]) {
+			return nil, false
+		}
+		out[i] = &slab[i]
+	}
+	return out, true
+}
+
 func status(v []byte) (*spb.Status, bool) {
 	st := new(spb.Status)
 	return st, proto.Unmarshal(v, st) == nil
@@ -129,19 +150,12 @@ func decodeTokenizeRequest(b []byte, m *pb.TokenizeRequest) bool {
 		return false
 	}
 	w := &wire{b: b}
-	var items []*pb.TokenizeItem
-	if n > 0 {
-		items = make([]*pb.TokenizeItem, n)
-		slab := make([]pb.TokenizeItem, n)
-		var class string
-		for i := range items {
-			_, v, rest, _ := field(b)
-			b = rest
-			if !decodeTokenizeItem(w, v, end(len(w.b), rest), &slab[i], &class) {
-				return false
-			}
-			items[i] = &slab[i]
-		}
+	var class string
+	items, ok := repeated(w, b, n, func(_ int, v []byte, e int, it *pb.TokenizeItem) bool {
+		return decodeTokenizeItem(w, v, e, it, &class)
+	})
+	if !ok {
+		return false
 	}
 	m.Items = items
 	return true
@@ -184,19 +198,15 @@ func decodeTokenizeResponse(b []byte, m *pb.TokenizeResponse) bool {
 		return false
 	}
 	w := &wire{b: b}
-	var results []*pb.TokenizeResult
+	var tokens []pb.TokenizeResult_Token
 	if n > 0 {
-		results = make([]*pb.TokenizeResult, n)
-		slab := make([]pb.TokenizeResult, n)
-		tokens := make([]pb.TokenizeResult_Token, n)
-		for i := range results {
-			_, v, rest, _ := field(b)
-			b = rest
-			if !decodeTokenizeResult(w, v, end(len(w.b), rest), &slab[i], &tokens[i]) {
-				return false
-			}
-			results[i] = &slab[i]
-		}
+		tokens = make([]pb.TokenizeResult_Token, n)
+	}
+	results, ok := repeated(w, b, n, func(i int, v []byte, e int, r *pb.TokenizeResult) bool {
+		return decodeTokenizeResult(w, v, e, r, &tokens[i])
+	})
+	if !ok {
+		return false
 	}
 	m.Results = results
 	return true
@@ -245,19 +255,12 @@ func decodeDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) bool {
 	if !ok {
 		return false
 	}
-	var items []*pb.DetokenizeItem
-	if n > 0 {
-		items = make([]*pb.DetokenizeItem, n)
-		slab := make([]pb.DetokenizeItem, n)
-		var class string
-		for i := range items {
-			_, v, rest, _ := field(b)
-			b = rest
-			if !decodeDetokenizeItem(w, v, end(len(w.b), rest), &slab[i], &class) {
-				return false
-			}
-			items[i] = &slab[i]
-		}
+	var class string
+	items, ok := repeated(w, b, n, func(_ int, v []byte, e int, it *pb.DetokenizeItem) bool {
+		return decodeDetokenizeItem(w, v, e, it, &class)
+	})
+	if !ok {
+		return false
 	}
 	m.Purpose, m.Items = purpose, items
 	return true
@@ -300,19 +303,15 @@ func decodeDetokenizeResponse(b []byte, m *pb.DetokenizeResponse) bool {
 		return false
 	}
 	w := &wire{b: b}
-	var results []*pb.DetokenizeResult
+	var revealed []pb.Revealed
 	if n > 0 {
-		results = make([]*pb.DetokenizeResult, n)
-		slab := make([]pb.DetokenizeResult, n)
-		revealed := make([]pb.Revealed, n)
-		for i := range results {
-			_, v, rest, _ := field(b)
-			b = rest
-			if !decodeDetokenizeResult(w, v, end(len(w.b), rest), &slab[i], &revealed[i]) {
-				return false
-			}
-			results[i] = &slab[i]
-		}
+		revealed = make([]pb.Revealed, n)
+	}
+	results, ok := repeated(w, b, n, func(i int, v []byte, e int, r *pb.DetokenizeResult) bool {
+		return decodeDetokenizeResult(w, v, e, r, &revealed[i])
+	})
+	if !ok {
+		return false
 	}
 	m.Results = results
 	return true
