@@ -154,19 +154,10 @@ func checkHeld(t *testing.T, s *Store, keys [][]byte, when string) {
 // open rebuilt.
 func TestFilterHoldsEveryWrittenKey(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDir(t, dir)
 	keys := writeThroughEveryPath(t, s)
 	checkHeld(t, s, keys, "written")
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = reopen(t, s, dir)
 	defer s.Close()
 	checkHeld(t, s, keys, "reopened")
 }
@@ -176,10 +167,7 @@ func TestFilterHoldsEveryWrittenKey(t *testing.T) {
 // the keys stored before.
 func TestFilterHoldsKeysWrittenDuringScan(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDir(t, dir)
 	ctx := context.Background()
 	var keys [][]byte
 	for range 3 * fillChunk / 1000 {
@@ -192,13 +180,7 @@ func TestFilterHoldsKeysWrittenDuringScan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = reopen(t, s, dir)
 	defer s.Close()
 	for range 20 {
 		r := rec("det", randomBytes(32), nil)
@@ -216,10 +198,7 @@ func TestFilterHoldsKeysWrittenDuringScan(t *testing.T) {
 // group and within one group.
 func TestFilteredInsertsStillCollide(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDir(t, dir)
 	ctx := context.Background()
 	stored := rec("det", randomBytes(32), nil)
 	if _, err := s.Insert(ctx, []store.Record{stored}); err != nil {
@@ -249,12 +228,7 @@ func TestFilteredInsertsStillCollide(t *testing.T) {
 		}
 	}
 	check("filled by inserts")
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(Options{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
+	s = reopen(t, s, dir)
 	defer s.Close()
 	check("rebuilt at open")
 }
@@ -263,10 +237,7 @@ func TestFilteredInsertsStillCollide(t *testing.T) {
 // this process or another) from writing keys behind the filter's back.
 func TestOneStorePerDir(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDir(t, dir)
 	defer s.Close()
 	if s2, err := Open(Options{Dir: dir}); err == nil {
 		s2.Close()
@@ -363,4 +334,23 @@ func TestFilterAfterDelete(t *testing.T) {
 	if out[0].Status != store.Inserted || !bytes.Equal(out[0].ID, again.ID) {
 		t.Errorf("Insert(deleted index again) = %v %x, want inserted %x", out[0].Status, out[0].ID, again.ID)
 	}
+}
+
+// openDir opens the store in dir, failing the test if it cannot.
+func openDir(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// reopen closes s and opens the store in dir again.
+func reopen(t *testing.T, s *Store, dir string) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openDir(t, dir)
 }
