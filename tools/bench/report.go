@@ -138,6 +138,13 @@ func num(f float64) string {
 	return s
 }
 
+// median3 returns the median of three values.
+func median3(v []float64) float64 {
+	s := slices.Clone(v[:3])
+	slices.Sort(s)
+	return s[1]
+}
+
 func ratio(a, b float64) string {
 	if b == 0 {
 		return "—"
@@ -238,6 +245,9 @@ func (r *report) markdown() string {
 	w("| load rate per tenth (tokens/s) | %s |", strings.Join(rates, " · "))
 	if n := len(r.loadRates); n > 0 {
 		w("| last tenth ÷ first tenth | %s |", ratio(r.loadRates[n-1], r.loadRates[0]))
+		if n >= 6 {
+			w("| median of the last 3 tenths ÷ median of the first 3 (one tenth lasts well under a second: a compaction burst or a neighbour's spike swings it) | %s |", ratio(median3(r.loadRates[n-3:]), median3(r.loadRates[:3])))
+		}
 	}
 	var cpus, written []string
 	for i := range r.loadCPU {

@@ -70,3 +70,16 @@ func TestTargetsFromFigures(t *testing.T) {
 		}
 	}
 }
+
+// The scale section reports the target's last ÷ first tenth and, beside
+// it, the ratio of the medians of the last and first three tenths, which
+// one burst in either group does not move.
+func TestScaleRowsLastOverFirst(t *testing.T) {
+	r := &report{figures: map[string]*stats{}, scaled: 1000, loadRates: []float64{200, 100, 210, 200, 200, 200, 190, 170, 200, 90}}
+	text := r.markdown()
+	for _, want := range []string{"| last tenth ÷ first tenth | 0.45 |", "median of the first 3 (one tenth lasts well under a second: a compaction burst or a neighbour's spike swings it) | 0.85 |"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("markdown() has no %q", want)
+		}
+	}
+}
