@@ -36,24 +36,32 @@ func sidecarOptions(o Options) (bdb.Options, error) {
 		WithNumMemtables(2).
 		WithBaseTableSize(1 << 20).
 		// Random token ids are random keys: every level-0 table overlaps
-		// the whole base level, so each level-0 compaction rewrites all
-		// of it, and every table of a level overlaps LevelSizeMultiplier
-		// tables of the next. Levels 4 times apart, not 10, cut the bytes
-		// written while loading 1,000,000 tokens from 690 to 395 MiB
-		// (BenchmarkLoad). Each level-0 compaction then sets off a burst:
-		// its tables into the base level (the whole level rewritten), and
-		// the base level's overflow on down through every level, each
-		// table moved rewriting the 4 it overlaps below. At eight tables
-		// a compaction, loading 1,000,000 tokens ran three such bursts
-		// (26, 75 and 85 MiB, at the 3rd, 6th and 9th 100k), each a
-		// tenth's worth of CPU on 2 cores. Sixteen tables a compaction
-		// (stall at 32, the same headroom for flushes while it runs)
-		// rewrite the levels below half as often: 35% fewer bytes written
-		// and 15-25% less store CPU over 1,000,000 and 2,000,000 records
-		// (BenchmarkLoad), one burst (53 MiB, 6th 100k) instead of
-		// three in the sidecar's load of 1,000,000. A lookup checks
-		// the Bloom filters of up to 16 more level-0 tables (inserts
-		// mostly skip it: see keyFilter).
+		// the whole base level, and every table of a level overlaps
+		// LevelSizeMultiplier tables of the next. Levels 4 times apart,
+		// not 10, cut the bytes written while loading 1,000,000 tokens
+		// from 690 to 395 MiB (BenchmarkLoad). Each level-0 compaction
+		// rewrites the whole base level and its overflow cascades down
+		// every level at once, each table moved rewriting the 4 below
+		// it: at eight level-0 tables a compaction the sidecar's load of
+		// 1,000,000 ran three such bursts (26, 75 and 76-86 MiB over the
+		// 20-23 MiB of a tenth, in the 3rd, 6th and 8th-9th 100k), each
+		// up to a tenth's worth of CPU on 2 cores. Sixteen (about half a
+		// million tokens) run one (53 MiB, 6th 100k): 35% fewer bytes
+		// written and 15-25% less store CPU over 1,000,000 and
+		// 2,000,000 records (BenchmarkLoad: 258 against 394 MiB, 832
+		// against 1,250 MiB). Stall at 32, twice the trigger (flushes
+		// go on while a compaction runs). Writes hardly ever wait on
+		// Badger either way: over a 1,000,000-record load (2 callers)
+		// and 1,000 single-caller batches the block profile shows 0-84
+		// ms in all waiting for a memtable slot or for level 0, so a
+		// batch's tail is CPU (compaction bursts, neighbours), and
+		// fewer bursts are what the options can do for it. The cost is
+		// a lookup's: it checks the Bloom filter of every level-0
+		// table, up to 16 (BenchmarkGetMany on 380,000 records, 14
+		// level-0 tables against 6 and a level: 6.4-7.3 against
+		// 5.3-6.2 ms CPU per 1,000, before the compaction; 4.1-4.6
+		// against 5.0-5.4 just after it). Inserts mostly skip lookups
+		// (keyFilter).
 		WithNumLevelZeroTables(16).
 		WithNumLevelZeroTablesStall(32).
 		WithLevelSizeMultiplier(4).
