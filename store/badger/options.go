@@ -35,33 +35,31 @@ func sidecarOptions(o Options) (bdb.Options, error) {
 		WithMemTableSize(4 << 20).
 		WithNumMemtables(2).
 		WithBaseTableSize(1 << 20).
-		// Random token ids are random keys: every level-0 table overlaps
-		// the whole base level, and every table of a level overlaps
-		// LevelSizeMultiplier tables of the next. Levels 4 times apart,
-		// not 10, cut the bytes written while loading 1,000,000 tokens
-		// from 690 to 395 MiB (BenchmarkLoad). Each level-0 compaction
-		// rewrites the whole base level and its overflow cascades down
-		// every level at once, each table moved rewriting the 4 below
-		// it: at eight level-0 tables a compaction the sidecar's load of
-		// 1,000,000 ran three such bursts (26, 75 and 76-86 MiB over the
-		// 20-23 MiB of a tenth, in the 3rd, 6th and 8th-9th 100k), each
-		// up to a tenth's worth of CPU on 2 cores. Sixteen (about half a
-		// million tokens) run one (53 MiB, 6th 100k): 35% fewer bytes
-		// written and 15-25% less store CPU over 1,000,000 and
-		// 2,000,000 records (BenchmarkLoad: 258 against 394 MiB, 832
-		// against 1,250 MiB). Stall at 32, twice the trigger (flushes
-		// go on while a compaction runs). Writes hardly ever wait on
-		// Badger either way: over a 1,000,000-record load (2 callers)
-		// and 1,000 single-caller batches the block profile shows 0-84
-		// ms in all waiting for a memtable slot or for level 0, so a
-		// batch's tail is CPU (compaction bursts, neighbours), and
-		// fewer bursts are what the options can do for it. The cost is
-		// a lookup's: it checks the Bloom filter of every level-0
-		// table, up to 16 (BenchmarkGetMany on 380,000 records, 14
-		// level-0 tables against 6 and a level: 6.4-7.3 against
-		// 5.3-6.2 ms CPU per 1,000, before the compaction; 4.1-4.6
-		// against 5.0-5.4 just after it). Inserts mostly skip lookups
-		// (keyFilter).
+		// Random token ids are random keys: every level-0 table overlaps the
+		// whole base level, and every table of a level overlaps
+		// LevelSizeMultiplier tables of the next. Levels 4 times apart, not
+		// 10, cut the bytes written while loading 1,000,000 tokens from 690
+		// to 395 MiB (BenchmarkLoad). Each level-0 compaction rewrites the
+		// whole base level, and its overflow cascades down every level at
+		// once, each table moved rewriting the 4 below it: at eight level-0
+		// tables a compaction the sidecar's load of 1,000,000 ran three such
+		// bursts (26, 75 and 76-86 MiB over a tenth's 20-23 MiB, in the 3rd,
+		// 6th and 8th-9th 100k), each up to a tenth's CPU on 2 cores.
+		// Sixteen (about half a million tokens) run one (53 MiB, in the 6th
+		// 100k; the next comes near 1.05-1.1 M) and write 35% fewer bytes
+		// for 15-25% less store CPU over 1,000,000 and 2,000,000 records
+		// (BenchmarkLoad: 258 against 394 MiB, 832 against 1,250). Stall at
+		// 32, twice the trigger: flushes go on while a compaction runs.
+		// Writes hardly ever wait on Badger either way (block profile of a
+		// 1,000,000-record load and of 1,000 single-caller batches: 0-84 ms
+		// in all waiting for a memtable slot or for level 0), so a batch's
+		// tail is CPU, compaction bursts and neighbours, and fewer bursts
+		// are what options can do for it. The cost is a lookup's: it checks
+		// the Bloom filter of every level-0 table, up to 16
+		// (BenchmarkGetMany, 380,000 records: 14 level-0 tables against 6
+		// and a level, 6.4-7.3 against 5.3-6.2 ms CPU per 1,000 before the
+		// compaction; 4.1-4.6 against 5.0-5.4 just after it). Inserts mostly
+		// skip lookups (keyFilter).
 		WithNumLevelZeroTables(16).
 		WithNumLevelZeroTablesStall(32).
 		WithLevelSizeMultiplier(4).
