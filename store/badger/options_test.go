@@ -140,9 +140,9 @@ func TestLevelZeroCompactionCarriesHalfAMillionTokens(t *testing.T) {
 	}
 }
 
-// Badger refuses one compactor (level 0 would never move down: the first
-// one is dedicated to it); more than two would run compactions beside each
-// other on a 2-core node, against the requests.
+// Two compactors is the least Badger takes besides none (it refuses one);
+// more would run more compactions beside each other on a 2-core node,
+// against the requests.
 func TestTwoCompactorsTheLeastBadgerTakes(t *testing.T) {
 	o := testSidecarOptions(t)
 	if o.NumCompactors != 2 {
