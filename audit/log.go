@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -306,6 +307,12 @@ func (l *Log) run() {
 		select {
 		case req := <-l.reqs:
 			l.batch = append(l.batch[:0], req)
+			// One yield first: callers already runnable (a request read,
+			// on their way to Append) join this batch rather than wait
+			// for the next sync. Measured with 8 unary callers on 2
+			// cores: 7–15% less sidecar CPU per call (fewer syncs per
+			// call), the same with one caller.
+			runtime.Gosched()
 		drain:
 			for len(l.batch) < maxBatch {
 				select {
