@@ -166,7 +166,7 @@ type TokenResult struct {
 // refers to items once it returns, so the caller may reuse the slice.
 func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
-	if sa := s.stager(len(items)); sa != nil {
+	if sa := s.stager(items); sa != nil {
 		return s.tokenizeWithEvent(ctx, sa, caller, items, subjects)
 	}
 	if s.joint {

@@ -31,15 +31,26 @@ type TxInserter interface {
 	InsertTx(recs []store.Record) ([]store.Outcome, error)
 }
 
-// maxStagedItems bounds the calls that insert with their event: the
-// audit writer decides their records while it holds the store's write
-// lock, so only small (unary) calls go that way.
-const maxStagedItems = 8
+// maxStagedItems and maxStagedBytes bound the calls that insert with
+// their event: the audit writer decides their records while it holds the
+// store's write lock, and their transaction must stay far below Badger's
+// size limit, so only small (unary) calls go that way.
+const (
+	maxStagedItems = 8
+	maxStagedBytes = 64 << 10
+)
 
-// stager returns the auditor to stage a tokenize call of n items with, or
+// stager returns the auditor to stage a tokenize call of items with, or
 // nil when the call takes the usual way.
-func (s *DataPlane) stager(n int) StagedAuditor {
-	if s.joint || n > maxStagedItems {
+func (s *DataPlane) stager(items []TokenizeItem) StagedAuditor {
+	if s.joint || len(items) > maxStagedItems {
+		return nil
+	}
+	n := 0
+	for _, it := range items {
+		n += len(it.Value)
+	}
+	if n > maxStagedBytes {
 		return nil
 	}
 	if sa, ok := s.audit.(StagedAuditor); ok && sa.Stages() {
