@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"path/filepath"
@@ -53,6 +54,23 @@ func TestBadgerFloorWritesAndReadsBatches(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("reading the written batch after reopening: %v, want every key", err)
+	}
+}
+
+// The read floor reads on several goroutines; a key missing from any
+// part fails the batch. Here the missing key sorts last and is a quarter
+// of the picks, so only the goroutine reading the last part meets it.
+func TestBadgerFloorReadFailsOnMissingKey(t *testing.T) {
+	b, err := openBadgerFloor(t.TempDir(), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	missing := bytes.Repeat([]byte{0xff}, floorKeyLen)
+	b.keys = append(b.keys[:3:3], missing)
+	err = b.readBatch(rand.New(rand.NewPCG(1, 1)), batch)
+	if err == nil || !strings.Contains(err.Error(), "Key not found") {
+		t.Errorf("readBatch() with a missing key = %v, want Badger's key not found", err)
 	}
 }
 
