@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	bdb "github.com/dgraph-io/badger/v4"
 )
@@ -157,5 +159,130 @@ func BenchmarkReadMethods(b *testing.B) {
 		}
 		b.Logf("flattened: tables per level %v", levels)
 		run("flat-")
+	}
+}
+
+// BenchmarkReadOptions measures, on the same -load.pre random keys (16
+// B, 90 B values) written by Badger alone with the store's options, the
+// CPU of reading batches of 1,000 in key order under option variants:
+// as written (level 0 holding tables), with level 0 compacted away, with
+// block and index caches, and with Bloom filters and blocks built
+// otherwise (written again with those options).
+func BenchmarkReadOptions(b *testing.B) {
+	type variant struct {
+		name  string
+		build func(bdb.Options) bdb.Options // applied when writing (nil: the store's)
+		read  func(bdb.Options) bdb.Options // applied when reading
+	}
+	same := func(o bdb.Options) bdb.Options { return o }
+	variants := []variant{
+		{"as-written", nil, same},
+		{"l0-compacted", nil, func(o bdb.Options) bdb.Options {
+			return o.WithNumLevelZeroTables(1).WithNumLevelZeroTablesStall(2)
+		}},
+		{"block-cache-16M-index-cache-8M", nil, func(o bdb.Options) bdb.Options {
+			return o.WithBlockCacheSize(16 << 20).WithIndexCacheSize(8 << 20)
+		}},
+		{"bloom-0.01", func(o bdb.Options) bdb.Options { return o.WithBloomFalsePositive(0.01) }, same},
+		{"block-4K", func(o bdb.Options) bdb.Options { return o.WithBlockSize(4 << 10) }, same},
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	keys := make([][]byte, *loadPre)
+	for i := range keys {
+		keys[i] = make([]byte, 16)
+		for j := range keys[i] {
+			keys[i][j] = byte(rng.Uint32())
+		}
+	}
+	value := make([]byte, 90)
+	dirs := map[string]string{}
+	write := func(name string, build func(bdb.Options) bdb.Options) string {
+		dir := filepath.Join(b.TempDir(), name)
+		opts, err := SidecarOptions(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if build != nil {
+			opts = build(opts)
+		}
+		db, err := bdb.Open(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for lo := 0; lo < len(keys); lo += 1000 {
+			txn := db.NewTransaction(true)
+			for _, k := range keys[lo:min(lo+1000, len(keys))] {
+				if err := txn.Set(k, value); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := txn.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	}
+	for _, v := range variants {
+		dir := dirs["store"]
+		if v.build != nil {
+			dir = write(v.name, v.build)
+		} else if dir == "" {
+			dir = write("store", nil)
+			dirs["store"] = dir
+		}
+		b.Run(v.name, func(b *testing.B) {
+			opts, err := SidecarOptions(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts = v.read(opts)
+			if v.build != nil {
+				opts = v.build(opts)
+			}
+			db, err := bdb.Open(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			for v.name == "l0-compacted" && db.Levels()[0].NumTables > 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			levels := map[int]int{}
+			for _, t := range db.Tables() {
+				levels[t.Level]++
+			}
+			b.Logf("tables per level %v", levels)
+			batches := make([][][]byte, b.N)
+			for i := range batches {
+				ks := make([][]byte, 1000)
+				for j := range ks {
+					ks[j] = keys[rng.IntN(len(keys))]
+				}
+				slices.SortFunc(ks, bytes.Compare)
+				batches[i] = ks
+			}
+			defer reportCPU(b)()
+			b.ResetTimer()
+			for i := range b.N {
+				err := db.View(func(txn *bdb.Txn) error {
+					for _, k := range batches[i] {
+						item, err := txn.Get(k)
+						if err != nil {
+							return err
+						}
+						if err := item.Value(func([]byte) error { return nil }); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
