@@ -129,12 +129,12 @@ func (b *badgerFloor) syncWAL() error {
 // Badger alone (BenchmarkReadMethods in store/badger, and variants of
 // this floor): in key order, in one read transaction (one read
 // timestamp), in contiguous parts over parts goroutines — GOMAXPROCS as
-// the store's GetMany reads, or 1. Key order saved about 5% of the CPU
-// per key. The goroutines cost a few percent more CPU per key (the level
+// the store's GetMany reads, or 1. Key order saved 4–8% of the CPU
+// per key. The goroutines cost 4–12% more CPU per key (the level
 // locks and table references they share); they take the wall time down
 // when a core is free, and up when none is (the second part waits for
 // one), so the bench measures both and the targets take the faster. An
-// iterator Seek over the sorted keys cost 35–40% more per key: it seeks
+// iterator Seek over the sorted keys cost 34–43% more per key: it seeks
 // every level-0 table and memtable, where Get skips those whose Bloom
 // filter rules the key out.
 func (b *badgerFloor) readBatch(rng *rand.Rand, n, parts int) error {
