@@ -66,6 +66,8 @@ func newFilterLayer(limit int) filterLayer {
 	return filterLayer{blocks: make([][8]uint32, (limit*filterBitsPer+255)/256), limit: limit}
 }
 
+// hash reads only the seed, set once: callers hash their keys without
+// the write lock (Store.prepareAll).
 func (f *keyFilter) hash(key []byte) uint64 { return maphash.Bytes(f.seed, key) }
 
 // add records key as stored.
