@@ -158,10 +158,17 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 // a new identifier (tokenizeStaged).
 func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int, out []store.Outcome) {
 	inParallelOn(runtime.GOMAXPROCS(0)-1, len(out), func(lo, hi int) {
+		var (
+			texts *textArena // a large chunk's tokens are spelled into blocks
+			buf   [64]byte
+		)
+		if hi-lo >= minChunk {
+			texts = &textArena{}
+		}
 		for j := lo; j < hi; j++ {
 			if o := out[j]; o.Status == store.Inserted || o.Status == store.Existing {
 				i := pos[j]
-				tok := s.classes[recs[j].Class].load().codec.Encode(o.ID)
+				tok := texts.text(s.classes[recs[j].Class].load().codec.AppendEncode(buf[:0], o.ID))
 				b.res[i].Token, b.fps[i] = tok, s.tokenFPIn(b.fpSet, i, b.items[i].Class, tok, true)
 			}
 		}

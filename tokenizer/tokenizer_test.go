@@ -28,6 +28,17 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// AppendEncode appends the spelling Encode returns.
+func TestCodecAppendEncode(t *testing.T) {
+	c := tokenizer.NewCodec("email", keyA)
+	for range 100 {
+		id := tokenizer.NewID()
+		if got, want := string(c.AppendEncode([]byte("x"), id)), "x"+c.Encode(id); got != want {
+			t.Fatalf("AppendEncode(x, id) = %q, want %q", got, want)
+		}
+	}
+}
+
 func TestCodecRejects(t *testing.T) {
 	c := tokenizer.NewCodec("email", keyA)
 	tok := c.Encode(tokenizer.NewID())
