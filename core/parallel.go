@@ -21,12 +21,8 @@ const chunksPerWorker = 4
 // from one caller otherwise leaves all but one core idle while its items'
 // crypto and audit fingerprints run one after another; small calls run on
 // the caller's goroutine alone.
-func inParallel(n int, fn func(lo, hi int)) { inParallelOn(runtime.GOMAXPROCS(0), n, fn) }
-
-// inParallelOn is inParallel on at most workers goroutines (the caller's
-// among them).
-func inParallelOn(workers, n int, fn func(lo, hi int)) {
-	w := min(workers, n/minChunk)
+func inParallel(n int, fn func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n/minChunk)
 	if w <= 1 {
 		fn(0, n)
 		return

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"runtime"
 	"time"
 
 	"github.com/privacyvault/privacyvault/store"
@@ -149,15 +148,11 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 
 // issueTokens sets the token of every item whose record the store decided
 // — inserted, or for a deterministic value the record already holding it
-// — with its audit fingerprint, across the cores when there are many but
-// one: meanwhile Badger's writer goroutine applies the records to its
-// memtable, one after another, and then the store syncs. That is the
-// longest part of a large call (a batch of 1,000 random tokens: about 2
-// ms to apply, against about 1 ms of tokens and fingerprints on one
-// core), so it keeps a core of its own. Collided records go again under
-// a new identifier (tokenizeStaged).
+// — with its audit fingerprint, across the cores when there are many.
+// The store syncs meanwhile. Collided records go again under a new
+// identifier (tokenizeStaged).
 func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int, out []store.Outcome) {
-	inParallelOn(runtime.GOMAXPROCS(0)-1, len(out), func(lo, hi int) {
+	inParallel(len(out), func(lo, hi int) {
 		var (
 			texts *textArena // a large chunk's tokens are spelled into blocks
 			buf   [64]byte
