@@ -82,8 +82,3 @@ func TestInsertLargeCallPreparedInChunks(t *testing.T) {
 		t.Errorf("SubjectRecords(subject-2) = %d records, want %d", len(subj), want)
 	}
 }
-
-func sameRecord(a, b store.Record) bool {
-	return a.Class == b.Class && bytes.Equal(a.ID, b.ID) && bytes.Equal(a.Index, b.Index) && bytes.Equal(a.Subject, b.Subject) &&
-		a.KeyVersion == b.KeyVersion && bytes.Equal(a.Ciphertext, b.Ciphertext) && a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
-}
