@@ -8,6 +8,7 @@ import (
 
 	bdb "github.com/dgraph-io/badger/v4"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/store"
 )
 
@@ -21,7 +22,8 @@ import (
 // sync covers every write committed before, as a syncer's would.
 //
 // If fill returns an error, or inserts fail, nothing is committed and
-// PutTx returns the error. Unlike Put it never declines: the records must
+// PutTx returns the error; one wrapping audit.ErrTxFull when the
+// transaction outgrew Badger's limit (InsertTx's, or the lines'). Unlike Put it never declines: the records must
 // be written, so it waits for the write lock whoever holds it.
 func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err error)) (wait func() error, err error) {
 	s := j.s
@@ -48,6 +50,9 @@ func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err err
 				break
 			}
 		}
+	}
+	if errors.Is(err, bdb.ErrTxnTooBig) {
+		err = fmt.Errorf("%w: %w", audit.ErrTxFull, err)
 	}
 	if err == nil {
 		err = tx.txn.Commit()
@@ -85,13 +90,14 @@ type JournalTx struct {
 // record's id for a deterministic index already taken, a collision for an
 // id already taken, else inserted. Records are visible to later inserts of
 // the same transaction and, as the write lock is held, nothing else writes
-// meanwhile. An error leaves the transaction unusable: PutTx then fails.
+// meanwhile. An error leaves the transaction unusable: PutTx then fails
+// (audit.ErrTxFull: the transaction outgrew Badger's limit).
 func (t *JournalTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
 	out := make([]store.Outcome, len(recs))
 	for i, r := range recs {
 		o, err := insertOne(t.txn, t.s.filter, r)
 		if errors.Is(err, bdb.ErrTxnTooBig) {
-			return nil, fmt.Errorf("store/badger: insert: %w (too large to commit with its audit event)", err)
+			return nil, fmt.Errorf("store/badger: insert: %w: %w", audit.ErrTxFull, err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store/badger: insert: %w", err)

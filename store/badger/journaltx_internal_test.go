@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,5 +222,136 @@ func BenchmarkInsertThenAppend(b *testing.B) {
 		if err := wait(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// stagedBurst runs calls staged appends while a first stage holds the
+// audit writer, so they are likely taken as one batch (what is asserted
+// holds either way), and returns their errors.
+func stagedBurst(t *testing.T, l *audit.Log, calls int, stage func(i int) func(tx any) ([]audit.Event, error)) []error {
+	t.Helper()
+	release, started := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		err := l.AppendStaged(context.Background(), func(any) ([]audit.Event, error) {
+			close(started)
+			<-release
+			return []audit.Event{tokenizeEvent(-1)}, nil
+		})
+		if err != nil {
+			t.Errorf("AppendStaged(first) error = %v", err)
+		}
+	})
+	<-started
+	errs := make([]error, calls)
+	for i := range calls {
+		wg.Go(func() { errs[i] = l.AppendStaged(context.Background(), stage(i)) })
+	}
+	time.Sleep(50 * time.Millisecond) // a likelier shared batch only, see above
+	close(release)
+	wg.Wait()
+	return errs
+}
+
+// Staged calls whose records together exceed Badger's transaction limit
+// (15% of the 4 MiB memtable), each far below it, all succeed: the audit
+// writer commits them in several transactions rather than failing the
+// call that did not fit. Every record and event is stored and the log
+// stays usable.
+func TestAppendStagedSplitsFullTransaction(t *testing.T) {
+	dir := t.TempDir()
+	s, l := openJournaled(t, dir)
+	const calls, perCall = 24, 8
+	recs := make([][]store.Record, calls)
+	for i := range recs {
+		for range perCall {
+			recs[i] = append(recs[i], store.Record{Class: "c", ID: randomID(t), Ciphertext: bytes.Repeat([]byte{'s'}, 8000), CreatedAt: time.Now()})
+		}
+	}
+	errs := stagedBurst(t, l, calls, func(i int) func(tx any) ([]audit.Event, error) {
+		var out []store.Outcome
+		return stageInsert(recs[i], tokenizeEvent(i), &out)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("AppendStaged(call %d of 64 KB) error = %v, want nil", i, err)
+		}
+	}
+	for i := range recs {
+		for _, r := range recs[i] {
+			if _, err := s.Get(context.Background(), r.Class, r.ID); err != nil && errs[i] == nil {
+				t.Errorf("Get(record of call %d) error = %v, want it stored", i, err)
+			}
+		}
+	}
+	if _, err := l.Append(context.Background(), tokenizeEvent(calls)); err != nil {
+		t.Fatalf("Append(after the burst) error = %v, want the log usable", err)
+	}
+	verifyEvents(t, l, dir, calls+2)
+}
+
+// Staged calls whose event lines together exceed the transaction limit
+// are split as well, and the log stays usable.
+func TestAppendStagedSplitsFullLines(t *testing.T) {
+	dir := t.TempDir()
+	_, l := openJournaled(t, dir)
+	const calls = 24
+	fps := make([]string, 1000) // ~35 KB of line per event
+	for i := range fps {
+		fps[i] = fmt.Sprintf("%032x", i)
+	}
+	errs := stagedBurst(t, l, calls, func(i int) func(tx any) ([]audit.Event, error) {
+		return func(any) ([]audit.Event, error) {
+			ev := tokenizeEvent(i)
+			ev.Count, ev.Tokens = len(fps), fps
+			return []audit.Event{ev}, nil
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("AppendStaged(call %d with a 35 KB event) error = %v, want nil", i, err)
+		}
+	}
+	if _, err := l.Append(context.Background(), tokenizeEvent(calls)); err != nil {
+		t.Fatalf("Append(after the burst) error = %v, want the log usable", err)
+	}
+	verifyEvents(t, l, dir, calls+2)
+}
+
+// A staged call too large for a transaction on its own fails with
+// audit.ErrTxFull, having written nothing; the log stays usable.
+func TestAppendStagedTooLargeAlone(t *testing.T) {
+	s, l := openJournaled(t, t.TempDir())
+	var recs []store.Record
+	for range 20 {
+		recs = append(recs, store.Record{Class: "c", ID: randomID(t), Ciphertext: bytes.Repeat([]byte{'s'}, 64<<10), CreatedAt: time.Now()})
+	}
+	var out []store.Outcome
+	if err := l.AppendStaged(context.Background(), stageInsert(recs, tokenizeEvent(0), &out)); !errors.Is(err, audit.ErrTxFull) {
+		t.Fatalf("AppendStaged(1.3 MB of records) error = %v, want ErrTxFull", err)
+	}
+	if _, err := s.Get(context.Background(), recs[0].Class, recs[0].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(record of the refused call) error = %v, want ErrNotFound", err)
+	}
+	if _, err := l.Append(context.Background(), tokenizeEvent(1)); err != nil {
+		t.Fatalf("Append(after the refused call) error = %v, want the log usable", err)
+	}
+}
+
+// verifyEvents closes l, whose directory is dir/audit, and checks its file
+// verifies and holds events events.
+func verifyEvents(t *testing.T, l *audit.Log, dir string, events int) {
+	t.Helper()
+	if err := l.Close(); err != nil {
+		t.Fatalf("audit Close() error = %v", err)
+	}
+	f, err := os.Open(filepath.Join(dir, "audit", audit.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sum, err := audit.Verify(f, audit.NewEd25519Signer(testSigningKey()))
+	if err != nil || sum.Events != events {
+		t.Errorf("Verify() = %d events, %v; want %d, nil (every call's event)", sum.Events, err, events)
 	}
 }
