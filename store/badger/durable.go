@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/privacyvault/privacyvault/store"
 )
 
 // Badger runs without SyncWrites and the store makes its writes durable
@@ -44,8 +46,11 @@ import (
 type durability struct {
 	dir string
 
-	syncMu    sync.Mutex // guards the series
+	syncMu    sync.Mutex // guards the series and closed
 	wal, vlog series
+	// closed: the store closed, the series' files with it; a sync then
+	// fails rather than sync nothing (a PutTx wait may come after Close).
+	closed bool
 
 	// lazy: committed inserts are synced on demand (SyncOnDemand), not
 	// as soon as they are committed; kick carries the demands.
@@ -177,6 +182,9 @@ func (d *durability) wait() error {
 func (d *durability) syncWAL() error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	if d.closed {
+		return store.ErrClosed
+	}
 	d.walSyncs.Add(1)
 	return d.wal.sync(d.dir)
 }
@@ -185,6 +193,9 @@ func (d *durability) syncWAL() error {
 func (d *durability) syncBoth() error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	if d.closed {
+		return store.ErrClosed
+	}
 	d.walSyncs.Add(1)
 	return errors.Join(d.wal.sync(d.dir), d.vlog.sync(d.dir))
 }
@@ -264,6 +275,7 @@ func (d *durability) syncAll() error {
 func (d *durability) close() {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	d.closed = true
 	d.closeFiles()
 }
 

@@ -19,7 +19,9 @@ import (
 // the records and the lines become durable together, by one WAL
 // fdatasync. wait makes them durable and must be called once: it syncs on
 // the caller's goroutine (no hand-off to the syncer and back), and the
-// sync covers every write committed before, as a syncer's would.
+// sync covers every write committed before, as a syncer's would. It
+// takes no lock (a reader holding the store's read lock may wait for it),
+// so it may run after Close: it then fails (durability.close).
 //
 // If fill returns an error, or inserts fail, nothing is committed and
 // PutTx returns the error; one wrapping audit.ErrTxFull when the

@@ -355,3 +355,76 @@ func verifyEvents(t *testing.T, l *audit.Log, dir string, events int) {
 		t.Errorf("Verify() = %d events, %v; want %d, nil (every call's event)", sum.Events, err, events)
 	}
 }
+
+// putTx inserts recs through PutTx with one journal line as seq first
+// and returns the outcomes and PutTx's wait.
+func putTx(t *testing.T, s *Store, first uint64, recs []store.Record) ([]store.Outcome, func() error) {
+	t.Helper()
+	var out []store.Outcome
+	wait, err := s.Journal().PutTx(func(tx any) (uint64, [][]byte, error) {
+		o, err := tx.(*JournalTx).InsertTx(recs)
+		out = o
+		return first, [][]byte{[]byte("line")}, err
+	})
+	if err != nil {
+		t.Fatalf("PutTx() error = %v", err)
+	}
+	return out, wait
+}
+
+// The key filter holds every key a staged transaction wrote, at once and
+// after a reopen (its scan), so a later insert — staged or the
+// committer's — finds the record's identifier and index taken.
+func TestFilterHoldsStagedKeys(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir)
+	rnd, det, subj := rec("rnd", nil, nil), rec("det", randomBytes(32), nil), rec("det", randomBytes(32), []byte("subject-1"))
+	out, wait := putTx(t, s, 1, []store.Record{rnd, det, subj})
+	if err := wait(); err != nil {
+		t.Fatalf("PutTx wait() error = %v", err)
+	}
+	for i, o := range out {
+		if o.Status != store.Inserted {
+			t.Fatalf("InsertTx()[%d] = %v, want inserted", i, o.Status)
+		}
+	}
+	keys := [][]byte{recordKey(rnd.Class, rnd.ID), recordKey(det.Class, det.ID), indexKey(det.Class, det.Index),
+		recordKey(subj.Class, subj.ID), indexKey(subj.Class, subj.Index)}
+	checkHeld(t, s, keys, "staged")
+	again := func(when string) {
+		t.Helper()
+		sameID, sameIndex := rec("rnd", nil, nil), rec("det", bytes.Clone(det.Index), nil)
+		sameID.ID = bytes.Clone(rnd.ID)
+		staged, wait := putTx(t, s, 2, []store.Record{sameID, sameIndex})
+		if err := wait(); err != nil {
+			t.Fatalf("%s: PutTx wait() error = %v", when, err)
+		}
+		committed, err := s.Insert(context.Background(), []store.Record{sameID, sameIndex})
+		if err != nil {
+			t.Fatalf("%s: Insert() error = %v", when, err)
+		}
+		for _, got := range [][]store.Outcome{staged, committed} {
+			if got[0].Status != store.Collision || got[1].Status != store.Existing || !bytes.Equal(got[1].ID, det.ID) {
+				t.Errorf("%s: outcomes of a taken id and index = %v, want collision and existing %x", when, got, det.ID)
+			}
+		}
+	}
+	again("staged")
+	s = reopen(t, s, dir)
+	defer s.Close()
+	checkHeld(t, s, keys, "reopened")
+	again("reopened")
+}
+
+// A staged transaction's wait that runs after the store closed does not
+// report the writes durable: the store's files are no longer synced.
+func TestPutTxWaitAfterClose(t *testing.T) {
+	s := openDir(t, t.TempDir())
+	_, wait := putTx(t, s, 1, []store.Record{rec("rnd", nil, nil)})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("wait() after Close = %v, want ErrClosed", err)
+	}
+}
