@@ -233,6 +233,8 @@ func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 	if err == nil {
 		if err = txn.Commit(); err != nil {
 			s.dur.cancel(n) // the write lock is held: n is the last begun
+		} else if big {
+			s.dur.lastBig.Store(n)
 		}
 	}
 	if err != nil {

@@ -65,6 +65,11 @@ type durability struct {
 	// never syncs while holding it), so Journal.Put waits for it.
 	committing atomic.Bool
 	walSyncs   atomic.Uint64 // store syncs done (either kind), for tests
+	vlogSyncs  atomic.Uint64 // of them, syncs of the value log too, for tests
+	// lastBig is the number of the last insert transaction that may have
+	// written the value log (set under the write lock): a sync on behalf
+	// of a later write (PutTx) that marks it durable syncs both files.
+	lastBig atomic.Uint64
 
 	mu      sync.Mutex
 	started uint64        // write commits begun
@@ -197,6 +202,7 @@ func (d *durability) syncBoth() error {
 		return store.ErrClosed
 	}
 	d.walSyncs.Add(1)
+	d.vlogSyncs.Add(1)
 	return errors.Join(d.wal.sync(d.dir), d.vlog.sync(d.dir))
 }
 

@@ -63,7 +63,9 @@ func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err err
 		s.dur.cancel(n) // the write lock is held: n is the last begun
 		return nil, fmt.Errorf("store/badger: journal: %w", err)
 	}
-	big := tx.big
+	// An insert group committed before, not yet synced, may have written
+	// the value log: this sync marks it durable, so it syncs both files.
+	big := tx.big || !s.dur.durableTo(s.dur.lastBig.Load())
 	return func() error {
 		var err error
 		if big {

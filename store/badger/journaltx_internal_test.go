@@ -428,3 +428,32 @@ func TestPutTxWaitAfterClose(t *testing.T) {
 		t.Errorf("wait() after Close = %v, want ErrClosed", err)
 	}
 }
+
+// A staged transaction's sync that comes after a committed insert group
+// whose record went to the value log, not yet synced, syncs the value log
+// too: its sync marks every write before it durable, so the syncer then
+// syncs that group no more.
+func TestPutTxSyncsValueLogOfEarlierGroup(t *testing.T) {
+	s := openLazy(t, t.TempDir())
+	defer s.Close()
+	big := rec("rnd", nil, nil)
+	big.Ciphertext = randomBytes(int(s.opts.ValueThreshold))
+	if !s.mayUseValueLog(big) {
+		t.Fatal("mayUseValueLog(record of ValueThreshold bytes) = false, want true")
+	}
+	_, insertWait, err := s.InsertStaged(context.Background(), []store.Record{big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.dur.vlogSyncs.Load()
+	_, wait := putTx(t, s, 1, []store.Record{rec("rnd", nil, nil)})
+	if err := wait(); err != nil {
+		t.Fatalf("PutTx wait() error = %v", err)
+	}
+	if err := insertWait(); err != nil {
+		t.Fatalf("InsertStaged wait() error = %v", err)
+	}
+	if got := s.dur.vlogSyncs.Load() - before; got == 0 {
+		t.Errorf("value-log syncs after the staged sync and the large insert's wait = %d, want at least 1", got)
+	}
+}
