@@ -23,7 +23,10 @@ func (l *Log) Stages() bool { return l.tj != nil }
 // sync. AppendStaged returns nil only once both are durable; it returns
 // stage's own error (nothing of stage is then written) or the log's. stage
 // may be called more than once (a batch given up because another stage
-// failed is tried again): it must write the same each time.
+// failed, or split because the transaction was full, is tried again): it
+// must write the same each time. If ctx ends first AppendStaged returns
+// its error while stage may still run: a caller whose stage touches its
+// own state passes a ctx that does not end (context.WithoutCancel).
 func (l *Log) AppendStaged(ctx context.Context, stage func(tx any) ([]Event, error)) error {
 	if l.tj == nil {
 		return ErrNoStaging

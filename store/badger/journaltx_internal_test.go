@@ -457,3 +457,68 @@ func TestPutTxSyncsValueLogOfEarlierGroup(t *testing.T) {
 		t.Errorf("value-log syncs after the staged sync and the large insert's wait = %d, want at least 1", got)
 	}
 }
+
+// Staged calls and the committer's inserts of one deterministic value,
+// concurrent, agree on one identifier, and so do both after a reopen:
+// both decide under the write lock and see what the other committed.
+func TestStagedAndCommitterDeterministicUnique(t *testing.T) {
+	dir := t.TempDir()
+	s, l := openJournaled(t, dir)
+	index := randomBytes(32)
+	const callers = 8
+	ids := make([][]byte, 2*callers)
+	inserted := make([]bool, 2*callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			var out []store.Outcome
+			if err := l.AppendStaged(context.Background(), stageInsert([]store.Record{rec("det", index, nil)}, tokenizeEvent(i), &out)); err != nil {
+				t.Errorf("AppendStaged(%d) error = %v", i, err)
+				return
+			}
+			ids[i], inserted[i] = out[0].ID, out[0].Status == store.Inserted
+		})
+		wg.Go(func() {
+			out, err := s.Insert(context.Background(), []store.Record{rec("det", index, nil)})
+			if err != nil {
+				t.Errorf("Insert(%d) error = %v", i, err)
+				return
+			}
+			ids[callers+i], inserted[callers+i] = out[0].ID, out[0].Status == store.Inserted
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	n := 0
+	for i := range ids {
+		if inserted[i] {
+			n++
+		}
+		if !bytes.Equal(ids[i], ids[0]) {
+			t.Errorf("call %d got id %x, call 0 got %x: one value, two tokens", i, ids[i], ids[0])
+		}
+	}
+	if n != 1 {
+		t.Errorf("records inserted for one deterministic value = %d, want 1", n)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, dir)
+	defer s.Close()
+	staged, wait := putTx(t, s, 1<<40, []store.Record{rec("det", index, nil)})
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Insert(context.Background(), []store.Record{rec("det", index, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range [][]store.Outcome{staged, out} {
+		if got[0].Status != store.Existing || !bytes.Equal(got[0].ID, ids[0]) {
+			t.Errorf("after a reopen: outcome = %v %x, want existing %x", got[0].Status, got[0].ID, ids[0])
+		}
+	}
+}
