@@ -66,9 +66,9 @@ type durability struct {
 	committing atomic.Bool
 	walSyncs   atomic.Uint64 // store syncs done (either kind), for tests
 	vlogSyncs  atomic.Uint64 // of them, syncs of the value log too, for tests
-	// lastBig is the number of the last insert transaction that may have
-	// written the value log (set under the write lock): a sync on behalf
-	// of a later write (PutTx) that marks it durable syncs both files.
+	// lastBig is the number of the last insert or staged transaction
+	// that may have written the value log (set under the write lock): a
+	// sync for a later write that marks it durable syncs both files.
 	lastBig atomic.Uint64
 
 	mu      sync.Mutex

@@ -66,6 +66,9 @@ func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err err
 	// An insert group committed before, not yet synced, may have written
 	// the value log: this sync marks it durable, so it syncs both files.
 	big := tx.big || !s.dur.durableTo(s.dur.lastBig.Load())
+	if tx.big {
+		s.dur.lastBig.Store(n) // for a sync of a later write that comes first
+	}
 	return func() error {
 		var err error
 		if big {

@@ -522,3 +522,25 @@ func TestStagedAndCommitterDeterministicUnique(t *testing.T) {
 		}
 	}
 }
+
+// The syncer's sync of an insert group committed after a staged
+// transaction that may have written the value log, before that
+// transaction's own sync, syncs the value log too: it marks the staged
+// transaction durable.
+func TestSyncerSyncsValueLogOfEarlierPutTx(t *testing.T) {
+	s := openLazy(t, t.TempDir())
+	defer s.Close()
+	big := rec("rnd", nil, nil)
+	big.Ciphertext = randomBytes(int(s.opts.ValueThreshold))
+	before := s.dur.vlogSyncs.Load()
+	_, wait := putTx(t, s, 1, []store.Record{big})
+	if _, err := s.Insert(context.Background(), []store.Record{rec("rnd", nil, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.dur.vlogSyncs.Load() - before; got == 0 {
+		t.Errorf("value-log syncs by the later insert's sync = %d, want at least 1", got)
+	}
+	if err := wait(); err != nil {
+		t.Fatalf("PutTx wait() error = %v", err)
+	}
+}
