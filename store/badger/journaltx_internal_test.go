@@ -544,3 +544,40 @@ func TestSyncerSyncsValueLogOfEarlierPutTx(t *testing.T) {
 		t.Fatalf("PutTx wait() error = %v", err)
 	}
 }
+
+// Closing the log while a stage runs on its writer: the stage's call
+// commits and hears success, Close returns once it has, and a later
+// staged append fails with ErrClosed having run nothing.
+func TestCloseWhileStaged(t *testing.T) {
+	dir := t.TempDir()
+	s, l := openJournaled(t, dir)
+	r := rec("rnd", nil, nil)
+	release, started, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		var out []store.Outcome
+		done <- l.AppendStaged(context.Background(), func(tx any) ([]audit.Event, error) {
+			close(started)
+			<-release
+			return stageInsert([]store.Record{r}, tokenizeEvent(0), &out)(tx)
+		})
+	}()
+	<-started
+	closed := make(chan error, 1)
+	go func() { closed <- l.Close() }()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("AppendStaged(stage running at Close) error = %v, want nil", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close() error = %v", err)
+	}
+	if _, err := s.Get(context.Background(), r.Class, r.ID); err != nil {
+		t.Errorf("Get(record of the staged call) error = %v", err)
+	}
+	ran := false
+	err := l.AppendStaged(context.Background(), func(any) ([]audit.Event, error) { ran = true; return nil, nil })
+	if !errors.Is(err, audit.ErrClosed) || ran {
+		t.Errorf("AppendStaged(after Close) = %v, stage ran %t; want ErrClosed, false", err, ran)
+	}
+	verifyEvents(t, l, dir, 1)
+}
