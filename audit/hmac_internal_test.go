@@ -4,9 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"testing"
-	"time"
 )
 
 // pattern returns n bytes that differ from one length to the next.
@@ -100,37 +98,4 @@ func BenchmarkMAC(b *testing.B) {
 			k.sum(st)
 		}
 	})
-}
-
-// TestMACSpeedProbe alternates crypto/hmac and the saved states in short
-// slices and prints the 10th percentile of each (a probe for a noisy
-// machine; asserts nothing about speed). Run with -run MACSpeedProbe -v.
-func TestMACSpeedProbe(t *testing.T) {
-	if !testing.Verbose() {
-		t.Skip("a probe: run with -v")
-	}
-	key := pattern(32, 1)
-	msg := []byte("privacyvault/audit/v1/token\x00\x00\x00\x00\x00\x00\x00\x00\x03fpe\x00\x00\x00\x00\x00\x00\x00\x104111111111111111")
-	m := hmac.New(sha256.New, key)
-	k, st := newMACKey(key), newMACState()
-	var sum [sha256.Size]byte
-	fns := []func(){
-		func() { m.Reset(); m.Write(msg); m.Sum(sum[:0]) },
-		func() { st.buf = append(st.buf[:0], msg...); k.sum(st) },
-	}
-	const per, rounds = 500, 400
-	times := make([][]float64, len(fns))
-	for range rounds {
-		for i, f := range fns {
-			start := time.Now()
-			for range per {
-				f()
-			}
-			times[i] = append(times[i], float64(time.Since(start).Nanoseconds())/per)
-		}
-	}
-	for i := range times {
-		slices.Sort(times[i])
-		t.Logf("variant %d: p10 %.0f ns, p50 %.0f ns", i, times[i][rounds/10], times[i][rounds/2])
-	}
 }
