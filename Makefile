@@ -218,9 +218,9 @@ bench-short: build devvault
 	$(GO) build -o bin/bench ./tools/bench
 	PGTEST_PORT=$(BENCH_PG_PORT) ./scripts/with-postgres.sh ./bin/bench -short -out '' -cmd 'make bench-short'
 
-## bench-micro: the Go micro-benchmarks (FF1, codec, store, the batch wire codec, the data plane's batches, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
+## bench-micro: the Go micro-benchmarks (FF1, codec, store, the batch wire codec, audit fingerprints, the SDK's batch path, the data plane's batches, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
 bench-micro:
-	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./internal/batchcodec/ ./core/ ./server/
+	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./internal/batchcodec/ ./audit/ ./client/ ./core/ ./server/
 
 tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 
