@@ -85,8 +85,8 @@ type macState struct {
 	d     hash.Hash
 	load  encoding.BinaryUnmarshaler
 	saved encoding.BinaryAppender
-	buf   []byte // the message, then its padding
-	st    [128]byte
+	buf   []byte          // the message, then its padding
+	state [128]byte       // a saved digest state, read back
 	outer [blockSize]byte // the outer hash's one block
 	sum   [sha256.Size]byte
 	std   hash.Hash // crypto/hmac's, made on first use when macKey.std
@@ -141,7 +141,7 @@ func hashBlocks(st *macState, from, blocks []byte, out *[sha256.Size]byte) bool 
 		return false
 	}
 	st.d.Write(blocks)
-	b, err := st.saved.AppendBinary(st.st[:0])
+	b, err := st.saved.AppendBinary(st.state[:0])
 	if err != nil || len(b) < stateWords+sha256.Size {
 		return false
 	}

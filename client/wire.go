@@ -103,7 +103,7 @@ type copies struct {
 	bytes []byte
 }
 
-// str returns v, a suffix-ending part of c.b ending at offset e, as a string.
+// str returns v, the field value ending at offset e of c.b, as a string.
 func (c *copies) str(v []byte, e int) string {
 	if len(v) == 0 {
 		return ""

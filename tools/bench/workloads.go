@@ -37,7 +37,7 @@ const fpeDigits = 16
 
 // appendDigits appends n as fpeDigits decimal digits, zero-padded. The
 // bench's client shares the cores with the sidecar: formatting 1,000
-// values a batch with fmt cost it about a quarter of the SDK call.
+// values a batch with fmt cost it about as much as the SDK call itself.
 func appendDigits(b []byte, n uint64) []byte {
 	b = append(b, make([]byte, fpeDigits)...)
 	for i := len(b) - 1; i >= len(b)-fpeDigits; i-- {
