@@ -35,6 +35,20 @@ type Journal interface {
 	Trim(upto uint64) error
 }
 
+// TxJournal is a Journal whose puts can carry other writes of its store
+// in the same transaction: a tokenize call's records commit with its
+// audit event (Log.AppendStaged), one commit and one sync for both.
+type TxJournal interface {
+	Journal
+	// PutTx opens a write transaction, calls fill with it (the store's
+	// own type; fill inserts records through it and returns the lines to
+	// store as the events first, first+1, …), stores the lines and
+	// commits. If fill fails, nothing is committed and PutTx returns its
+	// error. wait returns nil once records and lines are durable; the
+	// Log calls it exactly once.
+	PutTx(fill func(tx any) (first uint64, lines [][]byte, err error)) (wait func() error, err error)
+}
+
 // DefaultFileSyncInterval is Options.FileSyncInterval when it is zero.
 const DefaultFileSyncInterval = time.Second
 
@@ -179,6 +193,12 @@ func (l *Log) putJournal(first uint64, buf []byte, ends []int) error {
 	if wait == nil {
 		return errJournalBusy
 	}
+	return l.journaled(buf, wait)
+}
+
+// journaled writes buf, whose lines the journal has taken, to the file
+// (not synced) while the journal syncs them, and waits for that sync.
+func (l *Log) journaled(buf []byte, wait func() error) error {
 	var ferr error
 	if holdFileWrites {
 		l.held = append(l.held, buf...)

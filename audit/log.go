@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -79,6 +80,7 @@ type Log struct {
 	onError func(error)
 	presync func()
 	jr      Journal
+	tj      TxJournal // jr, when it takes other writes (AppendStaged)
 	// syncEvery bounds how long lines stay written to the file but not
 	// synced (with a journal).
 	syncEvery time.Duration
@@ -104,6 +106,7 @@ type Log struct {
 	lines   [][]byte // the lines of buf, for the journal
 	batch   []request
 	evs     []Event
+	at      []int // at[k]: position in evs of the k-th plain event (writeStaged)
 
 	// With a journal (owned by the writer goroutine):
 	tailEvent string    // hash of the file's last record at Open, if an event
@@ -114,8 +117,11 @@ type Log struct {
 }
 
 type request struct {
-	ev   Event
-	done chan result // buffered, so the writer never waits for a reader
+	ev Event
+	// stage, if set, replaces ev: an AppendStaged whose events the writer
+	// gets by calling it in the journal's transaction.
+	stage func(tx any) ([]Event, error)
+	done  chan result // buffered, so the writer never waits for a reader
 }
 
 type result struct {
@@ -153,6 +159,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		closing:   make(chan struct{}),
 		exited:    make(chan struct{}),
 	}
+	l.tj, _ = opts.Journal.(TxJournal)
 	if l.every <= 0 {
 		l.every = DefaultCheckpointEvery
 	}
@@ -300,6 +307,12 @@ func (l *Log) run() {
 		select {
 		case req := <-l.reqs:
 			l.batch = append(l.batch[:0], req)
+			// One yield first: callers already runnable (a request read,
+			// on their way to Append) join this batch rather than wait
+			// for the next sync. Measured with 8 unary callers on 2
+			// cores: 7–15% less sidecar CPU per call (fewer syncs per
+			// call), the same with one caller.
+			runtime.Gosched()
 		drain:
 			for len(l.batch) < maxBatch {
 				select {
@@ -349,22 +362,30 @@ func (l *Log) syncTimer() <-chan time.Time {
 
 // commit writes a batch, answers its appenders, then writes a checkpoint
 // if one is due, after answering so appenders do not wait for the signer.
+// A batch holding staged appends goes to the journal's transaction with
+// every small event of the batch (commitStaged); what is left takes the
+// usual way.
 func (l *Log) commit(batch []request) {
-	l.evs = l.evs[:0]
-	for _, req := range batch {
-		l.evs = append(l.evs, req.ev)
+	if l.tj != nil && slices.ContainsFunc(batch, func(r request) bool { return r.stage != nil }) {
+		batch = l.commitStaged(batch)
 	}
-	err := l.write(l.evs)
-	for i, req := range batch {
-		if err != nil {
-			req.done <- result{err: err}
-		} else {
-			req.done <- result{ev: l.evs[i]}
+	if len(batch) > 0 {
+		l.evs = l.evs[:0]
+		for _, req := range batch {
+			l.evs = append(l.evs, req.ev)
+		}
+		err := l.write(l.evs)
+		for i, req := range batch {
+			if err != nil {
+				req.done <- result{err: err}
+			} else {
+				req.done <- result{ev: l.evs[i]}
+			}
 		}
 	}
 	clear(l.batch) // drop references to events already answered
 	clear(l.evs)
-	if err == nil && l.since >= l.every && !time.Now().Before(l.retryAt) {
+	if l.err == nil && l.since >= l.every && !time.Now().Before(l.retryAt) {
 		l.checkpoint()
 	}
 	if l.unsynced >= fileSyncBytes || l.unsynced > 0 && !time.Now().Before(l.syncBy) {
@@ -379,24 +400,7 @@ func (l *Log) write(evs []Event) error {
 	if l.err != nil {
 		return l.err
 	}
-	seq, last := l.seq, l.last
-	buf := l.buf[:0]
-	l.ends = l.ends[:0]
-	for i := range evs {
-		ev := &evs[i]
-		seq++
-		ev.Seq, ev.Time, ev.Prev, ev.Hash = seq, time.Now().UTC(), last, ""
-		start := len(buf)
-		buf = appendEvent(buf, ev)
-		var hash string
-		buf, hash = appendSealed(buf, start)
-		buf = append(buf, '\n')
-		l.ends = append(l.ends, len(buf))
-		ev.Hash, last = hash, hash
-	}
-	if cap(buf) <= 1<<20 {
-		l.buf = buf // keep the buffer unless one huge batch grew it
-	}
+	buf, seq, last := l.encode(evs)
 	journal, presync := l.route(buf, l.ends)
 	if journal {
 		err := l.putJournal(l.seq+1, buf, l.ends)
@@ -421,6 +425,32 @@ func (l *Log) write(evs []Event) error {
 	l.seq, l.last = seq, last
 	l.since += len(evs)
 	return l.anchored(false)
+}
+
+// encode assigns Seq, Time, Prev and Hash to evs as the events after the
+// log's last record and returns their lines (in l.buf, each ending at
+// l.ends[i]) and the seq and hash of the last; the log's position is not
+// moved (the caller does so once the lines are durable).
+func (l *Log) encode(evs []Event) (buf []byte, seq uint64, last string) {
+	seq, last = l.seq, l.last
+	buf = l.buf[:0]
+	l.ends = l.ends[:0]
+	for i := range evs {
+		ev := &evs[i]
+		seq++
+		ev.Seq, ev.Time, ev.Prev, ev.Hash = seq, time.Now().UTC(), last, ""
+		start := len(buf)
+		buf = appendEvent(buf, ev)
+		var hash string
+		buf, hash = appendSealed(buf, start)
+		buf = append(buf, '\n')
+		l.ends = append(l.ends, len(buf))
+		ev.Hash, last = hash, hash
+	}
+	if cap(buf) <= 1<<20 {
+		l.buf = buf // keep the buffer unless one huge batch grew it
+	}
+	return buf, seq, last
 }
 
 // checkpoint signs the chain so far and appends the checkpoint. A signing

@@ -92,6 +92,11 @@ func (ev *events) add(base *AuditEvent, subject string, ok bool, tokenFP string)
 // lookup call. fps[i], when not "", is the fingerprint of res[i].Token,
 // computed with it; the others are computed here (fps nil: all).
 func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult, fps []string) error {
+	return s.recordAll(ctx, s.tokenEvents(caller, purpose, op, classes, subjects, res, fps))
+}
+
+// tokenEvents returns the events auditTokens writes.
+func (s *DataPlane) tokenEvents(caller, purpose string, op audit.Op, classes, subjects []string, res []TokenResult, fps []string) events {
 	if fps == nil {
 		fps = make([]string, len(res))
 	}
@@ -116,7 +121,16 @@ func (s *DataPlane) auditTokens(ctx context.Context, caller, purpose string, op 
 		}
 		ev.add(&base, subjects[i], r.Err == nil, fps[i])
 	}
-	return s.recordAll(ctx, ev)
+	return ev
+}
+
+// list returns the events in the order of their first item.
+func (ev *events) list() []AuditEvent {
+	out := make([]AuditEvent, len(ev.order))
+	for i, k := range ev.order {
+		out[i] = *ev.groups[k]
+	}
+	return out
 }
 
 // fingerprintTokens fills the missing fingerprints of res[lo:hi].

@@ -166,6 +166,9 @@ type TokenResult struct {
 // refers to items once it returns, so the caller may reuse the slice.
 func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
 	subjects := s.subjects(items)
+	if sa := s.stager(items); sa != nil {
+		return s.tokenizeWithEvent(ctx, sa, caller, items, subjects)
+	}
 	if s.joint {
 		var j *audit.Joint
 		ctx, j = audit.WithJoint(ctx)
@@ -213,21 +216,35 @@ func (s *DataPlane) tokenize(ctx context.Context, items []TokenizeItem, subjects
 }
 
 func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjects []string, waits *[]func() error) error {
-	if err := s.keysFresh(); err != nil {
+	recs, pos, sealers, err := s.stageRecords(ctx, b, subjects)
+	if err != nil {
 		return err
+	}
+	return s.insertRecords(ctx, b, recs, pos, sealers, func(recs []store.Record) ([]store.Outcome, error) {
+		out, wait, err := s.store.InsertStaged(ctx, recs)
+		if err != nil {
+			return nil, err
+		}
+		*waits = append(*waits, wait)
+		return out, nil
+	})
+}
+
+// stageRecords does every item's work up to the store: it sets the
+// results of items that need no record (vaultless, invalid) and returns
+// the sealed records of the others, pos[j] being the item of recs[j].
+func (s *DataPlane) stageRecords(ctx context.Context, b *tokenizeBatch, subjects []string) (recs []store.Record, pos []int, sealers sealerCache, err error) {
+	if err := s.keysFresh(); err != nil {
+		return nil, nil, nil, err
 	}
 	now := s.now().UTC()
 	// Items that depend on nothing but themselves first, across the cores
 	// for a large call; the rest (subject keys, unknown classes) in item
 	// order here.
 	if err := s.prepareAll(ctx, b, now); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	var (
-		recs []store.Record
-		pos  []int // pos[j] is the item index of recs[j]
-	)
-	sealers := sealerCache{}
+	sealers = sealerCache{}
 	for i, it := range b.items {
 		switch b.state(i) {
 		case itemDone:
@@ -247,7 +264,7 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 		if !c.Mode.Vaulted() {
 			tok, err := s.transform(ctx, c, it, text)
 			if err != nil && !isItemError(err) {
-				return err
+				return nil, nil, nil, err
 			}
 			b.res[i] = TokenResult{Token: tok, Err: err}
 			continue
@@ -274,21 +291,28 @@ func (s *DataPlane) tokenizeStaged(ctx context.Context, b *tokenizeBatch, subjec
 		}
 		sealer, err := s.recordSealerCached(ctx, c, r, true, sealers)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		r.Ciphertext = sealer.Seal(r.ID, it.Value)
 		recs = append(recs, r)
 		pos = append(pos, i)
 	}
+	return recs, pos, sealers, nil
+}
+
+// insertRecords inserts recs, the records of the items of b at pos,
+// through insert, sets the tokens of the items the store decided, and
+// inserts again under a new identifier the records whose identifier was
+// taken.
+func (s *DataPlane) insertRecords(ctx context.Context, b *tokenizeBatch, recs []store.Record, pos []int, sealers sealerCache, insert func([]store.Record) ([]store.Outcome, error)) error {
 	for round := 0; len(recs) > 0; round++ {
 		if round == maxCollisionRounds {
 			return errors.New("core: token identifiers keep colliding; the random source is broken")
 		}
-		out, wait, err := s.store.InsertStaged(ctx, recs)
+		out, err := insert(recs)
 		if err != nil {
 			return fmt.Errorf("core: tokenize: %w", err)
 		}
-		*waits = append(*waits, wait)
 		s.issueTokens(b, recs, pos, out)
 		var retry []store.Record
 		var retryPos []int

@@ -29,6 +29,16 @@ func (a auditor) Record(ctx context.Context, e core.AuditEvent) error {
 	return err
 }
 
+var _ core.StagedAuditor = auditor{}
+
+// Stages reports whether the log's journal is the store's (Badger), so a
+// tokenize call's records and event can commit together.
+func (a auditor) Stages() bool { return a.log.Stages() }
+
+func (a auditor) RecordStaged(ctx context.Context, stage func(tx any) ([]core.AuditEvent, error)) error {
+	return a.log.AppendStaged(ctx, stage)
+}
+
 // AuditDir returns where cfg keeps its audit log.
 func AuditDir(cfg *config.Config) string {
 	if cfg.Audit.Dir != "" {

@@ -38,6 +38,33 @@ func (a *auditHealth) Record(ctx context.Context, e core.AuditEvent) error {
 	return err
 }
 
+var _ core.StagedAuditor = (*auditHealth)(nil)
+
+// Stages reports whether the next auditor stages (core.StagedAuditor).
+func (a *auditHealth) Stages() bool {
+	sa, ok := a.next.(core.StagedAuditor)
+	return ok && sa.Stages()
+}
+
+// RecordStaged passes a staged call on (Stages reported true) and
+// remembers the outcome like Record; the error of the call's own stage
+// (its store insert) says nothing about the log.
+func (a *auditHealth) RecordStaged(ctx context.Context, stage func(tx any) ([]core.AuditEvent, error)) error {
+	var stageErr error
+	err := a.next.(core.StagedAuditor).RecordStaged(ctx, func(tx any) ([]core.AuditEvent, error) {
+		evs, err := stage(tx)
+		stageErr = err
+		return evs, err
+	})
+	if stageErr != nil {
+		return err
+	}
+	if failed := err != nil; a.failed.Load() != failed {
+		a.failed.Store(failed)
+	}
+	return err
+}
+
 // problem returns why the sidecar cannot serve now, or nil: keys past the
 // grace period, or an audit log whose last write failed. While the log is
 // failing it tries to write an event saying the log is writable again;

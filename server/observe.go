@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/metrics"
 	"github.com/privacyvault/privacyvault/store"
@@ -64,6 +65,31 @@ func (a observedAuditor) Record(ctx context.Context, e core.AuditEvent) error {
 	err := a.Auditor.Record(ctx, e)
 	a.o.m.AuditAppend(time.Since(start))
 	end(err, "audit append failed")
+	return err
+}
+
+var _ core.StagedAuditor = observedAuditor{}
+
+// Stages reports whether the wrapped auditor stages.
+func (a observedAuditor) Stages() bool {
+	sa, ok := a.Auditor.(core.StagedAuditor)
+	return ok && sa.Stages()
+}
+
+// RecordStaged times and traces a staged append (Stages reported true):
+// records and event are committed and synced together, so the one
+// operation is both the store's insert commit and the audit append, and
+// is reported as both.
+func (a observedAuditor) RecordStaged(ctx context.Context, stage func(tx any) ([]core.AuditEvent, error)) error {
+	_, endCommit := a.o.span(ctx, "privacyvault.store.commit", attribute.String("privacyvault.store.op", "insert"))
+	ctx, endAppend := a.o.span(ctx, "privacyvault.audit.append", attribute.String("privacyvault.op", string(audit.OpTokenize)))
+	start := time.Now()
+	err := a.Auditor.(core.StagedAuditor).RecordStaged(ctx, stage)
+	d := time.Since(start)
+	a.o.m.AuditAppend(d)
+	a.o.m.StoreCommit("insert", d)
+	endAppend(err, "audit append failed")
+	endCommit(err, "store commit failed")
 	return err
 }
 

@@ -151,7 +151,7 @@ func TestKickSyncsWithoutWaiter(t *testing.T) {
 	}
 }
 
-func randomID(t *testing.T) []byte {
+func randomID(t testing.TB) []byte {
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
 		t.Fatal(err)

@@ -300,6 +300,7 @@ func mainPhase(o options, work string, r *report) error {
 	}
 	if err := profileUnder(side, map[string]point{
 		"tok-rnd-8":       {key: "profile/tok/rnd/8", clients: clients, run: tokenizeOps(cls, "rnd", 1)},
+		"tok-rnd-1":       {key: "profile/tok/rnd/1", clients: 1, run: tokenizeOps(cls, "rnd", 1)},
 		"detok-rnd-8":     {key: "profile/detok/rnd/8", clients: clients, run: detokenizeOps(cls, "rnd", pools["rnd"], 1)},
 		"tok-fpe-batch":   {key: "profile/tok/fpe/1000", clients: 1, run: tokenizeOps(cls, "fpe", batch)},
 		"tok-rnd-batch":   {key: "profile/tok/rnd/1000", clients: 1, run: tokenizeOps(cls, "rnd", batch)},
