@@ -27,29 +27,30 @@ type probe struct {
 // read it, for each that is stored. Probes are read in key order (keys
 // next to each other share the tables, index blocks and skiplist towers
 // the search passes through, so fewer cache misses), in contiguous chunks
-// over GOMAXPROCS goroutines, each in a read transaction of its own: a
-// batch of 1,000 random keys is a thousand independent searches of the
-// whole tree. found must be safe to call concurrently for different
-// positions. lookupAll does not wait for durability: Store.view's
-// callers do.
+// over GOMAXPROCS goroutines: a batch of 1,000 random keys is a thousand
+// independent searches of the whole tree. The goroutines share one read
+// transaction, so the whole batch is read at one read timestamp (Badger's
+// read-only Get only reads what the transaction fixed when it began).
+// found must be safe to call concurrently for different positions.
+// lookupAll does not wait for durability: Store.view's callers do.
 func (s *Store) lookupAll(probes []probe, found func(pos int, item *bdb.Item) error) error {
 	slices.SortFunc(probes, func(a, b probe) int { return bytes.Compare(a.key, b.key) })
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
 	read := func(part []probe) error {
-		return s.db.View(func(txn *bdb.Txn) error {
-			for _, p := range part {
-				item, err := txn.Get(p.key)
-				if errors.Is(err, bdb.ErrKeyNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if err := found(p.pos, item); err != nil {
-					return err
-				}
+		for _, p := range part {
+			item, err := txn.Get(p.key)
+			if errors.Is(err, bdb.ErrKeyNotFound) {
+				continue
 			}
-			return nil
-		})
+			if err != nil {
+				return err
+			}
+			if err := found(p.pos, item); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	w := min(runtime.GOMAXPROCS(0), len(probes)/minChunk)
 	if w <= 1 {

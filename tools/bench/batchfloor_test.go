@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"path/filepath"
@@ -29,8 +30,10 @@ func TestBadgerFloorWritesAndReadsBatches(t *testing.T) {
 	if err != nil {
 		t.Fatalf("writeBatch() = %v", err)
 	}
-	if err := b.readBatch(rng, batch); err != nil {
-		t.Fatalf("readBatch() = %v", err)
+	for _, parts := range []int{1, 2} {
+		if err := b.readBatch(rng, batch, parts); err != nil {
+			t.Fatalf("readBatch(%d parts) = %v", parts, err)
+		}
 	}
 	b.close()
 
@@ -53,6 +56,23 @@ func TestBadgerFloorWritesAndReadsBatches(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("reading the written batch after reopening: %v, want every key", err)
+	}
+}
+
+// The read floor reads on several goroutines; a key missing from any
+// part fails the batch. Here the missing key sorts last and is a quarter
+// of the picks, so only the goroutine reading the second half meets it.
+func TestBadgerFloorReadFailsOnMissingKey(t *testing.T) {
+	b, err := openBadgerFloor(t.TempDir(), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	missing := bytes.Repeat([]byte{0xff}, floorKeyLen)
+	b.keys = append(b.keys[:3:3], missing)
+	err = b.readBatch(rand.New(rand.NewPCG(1, 1)), batch, 2)
+	if err == nil || !strings.Contains(err.Error(), "Key not found") {
+		t.Errorf("readBatch(2 parts) with a missing key = %v, want Badger's key not found", err)
 	}
 }
 
@@ -85,11 +105,11 @@ func TestPGFloorPoints(t *testing.T) {
 
 func TestServeBadgerFloorAnswersEachCommand(t *testing.T) {
 	var out strings.Builder
-	in := strings.NewReader("write\nread\nbogus\n")
+	in := strings.NewReader("write\nread\nread1\nbogus\n")
 	if err := serveBadgerFloor(t.TempDir(), 1200, in, &out); err != nil {
 		t.Fatalf("serveBadgerFloor() = %v", err)
 	}
-	want := "ready\nok\nok\nerror: unknown command \"bogus\"\n"
+	want := "ready\nok\nok\nok\nerror: unknown command \"bogus\"\n"
 	if out.String() != want {
 		t.Errorf("serveBadgerFloor answered %q, want %q", out.String(), want)
 	}

@@ -51,7 +51,8 @@ func (r *report) floorTable(w func(string, ...any)) {
 		verb      string
 	}{
 		{"floor/badger/write/1000/1", "Badger alone: 1,000 random keys (16 B, 90 B values) in one transaction, one WAL fdatasync", enc, "encrypt"},
-		{"floor/badger/read/1000/1", "Badger alone: 1,000 random keys of a preloaded set in one read transaction", dec, "decrypt"},
+		{"floor/badger/read/1000/1", "Badger alone: 1,000 random keys of a preloaded set in one read transaction, in key order on every core", dec, "decrypt"},
+		{"floor/badger/read1/1000/1", "Badger alone: the same on one goroutine", dec, "decrypt"},
 		{"floor/pg/copy/1000/1", "PostgreSQL alone: binary COPY of 1,000 rows (primary key only), committed", enc, "encrypt"},
 		{"floor/pg/any/1000/1", "PostgreSQL alone: `SELECT … WHERE id = ANY($1)` of 1,000 preloaded keys", dec, "decrypt"},
 	} {

@@ -105,6 +105,12 @@ func (r *report) targets() []target {
 			atLeastRatio(k.what+", 8 clients ÷ Transit "+verb, s, t, 0.8, vsTransit(t)))
 	}
 	bw, br := g(fmt.Sprintf("floor/badger/write/%d/1", batch)), g(fmt.Sprintf("floor/badger/read/%d/1", batch))
+	// Reading on every core is faster only when a core is free: the
+	// floor is the faster of the two ways.
+	brHow := "every core"
+	if br1 := g(fmt.Sprintf("floor/badger/read1/%d/1", batch)); br1.rate() > br.rate() {
+		br, brHow = br1, "one goroutine"
+	}
 	pw, pr := g(fmt.Sprintf("floor/pg/copy/%d/1", batch)), g(fmt.Sprintf("floor/pg/any/%d/1", batch))
 	writeFloor := ratioFloor(fmt.Sprintf("Badger write batch ÷ Transit %s, PostgreSQL COPY ÷ Transit %s", ratio(bw.rate(), encB.rate()), ratio(pw.rate(), encB.rate())),
 		bw.rate(), encB.rate())
@@ -122,7 +128,7 @@ func (r *report) targets() []target {
 		atLeastRatio("batch of 1,000 tokenize rnd, 1 caller ÷ Transit `batch_input` encrypt", bk("tok", "rnd"), encB, 1.5, writeFloor),
 		atLeastRatio("batch of 1,000 tokenize det, 1 caller ÷ Transit `batch_input` encrypt", bk("tok", "det"), encB, 1, writeFloor),
 		atLeastRatio("batch of 1,000 detokenize rnd, 1 caller ÷ Transit `batch_input` decrypt", bk("detok", "rnd"), decB, 2,
-			ratioFloor(fmt.Sprintf("Badger read batch ÷ Transit %s, PostgreSQL `= ANY` ÷ Transit %s", ratio(br.rate(), decB.rate()), ratio(pr.rate(), decB.rate())),
+			ratioFloor(fmt.Sprintf("Badger read batch (%s) ÷ Transit %s, PostgreSQL `= ANY` ÷ Transit %s", brHow, ratio(br.rate(), decB.rate()), ratio(pr.rate(), decB.rate())),
 				br.rate(), decB.rate())))
 	// p99 ≤ 3 × p50 on every batch point of one caller: the worst one.
 	worst, worstKey, measured := 0.0, "", true

@@ -70,3 +70,40 @@ func TestTargetsFromFigures(t *testing.T) {
 		}
 	}
 }
+
+// The random detokenize target's Badger floor is the faster of the two
+// read floors (every core, one goroutine).
+func TestDetokenizeTargetTakesFasterReadFloor(t *testing.T) {
+	const what = "batch of 1,000 detokenize rnd, 1 caller ÷ Transit `batch_input` decrypt"
+	tests := []struct {
+		name             string
+		every, one       float64
+		floorPart, meets string
+	}{
+		{"every core faster", 260, 190, "Badger read batch (every core) ÷ Transit 2.60", "yes"},
+		{"one goroutine faster", 180, 250, "Badger read batch (one goroutine) ÷ Transit 2.50", "yes"},
+		{"both short of 2", 150, 190, "Badger read batch (one goroutine) ÷ Transit 1.90", "no"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &report{figures: map[string]*stats{
+				"dec/transit/1000/1":        {rates: []float64{100}},
+				"detok/rnd/1000/1":          {rates: []float64{150}},
+				"floor/badger/read/1000/1":  {rates: []float64{tt.every}},
+				"floor/badger/read1/1000/1": {rates: []float64{tt.one}},
+			}}
+			var row *target
+			for _, tg := range r.targets() {
+				if tg.what == what {
+					row = &tg
+				}
+			}
+			if row == nil {
+				t.Fatalf("no target %q", what)
+			}
+			if !strings.Contains(row.floor, tt.floorPart) || row.floorMet != tt.meets {
+				t.Errorf("floor = %q (meets %q), want containing %q (meets %q)", row.floor, row.floorMet, tt.floorPart, tt.meets)
+			}
+		})
+	}
+}
