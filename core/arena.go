@@ -1,6 +1,9 @@
 package core
 
-import "strings"
+import (
+	"crypto/rand"
+	"strings"
+)
 
 // arenaBlock is the size of an arena's blocks: a chunk of a batch of
 // 1,000 16-digit values fills about two.
@@ -47,4 +50,38 @@ func (a *byteArena) bytes(s string) []byte {
 	n := len(a.block)
 	a.block = append(a.block, s...)
 	return a.block[n:len(a.block):len(a.block)]
+}
+
+// recordArena gives the vaulted records of one chunk of a large tokenize
+// call their random bytes (identifier and nonce) from one crypto/rand
+// read per block, and their sealed values from blocks: two reads and
+// two allocations fewer per record. Random bytes are handed out once.
+// The store copies what it keeps; one record kept keeps its blocks alive.
+type recordArena struct {
+	rnd   []byte // random bytes not handed out yet
+	block []byte
+}
+
+// random returns n fresh random bytes.
+func (a *recordArena) random(n int) []byte {
+	if len(a.rnd) < n {
+		a.rnd = make([]byte, max(arenaBlock, n))
+		rand.Read(a.rnd)
+	}
+	b := a.rnd[:n:n]
+	a.rnd = a.rnd[n:]
+	return b
+}
+
+// buffer returns an empty slice with capacity n.
+func (a *recordArena) buffer(n int) []byte {
+	if n > arenaBlock/4 {
+		return make([]byte, 0, n)
+	}
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]byte, 0, arenaBlock)
+	}
+	start := len(a.block)
+	a.block = a.block[:start+n]
+	return a.block[start : start : start+n]
 }

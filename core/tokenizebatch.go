@@ -58,9 +58,12 @@ func (s *DataPlane) prepareAll(ctx context.Context, b *tokenizeBatch, now time.T
 	}
 	var fatal firstError
 	inParallel(len(b.items), func(lo, hi int) {
-		var texts textArena
+		var (
+			texts textArena
+			recs  recordArena
+		)
 		for i := lo; i < hi; i++ {
-			if err := s.prepare(ctx, b, i, now, &texts); err != nil {
+			if err := s.prepare(ctx, b, i, now, &texts, &recs); err != nil {
 				fatal.set(err)
 				return
 			}
@@ -93,8 +96,9 @@ func (s *DataPlane) anyVaultedClass(n int, class func(int) string) bool {
 
 // prepare does the work of items[i] that depends on nothing else, as the
 // sequential pass of tokenizeStaged would; an error fails the call. The
-// value's text comes from texts.
-func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time, texts *textArena) error {
+// value's text comes from texts, a vaulted record's random bytes and
+// sealed value from recs.
+func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now time.Time, texts *textArena, recs *recordArena) error {
 	it := b.items[i]
 	sl, ok := s.classes[it.Class]
 	if !ok {
@@ -121,7 +125,7 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 		}
 		return nil
 	}
-	r := store.Record{Class: c.Name, ID: tokenizer.NewID(), KeyVersion: c.current, CreatedAt: now}
+	r := store.Record{Class: c.Name, ID: recs.random(tokenizer.IDSize), KeyVersion: c.current, CreatedAt: now}
 	if c.Mode == tokenizer.Deterministic {
 		r.Index = c.index(nil, it.Value)
 	}
@@ -137,7 +141,7 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 	if err != nil {
 		return err
 	}
-	r.Ciphertext = sealer.Seal(r.ID, it.Value)
+	r.Ciphertext = sealer.AppendSeal(recs.buffer(sealer.SealedLen(len(it.Value))), recs.random(tokenizer.NonceSize), r.ID, it.Value)
 	b.recs[i], b.states[i] = r, itemStaged
 	return nil
 }
@@ -149,10 +153,17 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 // identifier (tokenizeStaged).
 func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int, out []store.Outcome) {
 	inParallel(len(out), func(lo, hi int) {
+		var (
+			texts *textArena // a large chunk's tokens are spelled into blocks
+			buf   [64]byte
+		)
+		if hi-lo >= minChunk {
+			texts = &textArena{}
+		}
 		for j := lo; j < hi; j++ {
 			if o := out[j]; o.Status == store.Inserted || o.Status == store.Existing {
 				i := pos[j]
-				tok := s.classes[recs[j].Class].load().codec.Encode(o.ID)
+				tok := texts.text(s.classes[recs[j].Class].load().codec.AppendEncode(buf[:0], o.ID))
 				b.res[i].Token, b.fps[i] = tok, s.tokenFPIn(b.fpSet, i, b.items[i].Class, tok, true)
 			}
 		}

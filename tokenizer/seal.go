@@ -40,6 +40,25 @@ func (s *Sealer) Seal(id, value []byte) []byte {
 	return s.aead.Seal(out, out[:ns], value, s.ad(id))
 }
 
+// NonceSize is the size of a sealed value's nonce.
+const NonceSize = 12
+
+// SealedLen is the length of the sealing of a value of n bytes.
+func (s *Sealer) SealedLen(n int) int { return s.aead.NonceSize() + n + s.aead.Overhead() }
+
+// AppendSeal appends to dst what Seal returns, with the given nonce: it
+// must be NonceSize bytes from crypto/rand, used for nothing else. A batch
+// draws its nonces with one read and cuts its sealed values from one
+// buffer (dst's capacity).
+func (s *Sealer) AppendSeal(dst, nonce, id, value []byte) []byte {
+	if len(nonce) != s.aead.NonceSize() {
+		panic("tokenizer: AppendSeal: nonce of the wrong size")
+	}
+	start := len(dst)
+	dst = append(dst, nonce...)
+	return s.aead.Seal(dst, dst[start:], value, s.ad(id))
+}
+
 // Open returns the value sealed for id, or ErrDecrypt.
 func (s *Sealer) Open(id, sealed []byte) ([]byte, error) {
 	ns := s.aead.NonceSize()

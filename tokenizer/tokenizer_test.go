@@ -28,6 +28,17 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// AppendEncode appends the spelling Encode returns.
+func TestCodecAppendEncode(t *testing.T) {
+	c := tokenizer.NewCodec("email", keyA)
+	for range 100 {
+		id := tokenizer.NewID()
+		if got, want := string(c.AppendEncode([]byte("x"), id)), "x"+c.Encode(id); got != want {
+			t.Fatalf("AppendEncode(x, id) = %q, want %q", got, want)
+		}
+	}
+}
+
 func TestCodecRejects(t *testing.T) {
 	c := tokenizer.NewCodec("email", keyA)
 	tok := c.Encode(tokenizer.NewID())
@@ -119,6 +130,33 @@ func TestSealerRoundTripAndBinding(t *testing.T) {
 		if _, err := s.Open(id, tampered); !errors.Is(err, tokenizer.ErrDecrypt) {
 			t.Fatalf("Open(sealed with bit %d flipped) error = %v, want ErrDecrypt", i, err)
 		}
+	}
+}
+
+// AppendSeal writes Seal's layout with the given nonce after what dst
+// holds, within dst's capacity when it fits, and Open opens it.
+func TestAppendSeal(t *testing.T) {
+	s, err := tokenizer.NewSealer("email", keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, value := tokenizer.NewID(), []byte("alice@example.com")
+	nonce := bytes.Repeat([]byte{7}, tokenizer.NonceSize)
+	buf := make([]byte, 0, 3+s.SealedLen(len(value)))
+	buf = append(buf, "pre"...)
+	out := s.AppendSeal(buf, nonce, id, value)
+	if len(out) != 3+s.SealedLen(len(value)) || &out[0] != &buf[:1][0] || string(out[:3]) != "pre" {
+		t.Fatalf("AppendSeal() = %d bytes (prefix %q, same buffer %v), want %d in dst's buffer after its bytes", len(out), out[:3], &out[0] == &buf[:1][0], 3+s.SealedLen(len(value)))
+	}
+	sealed := out[3:]
+	if !bytes.Equal(sealed[:tokenizer.NonceSize], nonce) {
+		t.Errorf("AppendSeal() nonce = %x, want %x", sealed[:tokenizer.NonceSize], nonce)
+	}
+	if got, err := s.Open(id, sealed); err != nil || !bytes.Equal(got, value) {
+		t.Errorf("Open(AppendSeal(v)) = %q, %v, want %q", got, err, value)
+	}
+	if _, err := s.Open(tokenizer.NewID(), sealed); !errors.Is(err, tokenizer.ErrDecrypt) {
+		t.Errorf("Open(AppendSeal(v), other id) error = %v, want ErrDecrypt", err)
 	}
 }
 

@@ -153,61 +153,6 @@ func (s *Store) Insert(ctx context.Context, recs []store.Record) ([]store.Outcom
 	return out, nil
 }
 
-// insertOne adds r to txn unless its index or identifier is taken. It
-// looks a key up only if the filter may hold it, and adds the keys it
-// writes to the filter at once, so a later record of the same group that
-// shares one is looked up (and found in txn).
-func insertOne(txn *bdb.Txn, f *keyFilter, r store.Record) (store.Outcome, error) {
-	var ik []byte
-	var ih uint64
-	if r.Index != nil {
-		ik = indexKey(r.Class, r.Index)
-		ih = f.hash(ik)
-	}
-	if r.Index != nil && f.mayHoldHash(ih) {
-		item, err := txn.Get(ik)
-		switch {
-		case err == nil:
-			id, err := item.ValueCopy(nil)
-			if err != nil {
-				return store.Outcome{}, err
-			}
-			return store.Outcome{Status: store.Existing, ID: id}, nil
-		case !errors.Is(err, bdb.ErrKeyNotFound):
-			return store.Outcome{}, err
-		}
-	}
-	rk := recordKey(r.Class, r.ID)
-	rh := f.hash(rk)
-	if f.mayHoldHash(rh) {
-		switch _, err := txn.Get(rk); {
-		case err == nil:
-			return store.Outcome{Status: store.Collision}, nil
-		case !errors.Is(err, bdb.ErrKeyNotFound):
-			return store.Outcome{}, err
-		}
-	}
-	if err := txn.Set(rk, encodeRecord(r)); err != nil {
-		return store.Outcome{}, err
-	}
-	f.addHash(rh)
-	if r.Index != nil {
-		if err := txn.Set(ik, append([]byte(nil), r.ID...)); err != nil {
-			return store.Outcome{}, err
-		}
-		f.addHash(ih)
-	}
-	if r.Subject != nil {
-		if err := checkSubject(r.Subject); err != nil {
-			return store.Outcome{}, err
-		}
-		if err := txn.Set(subjectIndexKey(r.Subject, r.Class, r.ID), nil); err != nil {
-			return store.Outcome{}, err
-		}
-	}
-	return store.Outcome{Status: store.Inserted, ID: append([]byte(nil), r.ID...)}, nil
-}
-
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, class string, id []byte) (store.Record, error) {
 	if err := s.use(ctx); err != nil {

@@ -113,6 +113,16 @@ func appendKey(k []byte, prefix byte, class string, rest []byte) []byte {
 // uvarint length and its bytes) where the flags say so, then the
 // ciphertext.
 func encodeRecord(r store.Record) []byte {
+	return appendRecord(make([]byte, 0, maxRecordLen(r)), r)
+}
+
+// maxRecordLen bounds the length of r's encoding.
+func maxRecordLen(r store.Record) int {
+	return 2 + binary.MaxVarintLen32 + 16 + 2*binary.MaxVarintLen64 + len(r.Index) + len(r.Subject) + len(r.Ciphertext)
+}
+
+// appendRecord appends encodeRecord(r) to b.
+func appendRecord(b []byte, r store.Record) []byte {
 	var flags byte
 	if !r.ExpiresAt.IsZero() {
 		flags |= hasExpiry
@@ -123,7 +133,6 @@ func encodeRecord(r store.Record) []byte {
 	if len(r.Subject) > 0 {
 		flags |= hasSubject
 	}
-	b := make([]byte, 0, 2+binary.MaxVarintLen32+16+2*binary.MaxVarintLen64+len(r.Index)+len(r.Subject)+len(r.Ciphertext))
 	b = append(b, codecVersion, flags)
 	b = binary.AppendUvarint(b, uint64(r.KeyVersion))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(r.CreatedAt)))

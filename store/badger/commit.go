@@ -19,6 +19,7 @@ const maxGroup = 256
 type insertReq struct {
 	ctx  context.Context
 	recs []store.Record
+	prep []staged // recs made ready by the caller (prepareAll)
 	out  []store.Outcome
 	next int   // recs[:next] have outcomes
 	err  error // the request failed; no further records are processed
@@ -48,7 +49,7 @@ func (s *Store) InsertStaged(ctx context.Context, recs []store.Record) ([]store.
 	if len(recs) == 0 {
 		return nil, func() error { return nil }, nil
 	}
-	req := &insertReq{ctx: ctx, recs: recs, out: make([]store.Outcome, len(recs)),
+	req := &insertReq{ctx: ctx, recs: recs, prep: s.prepareAll(recs), out: make([]store.Outcome, len(recs)),
 		decided: make(chan error, 1), durable: make(chan error, 1)}
 	select {
 	case s.inserts <- req:
@@ -158,14 +159,15 @@ func (s *Store) commitGroup(group []*insertReq) {
 			// Flush before a record that may not fit, so that a record is
 			// never cut between two transactions (its index in one, itself
 			// in the other).
-			b, e := estimate(r.recs[r.next])
+			p := &r.prep[r.next]
+			b, e := p.size, p.entries
 			if n > 0 && (size+b > s.txnBytes || entries+e > s.txnEntries) {
 				if ferr := flush(r); ferr != nil {
 					r.err = ferr
 					continue
 				}
 			}
-			o, err := insertOne(txn, s.filter, r.recs[r.next])
+			o, err := insertOne(txn, s.filter, p)
 			switch {
 			case errors.Is(err, bdb.ErrTxnTooBig) && n > 0:
 				if ferr := flush(r); ferr != nil {

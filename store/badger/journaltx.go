@@ -87,9 +87,17 @@ type JournalTx struct {
 // the same transaction and, as the write lock is held, nothing else writes
 // meanwhile. An error leaves the transaction unusable: PutTx then fails.
 func (t *JournalTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
+	for _, r := range recs {
+		if r.Subject != nil {
+			if err := checkSubject(r.Subject); err != nil {
+				return nil, fmt.Errorf("store/badger: insert: %w", err)
+			}
+		}
+	}
 	out := make([]store.Outcome, len(recs))
+	prep := t.s.prepareAll(recs)
 	for i, r := range recs {
-		o, err := insertOne(t.txn, t.s.filter, r)
+		o, err := insertOne(t.txn, t.s.filter, &prep[i])
 		if errors.Is(err, bdb.ErrTxnTooBig) {
 			return nil, fmt.Errorf("store/badger: insert: %w (too large to commit with its audit event)", err)
 		}
