@@ -49,6 +49,14 @@ type TxJournal interface {
 	PutTx(fill func(tx any) (first uint64, lines [][]byte, err error)) (wait func() error, err error)
 }
 
+// ErrTxFull is wrapped by the error of TxJournal.PutTx, or of a write
+// through its transaction (which the stage returns), when the
+// transaction has grown too large for the store; nothing was committed.
+// The Log then commits the requests before the one that did not fit on
+// their own and the rest after them; a stage too large alone fails with
+// it.
+var ErrTxFull = errors.New("audit: the journal's transaction is full")
+
 // DefaultFileSyncInterval is Options.FileSyncInterval when it is zero.
 const DefaultFileSyncInterval = time.Second
 

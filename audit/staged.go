@@ -23,7 +23,10 @@ func (l *Log) Stages() bool { return l.tj != nil }
 // sync. AppendStaged returns nil only once both are durable; it returns
 // stage's own error (nothing of stage is then written) or the log's. stage
 // may be called more than once (a batch given up because another stage
-// failed is tried again): it must write the same each time.
+// failed, or split because the transaction was full, is tried again): it
+// must write the same each time. If ctx ends first AppendStaged returns
+// its error while stage may still run: a caller whose stage touches its
+// own state passes a ctx that does not end (context.WithoutCancel).
 func (l *Log) AppendStaged(ctx context.Context, stage func(tx any) ([]Event, error)) error {
 	if l.tj == nil {
 		return ErrNoStaging
@@ -68,22 +71,36 @@ func (l *Log) commitStaged(batch []request) (rest []request) {
 		}
 		in = append(in, req)
 	}
+	k := len(in) // the requests of the next transaction: in[:k]
 	for len(in) > 0 {
-		failed, err := l.writeStaged(in)
-		if failed < 0 {
-			break // every request answered
+		failed, err := l.writeStaged(in[:k])
+		switch {
+		case failed < 0: // in[:k] answered
+			in = in[k:]
+			k = len(in)
+		case errors.Is(err, ErrTxFull) && failed == k && k > 1:
+			k /= 2 // the lines did not fit: half the requests first
+		case errors.Is(err, ErrTxFull) && failed > 0 && failed < k:
+			k = failed // the requests before the one that did not fit first
+		default:
+			// One stage failed, or one request is too large alone: nothing
+			// was written. Its caller hears why, the others go again
+			// without it.
+			failed = min(failed, k-1)
+			in[failed].done <- result{err: err}
+			in = slices.Delete(in, failed, failed+1)
+			k = len(in)
 		}
-		// One stage failed: nothing was written. Its caller hears why,
-		// the others go again without it.
-		in[failed].done <- result{err: err}
-		in = slices.Delete(in, failed, failed+1)
 	}
 	return rest
 }
 
 // writeStaged makes reqs durable in one journal transaction and answers
 // every one of them, or returns the position of the request whose stage
-// failed, and its error, having written nothing and answered none.
+// failed, and its error, having written nothing and answered none. A
+// transaction that outgrew the journal's store (ErrTxFull) writes nothing
+// and answers none either: failed is then the request that did not fit,
+// or len(reqs) if the lines did not.
 func (l *Log) writeStaged(reqs []request) (failed int, err error) {
 	failed = -1
 	answer := func(err error) {
@@ -142,6 +159,9 @@ func (l *Log) writeStaged(reqs []request) (failed int, err error) {
 	case failed >= 0:
 		clear(l.evs)
 		return failed, err
+	case errors.Is(err, ErrTxFull):
+		clear(l.evs)
+		return len(reqs), err
 	case err != nil:
 		answer(l.fail(fmt.Errorf("audit: journal: %w", err)))
 		return -1, nil

@@ -23,6 +23,10 @@ type stagingAuditor struct {
 	collide int
 	fail    error
 	staged  int
+	// reruns: stage first runs this many times in transactions given up
+	// (their inserts decided, nothing written), as when another call's
+	// stage in the batch fails.
+	reruns int
 }
 
 var _ core.StagedAuditor = (*stagingAuditor)(nil)
@@ -31,6 +35,11 @@ func (a *stagingAuditor) Stages() bool { return true }
 
 func (a *stagingAuditor) RecordStaged(ctx context.Context, stage func(tx any) ([]core.AuditEvent, error)) error {
 	a.staged++
+	for range a.reruns {
+		if _, err := stage(givenUpTx{a}); err != nil {
+			return err
+		}
+	}
 	evs, err := stage(stagingTx{a})
 	if err != nil {
 		return err
@@ -44,6 +53,23 @@ func (a *stagingAuditor) RecordStaged(ctx context.Context, stage func(tx any) ([
 }
 
 type stagingTx struct{ a *stagingAuditor }
+
+// givenUpTx decides inserts as a transaction that is then discarded: the
+// first of them collide (using up the auditor's collisions), the rest are
+// inserted; nothing is written.
+type givenUpTx struct{ a *stagingAuditor }
+
+func (t givenUpTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
+	out := make([]store.Outcome, len(recs))
+	for i, r := range recs {
+		out[i] = store.Outcome{Status: store.Inserted, ID: r.ID}
+		if t.a.collide > 0 {
+			t.a.collide--
+			out[i] = store.Outcome{Status: store.Collision}
+		}
+	}
+	return out, nil
+}
 
 func (t stagingTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
 	a := t.a
@@ -130,5 +156,30 @@ func TestStagedTokenizeStoreError(t *testing.T) {
 	}
 	if len(a.events) != 0 {
 		t.Errorf("events = %+v, want none from a failed stage", a.events)
+	}
+}
+
+// A stage run again after its batch was given up (another call's stage
+// failed, or the transaction was full) issues the tokens of the run that
+// commits, and the call's one event names those, not the earlier run's.
+func TestStagedTokenizeRerun(t *testing.T) {
+	a := &stagingAuditor{collide: 1, reruns: 2}
+	svc := newStagedService(t, a)
+	items := []core.TokenizeItem{{Class: "card", Value: []byte("4111111111111111")}, {Class: "card", Value: []byte("5500005555555559")}}
+	res, err := svc.Tokenize(context.Background(), "app", items)
+	if err != nil {
+		t.Fatalf("Tokenize() error = %v", err)
+	}
+	if len(a.events) != 1 || len(a.events[0].Tokens) != 2 {
+		t.Fatalf("events = %+v, want one event of 2 token fingerprints", a.events)
+	}
+	for i, r := range res {
+		if want := fp("t", "card", r.Token); r.Err != nil || a.events[0].Tokens[i] != want {
+			t.Errorf("event token %d = %s, %v; want the fingerprint of the issued token %s", i, a.events[0].Tokens[i], r.Err, want)
+		}
+		got, err := svc.Detokenize(context.Background(), "app", "payment", []core.DetokenizeItem{{Class: "card", Token: r.Token}})
+		if err != nil || got[0].Err != nil || !bytes.Equal(got[0].Value, items[i].Value) {
+			t.Errorf("Detokenize(token %d after reruns) = %q, %v; want %q", i, got[0].Value, got[0].Err, items[i].Value)
+		}
 	}
 }

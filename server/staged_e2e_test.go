@@ -98,3 +98,48 @@ func TestUnaryTokenizeCommitsWithEvent(t *testing.T) {
 	app = h.Client(checkout)
 	check("after a restart")
 }
+
+// TestUnaryTokenizeBurstOfLargeCalls: concurrent tokenize calls of 8
+// values of 8,000 bytes each (just under the 64 KiB a staged call may
+// carry), through the gRPC API. Calls the audit writer takes together
+// outgrow one Badger transaction: it splits them, so every call succeeds,
+// each has its one event, and the chain verifies.
+func TestUnaryTokenizeBurstOfLargeCalls(t *testing.T) {
+	dir := t.TempDir()
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, DataDir: dir})
+	app := h.Client(checkout)
+	const callers, calls, items = 24, 2, 8
+	var wg sync.WaitGroup
+	for w := range callers {
+		wg.Go(func() {
+			for i := range calls {
+				batch := make([]client.TokenizeItem, items)
+				for k := range batch {
+					batch[k] = client.TokenizeItem{Class: "notes", Value: bytes.Repeat([]byte{byte('a' + (w+i+k)%26)}, 8000)}
+				}
+				res, err := app.TokenizeBatch(context.Background(), batch)
+				if err != nil {
+					t.Errorf("TokenizeBatch(caller %d, call %d) error = %v", w, i, err)
+					return
+				}
+				for k, r := range res {
+					if r.Err != nil || r.Token == "" {
+						t.Errorf("TokenizeBatch(caller %d, call %d)[%d] = %q, %v; want a token", w, i, k, r.Token, r.Err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	r, err := h.Client(ops).VerifyAudit(context.Background())
+	if err != nil || !r.GetOk() {
+		t.Fatalf("VerifyAudit() = %v, %v; want ok", r, err)
+	}
+	log, err := os.ReadFile(auditPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := bytes.Count(log, []byte(`"op":"tokenize","class":"notes","count":8,"decision":"allow"`)), callers*calls; got != want {
+		t.Errorf("tokenize events of 8 notes in audit.log = %d, want %d (one per call)", got, want)
+	}
+}

@@ -235,6 +235,8 @@ func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 	if err == nil {
 		if err = txn.Commit(); err != nil {
 			s.dur.cancel(n) // the write lock is held: n is the last begun
+		} else if big {
+			s.dur.lastBig.Store(n)
 		}
 	}
 	if err != nil {
@@ -322,7 +324,9 @@ func (s *Store) syncBatch(batch []pendingSync) {
 	last := batch[len(batch)-1].n
 	var err error
 	if !s.dur.durableTo(last) || slices.ContainsFunc(batch, func(p pendingSync) bool { return p.force }) {
-		big := false
+		// A write before these (PutTx) may have written the value log
+		// and not be synced yet: this sync marks it durable too.
+		big := !s.dur.durableTo(s.dur.lastBig.Load())
 		for _, p := range batch {
 			big = big || p.big
 		}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/privacyvault/privacyvault/store"
 )
 
 // Badger runs without SyncWrites and the store makes its writes durable
@@ -44,8 +46,11 @@ import (
 type durability struct {
 	dir string
 
-	syncMu    sync.Mutex // guards the series
+	syncMu    sync.Mutex // guards the series and closed
 	wal, vlog series
+	// closed: the store closed, the series' files with it; a sync then
+	// fails rather than sync nothing (a PutTx wait may come after Close).
+	closed bool
 
 	// lazy: committed inserts are synced on demand (SyncOnDemand), not
 	// as soon as they are committed; kick carries the demands.
@@ -60,6 +65,11 @@ type durability struct {
 	// never syncs while holding it), so Journal.Put waits for it.
 	committing atomic.Bool
 	walSyncs   atomic.Uint64 // store syncs done (either kind), for tests
+	vlogSyncs  atomic.Uint64 // of them, syncs of the value log too, for tests
+	// lastBig is the number of the last insert or staged transaction
+	// that may have written the value log (set under the write lock): a
+	// sync for a later write that marks it durable syncs both files.
+	lastBig atomic.Uint64
 
 	mu      sync.Mutex
 	started uint64        // write commits begun
@@ -177,6 +187,9 @@ func (d *durability) wait() error {
 func (d *durability) syncWAL() error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	if d.closed {
+		return store.ErrClosed
+	}
 	d.walSyncs.Add(1)
 	return d.wal.sync(d.dir)
 }
@@ -185,7 +198,11 @@ func (d *durability) syncWAL() error {
 func (d *durability) syncBoth() error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	if d.closed {
+		return store.ErrClosed
+	}
 	d.walSyncs.Add(1)
+	d.vlogSyncs.Add(1)
 	return errors.Join(d.wal.sync(d.dir), d.vlog.sync(d.dir))
 }
 
@@ -264,6 +281,7 @@ func (d *durability) syncAll() error {
 func (d *durability) close() {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
+	d.closed = true
 	d.closeFiles()
 }
 

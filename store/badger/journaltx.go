@@ -8,6 +8,7 @@ import (
 
 	bdb "github.com/dgraph-io/badger/v4"
 
+	"github.com/privacyvault/privacyvault/audit"
 	"github.com/privacyvault/privacyvault/store"
 )
 
@@ -18,10 +19,13 @@ import (
 // the records and the lines become durable together, by one WAL
 // fdatasync. wait makes them durable and must be called once: it syncs on
 // the caller's goroutine (no hand-off to the syncer and back), and the
-// sync covers every write committed before, as a syncer's would.
+// sync covers every write committed before, as a syncer's would. It
+// takes no lock (a reader holding the store's read lock may wait for it),
+// so it may run after Close: it then fails (durability.close).
 //
 // If fill returns an error, or inserts fail, nothing is committed and
-// PutTx returns the error. Unlike Put it never declines: the records must
+// PutTx returns the error; one wrapping audit.ErrTxFull when the
+// transaction outgrew Badger's limit (InsertTx's, or the lines'). Unlike Put it never declines: the records must
 // be written, so it waits for the write lock whoever holds it.
 func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err error)) (wait func() error, err error) {
 	s := j.s
@@ -49,6 +53,9 @@ func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err err
 			}
 		}
 	}
+	if errors.Is(err, bdb.ErrTxnTooBig) {
+		err = fmt.Errorf("%w: %w", audit.ErrTxFull, err)
+	}
 	if err == nil {
 		err = tx.txn.Commit()
 	}
@@ -56,7 +63,12 @@ func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err err
 		s.dur.cancel(n) // the write lock is held: n is the last begun
 		return nil, fmt.Errorf("store/badger: journal: %w", err)
 	}
-	big := tx.big
+	// An insert group committed before, not yet synced, may have written
+	// the value log: this sync marks it durable, so it syncs both files.
+	big := tx.big || !s.dur.durableTo(s.dur.lastBig.Load())
+	if tx.big {
+		s.dur.lastBig.Store(n) // for a sync of a later write that comes first
+	}
 	return func() error {
 		var err error
 		if big {
@@ -85,7 +97,8 @@ type JournalTx struct {
 // record's id for a deterministic index already taken, a collision for an
 // id already taken, else inserted. Records are visible to later inserts of
 // the same transaction and, as the write lock is held, nothing else writes
-// meanwhile. An error leaves the transaction unusable: PutTx then fails.
+// meanwhile. An error leaves the transaction unusable: PutTx then fails
+// (audit.ErrTxFull: the transaction outgrew Badger's limit).
 func (t *JournalTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
 	for _, r := range recs {
 		if r.Subject != nil {
@@ -99,7 +112,7 @@ func (t *JournalTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
 	for i, r := range recs {
 		o, err := insertOne(t.txn, t.s.filter, &prep[i])
 		if errors.Is(err, bdb.ErrTxnTooBig) {
-			return nil, fmt.Errorf("store/badger: insert: %w (too large to commit with its audit event)", err)
+			return nil, fmt.Errorf("store/badger: insert: %w: %w", audit.ErrTxFull, err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store/badger: insert: %w", err)
