@@ -44,7 +44,7 @@ LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(V
 # deadline exceeded". Minimizing a new input is capped so a short run spends
 # its time fuzzing.
 FUZZ_TARGETS   := ./tokenizer:FuzzCodecDecode ./tokenizer/format:FuzzFormatRoundTrip ./tokenizer/fpe:FuzzRoundTrip \
-                  ./audit:FuzzVerify ./config:FuzzParse ./internal/batchcodec:FuzzUnmarshal
+                  ./audit:FuzzVerify ./config:FuzzParse ./internal/batchcodec:FuzzUnmarshal ./client:FuzzWireDecode
 FUZZTIME       ?= 30s
 FUZZTIME_SHORT ?= 20000x
 
@@ -70,7 +70,7 @@ test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-t
 	$(GO) test -count=1 -run '^TestFormatAllocations$$' ./tokenizer/   # allocation budget (not under -race)
 	$(GO) test -count=1 -run '^(TestFingerprintOneAllocation|TestTokenSetOneAllocation)$$' ./audit/   # allocation budgets (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
-	$(GO) test -count=1 -run '^TestUnaryAllocs$$' ./client/   # allocation budget (not under -race)
+	$(GO) test -count=1 -run '^(TestUnaryAllocs|TestWireAllocs)$$' ./client/   # allocation budgets (not under -race)
 	cd tools/devvault && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
 	$(MAKE) test-ops
@@ -218,9 +218,9 @@ bench-short: build devvault
 	$(GO) build -o bin/bench ./tools/bench
 	PGTEST_PORT=$(BENCH_PG_PORT) ./scripts/with-postgres.sh ./bin/bench -short -out '' -cmd 'make bench-short'
 
-## bench-micro: the Go micro-benchmarks (FF1, codec, store, the batch wire codec, the data plane's batches, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
+## bench-micro: the Go micro-benchmarks (FF1, codec, store, the batch wire codec, audit fingerprints, the SDK's batch path, the data plane's batches, batches of 1,000 through an in-process server) reported in BENCHMARKS.md.
 bench-micro:
-	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./internal/batchcodec/ ./core/ ./server/
+	./scripts/with-postgres.sh $(GO) test -run='^$$' -bench=. -benchmem -count=5 ./tokenizer/... ./store/... ./internal/batchcodec/ ./audit/ ./client/ ./core/ ./server/
 
 tools: $(BUF) $(GEN_PLUGINS) $(STATICCHECK)
 

@@ -1,14 +1,11 @@
 package audit
 
 import (
-	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"sync"
 	"unsafe"
 )
@@ -37,9 +34,8 @@ const (
 // or a person, and keyed, so the log alone does not let anyone test a
 // guessed value. It is safe for concurrent use.
 type Fingerprinter struct {
-	key []byte
-	// macs holds keyed HMAC states: Reset is far cheaper than keying a
-	// new one, which dominated fingerprinting a 1,000-token batch.
+	mac *macKey
+	// macs holds scratch states for mac, one per goroutine at a time.
 	macs sync.Pool
 }
 
@@ -49,8 +45,8 @@ func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	if len(key) < FingerprintKeySize {
 		return nil, fmt.Errorf("audit: fingerprint key is %d bytes, want at least %d", len(key), FingerprintKeySize)
 	}
-	f := &Fingerprinter{key: bytes.Clone(key)}
-	f.macs.New = func() any { return &macState{mac: hmac.New(sha256.New, f.key), buf: make([]byte, 0, 128)} }
+	f := &Fingerprinter{mac: newMACKey(key)}
+	f.macs.New = func() any { return newMACState() }
 	return f, nil
 }
 
@@ -106,9 +102,10 @@ func (f *Fingerprinter) Subject(id string) string {
 }
 
 // sum is HMAC-SHA256(key, "privacyvault/audit/v1/" domain 0x00 then each
-// part as an 8-byte big-endian length and its bytes); the lengths keep ("ab", "c") and ("a", "bc") apart. The message is built in
-// the pooled state's buffer and written at once: a batch fingerprints every
-// token, and per-part writes and conversions cost five allocations a token.
+// part as an 8-byte big-endian length and its bytes); the lengths keep
+// ("ab", "c") and ("a", "bc") apart. The message is built in the pooled
+// state's buffer and hashed at once: a batch fingerprints every token,
+// and per-part writes and conversions cost five allocations a token.
 func (f *Fingerprinter) sum(domain string, parts ...string) [sha256.Size]byte {
 	st := f.macs.Get().(*macState)
 	defer f.macs.Put(st)
@@ -118,13 +115,12 @@ func (f *Fingerprinter) sum(domain string, parts ...string) [sha256.Size]byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
 		b = append(b, p...)
 	}
-	st.mac.Reset()
-	st.mac.Write(b)
-	st.mac.Sum(st.sum[:0])
-	if cap(b) <= 1024 {
-		st.buf = b // keep the buffer unless a huge part grew it
+	st.buf = b
+	sum := f.mac.sum(st)
+	if cap(st.buf) > 1024 {
+		st.buf = make([]byte, 0, 256) // a huge part grew it: not kept
 	}
-	return st.sum
+	return sum
 }
 
 // hexFP spells a subject or version 1 token fingerprint: hex of the first
@@ -133,13 +129,6 @@ func hexFP(sum [sha256.Size]byte) string {
 	var out [fingerprintLen]byte
 	hex.Encode(out[:], sum[:fingerprintBytes])
 	return string(out[:])
-}
-
-// macState is a keyed HMAC state with a scratch buffer for its message.
-type macState struct {
-	mac hash.Hash
-	buf []byte
-	sum [sha256.Size]byte
 }
 
 // isTokenFingerprint reports whether s has the shape of a token

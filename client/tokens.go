@@ -68,6 +68,11 @@ func (c *Client) TokenizeBatch(ctx context.Context, items []TokenizeItem) ([]Tok
 func failToken(r *TokenResult, err error) { r.Err = err }
 
 func (c *Client) tokenize(ctx context.Context, items []TokenizeItem, offset int) ([]TokenResult, error) {
+	if c.direct {
+		if call, ok := newTokenizeCall(items); ok {
+			return c.tokenizeWire(ctx, call, offset)
+		}
+	}
 	req := &pb.TokenizeRequest{Items: make([]*pb.TokenizeItem, len(items))}
 	slab := make([]pb.TokenizeItem, len(items)) // one allocation for all items
 	for i, it := range items {
@@ -182,6 +187,11 @@ func (c *Client) DetokenizeBatch(ctx context.Context, purpose string, items []De
 }
 
 func (c *Client) detokenize(ctx context.Context, purpose string, items []DetokenizeItem, offset int) ([]Revealed, error) {
+	if c.direct {
+		if call, ok := newDetokenizeCall(purpose, items); ok {
+			return c.detokenizeWire(ctx, call, offset)
+		}
+	}
 	req := &pb.DetokenizeRequest{Purpose: purpose, Items: make([]*pb.DetokenizeItem, len(items))}
 	slab := make([]pb.DetokenizeItem, len(items)) // one allocation for all items
 	for i, it := range items {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,7 +64,7 @@ func main() {
 	scale := flag.Int("scale", 0, "tokens loaded in the scale phase; 0 means 1,000,000 (20,000 with -short)")
 	only := flag.String("only", "", "measure only the main-phase points whose key matches this regular expression (e.g. 'tok/rnd/1/|floor/sync'), and skip the scale phase: a quick probe, not a report")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data of every sidecar) for inspection")
-	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof); empty takes none")
+	flag.StringVar(&profileDir, "profile", "", "directory for sidecar CPU and heap profiles (serve --pprof) and CPU profiles of the bench itself (bench-cpu-*); empty takes none")
 	flag.Parse()
 	if profileDir != "" {
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
@@ -312,19 +313,41 @@ func mainPhase(o options, work string, r *report) error {
 	return profilePG()
 }
 
-// profileUnder takes a CPU profile of the sidecar while each point runs.
+// profileUnder takes a CPU profile of the sidecar while each point runs,
+// and one of the bench itself (bench-cpu-<name>.pprof): the bench's
+// client shares the cores with the sidecar.
 func profileUnder(side *proc, points map[string]point) error {
 	for name, p := range points {
 		errc := make(chan error, 1)
 		go func() { errc <- side.saveProfile("profile?seconds=4", "cpu-"+name+".pprof") }()
-		if err := measure(p, 5*time.Second, &stats{}); err != nil {
+		stop, err := profileSelf("bench-cpu-" + name + ".pprof")
+		if err != nil {
 			return err
 		}
-		if err := <-errc; err != nil {
+		err = measure(p, 5*time.Second, &stats{})
+		err = errors.Join(err, stop(), <-errc)
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// profileSelf starts a CPU profile of the bench process into file under
+// profileDir; stop ends it.
+func profileSelf(file string) (stop func() error, err error) {
+	f, err := os.Create(filepath.Join(profileDir, file))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 var classes = []string{"rnd", "det", "fpe"}
