@@ -122,10 +122,10 @@ func (s *Store) commitGroup(group []*insertReq) {
 	// hands the count to the syncer with the transaction.
 	s.dur.queued.Add(1)
 	s.wmu.Lock()
-	s.dur.committing.Store(true)
+	s.dur.committing.Add(1)
 	defer func() {
-		s.dur.committing.Store(false)
 		s.wmu.Unlock()
+		s.dur.committing.Add(-1)
 	}()
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
@@ -293,8 +293,12 @@ func (s *Store) syncLoop() {
 		case <-s.dur.kick:
 			// A kick asks for what was committed before it, which may
 			// still be on its way here: it stays until the next sync.
-			// Waiters do not rely on it alone (see wanted).
-			kicked = true
+			// Waiters do not rely on it alone (see wanted). A kick that
+			// finds every begun write durable (a waiter's, answered by
+			// the sync that ran while it kicked) asks for nothing: kept,
+			// it would sync the next group at once, before its audit
+			// event could share the sync through the journal.
+			kicked = !s.dur.idle()
 		}
 	}
 }

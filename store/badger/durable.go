@@ -61,9 +61,12 @@ type durability struct {
 	// committed, or waiting for the syncer — read without a lock by
 	// Journal.Shares, which must not wait for the write lock.
 	queued atomic.Int64
-	// committing: the committer holds the write lock for a group (it
-	// never syncs while holding it), so Journal.Put waits for it.
-	committing atomic.Bool
+	// committing counts committers that hold, or have just released,
+	// the write lock for a group (a committer never syncs while holding
+	// it), so Journal.Put waits for the lock. It drops only after the
+	// unlock: a put that finds the lock taken during the committer's
+	// release still waits rather than going to the audit file.
+	committing atomic.Int32
 	walSyncs   atomic.Uint64 // store syncs done (either kind), for tests
 	vlogSyncs  atomic.Uint64 // of them, syncs of the value log too, for tests
 	// lastBig is the number of the last insert or staged transaction
@@ -151,6 +154,13 @@ func (d *durability) demand() {
 	case d.kick <- struct{}{}:
 	default:
 	}
+}
+
+// idle reports whether every write begun so far is durable.
+func (d *durability) idle() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.synced >= d.started
 }
 
 // durableTo reports whether the first n writes are durable.

@@ -71,7 +71,7 @@ func (j *Journal) Put(first uint64, lines [][]byte) (wait func() error, err erro
 	}
 	defer s.mu.RUnlock()
 	if !s.wmu.TryLock() {
-		if !s.dur.committing.Load() {
+		if s.dur.committing.Load() == 0 {
 			return nil, nil
 		}
 		s.wmu.Lock()
