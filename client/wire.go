@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/privacyvault/privacyvault/internal/batchcodec"
+	"github.com/privacyvault/privacyvault/internal/wirefield"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
@@ -126,48 +127,6 @@ func (c *copies) byteField(v []byte, e int) []byte {
 	return c.bytes[e-len(v) : e : e]
 }
 
-// field consumes one length-delimited field of b.
-func field(b []byte) (num protowire.Number, v, rest []byte, ok bool) {
-	// The usual field of a batch response: a 1-byte tag (field numbers
-	// below 16) and a 1-byte length, read here; protowire's calls cost
-	// as much as the rest of decoding a result.
-	if len(b) >= 2 && b[0] < 0x80 && b[1] < 0x80 && b[0]&7 == byte(protowire.BytesType) && b[0]>>3 != 0 {
-		n := 2 + int(b[1])
-		if len(b) < n {
-			return 0, nil, nil, false
-		}
-		return protowire.Number(b[0] >> 3), b[2:n], b[n:], true
-	}
-	return fieldSlow(b)
-}
-
-// fieldSlow is field by protowire: any tag and length.
-func fieldSlow(b []byte) (num protowire.Number, v, rest []byte, ok bool) {
-	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 || typ != protowire.BytesType {
-		return 0, nil, nil, false
-	}
-	v, m := protowire.ConsumeBytes(b[n:])
-	if m < 0 {
-		return 0, nil, nil, false
-	}
-	return num, v, b[n+m:], true
-}
-
-// count returns how many fields b holds when all are length-delimited
-// fields numbered num.
-func count(b []byte, num protowire.Number) (int, bool) {
-	n := 0
-	for len(b) > 0 {
-		got, _, rest, ok := field(b)
-		if !ok || got != num {
-			return 0, false
-		}
-		b, n = rest, n+1
-	}
-	return n, true
-}
-
 // itemStatus decodes a per-item error.
 func itemStatus(v []byte, index int) (error, bool) {
 	st := new(spb.Status)
@@ -184,22 +143,6 @@ func sizeStr(n int) int {
 		return 0
 	}
 	return 1 + protowire.SizeBytes(n) // field numbers below 16: a 1-byte tag
-}
-
-func appendStr(b []byte, num protowire.Number, s string) []byte {
-	if s == "" {
-		return b
-	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s)
-}
-
-func appendBytes(b []byte, num protowire.Number, v []byte) []byte {
-	if len(v) == 0 {
-		return b
-	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, v)
 }
 
 // validStrings reports whether the strings of an item are valid UTF-8
@@ -276,11 +219,11 @@ func (c *tokenizeCall) append(b []byte) []byte {
 		it := &c.items[i]
 		b = protowire.AppendTag(b, 1, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(tokenizeItemSize(it)))
-		b = appendStr(b, 1, it.Class)
-		b = appendBytes(b, 2, it.Value)
-		b = appendStr(b, 3, it.Context)
-		b = appendBytes(b, 4, it.Tweak)
-		b = appendStr(b, 5, it.SubjectID)
+		b = wirefield.AppendString(b, 1, it.Class)
+		b = wirefield.AppendBytes(b, 2, it.Value)
+		b = wirefield.AppendString(b, 3, it.Context)
+		b = wirefield.AppendBytes(b, 4, it.Tweak)
+		b = wirefield.AppendString(b, 5, it.SubjectID)
 		if it.TTL > 0 {
 			b = protowire.AppendTag(b, 6, protowire.BytesType)
 			b = protowire.AppendVarint(b, uint64(durationSize(it.TTL)))
@@ -323,7 +266,7 @@ type tokenizeReply struct {
 // (a oneof).
 
 func (r *tokenizeReply) decode(b []byte) bool {
-	n, ok := count(b, 1)
+	n, ok := wirefield.Count(b, 1)
 	if !ok {
 		return false
 	}
@@ -333,12 +276,12 @@ func (r *tokenizeReply) decode(b []byte) bool {
 	out := make([]TokenResult, n)
 	c := copies{b: b}
 	for i := range out {
-		_, v, rest, _ := field(b)
+		_, v, rest, _ := wirefield.Field(b)
 		b = rest
 		if len(v) == 0 {
 			continue // neither member set: no token and no error
 		}
-		num, fv, frest, ok := field(v)
+		num, fv, frest, ok := wirefield.Field(v)
 		if !ok || len(frest) > 0 {
 			return false // a field twice, or an unknown one
 		}
@@ -407,16 +350,16 @@ func detokenizeItemSize(it *DetokenizeItem) int {
 }
 
 func (c *detokenizeCall) append(b []byte) []byte {
-	b = appendStr(b, 1, c.purpose)
+	b = wirefield.AppendString(b, 1, c.purpose)
 	for i := range c.items {
 		it := &c.items[i]
 		b = protowire.AppendTag(b, 2, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(detokenizeItemSize(it)))
-		b = appendStr(b, 1, it.Class)
-		b = appendStr(b, 2, it.Token)
-		b = appendStr(b, 3, it.Context)
-		b = appendBytes(b, 4, it.Tweak)
-		b = appendStr(b, 5, it.SubjectID)
+		b = wirefield.AppendString(b, 1, it.Class)
+		b = wirefield.AppendString(b, 2, it.Token)
+		b = wirefield.AppendString(b, 3, it.Context)
+		b = wirefield.AppendBytes(b, 4, it.Tweak)
+		b = wirefield.AppendString(b, 5, it.SubjectID)
 	}
 	return b
 }
@@ -444,7 +387,7 @@ type detokenizeReply struct {
 // error = 2. Revealed: value = 1, level = 2 (an enum).
 
 func (r *detokenizeReply) decode(b []byte) bool {
-	n, ok := count(b, 1)
+	n, ok := wirefield.Count(b, 1)
 	if !ok {
 		return false
 	}
@@ -454,7 +397,7 @@ func (r *detokenizeReply) decode(b []byte) bool {
 	out := make([]Revealed, n)
 	c := copies{b: b}
 	for i := range out {
-		_, v, rest, _ := field(b)
+		_, v, rest, _ := wirefield.Field(b)
 		b = rest
 		// v ends at offset e of the response.
 		if !decodeDetokenizeResult(&c, v, len(c.b)-len(rest), &out[i], r.offset+i) {
@@ -472,7 +415,7 @@ func decodeDetokenizeResult(c *copies, b []byte, at int, out *Revealed, index in
 	var rv Revealed
 	var itemErr error
 	for len(b) > 0 {
-		num, v, rest, ok := field(b)
+		num, v, rest, ok := wirefield.Field(b)
 		if !ok || num > 2 || seen[num] {
 			return false
 		}

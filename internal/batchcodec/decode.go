@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/privacyvault/privacyvault/internal/wirefield"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
@@ -20,49 +21,6 @@ import (
 // a batch are allocated in one slice each; strings and bytes are cut out
 // of one copy of the whole message each (wire), because the gRPC buffer
 // is reused after the call.
-
-// field is one length-delimited field.
-func field(b []byte) (num protowire.Number, v, rest []byte, ok bool) {
-	// The usual field of a batch: a 1-byte tag (field numbers below 16)
-	// and a 1-byte length, read here; protowire's calls cost three times
-	// as much (BenchmarkField).
-	if len(b) >= 2 && b[0] < 0x80 && b[1] < 0x80 && b[0]&7 == byte(protowire.BytesType) && b[0]>>3 != 0 {
-		n := 2 + int(b[1])
-		if len(b) < n {
-			return 0, nil, nil, false
-		}
-		return protowire.Number(b[0] >> 3), b[2:n], b[n:], true
-	}
-	return fieldSlow(b)
-}
-
-// fieldSlow is field by protowire: any tag and length.
-func fieldSlow(b []byte) (num protowire.Number, v, rest []byte, ok bool) {
-	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 || typ != protowire.BytesType {
-		return 0, nil, nil, false
-	}
-	v, m := protowire.ConsumeBytes(b[n:])
-	if m < 0 {
-		return 0, nil, nil, false
-	}
-	return num, v, b[n+m:], true
-}
-
-// count returns how many fields b holds if every one is a
-// length-delimited field numbered num (the items of a request or the
-// results of a response), or ok false.
-func count(b []byte, num protowire.Number) (n int, ok bool) {
-	for len(b) > 0 {
-		got, _, rest, ok := field(b)
-		if !ok || got != num {
-			return 0, false
-		}
-		b = rest
-		n++
-	}
-	return n, true
-}
 
 // fresh reports whether a field is new in its message: seen holds one bit per
 // field number up to 63.
@@ -144,7 +102,7 @@ func repeated[T any](w *wire, b []byte, n int, dec func(i int, v []byte, e int, 
 	out := make([]*T, n)
 	slab := make([]T, n)
 	for i := range out {
-		_, v, rest, _ := field(b)
+		_, v, rest, _ := wirefield.Field(b)
 		b = rest
 		if !dec(i, v, end(len(w.b), rest), &slab[i]) {
 			return nil, false
@@ -160,7 +118,7 @@ func status(v []byte) (*spb.Status, bool) {
 }
 
 func decodeTokenizeRequest(b []byte, m *pb.TokenizeRequest) bool {
-	n, ok := count(b, 1)
+	n, ok := wirefield.Count(b, 1)
 	if !ok {
 		return false
 	}
@@ -180,7 +138,7 @@ func decodeTokenizeRequest(b []byte, m *pb.TokenizeRequest) bool {
 func decodeTokenizeItem(w *wire, b []byte, at int, it *pb.TokenizeItem, class *string) bool {
 	var seen uint64
 	for len(b) > 0 {
-		num, v, rest, ok := field(b)
+		num, v, rest, ok := wirefield.Field(b)
 		if !ok || !fresh(&seen, num) {
 			return false
 		}
@@ -208,7 +166,7 @@ func decodeTokenizeItem(w *wire, b []byte, at int, it *pb.TokenizeItem, class *s
 }
 
 func decodeTokenizeResponse(b []byte, m *pb.TokenizeResponse) bool {
-	n, ok := count(b, 1)
+	n, ok := wirefield.Count(b, 1)
 	if !ok {
 		return false
 	}
@@ -234,7 +192,7 @@ func decodeTokenizeResult(w *wire, b []byte, at int, r *pb.TokenizeResult, tok *
 	if len(b) == 0 {
 		return true
 	}
-	num, v, rest, ok := field(b)
+	num, v, rest, ok := wirefield.Field(b)
 	if !ok || len(rest) > 0 {
 		return false
 	}
@@ -260,13 +218,13 @@ func decodeDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) bool {
 	// keeps purposes (quota counters, metric labels), and one kept
 	// substring would keep the whole message.
 	var purpose string
-	if num, v, rest, ok := field(b); ok && num == 1 {
+	if num, v, rest, ok := wirefield.Field(b); ok && num == 1 {
 		if purpose, ok = string(v), utf8.Valid(v); !ok {
 			return false
 		}
 		b = rest
 	}
-	n, ok := count(b, 2)
+	n, ok := wirefield.Count(b, 2)
 	if !ok {
 		return false
 	}
@@ -285,7 +243,7 @@ func decodeDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) bool {
 func decodeDetokenizeItem(w *wire, b []byte, at int, it *pb.DetokenizeItem, class *string) bool {
 	var seen uint64
 	for len(b) > 0 {
-		num, v, rest, ok := field(b)
+		num, v, rest, ok := wirefield.Field(b)
 		if !ok || !fresh(&seen, num) {
 			return false
 		}
@@ -313,7 +271,7 @@ func decodeDetokenizeItem(w *wire, b []byte, at int, it *pb.DetokenizeItem, clas
 }
 
 func decodeDetokenizeResponse(b []byte, m *pb.DetokenizeResponse) bool {
-	n, ok := count(b, 1)
+	n, ok := wirefield.Count(b, 1)
 	if !ok {
 		return false
 	}
@@ -337,7 +295,7 @@ func decodeDetokenizeResponse(b []byte, m *pb.DetokenizeResponse) bool {
 func decodeDetokenizeResult(w *wire, b []byte, at int, r *pb.DetokenizeResult, rv *pb.Revealed) bool {
 	var seen uint64
 	for len(b) > 0 {
-		num, v, rest, ok := field(b)
+		num, v, rest, ok := wirefield.Field(b)
 		if !ok || !fresh(&seen, num) {
 			return false
 		}

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/privacyvault/privacyvault/internal/wirefield"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 )
 
@@ -30,22 +31,6 @@ func sizeBytes(num protowire.Number, b []byte) int {
 		return 0
 	}
 	return protowire.SizeTag(num) + protowire.SizeBytes(len(b))
-}
-
-func appendString(b []byte, num protowire.Number, s string) []byte {
-	if s == "" {
-		return b
-	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s)
-}
-
-func appendBytes(b []byte, num protowire.Number, v []byte) []byte {
-	if len(v) == 0 {
-		return b
-	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, v)
 }
 
 // sizeMessage is the size of a message field holding body bytes.
@@ -110,11 +95,11 @@ func tokenizeItemBody(it *pb.TokenizeItem) int {
 }
 
 func appendTokenizeItem(b []byte, it *pb.TokenizeItem) []byte {
-	b = appendString(b, 1, it.Class)
-	b = appendBytes(b, 2, it.Value)
-	b = appendString(b, 3, it.Context)
-	b = appendBytes(b, 4, it.Tweak)
-	return appendString(b, 5, it.SubjectId)
+	b = wirefield.AppendString(b, 1, it.Class)
+	b = wirefield.AppendBytes(b, 2, it.Value)
+	b = wirefield.AppendString(b, 3, it.Context)
+	b = wirefield.AppendBytes(b, 4, it.Tweak)
+	return wirefield.AppendString(b, 5, it.SubjectId)
 }
 
 // TokenizeResponse: results = 1.
@@ -210,7 +195,7 @@ func sizeDetokenizeRequest(m *pb.DetokenizeRequest) (int, bool) {
 }
 
 func appendDetokenizeRequest(b []byte, m *pb.DetokenizeRequest) []byte {
-	b = appendString(b, 1, m.Purpose)
+	b = wirefield.AppendString(b, 1, m.Purpose)
 	for _, it := range m.Items {
 		b = appendMessageHeader(b, 2, detokenizeItemBody(it))
 		b = appendDetokenizeItem(b, it)
@@ -236,11 +221,11 @@ func detokenizeItemBody(it *pb.DetokenizeItem) int {
 }
 
 func appendDetokenizeItem(b []byte, it *pb.DetokenizeItem) []byte {
-	b = appendString(b, 1, it.Class)
-	b = appendString(b, 2, it.Token)
-	b = appendString(b, 3, it.Context)
-	b = appendBytes(b, 4, it.Tweak)
-	return appendString(b, 5, it.SubjectId)
+	b = wirefield.AppendString(b, 1, it.Class)
+	b = wirefield.AppendString(b, 2, it.Token)
+	b = wirefield.AppendString(b, 3, it.Context)
+	b = wirefield.AppendBytes(b, 4, it.Tweak)
+	return wirefield.AppendString(b, 5, it.SubjectId)
 }
 
 // DetokenizeResponse: results = 1.
@@ -296,7 +281,7 @@ func detokenizeResultBody(r *pb.DetokenizeResult) int {
 func appendDetokenizeResult(b []byte, r *pb.DetokenizeResult) ([]byte, error) {
 	if r.Revealed != nil {
 		b = appendMessageHeader(b, 1, sizeRevealed(r.Revealed))
-		b = appendBytes(b, 1, r.Revealed.Value)
+		b = wirefield.AppendBytes(b, 1, r.Revealed.Value)
 		if r.Revealed.Level != 0 {
 			b = protowire.AppendTag(b, 2, protowire.VarintType)
 			b = protowire.AppendVarint(b, uint64(r.Revealed.Level))

@@ -96,18 +96,7 @@ func TestAppendStagedDeterministicUnique(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	n := 0
-	for i := range callers {
-		if inserted[i] {
-			n++
-		}
-		if !bytes.Equal(ids[i], ids[0]) {
-			t.Errorf("call %d got id %x, call 0 got %x: one value, two tokens", i, ids[i], ids[0])
-		}
-	}
-	if n != 1 {
-		t.Errorf("records inserted for one deterministic value = %d, want 1", n)
-	}
+	checkOneRecord(t, ids, inserted)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -491,18 +480,7 @@ func TestStagedAndCommitterDeterministicUnique(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	n := 0
-	for i := range ids {
-		if inserted[i] {
-			n++
-		}
-		if !bytes.Equal(ids[i], ids[0]) {
-			t.Errorf("call %d got id %x, call 0 got %x: one value, two tokens", i, ids[i], ids[0])
-		}
-	}
-	if n != 1 {
-		t.Errorf("records inserted for one deterministic value = %d, want 1", n)
-	}
+	checkOneRecord(t, ids, inserted)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -580,4 +558,22 @@ func TestCloseWhileStaged(t *testing.T) {
 		t.Errorf("AppendStaged(after Close) = %v, stage ran %t; want ErrClosed, false", err, ran)
 	}
 	verifyEvents(t, l, dir, 1)
+}
+
+// checkOneRecord checks that calls tokenizing one deterministic value got
+// one id and that exactly one of them inserted its record.
+func checkOneRecord(t *testing.T, ids [][]byte, inserted []bool) {
+	t.Helper()
+	n := 0
+	for i := range ids {
+		if inserted[i] {
+			n++
+		}
+		if !bytes.Equal(ids[i], ids[0]) {
+			t.Errorf("call %d got id %x, call 0 got %x: one value, two tokens", i, ids[i], ids[0])
+		}
+	}
+	if n != 1 {
+		t.Errorf("records inserted for one deterministic value = %d, want 1", n)
+	}
 }

@@ -1,4 +1,4 @@
-package batchcodec
+package wirefield
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// field reads what protowire reads (fieldSlow) for every first two bytes
+// Field reads what protowire reads (FieldSlow) for every first two bytes
 // (tag and length, or the start of longer varints) with every tail
 // length around the length they give: exactly enough, one short, extra.
 func TestFieldMatchesProtowire(t *testing.T) {
@@ -21,24 +21,24 @@ func TestFieldMatchesProtowire(t *testing.T) {
 					continue
 				}
 				b := append([]byte{byte(b0), byte(b1)}, tail[:n]...)
-				num, v, rest, ok := field(b)
-				wnum, wv, wrest, wok := fieldSlow(b)
+				num, v, rest, ok := Field(b)
+				wnum, wv, wrest, wok := FieldSlow(b)
 				if ok != wok || ok && (num != wnum || !bytes.Equal(v, wv) || len(rest) != len(wrest)) {
-					t.Fatalf("field(% x…, %d bytes) = %d, %d bytes, %d left, %v; want %d, %d bytes, %d left, %v",
+					t.Fatalf("Field(% x…, %d bytes) = %d, %d bytes, %d left, %v; want %d, %d bytes, %d left, %v",
 						b[:2], len(b), num, len(v), len(rest), ok, wnum, len(wv), len(wrest), wok)
 				}
 			}
 		}
 	}
 	for _, b := range [][]byte{nil, {0x0a}} {
-		if _, _, _, ok := field(b); ok {
-			t.Errorf("field(% x) ok, want not", b)
+		if _, _, _, ok := Field(b); ok {
+			t.Errorf("Field(% x) ok, want not", b)
 		}
 	}
 }
 
 // BenchmarkField reads the 2,000 fields of a response of 1,000 16-byte
-// tokens, as field does and as protowire does.
+// tokens, as Field does and as protowire does.
 func BenchmarkField(b *testing.B) {
 	var msg []byte
 	for i := range 1000 {
@@ -48,7 +48,7 @@ func BenchmarkField(b *testing.B) {
 	for _, f := range []struct {
 		name string
 		f    func([]byte) (protowire.Number, []byte, []byte, bool)
-	}{{"field", field}, {"protowire", fieldSlow}} {
+	}{{"Field", Field}, {"protowire", FieldSlow}} {
 		b.Run(f.name, func(b *testing.B) {
 			for b.Loop() {
 				for rest := msg; len(rest) > 0; {
