@@ -289,8 +289,9 @@ var donePool = sync.Pool{New: func() any { return make(chan result, 1) }}
 
 // Close writes a final checkpoint if events were appended since the last
 // one, and closes the file. It returns the signing error if that checkpoint
-// could not be made, or the error that made the Log unusable. Appends after Close fail with ErrClosed. Close
-// returns the same result when called again.
+// could not be made, or the error that made the Log unusable. Appends
+// after Close fail with ErrClosed. Close returns the same result when
+// called again.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.closing)

@@ -25,8 +25,9 @@ import (
 //
 // If fill returns an error, or inserts fail, nothing is committed and
 // PutTx returns the error; one wrapping audit.ErrTxFull when the
-// transaction outgrew Badger's limit (InsertTx's, or the lines'). Unlike Put it never declines: the records must
-// be written, so it waits for the write lock whoever holds it.
+// transaction outgrew Badger's limit (InsertTx's, or the lines'). Unlike
+// Put it never declines: the records must be written, so it waits for
+// the write lock whoever holds it.
 func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err error)) (wait func() error, err error) {
 	s := j.s
 	if err := s.use(context.Background()); err != nil {
