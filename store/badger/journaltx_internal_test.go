@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/privacyvault/privacyvault/audit"
-	"github.com/privacyvault/privacyvault/internal/cputime"
 	"github.com/privacyvault/privacyvault/store"
 )
 
@@ -149,22 +148,10 @@ func TestAppendStagedStageFails(t *testing.T) {
 // BenchmarkAppendStaged is a unary tokenize call's commit: one record and
 // its event in one transaction, then its sync.
 func BenchmarkAppendStaged(b *testing.B) {
-	dir := b.TempDir()
-	s, err := Open(Options{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	s.SyncOnDemand()
-	l, err := audit.Open(dir+"/audit", audit.Options{Signer: audit.NewEd25519Signer(testSigningKey()), Journal: s.Journal(), FileSyncInterval: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	ev := audit.Event{Caller: "svc", Op: audit.OpTokenize, Class: "c", Count: 1, Decision: audit.DecisionAllow, Tokens: []string{strings.Repeat("A", 18)}}
+	_, l := benchJournaled(b, false)
+	ev := benchEvent()
 	b.ReportAllocs()
-	cpu0 := cputime.Process()
-	defer func() { b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+	defer reportCPU(b)()
 	for range b.N {
 		rec := store.Record{Class: "c", ID: randomID(b), Ciphertext: []byte("sealed-value-of-some-bytes"), CreatedAt: time.Now()}
 		var out []store.Outcome
@@ -172,6 +159,34 @@ func BenchmarkAppendStaged(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchJournaled opens a store syncing on demand and an audit log
+// journaled in it, both closed when b ends; kick wires the store's kick
+// as the log's BeforeSync, as the server does for the committer's path.
+func benchJournaled(b *testing.B, kick bool) (*Store, *audit.Log) {
+	b.Helper()
+	dir := b.TempDir()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	opts := audit.Options{Signer: audit.NewEd25519Signer(testSigningKey()), Journal: s.Journal(), FileSyncInterval: time.Hour}
+	if k := s.SyncOnDemand(); kick {
+		opts.BeforeSync = k
+	}
+	l, err := audit.Open(dir+"/audit", opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return s, l
+}
+
+// benchEvent is a unary tokenize call's event.
+func benchEvent() audit.Event {
+	return audit.Event{Caller: "svc", Op: audit.OpTokenize, Class: "c", Count: 1, Decision: audit.DecisionAllow, Tokens: []string{strings.Repeat("A", 18)}}
 }
 
 // testSigningKey is the checkpoint key of openJournaled.
@@ -183,22 +198,10 @@ func testSigningKey() ed25519.PrivateKey {
 // the committer decides and commits the record, the audit writer puts the
 // event into the journal, whose sync covers both.
 func BenchmarkInsertThenAppend(b *testing.B) {
-	dir := b.TempDir()
-	s, err := Open(Options{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	kick := s.SyncOnDemand()
-	l, err := audit.Open(dir+"/audit", audit.Options{Signer: audit.NewEd25519Signer(testSigningKey()), Journal: s.Journal(), FileSyncInterval: time.Hour, BeforeSync: kick})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	ev := audit.Event{Caller: "svc", Op: audit.OpTokenize, Class: "c", Count: 1, Decision: audit.DecisionAllow, Tokens: []string{strings.Repeat("A", 18)}}
+	s, l := benchJournaled(b, true)
+	ev := benchEvent()
 	b.ReportAllocs()
-	cpu0 := cputime.Process()
-	defer func() { b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+	defer reportCPU(b)()
 	for range b.N {
 		rec := store.Record{Class: "c", ID: randomID(b), Ciphertext: []byte("sealed-value-of-some-bytes"), CreatedAt: time.Now()}
 		_, wait, err := s.InsertStaged(context.Background(), []store.Record{rec})
