@@ -67,7 +67,7 @@ run: build
 test: fmt-check vet lint tidy-check generate-check cli-docs-check devvault sdk-test promtool postgres
 	DEVVAULT_BIN=$(CURDIR)/bin/devvault ./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 ./tokenizer/fpe/                # allocation budget (not under -race)
-	$(GO) test -count=1 -run '^TestFormatAllocations$$' ./tokenizer/   # allocation budget (not under -race)
+	$(GO) test -count=1 -run '^(TestFormatAllocations|TestSealerAllocations)$$' ./tokenizer/   # allocation budget (not under -race)
 	$(GO) test -count=1 -run '^(TestFingerprintOneAllocation|TestTokenSetOneAllocation)$$' ./audit/   # allocation budgets (not under -race)
 	$(GO) test -count=1 -tags purego ./tokenizer/fpe/   # the pure-Go FF1 rounds
 	$(GO) test -count=1 -run '^(TestUnaryAllocs|TestWireAllocs)$$' ./client/   # allocation budgets (not under -race)

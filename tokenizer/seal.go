@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 )
 
 // Sealer encrypts values of one class under one data-key version with
@@ -13,8 +14,8 @@ import (
 // associated data: a sealed value moved to another token or class does not
 // open.
 type Sealer struct {
-	class string
-	aead  cipher.AEAD
+	prefix []byte // the associated data before the identifier
+	aead   cipher.AEAD
 }
 
 // NewSealer returns a Sealer for class with a 32-byte key.
@@ -27,7 +28,7 @@ func NewSealer(class string, key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: sealer: %w", err)
 	}
-	return &Sealer{class: class, aead: aead}, nil
+	return &Sealer{prefix: []byte("privacyvault/v1|" + class + "|"), aead: aead}, nil
 }
 
 // Seal returns nonce || ciphertext of value for token identifier id. The
@@ -37,7 +38,9 @@ func (s *Sealer) Seal(id, value []byte) []byte {
 	ns := s.aead.NonceSize()
 	out := make([]byte, ns, ns+len(value)+s.aead.Overhead())
 	rand.Read(out[:ns])
-	return s.aead.Seal(out, out[:ns], value, s.ad(id))
+	ad := s.ad(id)
+	defer adBufs.Put(ad)
+	return s.aead.Seal(out, out[:ns], value, *ad)
 }
 
 // NonceSize is the size of a sealed value's nonce.
@@ -56,7 +59,9 @@ func (s *Sealer) AppendSeal(dst, nonce, id, value []byte) []byte {
 	}
 	start := len(dst)
 	dst = append(dst, nonce...)
-	return s.aead.Seal(dst, dst[start:], value, s.ad(id))
+	ad := s.ad(id)
+	defer adBufs.Put(ad)
+	return s.aead.Seal(dst, dst[start:], value, *ad)
 }
 
 // Open returns the value sealed for id, or ErrDecrypt.
@@ -65,20 +70,26 @@ func (s *Sealer) Open(id, sealed []byte) ([]byte, error) {
 	if len(sealed) < ns+s.aead.Overhead() {
 		return nil, ErrDecrypt
 	}
-	v, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], s.ad(id))
+	ad := s.ad(id)
+	defer adBufs.Put(ad)
+	v, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], *ad)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
 	return v, nil
 }
 
-func (s *Sealer) ad(id []byte) []byte {
-	ad := make([]byte, 0, len("privacyvault/v1|")+len(s.class)+1+len(id))
-	ad = append(ad, "privacyvault/v1|"...)
-	ad = append(ad, s.class...)
-	ad = append(ad, '|')
-	return append(ad, id...)
+// ad returns the associated data for id, "privacyvault/v1|class|id", in
+// a buffer from adBufs for the caller to put back: passed to the AEAD (an
+// interface) a fresh one would be a heap allocation per value.
+func (s *Sealer) ad(id []byte) *[]byte {
+	ad := adBufs.Get().(*[]byte)
+	*ad = append(append((*ad)[:0], s.prefix...), id...)
+	return ad
 }
+
+// adBufs holds associated-data buffers (Sealer.ad).
+var adBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64); return &b }}
 
 // Indexer computes the deterministic index of a value: HMAC-SHA256 under a
 // class index key. Equal values in one class give equal indexes; the index

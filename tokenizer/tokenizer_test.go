@@ -2,6 +2,8 @@ package tokenizer_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"slices"
 	"strings"
@@ -215,5 +217,32 @@ func TestCodecOneSpelling(t *testing.T) {
 	}
 	if canon, ok := c.Canonical("pvt_canary"); ok {
 		t.Errorf("Canonical(not a token) = %q, true, want false", canon)
+	}
+}
+
+// The associated data is "privacyvault/v1|" class "|" id: a sealing made
+// with plain AES-GCM and that layout opens, so records sealed by earlier
+// versions still open, and AppendSeal produces exactly that sealing.
+func TestSealerAssociatedDataLayout(t *testing.T) {
+	s, err := tokenizer.NewSealer("email", keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := aes.NewCipher(keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, value := tokenizer.NewID(), []byte("alice@example.com")
+	nonce := bytes.Repeat([]byte{9}, tokenizer.NonceSize)
+	want := gcm.Seal(bytes.Clone(nonce), nonce, value, append([]byte("privacyvault/v1|email|"), id...))
+	if got := s.AppendSeal(nil, nonce, id, value); !bytes.Equal(got, want) {
+		t.Errorf("AppendSeal() = %x, want %x", got, want)
+	}
+	if got, err := s.Open(id, want); err != nil || !bytes.Equal(got, value) {
+		t.Errorf("Open(GCM sealing with the v1 layout) = %q, %v, want %q", got, err, value)
 	}
 }
