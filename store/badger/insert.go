@@ -14,7 +14,8 @@ import (
 // keys, its encoding and the keys' filter hashes, so the committer's
 // serial work per record is the filter checks and the transaction's
 // writes. Keys and values are cut from one buffer per chunk of records
-// (capped, so none can grow into the next).
+// (capped, so none can grow into the next), and the Badger entries that
+// carry them from one slice per chunk.
 type staged struct {
 	rk, val []byte // record key and encoded record
 	ik      []byte // index key, nil for a random record
@@ -23,6 +24,9 @@ type staged struct {
 	rh, ih  uint64 // filter hashes of rk and ik
 	size    int64  // estimate: bytes and entries it adds to a transaction
 	entries int
+	// ents: the transaction's entries for rk, ik and sk, in that order
+	// (len entries), set by insertOne: Badger keeps a pointer to each.
+	ents []bdb.Entry
 }
 
 // prepareAll prepares recs, a large call's in contiguous chunks over
@@ -49,8 +53,10 @@ func (s *Store) prepareAll(recs []store.Record) []staged {
 // prepareRange prepares recs into out, cutting every key and value from
 // one allocation.
 func (s *Store) prepareRange(recs []store.Record, out []staged) {
-	n := 0
+	n, e := 0, 0
 	for _, r := range recs {
+		_, re := estimate(r)
+		e += re
 		k := 2 + len(r.Class)
 		n += k + len(r.ID) + maxRecordLen(r)
 		if r.Index != nil {
@@ -61,6 +67,7 @@ func (s *Store) prepareRange(recs []store.Record, out []staged) {
 		}
 	}
 	buf := make([]byte, 0, n)
+	ents := make([]bdb.Entry, e)
 	cut := func(start int) []byte { return buf[start:len(buf):len(buf)] }
 	for i, r := range recs {
 		p := &out[i]
@@ -84,6 +91,7 @@ func (s *Store) prepareRange(recs []store.Record, out []staged) {
 			p.sk = cut(start)
 		}
 		p.size, p.entries = estimate(r)
+		p.ents, ents = ents[:p.entries:p.entries], ents[p.entries:]
 	}
 }
 
@@ -114,18 +122,27 @@ func insertOne(txn *bdb.Txn, f *keyFilter, p *staged) (store.Outcome, error) {
 			return store.Outcome{}, err
 		}
 	}
-	if err := txn.Set(p.rk, p.val); err != nil {
+	// Each entry is set afresh: Badger rewrites a committed entry's
+	// fields, and a record is tried again after a transaction that
+	// took part of it was committed (commitGroup's flush).
+	e := p.ents
+	e[0] = bdb.Entry{Key: p.rk, Value: p.val}
+	if err := txn.SetEntry(&e[0]); err != nil {
 		return store.Outcome{}, err
 	}
 	f.addHash(p.rh)
+	e = e[1:]
 	if p.ik != nil {
-		if err := txn.Set(p.ik, p.id); err != nil {
+		e[0] = bdb.Entry{Key: p.ik, Value: p.id}
+		if err := txn.SetEntry(&e[0]); err != nil {
 			return store.Outcome{}, err
 		}
 		f.addHash(p.ih)
+		e = e[1:]
 	}
 	if p.sk != nil {
-		if err := txn.Set(p.sk, nil); err != nil {
+		e[0] = bdb.Entry{Key: p.sk}
+		if err := txn.SetEntry(&e[0]); err != nil {
 			return store.Outcome{}, err
 		}
 	}

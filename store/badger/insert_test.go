@@ -2,6 +2,7 @@ package badger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"testing"
@@ -14,13 +15,31 @@ import (
 // record as given — random, deterministic, with and without a subject
 // and an expiry — and decides in record order across the chunks: the
 // second record of an index already in the call (in another chunk) gets
-// the first one's ID, and an ID given twice collides.
+// the first one's ID, and an ID given twice collides. The same holds when
+// the call is cut into many transactions (txnEntries), each record's
+// entries in one of them.
 func TestInsertLargeCallPreparedInChunks(t *testing.T) {
+	tests := []struct {
+		name       string
+		txnEntries int // 0: the store's own budget
+	}{
+		{"one transaction", 0},
+		{"seven entries a transaction", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkLargeCall(t, tt.txnEntries) })
+	}
+}
+
+func checkLargeCall(t *testing.T, txnEntries int) {
 	s, err := Open(Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Open() error = %v", err)
 	}
 	defer s.Close()
+	s.wmu.Lock()
+	s.txnEntries = cmp.Or(txnEntries, s.txnEntries)
+	s.wmu.Unlock()
 	ctx := context.Background()
 	const n = 400
 	recs := make([]store.Record, n)
