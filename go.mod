@@ -73,3 +73,5 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 )
+
+replace github.com/dgraph-io/badger/v4 => ./third_party/badger

@@ -87,3 +87,5 @@ require (
 )
 
 replace github.com/privacyvault/privacyvault => ../..
+
+replace github.com/dgraph-io/badger/v4 => ../../third_party/badger
