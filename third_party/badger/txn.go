@@ -7,7 +7,9 @@ package badger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -586,7 +588,7 @@ func (txn *Txn) commitAndSend() (func() error, error) {
 	// otherwise misses the cache on nearly every node it passes. Keys
 	// are unique but for a key's versions (duplicateWrites), which the
 	// skiplist orders by version whatever the order they arrive in.
-	slices.SortFunc(entries, func(a, b *Entry) int { return bytes.Compare(a.Key, b.Key) })
+	sortByKey(entries)
 	if keepTogether {
 		// CommitTs should not be zero if we're inserting transaction markers.
 		y.AssertTrue(commitTs != 0)
@@ -826,4 +828,32 @@ func (db *DB) Update(fn func(txn *Txn) error) error {
 	}
 
 	return txn.Commit()
+}
+
+// sortByKey sorts entries by key (privacyvault). It sorts copies of each
+// key's first 16 bytes beside the entry, so that most comparisons read
+// neither the entry nor its key.
+func sortByKey(entries []*Entry) {
+	type sortKey struct {
+		hi, lo uint64
+		e      *Entry
+	}
+	keys := make([]sortKey, len(entries))
+	for i, e := range entries {
+		var b [16]byte
+		copy(b[:], e.Key)
+		keys[i] = sortKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), e}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if c := cmp.Compare(a.hi, b.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.lo, b.lo); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.e.Key, b.e.Key)
+	})
+	for i, k := range keys {
+		entries[i] = k.e
+	}
 }
