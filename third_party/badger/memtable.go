@@ -289,23 +289,25 @@ func (lf *logFile) encodeEntry(buf *bytes.Buffer, e *Entry, offset uint32) (int,
 		userMeta:  e.UserMeta,
 	}
 
-	// encode header.
-	var headerEnc [maxHeaderSize]byte
-	sz := h.Encode(headerEnc[:])
 	if !lf.encryptionEnabled() {
-		// privacyvault: the checksum over the slices, without the hash and
-		// writer the encrypted path needs (three allocations an entry).
-		y.Check2(buf.Write(headerEnc[:sz]))
+		// privacyvault: the checksum over the bytes written, without the
+		// hash and writer the encrypted path needs (four allocations an
+		// entry, with the header's buffer, which escaped to them).
+		var hdr [maxHeaderSize]byte
+		sz := h.Encode(hdr[:])
+		start := buf.Len()
+		y.Check2(buf.Write(hdr[:sz]))
 		y.Check2(buf.Write(e.Key))
 		y.Check2(buf.Write(e.Value))
-		crc := crc32.Update(0, y.CastagnoliCrcTable, headerEnc[:sz])
-		crc = crc32.Update(crc, y.CastagnoliCrcTable, e.Key)
-		crc = crc32.Update(crc, y.CastagnoliCrcTable, e.Value)
+		crc := crc32.Update(0, y.CastagnoliCrcTable, buf.Bytes()[start:])
 		var crcBuf [crc32.Size]byte
 		binary.BigEndian.PutUint32(crcBuf[:], crc)
 		y.Check2(buf.Write(crcBuf[:]))
 		return sz + len(e.Key) + len(e.Value) + len(crcBuf), nil
 	}
+	// encode header.
+	var headerEnc [maxHeaderSize]byte
+	sz := h.Encode(headerEnc[:])
 	hash := crc32.New(y.CastagnoliCrcTable)
 	writer := io.MultiWriter(buf, hash)
 	y.Check2(writer.Write(headerEnc[:sz]))
