@@ -847,6 +847,9 @@ func (db *DB) Update(fn func(txn *Txn) error) error {
 // key's first 16 bytes beside the entry, so that most comparisons read
 // neither the entry nor its key.
 func sortByKey(entries []*Entry) {
+	if len(entries) < 2 {
+		return
+	}
 	type sortKey struct {
 		hi, lo uint64
 		e      *Entry

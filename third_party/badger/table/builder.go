@@ -524,7 +524,14 @@ func (b *Builder) compressData(data []byte) ([]byte, error) {
 }
 
 func (b *Builder) buildIndex(bloom []byte) ([]byte, uint32) {
-	builder := fbs.NewBuilder(3 << 20)
+	// privacyvault: sized for what it will hold (the builder grows if
+	// short), not 3 MiB zeroed for every table built: a small table's
+	// index is a few KiB and its Bloom filter tens.
+	size := len(bloom) + 256
+	for _, bl := range b.blockList {
+		size += len(bl.baseKey) + 64
+	}
+	builder := fbs.NewBuilder(size)
 
 	boList, dataSize := b.writeBlockOffsets(builder)
 	// Write block offset vector the the idxBuilder.
