@@ -187,3 +187,64 @@ func TestLargeTokenizeAuditsEveryToken(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeVaultedTokenizeRecordsAtTheirItems: a large call whose items
+// are all vaulted records prepared across the cores hands them to the
+// store as prepared; with one item left to the sequential pass (an
+// unknown class) they are gathered from their items. Either way each
+// token detokenizes to its own item's value and every token is distinct.
+func TestLargeVaultedTokenizeRecordsAtTheirItems(t *testing.T) {
+	vaulted := func(i int) string { return []string{"card", "email"}[i%2] }
+	tests := []struct {
+		name  string
+		class func(i int) string // item i's class
+	}{
+		{"all staged", vaulted},
+		{"one item left to the sequential pass", func(i int) string {
+			return map[bool]string{true: "nope", false: vaulted(i)}[i == 137]
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := mixedService(t, &memAuditor{}, testFingerprints{})
+			const n = 400
+			items := make([]core.TokenizeItem, n)
+			for i := range items {
+				items[i] = core.TokenizeItem{Class: tt.class(i), Value: fmt.Appendf(nil, "value-%d", i)}
+			}
+			res, err := svc.Tokenize(context.Background(), "app", items)
+			if err != nil {
+				t.Fatalf("Tokenize(%d items) error = %v", n, err)
+			}
+			var ditems []core.DetokenizeItem
+			var want []string
+			seen := map[string]bool{}
+			for i, r := range res {
+				if (r.Err != nil) != (items[i].Class == "nope") {
+					t.Fatalf("Tokenize()[%d] = %q, %v; want an error only for the unknown class", i, r.Token, r.Err)
+				}
+				if r.Err != nil {
+					continue
+				}
+				if seen[r.Token] {
+					t.Fatalf("Tokenize()[%d] = %q, a token already issued to another item", i, r.Token)
+				}
+				seen[r.Token] = true
+				ditems = append(ditems, core.DetokenizeItem{Class: items[i].Class, Token: r.Token})
+				want = append(want, string(items[i].Value))
+			}
+			got, err := svc.Detokenize(context.Background(), "app", "payment", ditems)
+			if err != nil {
+				t.Fatalf("Detokenize() error = %v", err)
+			}
+			if len(got) != len(want) || len(want) < n-1 {
+				t.Fatalf("Detokenize() = %d results for %d tokens, want %d (at least %d)", len(got), len(ditems), len(want), n-1)
+			}
+			for j, g := range got {
+				if g.Err != nil || string(g.Value) != want[j] {
+					t.Errorf("Detokenize(token of %q) = %q, %v, want %q", want[j], g.Value, g.Err, want[j])
+				}
+			}
+		})
+	}
+}

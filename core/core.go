@@ -245,6 +245,15 @@ func (s *DataPlane) stageRecords(ctx context.Context, b *tokenizeBatch, subjects
 		return nil, nil, nil, err
 	}
 	sealers = sealerCache{}
+	if b.allStaged() {
+		// The usual large call: every item a vaulted record prepared
+		// above, so the records go to the store as they are, uncopied.
+		pos = make([]int, len(b.items))
+		for i := range pos {
+			pos[i] = i
+		}
+		return b.recs, pos, sealers, nil
+	}
 	for i, it := range b.items {
 		switch b.state(i) {
 		case itemDone:

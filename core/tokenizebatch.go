@@ -23,6 +23,19 @@ type tokenizeBatch struct {
 	recs   []store.Record // the sealed record of a staged item
 }
 
+// allStaged reports whether prepareAll staged the record of every item.
+func (b *tokenizeBatch) allStaged() bool {
+	if b.states == nil || b.recs == nil {
+		return false
+	}
+	for _, st := range b.states {
+		if st != itemStaged {
+			return false
+		}
+	}
+	return true
+}
+
 // itemState is how far prepareAll took an item.
 type itemState uint8
 
