@@ -9,10 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/privacyvault/privacyvault/internal/durable"
@@ -72,10 +70,8 @@ type Options struct {
 }
 
 // Log appends events to <dir>/audit.log. Concurrent Appends are written by
-// one goroutine in batches that share a single fsync (group commit); an
-// Append that finds that goroutine idle, with nothing queued and nothing
-// grouped in its last batch, commits on its own goroutine instead (see
-// direct). Only one Log may have a directory open; Open locks the file.
+// one goroutine in batches that share a single fsync (group commit). Only
+// one Log may have a directory open; Open locks the file.
 type Log struct {
 	path    string
 	f       *os.File
@@ -97,18 +93,7 @@ type Log struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// mu is held by whoever commits: the writer goroutine, or an appender
-	// committing directly. queued counts requests handed to the writer
-	// goroutine and not yet committed; grouped says its last batch held
-	// more than one. poke (buffered, 1) asks it to look at the sync timer
-	// and a due checkpoint after a direct commit.
-	mu      sync.Mutex
-	queued  atomic.Int64
-	grouped atomic.Bool
-	poke    chan struct{}
-
-	// Owned by the holder of mu (by Open before the writer starts).
-	closed  bool        // the writer goroutine has closed the file
+	// Owned by the writer goroutine (by Open before it starts).
 	seq     uint64      // last event seq
 	last    string      // hash of the last record
 	since   int         // events since the last checkpoint
@@ -123,7 +108,7 @@ type Log struct {
 	evs     []Event
 	at      []int // at[k]: position in evs of the k-th plain event (writeStaged)
 
-	// With a journal (owned by the holder of mu):
+	// With a journal (owned by the writer goroutine):
 	tailEvent string    // hash of the file's last record at Open, if an event
 	unsynced  int       // bytes written to the file since its last sync
 	syncBy    time.Time // when the file is synced at the latest
@@ -171,7 +156,6 @@ func Open(dir string, opts Options) (*Log, error) {
 		jr:        opts.Journal,
 		syncEvery: opts.FileSyncInterval,
 		reqs:      make(chan request),
-		poke:      make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		exited:    make(chan struct{}),
 	}
@@ -278,85 +262,25 @@ func (l *Log) Append(ctx context.Context, ev Event) (Event, error) {
 	if err := validate(&ev); err != nil {
 		return Event{}, err
 	}
-	res := l.submit(ctx, request{ev: ev})
-	return res.ev, res.err
-}
-
-// submit commits req (directly, or through the writer goroutine) and
-// returns its answer, or the error of ctx or ErrClosed if it could not
-// wait for one.
-func (l *Log) submit(ctx context.Context, req request) result {
 	done := donePool.Get().(chan result)
-	req.done = done
-	if l.direct(req) {
-		res := <-done
-		donePool.Put(done)
-		return res
-	}
-	l.queued.Add(1)
+	req := request{ev: ev, done: done}
 	select {
 	case l.reqs <- req:
 	case <-l.closing:
-		l.queued.Add(-1)
 		donePool.Put(done)
-		return result{err: ErrClosed}
+		return Event{}, ErrClosed
 	case <-ctx.Done():
-		l.queued.Add(-1)
 		donePool.Put(done)
-		return result{err: ctx.Err()}
+		return Event{}, ctx.Err()
 	}
 	select {
 	case res := <-done:
 		donePool.Put(done) // empty again: the writer answers once
-		return res
+		return res.ev, res.err
 	case <-ctx.Done():
 		// The writer will still answer into done, so it is not reused.
-		return result{err: ctx.Err()}
+		return Event{}, ctx.Err()
 	}
-}
-
-// direct commits req on the caller's goroutine, answering into req.done,
-// when the writer goroutine is idle: nothing queued for it, nobody
-// committing, and its last batch grouped nothing (so calls are not
-// arriving together, and one caller committing alone takes nothing from
-// a group). It saves the hand-off to the writer goroutine and back and
-// the writer's yield, which at one caller are pure latency. It reports
-// whether it did; the writer's work that may follow a commit (a due
-// checkpoint, arming the file's sync timer) is left to the writer
-// goroutine, so the caller does not wait for the signer; the next
-// appender goes to the writer while it is due.
-func (l *Log) direct(req request) bool {
-	if l.queued.Load() != 0 || l.grouped.Load() || !l.mu.TryLock() {
-		return false
-	}
-	defer l.mu.Unlock()
-	// A request queued meanwhile may be in the writer's hands, waiting
-	// for mu: join its batch rather than overtake it. Work due after the
-	// last commit (a checkpoint) comes before the next event: the writer
-	// does it first.
-	if l.closed || l.queued.Load() != 0 || l.due() {
-		return false
-	}
-	defer func() {
-		// The writer goroutine has no recover: a panic while committing
-		// (in a stage, under the store's write lock) ends the process.
-		// On the caller's goroutine a recovering handler would instead
-		// go on with the log and the store's write half done.
-		if r := recover(); r != nil {
-			msg := fmt.Sprintf("audit: panic in a direct commit: %v\n%s", r, debug.Stack())
-			go panic(msg)
-			select {}
-		}
-	}()
-	batch := [1]request{req}
-	l.commitBatch(batch[:])
-	if l.due() || l.unsynced > 0 && !l.armed {
-		select {
-		case l.poke <- struct{}{}:
-		default:
-		}
-	}
-	return true
 }
 
 // donePool holds answer channels (buffered, empty), saving an allocation
@@ -381,12 +305,8 @@ func (l *Log) Close() error {
 func (l *Log) run() {
 	defer close(l.exited)
 	for {
-		l.mu.Lock()
-		timer := l.syncTimer()
-		l.mu.Unlock()
 		select {
 		case req := <-l.reqs:
-			l.mu.Lock()
 			l.batch = append(l.batch[:0], req)
 			// One yield first: callers already runnable (a request read,
 			// on their way to Append) join this batch rather than wait
@@ -403,25 +323,11 @@ func (l *Log) run() {
 					break drain
 				}
 			}
-			n := len(l.batch)
-			l.grouped.Store(n > 1)
-			l.housekeeping() // left by a direct commit, before the batch
 			l.commit(l.batch)
-			l.mu.Unlock()
-			l.queued.Add(-int64(n))
-		case <-timer:
-			l.mu.Lock()
+		case <-l.syncTimer():
 			l.armed = false
 			l.syncFile()
-			l.mu.Unlock()
-		case <-l.poke:
-			l.mu.Lock()
-			l.housekeeping()
-			l.mu.Unlock()
 		case <-l.closing:
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			l.closed = true
 			err := l.err
 			if l.since > 0 && err == nil {
 				err = l.checkpoint()
@@ -457,15 +363,10 @@ func (l *Log) syncTimer() <-chan time.Time {
 
 // commit writes a batch, answers its appenders, then writes a checkpoint
 // if one is due, after answering so appenders do not wait for the signer.
+// A batch holding staged appends goes to the journal's transaction with
+// every small event of the batch (commitStaged); what is left takes the
+// usual way.
 func (l *Log) commit(batch []request) {
-	l.commitBatch(batch)
-	l.housekeeping()
-}
-
-// commitBatch writes a batch and answers its appenders. A batch holding
-// staged appends goes to the journal's transaction with every small event
-// of the batch (commitStaged); what is left takes the usual way.
-func (l *Log) commitBatch(batch []request) {
 	if l.tj != nil && slices.ContainsFunc(batch, func(r request) bool { return r.stage != nil }) {
 		batch = l.commitStaged(batch)
 	}
@@ -485,28 +386,12 @@ func (l *Log) commitBatch(batch []request) {
 	}
 	clear(l.batch) // drop references to events already answered
 	clear(l.evs)
-}
-
-// housekeeping writes a checkpoint if one is due, and syncs the file if
-// it is due for a sync.
-func (l *Log) housekeeping() {
-	if l.checkpointDue() {
+	if l.err == nil && l.since >= l.every && !time.Now().Before(l.retryAt) {
 		l.checkpoint()
 	}
-	if l.fileSyncDue() {
+	if l.unsynced >= fileSyncBytes || l.unsynced > 0 && !time.Now().Before(l.syncBy) {
 		l.syncFile()
 	}
-}
-
-// due reports whether housekeeping has work.
-func (l *Log) due() bool { return l.checkpointDue() || l.fileSyncDue() }
-
-func (l *Log) checkpointDue() bool {
-	return l.err == nil && l.since >= l.every && !time.Now().Before(l.retryAt)
-}
-
-func (l *Log) fileSyncDue() bool {
-	return l.unsynced >= fileSyncBytes || l.unsynced > 0 && !time.Now().Before(l.syncBy)
 }
 
 // write assigns Seq, Time, Prev and Hash to evs and makes them durable:

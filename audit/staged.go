@@ -16,9 +16,8 @@ func (l *Log) Stages() bool { return l.tj != nil }
 
 // AppendStaged appends the events stage returns, in one transaction of the
 // journal (TxJournal.PutTx) with whatever stage writes through it: the
-// writer calls stage on its goroutine (or the caller's, when it commits
-// directly: see Log), with the store's transaction, while it holds the
-// store's write lock — so stage must be short and must not
+// writer calls stage on its goroutine, with the store's transaction, while
+// it holds the store's write lock — so stage must be short and must not
 // wait for the store or the log. The events are sealed with the rest of
 // the batch and become durable with stage's writes by the journal's one
 // sync. AppendStaged returns nil only once both are durable; it returns
@@ -35,7 +34,24 @@ func (l *Log) AppendStaged(ctx context.Context, stage func(tx any) ([]Event, err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return l.submit(ctx, request{stage: stage}).err
+	done := donePool.Get().(chan result)
+	req := request{stage: stage, done: done}
+	select {
+	case l.reqs <- req:
+	case <-l.closing:
+		donePool.Put(done)
+		return ErrClosed
+	case <-ctx.Done():
+		donePool.Put(done)
+		return ctx.Err()
+	}
+	select {
+	case res := <-done:
+		donePool.Put(done)
+		return res.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // commitStaged writes the staged appends of batch, and its small plain

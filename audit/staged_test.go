@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,62 +111,4 @@ func TestAppendStagedNeedsTxJournal(t *testing.T) {
 		t.Errorf("AppendStaged() error = %v, want ErrNoStaging", err)
 	}
 	closeLog(t, l)
-}
-
-// One caller at a time finds the writer goroutine idle and commits on its
-// own goroutine (no hand-off): its stage then runs outside the writer's
-// loop. The log stays what the writer alone makes of it: every stage
-// committed once, in order, a checkpoint right after every third event
-// (the writer writes it before it takes the next event), and the chain
-// verifies.
-func TestAppendStagedDirect(t *testing.T) {
-	dir := t.TempDir()
-	j := &memTxJournal{memJournal: newMemJournal()}
-	l := openLog(t, dir, audit.Options{Journal: j, FileSyncInterval: never, CheckpointEvery: 3})
-	const calls = 9
-	direct := 0
-	for i := range calls {
-		name := fmt.Sprint("call-", i)
-		err := l.AppendStaged(context.Background(), func(tx any) ([]audit.Event, error) {
-			if !onWriterGoroutine() {
-				direct++
-			}
-			return staged(name, nil)(tx)
-		})
-		if err != nil {
-			t.Fatalf("AppendStaged(%s) error = %v", name, err)
-		}
-	}
-	if direct == 0 {
-		t.Errorf("stages run on the caller's goroutine = 0 of %d sequential calls, want some", calls)
-	}
-	want := make([]string, calls)
-	for i := range want {
-		want[i] = fmt.Sprint("call-", i)
-	}
-	if got := j.committed; !slices.Equal(got, want) {
-		t.Errorf("committed writes = %q, want %q", got, want)
-	}
-	closeLog(t, l)
-	var kinds []string
-	for _, line := range readLines(t, dir) {
-		if field(line, "type") == "checkpoint" {
-			kinds = append(kinds, "c")
-		} else {
-			kinds = append(kinds, "e")
-		}
-	}
-	if got, want := strings.Join(kinds, " "), "e e e c e e e c e e e c"; got != want {
-		t.Errorf("log lines = %s, want %s", got, want)
-	}
-	if sum, err := verifyDir(t, dir); err != nil || sum.Events != calls || sum.Checkpoints != 3 {
-		t.Errorf("Verify = %+v, %v; want %d events, 3 checkpoints, nil", sum, err, calls)
-	}
-}
-
-// onWriterGoroutine reports whether the caller runs on the Log's writer
-// goroutine.
-func onWriterGoroutine() bool {
-	buf := make([]byte, 64<<10)
-	return bytes.Contains(buf[:runtime.Stack(buf, false)], []byte("audit.(*Log).run("))
 }
