@@ -211,6 +211,9 @@ func (s *Store) scanKeys(prefix, from []byte) ([]uint64, []byte, error) {
 				next = bytes.Clone(k)
 				return nil
 			}
+			if prefix[0] == prefixRecord {
+				k = recordFilterKey(k)
+			}
 			hashes = append(hashes, s.filter.hash(k))
 		}
 		return nil
