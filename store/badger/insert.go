@@ -29,8 +29,8 @@ type staged struct {
 	ph        uint64
 	class     string
 	one       bool
-	size    int64  // estimate: bytes and entries it adds to a transaction
-	entries int
+	size      int64 // estimate: bytes and entries it adds to a transaction
+	entries   int
 }
 
 // prepareAll prepares recs, a large call's in contiguous chunks over
