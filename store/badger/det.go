@@ -46,6 +46,12 @@ func indexedPrefixKey(k []byte, class string, index []byte) []byte {
 func findIndexed(txn *bdb.Txn, pk []byte, class string, index []byte) (store.Record, error) {
 	it := txn.NewIterator(bdb.IteratorOptions{Prefix: pk})
 	defer it.Close()
+	return seekIndexed(it, pk, class, index)
+}
+
+// seekIndexed is findIndexed with an iterator (whose options fetch no
+// values ahead) that may be reused for the next seek.
+func seekIndexed(it *bdb.Iterator, pk []byte, class string, index []byte) (store.Record, error) {
 	for it.Seek(pk); it.ValidForPrefix(pk); it.Next() {
 		item := it.Item()
 		id := item.KeyCopy(nil)[len(class)+2:]
@@ -101,14 +107,17 @@ func deleteIndexEntry(txn *bdb.Txn, class string, index []byte) error {
 // detScope is what an insert transaction needs to find the indexed
 // records it may hold: those it wrote itself (noted here, since a seek in
 // the write transaction would sort all its pending writes) and, through
-// a read transaction opened at the first seek, those committed before.
+// a read transaction opened at the first seek, those committed before;
+// its one iterator serves every seek (building one costs more than a
+// seek).
 // The store's write lock is held throughout, so nothing else commits
 // meanwhile. reset must follow every commit of the write transaction (its
 // records are then read from a new read transaction), close the last.
 type detScope struct {
 	db      *bdb.DB
 	read    *bdb.Txn
-	written []*staged // indexed records written in the transaction
+	it      *bdb.Iterator // on read, fetching no values ahead
+	written []*staged     // indexed records written in the transaction
 }
 
 // find returns the ID of the record that holds p's index under p's
@@ -121,8 +130,9 @@ func (d *detScope) find(p *staged) ([]byte, error) {
 	}
 	if d.read == nil {
 		d.read = d.db.NewTransaction(false)
+		d.it = d.read.NewIterator(bdb.IteratorOptions{})
 	}
-	r, err := findIndexed(d.read, p.pk, p.class, p.index)
+	r, err := seekIndexed(d.it, p.pk, p.class, p.index)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -142,8 +152,9 @@ func (d *detScope) reset() {
 // close ends the read transaction.
 func (d *detScope) close() {
 	if d.read != nil {
+		d.it.Close()
 		d.read.Discard()
-		d.read = nil
+		d.read, d.it = nil, nil
 	}
 }
 

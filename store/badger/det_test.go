@@ -146,3 +146,53 @@ func TestIndexedFoundAcrossCommits(t *testing.T) {
 		t.Errorf("Insert(first index again, after a commit) = %v %x, want existing %x", last.Status, last.ID, recs[0].ID)
 	}
 }
+
+// BenchmarkInsertExisting inserts batches of 1,000 deterministic records
+// whose indexes a store of 50,000 such records already holds (a value
+// tokenized again): found by a prefix seek when the records are indexed
+// by their ID, by the index entry's point read when their IDs are random.
+func BenchmarkInsertExisting(b *testing.B) {
+	for _, indexed := range []bool{true, false} {
+		b.Run(map[bool]string{true: "indexed", false: "entry"}[indexed], func(b *testing.B) {
+			s, err := Open(Options{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			<-s.fillDone
+			ctx := context.Background()
+			make1 := func(index []byte) store.Record {
+				if indexed {
+					return indexedRecord("det", index)
+				}
+				return rec("det", index, nil)
+			}
+			stored := make([]store.Record, 0, 50_000)
+			for range 50 {
+				batch := make([]store.Record, 1000)
+				for i := range batch {
+					batch[i] = make1(randomBytes(32))
+				}
+				if _, err := s.Insert(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				stored = append(stored, batch...)
+			}
+			batches := make([][]store.Record, b.N)
+			for i := range batches {
+				batches[i] = make([]store.Record, 1000)
+				for j := range batches[i] {
+					batches[i][j] = make1(stored[(i*1000+j*37)%len(stored)].Index)
+				}
+			}
+			defer reportCPU(b)()
+			b.ResetTimer()
+			for i := range b.N {
+				out, err := s.Insert(ctx, batches[i])
+				if err != nil || out[0].Status != store.Existing {
+					b.Fatalf("Insert(existing) = %v, %v", out[0].Status, err)
+				}
+			}
+		})
+	}
+}
