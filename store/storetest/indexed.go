@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	mrand "math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,7 @@ func runIndexed(t *testing.T, open Opener) {
 	t.Run("IndexedExpired", func(t *testing.T) { testIndexedExpired(t, open) })
 	t.Run("IndexedReopen", func(t *testing.T) { testIndexedReopen(t, open) })
 	t.Run("IndexedConcurrent", func(t *testing.T) { testIndexedConcurrent(t, open) })
+	t.Run("IndexedModel", func(t *testing.T) { testIndexedModel(t, open) })
 }
 
 // testIndexedUnique: a second record of one index is existing, in a
@@ -253,5 +255,85 @@ func testIndexedConcurrent(t *testing.T, open Opener) {
 	}
 	if got, err := s.LookupIndex(context.Background(), "email", ix); err != nil || !bytes.Equal(got.ID, ids[0]) {
 		t.Errorf("LookupIndex(contended) = %x, %v; want %x", got.ID, err, ids[0])
+	}
+}
+
+// testIndexedModel runs a random sequence of inserts (batches mixing
+// records indexed by their ID and records with random IDs), deletions and
+// reopens over a few indexes, half of them sharing their first
+// IndexedPrefix bytes, and checks every outcome and lookup against a
+// model: one live record per index, a deleted one gone for good.
+func testIndexedModel(t *testing.T, open Opener) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	defer func() { s.Close() }()
+	shared := randomIndex()[:store.IndexedPrefix]
+	indexes := make([][]byte, 6)
+	for i := range indexes {
+		indexes[i] = randomIndex()
+		if i%2 == 0 {
+			copy(indexes[i], shared)
+		}
+	}
+	rng := mrand.New(mrand.NewPCG(11, 12)) // the records' IDs and indexes are random anyway
+	live := map[int]store.Record{}         // index position -> its record
+	var deleted [][]byte
+	for step := range 120 {
+		switch op := rng.IntN(10); {
+		case op < 6:
+			picks := make([]int, 1+rng.IntN(4))
+			recs := make([]store.Record, len(picks))
+			for j := range picks {
+				picks[j] = rng.IntN(len(indexes))
+				if rng.IntN(4) == 0 {
+					recs[j] = randomRec("email", indexes[picks[j]])
+				} else {
+					recs[j] = indexedRec("email", indexes[picks[j]])
+				}
+			}
+			out := mustInsert(t, s, recs...)
+			for j, o := range out {
+				k := picks[j]
+				if r, ok := live[k]; ok {
+					if o.Status != store.Existing || !bytes.Equal(o.ID, r.ID) {
+						t.Fatalf("step %d: Insert(index %d held by %x) = %v %x, want existing", step, k, r.ID, o.Status, o.ID)
+					}
+					continue
+				}
+				if o.Status != store.Inserted || !bytes.Equal(o.ID, recs[j].ID) {
+					t.Fatalf("step %d: Insert(free index %d) = %v %x, want inserted %x", step, k, o.Status, o.ID, recs[j].ID)
+				}
+				live[k] = recs[j]
+			}
+		case op < 9 && len(live) > 0:
+			k := rng.IntN(len(indexes))
+			r, ok := live[k]
+			if !ok {
+				continue
+			}
+			if err := s.Delete(ctx, r); err != nil {
+				t.Fatalf("step %d: Delete(index %d) = %v", step, k, err)
+			}
+			delete(live, k)
+			deleted = append(deleted, r.ID)
+		default:
+			if err := s.Close(); err != nil {
+				t.Fatalf("step %d: Close() = %v", step, err)
+			}
+			s = open(t, dir)
+		}
+		for k, ix := range indexes {
+			got, err := s.LookupIndex(ctx, "email", ix)
+			r, ok := live[k]
+			if ok != (err == nil) || ok && !equal(got, r) || !ok && !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("step %d: LookupIndex(index %d) = %x, %v; want %x (live %v)", step, k, got.ID, err, r.ID, ok)
+			}
+		}
+	}
+	for _, id := range deleted {
+		if _, err := s.Get(ctx, "email", id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Get(deleted %x) = %v, want ErrNotFound", id, err)
+		}
 	}
 }
