@@ -196,3 +196,44 @@ func BenchmarkInsertExisting(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLookupIndex looks up 1,000 stored indexes one by one (what
+// core's Lookup does per item) in a store of 50,000 deterministic
+// records: indexed by their ID (a point read of the absent index entry,
+// then a prefix seek) or with index entries (two point reads).
+func BenchmarkLookupIndex(b *testing.B) {
+	for _, indexed := range []bool{true, false} {
+		b.Run(map[bool]string{true: "indexed", false: "entry"}[indexed], func(b *testing.B) {
+			s, err := Open(Options{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			stored := make([]store.Record, 0, 50_000)
+			for range 50 {
+				batch := make([]store.Record, 1000)
+				for i := range batch {
+					if indexed {
+						batch[i] = indexedRecord("det", randomBytes(32))
+					} else {
+						batch[i] = rec("det", randomBytes(32), nil)
+					}
+				}
+				if _, err := s.Insert(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				stored = append(stored, batch...)
+			}
+			defer reportCPU(b)()
+			b.ResetTimer()
+			for i := range b.N {
+				for j := range 1000 {
+					if _, err := s.LookupIndex(ctx, "det", stored[(i*1000+j*37)%len(stored)].Index); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
