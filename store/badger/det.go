@@ -125,7 +125,7 @@ type detScope struct {
 func (d *detScope) find(p *staged) ([]byte, error) {
 	for _, w := range d.written {
 		if w.ph == p.ph && bytes.Equal(w.pk, p.pk) && bytes.Equal(w.index, p.index) {
-			return w.id, nil
+			return bytes.Clone(w.id), nil // w's buffer is another request's
 		}
 	}
 	if d.read == nil {

@@ -99,8 +99,9 @@ func (s *Store) prepareRange(recs []store.Record, out []staged) {
 // insertOne adds p's record to txn unless its index or identifier is
 // taken. It looks a key up only if the filter may hold it, and adds the
 // keys it writes to the filter at once, so a later record of the same
-// group that shares one is looked up (and found in txn). The outcome's ID
-// is p's (not copied: p's buffer is the request's).
+// group that shares one is looked up (and found in txn, or for a record
+// indexed by its ID in d, det.go). The outcome's ID is p's (not copied:
+// p's buffer is the request's).
 func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcome, error) {
 	if p.ik != nil && f.mayHoldHash(p.ih) {
 		item, err := txn.Get(p.ik)
