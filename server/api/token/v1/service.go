@@ -21,7 +21,9 @@ var _ pb.TokenServiceServer = (*Service)(nil)
 
 // Core is the data plane the handlers call.
 type Core interface {
-	Tokenize(ctx context.Context, caller string, items []core.TokenizeItem) ([]core.TokenResult, error)
+	// TokenizeThen tokenizes and calls then with the final results, for
+	// a large call while they are being made durable (core.DataPlane).
+	TokenizeThen(ctx context.Context, caller string, items []core.TokenizeItem, then func([]core.TokenResult)) ([]core.TokenResult, error)
 	Detokenize(ctx context.Context, caller, purpose string, items []core.DetokenizeItem) ([]core.Revealed, error)
 	Lookup(ctx context.Context, caller string, items []core.LookupItem) ([]core.TokenResult, error)
 }
@@ -61,11 +63,19 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	for i, it := range req.GetItems() {
 		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId(), TTL: it.GetTtl().AsDuration()}
 	}
-	res, err := s.core.Tokenize(ctx, caller, items)
+	// The response is built while the call's audit event syncs; it is
+	// returned only once TokenizeThen has reported the event durable.
+	var out *pb.TokenizeResponse
+	_, err = s.core.TokenizeThen(ctx, caller, items, func(res []core.TokenResult) { out = s.tokenizeResponse(ctx, res) })
 	tokenizeItems.put(items)
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// tokenizeResponse maps a tokenize call's results.
+func (s *Service) tokenizeResponse(ctx context.Context, res []core.TokenResult) *pb.TokenizeResponse {
 	out := &pb.TokenizeResponse{Results: make([]*pb.TokenizeResult, len(res))}
 	// One allocation each for all results and all tokens, not two per item.
 	results := make([]pb.TokenizeResult, len(res))
@@ -79,7 +89,7 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 		tokens[i].Token = r.Token
 		results[i].Result = &tokens[i]
 	}
-	return out, nil
+	return out
 }
 
 // Detokenize implements pb.TokenServiceServer.

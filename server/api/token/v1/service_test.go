@@ -31,8 +31,9 @@ type fakeCore struct {
 	err             error
 }
 
-func (f *fakeCore) Tokenize(_ context.Context, caller string, items []core.TokenizeItem) ([]core.TokenResult, error) {
+func (f *fakeCore) TokenizeThen(_ context.Context, caller string, items []core.TokenizeItem, then func([]core.TokenResult)) ([]core.TokenResult, error) {
 	f.caller, f.tokenize = caller, slices.Clone(items) // the handler reuses items after the call
+	then(f.tokens)                                     // as core does when the event is being synced: even for a call that then fails
 	return f.tokens, f.err
 }
 
