@@ -197,7 +197,7 @@ func (s *DataPlane) TokenizeThen(ctx context.Context, caller string, items []Tok
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
 	classes := itemClasses(items)
-	err = alongside(len(items) >= overlapItems, then, res, func() error {
+	err = alongside(len(items) >= OverlapItems, then, res, func() error {
 		auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res, fps)
 		if err := durable(); err != nil {
 			return fmt.Errorf("core: tokenize: %w", err)

@@ -170,11 +170,11 @@ func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int
 	})
 }
 
-// overlapItems is the fewest items for which TokenizeThen runs then on
-// another goroutine during the syncs: a batch of 1,000 builds its
-// response in about 75 µs, a third of an fsync; for a handful of items
-// the hand-off would cost more than it hides.
-const overlapItems = 2 * minChunk
+// OverlapItems is the fewest items for which TokenizeThen runs then on
+// another goroutine during the syncs: a batch of 1,000 builds and encodes
+// its response in about 75 µs, a third of an fsync; for a handful of
+// items the hand-off would cost more than it hides.
+const OverlapItems = 2 * minChunk
 
 // alongside returns wait(), having run then(res) meanwhile on another
 // goroutine when overlap is set, or after wait succeeded otherwise (then

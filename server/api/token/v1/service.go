@@ -13,6 +13,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
+	"github.com/privacyvault/privacyvault/internal/batchcodec"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	"github.com/privacyvault/privacyvault/server/api"
 )
@@ -63,10 +64,16 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	for i, it := range req.GetItems() {
 		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId(), TTL: it.GetTtl().AsDuration()}
 	}
-	// The response is built while the call's audit event syncs; it is
-	// returned only once TokenizeThen has reported the event durable.
+	// A large call's response is built and encoded while its audit event
+	// syncs; it is returned, and so sent, only once TokenizeThen has
+	// reported the event durable.
 	var out *pb.TokenizeResponse
-	_, err = s.core.TokenizeThen(ctx, caller, items, func(res []core.TokenResult) { out = s.tokenizeResponse(ctx, res) })
+	_, err = s.core.TokenizeThen(ctx, caller, items, func(res []core.TokenResult) {
+		out = s.tokenizeResponse(ctx, res)
+		if len(res) >= core.OverlapItems {
+			batchcodec.Prepare(out)
+		}
+	})
 	tokenizeItems.put(items)
 	if err != nil {
 		return nil, err
