@@ -171,8 +171,9 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 // TokenizeThen is Tokenize that also calls then (unless nil) once with
 // the final results when the call succeeds, and for a large call while
 // its audit event and records are being made durable, on another
-// goroutine: a handler encodes its response during the sync instead of
-// after it. then may run even when the call then fails, so what it makes
+// goroutine (with the counting of the call's metrics, reported once the
+// syncs succeeded): a handler encodes its response during the sync
+// instead of after it. then may run even when the call then fails, so what it makes
 // must not leave the process before TokenizeThen returns nil. It must not
 // modify res or keep it.
 func (s *DataPlane) TokenizeThen(ctx context.Context, caller string, items []TokenizeItem, then func(res []TokenResult)) ([]TokenResult, error) {
@@ -197,7 +198,13 @@ func (s *DataPlane) TokenizeThen(ctx context.Context, caller string, items []Tok
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
 	classes := itemClasses(items)
-	err = alongside(len(items) >= OverlapItems, then, res, func() error {
+	var tally *outcomes
+	err = alongside(len(items) >= OverlapItems, func() {
+		if then != nil {
+			then(res)
+		}
+		tally = s.tallyTokens(string(audit.OpTokenize), classes, res)
+	}, func() error {
 		auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res, fps)
 		if err := durable(); err != nil {
 			return fmt.Errorf("core: tokenize: %w", err)
@@ -207,7 +214,7 @@ func (s *DataPlane) TokenizeThen(ctx context.Context, caller string, items []Tok
 	if err != nil {
 		return nil, err
 	}
-	s.observeTokens(string(audit.OpTokenize), classes, res)
+	tally.report(s.obs)
 	return res, nil
 }
 

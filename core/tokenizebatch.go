@@ -176,19 +176,16 @@ func (s *DataPlane) issueTokens(b *tokenizeBatch, recs []store.Record, pos []int
 // items the hand-off would cost more than it hides.
 const OverlapItems = 2 * minChunk
 
-// alongside returns wait(), having run then(res) meanwhile on another
-// goroutine when overlap is set, or after wait succeeded otherwise (then
-// nil: not at all). A panic in then is raised again on the caller's
-// goroutine, where the server's recovery catches it.
-func alongside(overlap bool, then func([]TokenResult), res []TokenResult, wait func() error) error {
-	if then == nil {
-		return wait()
-	}
+// alongside returns wait(), having run meanwhile on another goroutine
+// when overlap is set, or after wait succeeded otherwise. A panic in
+// meanwhile is raised again on the caller's goroutine, where the
+// server's recovery catches it.
+func alongside(overlap bool, meanwhile func(), wait func() error) error {
 	if !overlap {
 		if err := wait(); err != nil {
 			return err
 		}
-		then(res)
+		meanwhile()
 		return nil
 	}
 	var raised any
@@ -196,7 +193,7 @@ func alongside(overlap bool, then func([]TokenResult), res []TokenResult, wait f
 	go func() {
 		defer close(done)
 		defer func() { raised = recover() }()
-		then(res)
+		meanwhile()
 	}()
 	err := wait()
 	<-done

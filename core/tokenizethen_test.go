@@ -144,3 +144,37 @@ func TestTokenizeThenPanicReachesCaller(t *testing.T) {
 		t.Errorf("TokenizeThen with a panicking then: recovered %v, want %q", got, "then failed")
 	}
 }
+
+// TestLargeTokenizeObserved: a large call's items, counted while its
+// event is written, are reported once it is durable, and not at all when
+// the event cannot be written.
+func TestLargeTokenizeObserved(t *testing.T) {
+	digits, err := format.New(format.Spec{Name: "digits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := &recObserver{items: map[core.Outcome]int{}}
+	a := &memAuditor{}
+	svc, err := core.New(context.Background(), core.Config{
+		Classes: []core.ClassSpec{{Name: "acct", Mode: tokenizer.FPE, Format: digits}},
+		Store:   tempStore(t), Keys: tempKeys(t), Policy: mustPolicy(t, policy.Spec{}), Auditor: a,
+		Fingerprints: testFingerprints{}, MaxValueBytes: 1024, Observer: obs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	const n = 300
+	if _, err := svc.Tokenize(context.Background(), "app", acctItems(n)); err != nil {
+		t.Fatal(err)
+	}
+	a.fail = true
+	if _, err := svc.Tokenize(context.Background(), "app", acctItems(n)); !errors.Is(err, core.ErrAuditFailed) {
+		t.Fatalf("Tokenize with a failing audit log = %v, want ErrAuditFailed", err)
+	}
+	ok := core.Outcome{Op: "tokenize", Class: "acct", Mode: "fpe", Result: "ok"}
+	bad := core.Outcome{Op: "tokenize", Class: "acct", Mode: "fpe", Result: "error", Reason: "invalid"}
+	if obs.items[ok] != n-1 || obs.items[bad] != 1 || len(obs.items) != 2 {
+		t.Errorf("observed %v; want %d ok and 1 invalid, of the audited call only", obs.items, n-1)
+	}
+}
