@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/privacyvault/privacyvault/store"
@@ -193,6 +194,11 @@ func alongside(overlap bool, meanwhile func(), wait func() error) error {
 	go func() {
 		defer close(done)
 		defer func() { raised = recover() }()
+		// The audit writer yields once before it encodes the event (to
+		// gather other callers' events); this goroutine, queued before
+		// it on the same core, would otherwise run first and hold the
+		// event back, rather than run during the fsync.
+		runtime.Gosched()
 		meanwhile()
 	}()
 	err := wait()
