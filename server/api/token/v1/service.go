@@ -68,7 +68,7 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	// syncs; it is returned, and so sent, only once TokenizeThen has
 	// reported the event durable.
 	var out *pb.TokenizeResponse
-	_, err = s.core.TokenizeThen(ctx, caller, items, func(res []core.TokenResult) {
+	res, err := s.core.TokenizeThen(ctx, caller, items, func(res []core.TokenResult) {
 		out = s.tokenizeResponse(ctx, res)
 		if len(res) >= core.OverlapItems {
 			batchcodec.Prepare(out)
@@ -77,6 +77,9 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	tokenizeItems.put(items)
 	if err != nil {
 		return nil, err
+	}
+	if out == nil { // a Core that did not call then
+		out = s.tokenizeResponse(ctx, res)
 	}
 	return out, nil
 }
