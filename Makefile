@@ -44,7 +44,7 @@ LDFLAGS  := -X github.com/privacyvault/privacyvault/internal/version.version=$(V
 # deadline exceeded". Minimizing a new input is capped so a short run spends
 # its time fuzzing.
 FUZZ_TARGETS   := ./tokenizer:FuzzCodecDecode ./tokenizer/format:FuzzFormatRoundTrip ./tokenizer/fpe:FuzzRoundTrip \
-                  ./audit:FuzzVerify ./config:FuzzParse ./internal/batchcodec:FuzzUnmarshal ./client:FuzzWireDecode
+                  ./audit:FuzzVerify ./config:FuzzParse ./internal/batchcodec:FuzzUnmarshal ./client:FuzzWireDecode ./client:FuzzWireEncode
 FUZZTIME       ?= 30s
 FUZZTIME_SHORT ?= 20000x
 

@@ -102,6 +102,7 @@ func newMACState() *macState {
 
 // sum returns the HMAC of the message in st.buf (which it may append to).
 func (k *macKey) sum(st *macState) [sha256.Size]byte {
+	n := len(st.buf) // fast appends the padding, failed or not
 	if !k.std {
 		if s, ok := k.fast(st); ok {
 			return s
@@ -111,7 +112,7 @@ func (k *macKey) sum(st *macState) [sha256.Size]byte {
 		st.std = hmac.New(sha256.New, k.key)
 	}
 	st.std.Reset()
-	st.std.Write(st.buf)
+	st.std.Write(st.buf[:n])
 	st.std.Sum(st.sum[:0])
 	return st.sum
 }

@@ -100,13 +100,26 @@ func BenchmarkMAC(b *testing.B) {
 	})
 }
 
-// BenchmarkSHA256Block is one SHA-256 block compression, for comparing
-// BenchmarkMAC's three blocks with.
-func BenchmarkSHA256Block(b *testing.B) {
-	d := sha256.New()
-	block := make([]byte, blockSize)
-	b.ReportAllocs()
-	for b.Loop() {
-		d.Write(block)
+// When the saved states fail at run time (a state the digest does not
+// load back), sum falls back to crypto/hmac on the message itself, not on
+// the message with the padding the saved-state path appended to it.
+func TestMACFallbackAfterFailedSavedStateHashesMessage(t *testing.T) {
+	key := pattern(32, 0x22)
+	for _, broken := range []string{"inner", "outer"} {
+		k := newMACKey(key)
+		if broken == "inner" {
+			k.inner = []byte("not a saved state")
+		} else {
+			k.outer = []byte("not a saved state")
+		}
+		st := newMACState()
+		for _, ml := range []int{0, 1, 40, blockSize, 2*blockSize + 3} {
+			msg := pattern(ml, 5)
+			st.buf = append(st.buf[:0], msg...)
+			got := k.sum(st)
+			if want := stdMAC(key, msg); hex.EncodeToString(got[:]) != want {
+				t.Errorf("HMAC(%d-byte message, %s state broken) = %x, want %s", ml, broken, got, want)
+			}
+		}
 	}
 }
