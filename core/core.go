@@ -169,13 +169,14 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 }
 
 // TokenizeThen is Tokenize that also calls then (unless nil) once with
-// the final results when the call succeeds, and for a large call while
-// its audit event and records are being made durable, on another
-// goroutine (with the counting of the call's metrics, reported once the
-// syncs succeeded): a handler encodes its response during the sync
-// instead of after it. then may run even when the call then fails, so what it makes
-// must not leave the process before TokenizeThen returns nil. It must not
-// modify res or keep it.
+// the final results: for a call of OverlapItems or more while its audit
+// event and records are being made durable, on another goroutine (with
+// the counting of the call's metrics, reported once the syncs
+// succeeded), so that a handler encodes its response during the sync
+// instead of after it; for a smaller call once they are durable. then may
+// run even when the call fails afterwards (its event cannot be written),
+// so what it makes must not leave the process before TokenizeThen
+// returns nil. It must not modify res or keep it.
 func (s *DataPlane) TokenizeThen(ctx context.Context, caller string, items []TokenizeItem, then func(res []TokenResult)) ([]TokenResult, error) {
 	subjects := s.subjects(items)
 	if sa := s.stager(items); sa != nil {
