@@ -306,6 +306,7 @@ func (s *DataPlane) stageRecords(ctx context.Context, b *tokenizeBatch, subjects
 		}
 		if c.Mode == tokenizer.Deterministic {
 			r.Index = c.index(r.Subject, it.Value)
+			detID(r)
 		}
 		ttl, err := retention(c.Retention, it.TTL)
 		if err != nil {

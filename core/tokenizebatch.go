@@ -128,7 +128,8 @@ func (s *DataPlane) prepare(ctx context.Context, b *tokenizeBatch, i int, now ti
 	}
 	r := store.Record{Class: c.Name, ID: recs.random(tokenizer.IDSize), KeyVersion: c.current, CreatedAt: now}
 	if c.Mode == tokenizer.Deterministic {
-		r.Index = c.index(nil, it.Value)
+		r.Index = c.indexer.AppendIndex(recs.buffer(tokenizer.IndexSize), it.Value)
+		detID(r)
 	}
 	ttl, err := retention(c.Retention, it.TTL)
 	if err != nil {

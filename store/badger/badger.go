@@ -194,18 +194,11 @@ func (s *Store) LookupIndex(ctx context.Context, class string, index []byte) (st
 	defer s.mu.RUnlock()
 	var r store.Record
 	err := s.view(func(txn *bdb.Txn) error {
-		item, err := txn.Get(indexKey(class, index))
-		if errors.Is(err, bdb.ErrKeyNotFound) {
-			return store.ErrNotFound
-		}
-		if err != nil {
+		var err error
+		r, err = lookupIndex(txn, class, index)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("store/badger: lookup: %w", err)
 		}
-		id, err := item.ValueCopy(nil)
-		if err != nil {
-			return fmt.Errorf("store/badger: lookup: %w", err)
-		}
-		r, err = get(txn, class, id)
 		return err
 	})
 	return r, err
@@ -278,7 +271,7 @@ func (s *Store) Replace(ctx context.Context, old, new store.Record) error {
 				return store.ErrChanged
 			}
 			rk := recordKey(new.Class, new.ID)
-			s.filter.add(rk) // s.update holds wmu
+			s.filter.add(recordFilterKey(rk)) // s.update holds wmu
 			return txn.Set(rk, encodeRecord(new))
 		})
 		if errors.Is(err, bdb.ErrConflict) && attempt < maxConflictRetries {

@@ -129,6 +129,8 @@ func (s *Store) commitGroup(group []*insertReq) {
 	}()
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
+	det := &detScope{db: s.db}
+	defer det.close()
 	var inTxn []*insertReq // requests with records in txn
 	n := 0                 // records in txn
 	var size int64         // estimated bytes in txn
@@ -144,6 +146,7 @@ func (s *Store) commitGroup(group []*insertReq) {
 			}
 		}
 		err := s.commit(txn, big, answer)
+		det.reset()
 		big = false
 		inTxn, n, size, entries = inTxn[:0], 0, 0, 0
 		txn = s.db.NewTransaction(true)
@@ -167,7 +170,7 @@ func (s *Store) commitGroup(group []*insertReq) {
 					continue
 				}
 			}
-			o, err := insertOne(txn, s.filter, p)
+			o, err := insertOne(txn, s.filter, det, p)
 			switch {
 			case errors.Is(err, bdb.ErrTxnTooBig) && n > 0:
 				if ferr := flush(r); ferr != nil {

@@ -28,7 +28,7 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 			return store.ErrChanged
 		}
 		if cur.Index != nil {
-			if err := txn.Delete(indexKey(r.Class, cur.Index)); err != nil {
+			if err := deleteIndexEntry(txn, r.Class, cur.Index); err != nil {
 				return err
 			}
 		}

@@ -21,7 +21,9 @@ import (
 // writing it commits (and before a later record of the same group is
 // checked), and the key-only scan at open (Store.fillFilter) adds what
 // was stored before. A deleted key stays in the filter; its "maybe" costs
-// a lookup, as every false positive does.
+// a lookup, as every false positive does. A record key with a 16-byte ID
+// is held without the ID's random half (recordFilterKey), which answers
+// for the ID and for the prefix of a record indexed by its ID (det.go).
 //
 // The filter is split-block (each key sets 8 bits in one 32-byte block:
 // one cache line per layer) and grows by layers: once a layer holds its
@@ -210,6 +212,9 @@ func (s *Store) scanKeys(prefix, from []byte) ([]uint64, []byte, error) {
 			if len(hashes) == fillChunk {
 				next = bytes.Clone(k)
 				return nil
+			}
+			if prefix[0] == prefixRecord {
+				k = recordFilterKey(k)
 			}
 			hashes = append(hashes, s.filter.hash(k))
 		}

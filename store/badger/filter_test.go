@@ -135,13 +135,16 @@ func checkHeld(t *testing.T, s *Store, keys [][]byte, when string) {
 		t.Fatalf("%s: filter not ready after the scan", when)
 	}
 	for i, k := range keys {
+		if k[0] == prefixRecord {
+			k = recordFilterKey(k)
+		}
 		if !s.filter.mayHold(k) {
 			t.Fatalf("%s: mayHold(stored key %d, %x) = false, want true", when, i, k[:1])
 		}
 	}
 	fp := 0
 	for range 1000 {
-		if s.filter.mayHold(recordKey("rnd", randomBytes(16))) {
+		if s.filter.mayHold(recordFilterKey(recordKey("rnd", randomBytes(16)))) {
 			fp++
 		}
 	}

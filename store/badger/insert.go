@@ -20,9 +20,17 @@ type staged struct {
 	ik      []byte // index key, nil for a random record
 	sk      []byte // subject index key, nil without a subject
 	id      []byte // the ID, inside rk (the outcome's and the index entry's value)
-	rh, ih  uint64 // filter hashes of rk and ik
-	size    int64  // estimate: bytes and entries it adds to a transaction
-	entries int
+	rh, ih  uint64 // filter hashes of rk (recordFilterKey) and ik
+	// A deterministic record without a subject: pk is the key prefix of
+	// the record indexed by its ID that may hold its index (det.go), ph
+	// its filter hash, index the index; one: the record is itself indexed
+	// by its ID, so no index entry is written.
+	pk, index []byte
+	ph        uint64
+	class     string
+	one       bool
+	size      int64 // estimate: bytes and entries it adds to a transaction
+	entries   int
 }
 
 // prepareAll prepares recs, a large call's in contiguous chunks over
@@ -68,7 +76,7 @@ func (s *Store) prepareRange(recs []store.Record, out []staged) {
 		buf = appendKey(buf, prefixRecord, r.Class, r.ID)
 		p.rk = cut(start)
 		p.id = p.rk[len(p.rk)-len(r.ID):]
-		p.rh = s.filter.hash(p.rk)
+		p.rh = s.filter.hash(recordFilterKey(p.rk))
 		start = len(buf)
 		buf = appendRecord(buf, r)
 		p.val = cut(start)
@@ -84,15 +92,17 @@ func (s *Store) prepareRange(recs []store.Record, out []staged) {
 			p.sk = cut(start)
 		}
 		p.size, p.entries = estimate(r)
+		prepareIndexed(s.filter, p, r)
 	}
 }
 
 // insertOne adds p's record to txn unless its index or identifier is
 // taken. It looks a key up only if the filter may hold it, and adds the
 // keys it writes to the filter at once, so a later record of the same
-// group that shares one is looked up (and found in txn). The outcome's ID
-// is p's (not copied: p's buffer is the request's).
-func insertOne(txn *bdb.Txn, f *keyFilter, p *staged) (store.Outcome, error) {
+// group that shares one is looked up (and found in txn, or for a record
+// indexed by its ID in d, det.go). The outcome's ID is p's (not copied:
+// p's buffer is the request's).
+func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcome, error) {
 	if p.ik != nil && f.mayHoldHash(p.ih) {
 		item, err := txn.Get(p.ik)
 		switch {
@@ -104,6 +114,14 @@ func insertOne(txn *bdb.Txn, f *keyFilter, p *staged) (store.Outcome, error) {
 			return store.Outcome{Status: store.Existing, ID: id}, nil
 		case !errors.Is(err, bdb.ErrKeyNotFound):
 			return store.Outcome{}, err
+		}
+	}
+	if p.pk != nil && f.mayHoldHash(p.ph) {
+		switch id, err := d.find(p); {
+		case err != nil:
+			return store.Outcome{}, err
+		case id != nil:
+			return store.Outcome{Status: store.Existing, ID: id}, nil
 		}
 	}
 	if f.mayHoldHash(p.rh) {
@@ -118,7 +136,9 @@ func insertOne(txn *bdb.Txn, f *keyFilter, p *staged) (store.Outcome, error) {
 		return store.Outcome{}, err
 	}
 	f.addHash(p.rh)
-	if p.ik != nil {
+	if p.one {
+		d.note(p)
+	} else if p.ik != nil {
 		if err := txn.Set(p.ik, p.id); err != nil {
 			return store.Outcome{}, err
 		}

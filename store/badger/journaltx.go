@@ -40,8 +40,9 @@ func (j *Journal) PutTx(fill func(tx any) (first uint64, lines [][]byte, err err
 	if err != nil {
 		return nil, err
 	}
-	tx := &JournalTx{s: s, txn: s.db.NewTransaction(true)}
+	tx := &JournalTx{s: s, txn: s.db.NewTransaction(true), det: detScope{db: s.db}}
 	defer tx.txn.Discard()
+	defer tx.det.close()
 	first, lines, err := fill(tx)
 	if err == nil {
 		tx.keys = tx.keys[:0]
@@ -91,6 +92,7 @@ type JournalTx struct {
 	txn  *bdb.Txn
 	big  bool // a value may have gone to the value log
 	keys []byte
+	det  detScope
 }
 
 // InsertTx inserts recs in the transaction and returns their outcomes,
@@ -111,7 +113,7 @@ func (t *JournalTx) InsertTx(recs []store.Record) ([]store.Outcome, error) {
 	out := make([]store.Outcome, len(recs))
 	prep := t.s.prepareAll(recs)
 	for i, r := range recs {
-		o, err := insertOne(t.txn, t.s.filter, &prep[i])
+		o, err := insertOne(t.txn, t.s.filter, &t.det, &prep[i])
 		if errors.Is(err, bdb.ErrTxnTooBig) {
 			return nil, fmt.Errorf("store/badger: insert: %w: %w", audit.ErrTxFull, err)
 		}

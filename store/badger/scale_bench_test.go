@@ -35,6 +35,7 @@ func benchRecord(class string, det bool) store.Record {
 	if det {
 		r.Index = make([]byte, 32)
 		rand.Read(r.Index)
+		store.IndexID(r.ID, r.Index) // as core draws them
 	}
 	return r
 }

@@ -160,7 +160,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject []byte) (store.Erased,
 				return err
 			}
 			if r.Index != nil {
-				if err := txn.Delete(indexKey(r.Class, r.Index)); err != nil {
+				if err := deleteIndexEntry(txn, r.Class, r.Index); err != nil {
 					return err
 				}
 			}
@@ -232,10 +232,10 @@ func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
 		}
 		if !bytes.Equal(old.Index, new.Index) {
 			if new.Index != nil {
-				switch _, err := txn.Get(indexKey(new.Class, new.Index)); {
+				switch _, err := lookupIndex(txn, new.Class, new.Index); {
 				case err == nil:
 					return store.ErrIndexTaken
-				case !errors.Is(err, bdb.ErrKeyNotFound):
+				case !errors.Is(err, store.ErrNotFound):
 					return err
 				}
 				ik := indexKey(new.Class, new.Index)
@@ -245,13 +245,13 @@ func (s *Store) Rectify(ctx context.Context, old, new store.Record) error {
 				}
 			}
 			if old.Index != nil {
-				if err := txn.Delete(indexKey(old.Class, old.Index)); err != nil {
+				if err := deleteIndexEntry(txn, old.Class, old.Index); err != nil {
 					return err
 				}
 			}
 		}
 		rk := recordKey(new.Class, new.ID)
-		s.filter.add(rk)
+		s.filter.add(recordFilterKey(rk))
 		return txn.Set(rk, encodeRecord(new))
 	})
 	if err != nil && !errors.Is(err, store.ErrChanged) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIndexTaken) {
@@ -292,7 +292,7 @@ func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, 
 		it.Close()
 		for _, r := range expired {
 			if r.Index != nil {
-				if err := txn.Delete(indexKey(class, r.Index)); err != nil {
+				if err := deleteIndexEntry(txn, class, r.Index); err != nil {
 					return err
 				}
 			}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 	t.Run("Rectify", func(t *testing.T) { testRectify(t, open) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
+	runIndexed(t, open)
 }
 
 func testSubjectKeys(t *testing.T, open Opener) {

@@ -310,6 +310,9 @@ func mainPhase(o options, work string, r *report) error {
 	}); err != nil {
 		return err
 	}
+	if err := traceUnder(side, "tok-rnd-1", point{key: "profile/tok/rnd/1", clients: 1, run: tokenizeOps(cls, "rnd", 1)}); err != nil {
+		return err
+	}
 	return profilePG()
 }
 
@@ -331,6 +334,17 @@ func profileUnder(side *proc, points map[string]point) error {
 		}
 	}
 	return nil
+}
+
+// traceUnder takes a Go execution trace of the sidecar (trace-<name>.out,
+// for go tool trace) while p runs: where a call's time goes between
+// goroutines (hand-offs, scheduler latency, syscalls), which a CPU
+// profile does not show.
+func traceUnder(side *proc, name string, p point) error {
+	errc := make(chan error, 1)
+	go func() { errc <- side.saveProfile("trace?seconds=2", "trace-"+name+".out") }()
+	err := measure(p, 3*time.Second, &stats{})
+	return errors.Join(err, <-errc)
 }
 
 // profileSelf starts a CPU profile of the bench process into file under
