@@ -62,6 +62,39 @@ type events struct {
 
 // add folds one item into the event of its class and subject.
 func (ev *events) add(base *AuditEvent, subject string, ok bool, tokenFP string) {
+	e := ev.group(base, subject)
+	e.Count++
+	tally(e, ok)
+	if tokenFP != "" {
+		e.Tokens = append(e.Tokens, tokenFP)
+	}
+}
+
+// addRun folds a run of items of one class and subject into their event:
+// res and fps are theirs.
+func (ev *events) addRun(base *AuditEvent, subject string, res []TokenResult, fps []string) {
+	e := ev.group(base, subject)
+	e.Count += len(res)
+	ok := 0
+	for i := range res {
+		if res[i].Err == nil {
+			ok++
+		}
+		if fps[i] != "" {
+			e.Tokens = append(e.Tokens, fps[i])
+		}
+	}
+	// tally's outcome depends only on which outcomes it saw.
+	if ok > 0 {
+		tally(e, true)
+	}
+	if ok < len(res) {
+		tally(e, false)
+	}
+}
+
+// group returns the event of base's class and subject, new if need be.
+func (ev *events) group(base *AuditEvent, subject string) *AuditEvent {
 	k := eventKey{base.Class, subject}
 	e := ev.last
 	if e == nil || k != ev.lastKey {
@@ -81,11 +114,7 @@ func (ev *events) add(base *AuditEvent, subject string, ok bool, tokenFP string)
 		}
 		ev.last, ev.lastKey = e, k
 	}
-	e.Count++
-	tally(e, ok)
-	if tokenFP != "" {
-		e.Tokens = append(e.Tokens, tokenFP)
-	}
+	return e
 }
 
 // auditTokens writes one event per class and subject for a tokenize or
@@ -115,11 +144,18 @@ func (s *DataPlane) tokenEvents(caller, purpose string, op audit.Op, classes, su
 	}
 	ev := events{hint: len(res)}
 	base := AuditEvent{Caller: caller, Purpose: purpose, Op: op}
-	for i, r := range res {
+	// A batch is mostly runs of one class and subject: one group lookup
+	// and one tally a run.
+	for i := 0; i < len(res); {
 		if i == 0 || classes[i] != classes[i-1] {
 			base.Class = s.auditClass(classes[i])
 		}
-		ev.add(&base, subjects[i], r.Err == nil, fps[i])
+		j := i + 1
+		for j < len(res) && classes[j] == classes[i] && subjects[j] == subjects[i] {
+			j++
+		}
+		ev.addRun(&base, subjects[i], res[i:j], fps[i:j])
+		i = j
 	}
 	return ev
 }

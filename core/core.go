@@ -165,9 +165,26 @@ type TokenResult struct {
 // failures of the whole batch (storage), never for one bad item. Nothing
 // refers to items once it returns, so the caller may reuse the slice.
 func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []TokenizeItem) ([]TokenResult, error) {
+	return s.TokenizeThen(ctx, caller, items, nil)
+}
+
+// TokenizeThen is Tokenize that also calls then (unless nil) once with
+// the final results: for a call of OverlapItems or more while its audit
+// event and records are being made durable, on another goroutine (with
+// the counting of the call's metrics, reported once the syncs
+// succeeded), so that a handler encodes its response during the sync
+// instead of after it; for a smaller call once they are durable. then may
+// run even when the call fails afterwards (its event cannot be written),
+// so what it makes must not leave the process before TokenizeThen
+// returns nil. It must not modify res or keep it.
+func (s *DataPlane) TokenizeThen(ctx context.Context, caller string, items []TokenizeItem, then func(res []TokenResult)) ([]TokenResult, error) {
 	subjects := s.subjects(items)
 	if sa := s.stager(items); sa != nil {
-		return s.tokenizeWithEvent(ctx, sa, caller, items, subjects)
+		res, err := s.tokenizeWithEvent(ctx, sa, caller, items, subjects)
+		if err == nil && then != nil {
+			then(res)
+		}
+		return res, err
 	}
 	if s.joint {
 		var j *audit.Joint
@@ -182,14 +199,23 @@ func (s *DataPlane) Tokenize(ctx context.Context, caller string, items []Tokeniz
 	// one sync's time, not two in a row. The tokens go out only once both
 	// are durable.
 	classes := itemClasses(items)
-	auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res, fps)
-	if err := durable(); err != nil {
-		return nil, fmt.Errorf("core: tokenize: %w", err)
+	var tally *outcomes
+	err = alongside(len(items) >= OverlapItems, func() {
+		if then != nil {
+			then(res)
+		}
+		tally = s.tallyTokens(string(audit.OpTokenize), classes, res)
+	}, func() error {
+		auditErr := s.auditTokens(ctx, caller, "", audit.OpTokenize, classes, subjects, res, fps)
+		if err := durable(); err != nil {
+			return fmt.Errorf("core: tokenize: %w", err)
+		}
+		return auditErr
+	})
+	if err != nil {
+		return nil, err
 	}
-	if auditErr != nil {
-		return nil, auditErr
-	}
-	s.observeTokens(string(audit.OpTokenize), classes, res)
+	tally.report(s.obs)
 	return res, nil
 }
 

@@ -70,10 +70,17 @@ func (t *outcomes) report(obs Observer) {
 
 // observeTokens reports a tokenize or lookup call's results.
 func (s *DataPlane) observeTokens(op string, classes []string, res []TokenResult) {
-	if s.obs == nil {
-		return
-	}
+	s.tallyTokens(op, classes, res).report(s.obs)
+}
+
+// tallyTokens counts the outcomes observeTokens reports (nothing without
+// an observer): a large tokenize call counts while its syncs run and
+// reports once they succeeded.
+func (s *DataPlane) tallyTokens(op string, classes []string, res []TokenResult) *outcomes {
 	var t outcomes
+	if s.obs == nil {
+		return &t
+	}
 	last := 0 // entry of the item before
 	for i, r := range res {
 		if i > 0 && r.Err == nil && res[i-1].Err == nil && classes[i] == classes[i-1] {
@@ -84,7 +91,7 @@ func (s *DataPlane) observeTokens(op string, classes []string, res []TokenResult
 		o.Result, o.Reason = itemResult(r.Err)
 		last = t.add(o, 1)
 	}
-	t.report(s.obs)
+	return &t
 }
 
 // observeReveals reports a detokenize call's results.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/privacyvault/privacyvault/tokenizer/format"
 	"github.com/privacyvault/privacyvault/tokenizer/fpe"
@@ -47,10 +48,24 @@ type cipherEngine[C fpeCipher] struct {
 	key     []byte
 	build   func(key []byte, alphabet string) (C, error)
 	ciphers sync.Map // alphabet → C
+	// last is the cipher used last: a class has one alphabet, and the map
+	// hashes the alphabet on every lookup, a tenth of FF1's time on 16
+	// digits in a batch.
+	last atomic.Pointer[alphabetCipher[C]]
+}
+
+// alphabetCipher is a cipher with its alphabet.
+type alphabetCipher[C fpeCipher] struct {
+	alphabet string
+	c        C
 }
 
 func (e *cipherEngine[C]) cipher(alphabet string) (C, error) {
+	if l := e.last.Load(); l != nil && l.alphabet == alphabet {
+		return l.c, nil
+	}
 	if c, ok := e.ciphers.Load(alphabet); ok {
+		e.last.Store(&alphabetCipher[C]{alphabet, c.(C)})
 		return c.(C), nil
 	}
 	c, err := e.build(e.key, alphabet)

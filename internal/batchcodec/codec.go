@@ -52,6 +52,9 @@ func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 		size, ok = sizeTokenizeRequest(m)
 		fill = func(b []byte) ([]byte, error) { return appendTokenizeRequest(b, m), nil }
 	case *pb.TokenizeResponse:
+		if b, ok := takePrepared(m); ok {
+			return b, nil
+		}
 		size, ok = sizeTokenizeResponse(m)
 		fill = func(b []byte) ([]byte, error) { return appendTokenizeResponse(b, m) }
 	case *pb.DetokenizeRequest:

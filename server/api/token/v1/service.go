@@ -13,6 +13,7 @@ import (
 
 	"github.com/privacyvault/privacyvault/core"
 	"github.com/privacyvault/privacyvault/identity"
+	"github.com/privacyvault/privacyvault/internal/batchcodec"
 	pb "github.com/privacyvault/privacyvault/proto/privacyvault/v1"
 	"github.com/privacyvault/privacyvault/server/api"
 )
@@ -21,7 +22,9 @@ var _ pb.TokenServiceServer = (*Service)(nil)
 
 // Core is the data plane the handlers call.
 type Core interface {
-	Tokenize(ctx context.Context, caller string, items []core.TokenizeItem) ([]core.TokenResult, error)
+	// TokenizeThen tokenizes and calls then with the final results, for
+	// a large call while they are being made durable (core.DataPlane).
+	TokenizeThen(ctx context.Context, caller string, items []core.TokenizeItem, then func([]core.TokenResult)) ([]core.TokenResult, error)
 	Detokenize(ctx context.Context, caller, purpose string, items []core.DetokenizeItem) ([]core.Revealed, error)
 	Lookup(ctx context.Context, caller string, items []core.LookupItem) ([]core.TokenResult, error)
 }
@@ -61,11 +64,28 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 	for i, it := range req.GetItems() {
 		items[i] = core.TokenizeItem{Class: it.GetClass(), Value: it.GetValue(), Context: it.GetContext(), Tweak: it.GetTweak(), SubjectID: it.GetSubjectId(), TTL: it.GetTtl().AsDuration()}
 	}
-	res, err := s.core.Tokenize(ctx, caller, items)
+	// A large call's response is built and encoded while its audit event
+	// syncs; it is returned, and so sent, only once TokenizeThen has
+	// reported the event durable.
+	var out *pb.TokenizeResponse
+	res, err := s.core.TokenizeThen(ctx, caller, items, func(res []core.TokenResult) {
+		out = s.tokenizeResponse(ctx, res)
+		if len(res) >= core.OverlapItems {
+			batchcodec.Prepare(out)
+		}
+	})
 	tokenizeItems.put(items)
 	if err != nil {
 		return nil, err
 	}
+	if out == nil { // a Core that did not call then
+		out = s.tokenizeResponse(ctx, res)
+	}
+	return out, nil
+}
+
+// tokenizeResponse maps a tokenize call's results.
+func (s *Service) tokenizeResponse(ctx context.Context, res []core.TokenResult) *pb.TokenizeResponse {
 	out := &pb.TokenizeResponse{Results: make([]*pb.TokenizeResult, len(res))}
 	// One allocation each for all results and all tokens, not two per item.
 	results := make([]pb.TokenizeResult, len(res))
@@ -79,7 +99,7 @@ func (s *Service) Tokenize(ctx context.Context, req *pb.TokenizeRequest) (*pb.To
 		tokens[i].Token = r.Token
 		results[i].Result = &tokens[i]
 	}
-	return out, nil
+	return out
 }
 
 // Detokenize implements pb.TokenServiceServer.

@@ -29,10 +29,12 @@ type fakeCore struct {
 	tokens          []core.TokenResult
 	revealed        []core.Revealed
 	err             error
+	noThen          bool // TokenizeThen does not call then
 }
 
-func (f *fakeCore) Tokenize(_ context.Context, caller string, items []core.TokenizeItem) ([]core.TokenResult, error) {
+func (f *fakeCore) TokenizeThen(_ context.Context, caller string, items []core.TokenizeItem, then func([]core.TokenResult)) ([]core.TokenResult, error) {
 	f.caller, f.tokenize = caller, slices.Clone(items) // the handler reuses items after the call
+	then(f.tokens)                                     // as core does when the event is being synced: even for a call that then fails
 	return f.tokens, f.err
 }
 
@@ -74,6 +76,16 @@ func TestTokenizeMapsItemsAndResults(t *testing.T) {
 	st := res.GetResults()[1].GetError()
 	if codes.Code(st.GetCode()) != codes.InvalidArgument || st.GetMessage() != "items[1].value: must not be empty" {
 		t.Errorf("results[1] error = %v %q, want InvalidArgument %q", codes.Code(st.GetCode()), st.GetMessage(), "items[1].value: must not be empty")
+	}
+}
+
+// TestTokenizeWithoutThen: the handler maps the results itself when its
+// Core returned them without calling then.
+func TestTokenizeWithoutThen(t *testing.T) {
+	f := &fakeCore{tokens: []core.TokenResult{{Token: "pvt_a"}}, noThen: true}
+	res, err := newService(f).Tokenize(as("checkout"), &pb.TokenizeRequest{Items: []*pb.TokenizeItem{{Class: "email", Value: []byte("a@b.example")}}})
+	if err != nil || res.GetResults()[0].GetToken() != "pvt_a" {
+		t.Errorf("Tokenize = %v, %v; want the token pvt_a", res, err)
 	}
 }
 
