@@ -17,6 +17,7 @@ const (
 	prefixIndex   = 'i'
 	prefixMeta    = 'm'
 	prefixConsent = 'c'
+	prefixPurge   = 'p' // purgeKey (delete.go)
 	// Subject keys and the subject index start with the subject, so one
 	// DropPrefix removes every version of them from disk on erasure.
 	prefixSubjectKey   = 'k'

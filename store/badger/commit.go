@@ -265,12 +265,12 @@ func (s *Store) commit(txn *bdb.Txn, big bool, answer []*insertReq) error {
 func (s *Store) syncLoop() {
 	defer close(s.syncerDone)
 	var batch []pendingSync
-	open, kicked := true, false
+	open := true
 	for open || len(batch) > 0 {
-		if len(batch) > 0 && (kicked || !open || len(batch) >= maxGroup || !s.dur.lazy.Load() || wanted(batch, s.dur.want.Load())) {
+		if len(batch) > 0 && (!open || len(batch) >= maxGroup || !s.dur.lazy.Load() || wanted(batch, s.dur.want.Load())) {
 			s.syncBatch(batch)
 			clear(batch)
-			batch, kicked = batch[:0], false
+			batch = batch[:0]
 			continue
 		}
 		select {
@@ -294,14 +294,12 @@ func (s *Store) syncLoop() {
 				}
 			}
 		case <-s.dur.kick:
-			// A kick asks for what was committed before it, which may
-			// still be on its way here: it stays until the next sync.
-			// Waiters do not rely on it alone (see wanted). A kick that
-			// finds every begun write durable (a waiter's, answered by
-			// the sync that ran while it kicked) asks for nothing: kept,
-			// it would sync the next group at once, before its audit
-			// event could share the sync through the journal.
-			kicked = !s.dur.idle()
+			// A kick only wakes the syncer: what it asks for was marked
+			// before it (want, or a request's wanted) and is checked
+			// against each write as it arrives (wanted), so a demand
+			// made before its write got here still holds, and a kick
+			// that comes after the sync that answered it asks for
+			// nothing more.
 		}
 	}
 }
@@ -365,7 +363,7 @@ func (s *Store) syncBatch(batch []pendingSync) {
 // insert group. Nothing becomes durable later than a waiter needs it.
 func (s *Store) SyncOnDemand() (kick func()) {
 	s.dur.lazy.Store(true)
-	return s.dur.demand
+	return s.dur.demandDecided
 }
 
 // mayUseValueLog reports whether r's value may go to the value log,

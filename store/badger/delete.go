@@ -11,6 +11,14 @@ import (
 	"github.com/privacyvault/privacyvault/store"
 )
 
+// purgeKey is a key Delete writes with its deletion and its purge drops.
+// Badger's DropPrefix drops nothing unless a key under the prefix is live,
+// so dropping the deleted record's own key would neither flush the
+// memtables nor compact the versions and delete markers of its key and
+// index entry away: dropping this key does the first (and removes it), so
+// the compaction that follows (Flatten) finds them together and drops them.
+var purgeKey = []byte{prefixPurge}
+
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, r store.Record) error {
 	if err := s.use(ctx); err != nil {
@@ -37,6 +45,10 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 				return err
 			}
 		}
+		// Live until the purge drops it: see purgeKey.
+		if err := txn.Set(purgeKey, nil); err != nil {
+			return err
+		}
 		return txn.Delete(recordKey(r.Class, r.ID))
 	})
 	if errors.Is(err, store.ErrChanged) || errors.Is(err, store.ErrNotFound) {
@@ -47,7 +59,7 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 	}
 	// The value is sealed under the class key, which stays: only purging
 	// the old versions takes the ciphertext off the disk.
-	if err := s.purgeDisk(recordKey(r.Class, r.ID)); err != nil {
+	if err := s.purgeDisk(purgeKey); err != nil {
 		return fmt.Errorf("store/badger: delete: purge: %w", err)
 	}
 	return nil

@@ -147,8 +147,9 @@ func (d *durability) cancel(n uint64) {
 	d.wake = make(chan struct{})
 }
 
-// demand asks the syncer to make every committed write durable now (in
-// lazy mode it otherwise waits for a demand). It never blocks.
+// demand wakes the syncer to look at the demands marked before it: want
+// and the insert requests' wanted (in lazy mode it otherwise syncs only
+// when a batch is full). It never blocks.
 func (d *durability) demand() {
 	select {
 	case d.kick <- struct{}{}:
@@ -156,11 +157,29 @@ func (d *durability) demand() {
 	}
 }
 
-// idle reports whether every write begun so far is durable.
-func (d *durability) idle() bool {
+// demandDecided asks for every insert decided so far to become durable:
+// the writes begun, and the transaction a committer holding the write
+// lock is filling, whose outcomes its callers may already have heard
+// (commitGroup answers before it commits). That transaction takes the
+// next number: nothing else begins a write under the lock meanwhile.
+// The demand is a number raised in want, fixed when asked, so a kick
+// that reaches the syncer late asks for nothing committed after it.
+func (d *durability) demandDecided() {
+	filling := d.committing.Load() > 0
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.synced >= d.started
+	n := d.started
+	d.mu.Unlock()
+	if filling {
+		n++
+	}
+	d.raiseWant(n)
+	d.demand()
+}
+
+// raiseWant makes want at least n.
+func (d *durability) raiseWant(n uint64) {
+	for w := d.want.Load(); w < n && !d.want.CompareAndSwap(w, n); w = d.want.Load() {
+	}
 }
 
 // durableTo reports whether the first n writes are durable.
@@ -176,8 +195,7 @@ func (d *durability) wait() error {
 	n := d.started
 	if d.synced < n && d.err == nil {
 		d.mu.Unlock()
-		for w := d.want.Load(); w < n && !d.want.CompareAndSwap(w, n); w = d.want.Load() {
-		}
+		d.raiseWant(n)
 		d.demand()
 		d.mu.Lock()
 	}

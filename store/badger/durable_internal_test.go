@@ -151,6 +151,43 @@ func TestKickSyncsWithoutWaiter(t *testing.T) {
 	}
 }
 
+// TestKickCoversDecidedNotBegun: a kick that reaches the syncer while a
+// committer holds the write lock with outcomes its callers have heard but
+// a transaction not yet begun (commitGroup answers before it commits)
+// still asks for that transaction. The syncer once judged a kick by what
+// was begun when it took the kick, found nothing to sync, and dropped it:
+// the insert then waited for a sync nobody else asked for.
+func TestKickCoversDecidedNotBegun(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
+	}
+	defer s.Close()
+	kick := s.SyncOnDemand()
+	// The window: a committer counted, its transaction not begun.
+	s.dur.committing.Add(1)
+	kick()
+	for i := 0; len(s.dur.kick) > 0; i++ { // the syncer took the kick
+		if i == 3000 {
+			t.Fatal("syncer did not take the kick in 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // and judged it
+	ctx := context.Background()
+	r := store.Record{Class: "c", ID: randomID(t), Ciphertext: []byte("sealed"), CreatedAt: time.Now()}
+	if _, _, err := s.InsertStaged(ctx, []store.Record{r}); err != nil {
+		t.Fatalf("InsertStaged() error = %v", err)
+	}
+	s.dur.committing.Add(-1)
+	for i := 0; !s.dur.durableTo(1); i++ {
+		if i == 1000 {
+			t.Fatal("durableTo(1) = false 10 s after the kick, with no other demand; want true")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func randomID(t testing.TB) []byte {
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
