@@ -30,20 +30,31 @@ type collidingStore struct {
 }
 
 func (s *collidingStore) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
+	return stageRefusing(ctx, s.Store, recs, func(r store.Record) bool {
+		if s.seen[string(r.ID)] || len(s.rejected) >= len(recs) {
+			return false
+		}
+		s.seen[string(r.ID)] = true
+		s.rejected = append(s.rejected, r.ID)
+		return true
+	})
+}
+
+// stageRefusing stages on st the records of recs that refuse does not
+// pick, and reports the others as collisions, nothing of them written.
+func stageRefusing(ctx context.Context, st core.Store, recs []store.Record, refuse func(store.Record) bool) ([]store.Outcome, func() error, error) {
 	var pass []store.Record
 	var passAt []int
 	out := make([]store.Outcome, len(recs))
 	for i, r := range recs {
-		if !s.seen[string(r.ID)] && len(s.rejected) < len(recs) {
-			s.seen[string(r.ID)] = true
-			s.rejected = append(s.rejected, r.ID)
+		if refuse(r) {
 			out[i] = store.Outcome{Status: store.Collision}
 			continue
 		}
 		pass = append(pass, r)
 		passAt = append(passAt, i)
 	}
-	res, wait, err := s.Store.InsertStaged(ctx, pass)
+	res, wait, err := st.InsertStaged(ctx, pass)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -26,26 +26,13 @@ type randomIDStore struct {
 }
 
 func (s *randomIDStore) InsertStaged(ctx context.Context, recs []store.Record) ([]store.Outcome, func() error, error) {
-	var pass []store.Record
-	var passAt []int
-	out := make([]store.Outcome, len(recs))
-	for i, r := range recs {
+	return stageRefusing(ctx, s.Store, recs, func(r store.Record) bool {
 		if store.IndexedByID(r) {
 			s.refused++
-			out[i] = store.Outcome{Status: store.Collision}
-			continue
+			return true
 		}
-		pass = append(pass, r)
-		passAt = append(passAt, i)
-	}
-	res, wait, err := s.Store.InsertStaged(ctx, pass)
-	if err != nil {
-		return nil, nil, err
-	}
-	for j, o := range res {
-		out[passAt[j]] = o
-	}
-	return out, wait, nil
+		return false
+	})
 }
 
 func detService(t *testing.T, st core.Store, keys *devkms.Provider) *core.Service {

@@ -212,8 +212,15 @@ func get(txn *bdb.Txn, class string, id []byte) (store.Record, error) {
 	if err != nil {
 		return store.Record{}, fmt.Errorf("store/badger: get: %w", err)
 	}
+	return itemRecord(item, class, id)
+}
+
+// itemRecord decodes the record item holds: class's record with this id
+// (which it keeps, so a key copy or a caller's own slice).
+func itemRecord(item *bdb.Item, class string, id []byte) (store.Record, error) {
 	var r store.Record
-	err = item.Value(func(v []byte) error {
+	err := item.Value(func(v []byte) error {
+		var err error
 		r, err = decodeRecord(class, id, v)
 		return err
 	})
@@ -238,13 +245,7 @@ func (s *Store) Scan(ctx context.Context, class string, after []byte, limit int)
 		}
 		for it.Seek(start); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
 			item := it.Item()
-			id := item.KeyCopy(nil)[len(prefix):]
-			var r store.Record
-			err := item.Value(func(v []byte) error {
-				var err error
-				r, err = decodeRecord(class, id, v)
-				return err
-			})
+			r, err := itemRecord(item, class, item.KeyCopy(nil)[len(prefix):])
 			if err != nil {
 				return fmt.Errorf("store/badger: scan: %w", err)
 			}

@@ -54,13 +54,7 @@ func findIndexed(txn *bdb.Txn, pk []byte, class string, index []byte) (store.Rec
 func seekIndexed(it *bdb.Iterator, pk []byte, class string, index []byte) (store.Record, error) {
 	for it.Seek(pk); it.ValidForPrefix(pk); it.Next() {
 		item := it.Item()
-		id := item.KeyCopy(nil)[len(class)+2:]
-		var r store.Record
-		err := item.Value(func(v []byte) error {
-			var err error
-			r, err = decodeRecord(class, id, v)
-			return err
-		})
+		r, err := itemRecord(item, class, item.KeyCopy(nil)[len(class)+2:])
 		if err != nil {
 			return store.Record{}, err
 		}

@@ -274,13 +274,7 @@ func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, 
 		var expired []store.Record
 		for it.Rewind(); it.ValidForPrefix(prefix) && len(expired) < limit; it.Next() {
 			item := it.Item()
-			id := item.KeyCopy(nil)[len(prefix):]
-			var r store.Record
-			err := item.Value(func(v []byte) error {
-				var err error
-				r, err = decodeRecord(class, id, v)
-				return err
-			})
+			r, err := itemRecord(item, class, item.KeyCopy(nil)[len(prefix):])
 			if err != nil {
 				it.Close()
 				return err
