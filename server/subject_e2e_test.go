@@ -269,6 +269,41 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// TestRetentionDeterministicAgain: tokenizing a deterministic value again
+// once its token has expired, before the purge runs, gives a new token
+// that resolves, not the expired one; the expired token stays NotFound.
+func TestRetentionDeterministicAgain(t *testing.T) {
+	clock := servertest.NewClock()
+	h := servertest.Start(t, servertest.Options{Config: examples.Config, Clock: clock})
+	app := h.Client(checkout)
+	ctx := context.Background()
+	value := []byte("ada@example.com")
+	first, err := app.TokenizeBatch(ctx, []client.TokenizeItem{{Class: "email", Value: value, TTL: time.Second}})
+	if err != nil || first[0].Err != nil {
+		t.Fatalf("TokenizeBatch(ttl 1s) = %v, %v", first, err)
+	}
+	clock.Advance(1100 * time.Millisecond)
+	again, err := app.TokenizeBatch(ctx, []client.TokenizeItem{{Class: "email", Value: value}})
+	if err != nil || again[0].Err != nil {
+		t.Fatalf("TokenizeBatch(again) = %v, %v", again, err)
+	}
+	if again[0].Token == first[0].Token {
+		t.Fatalf("Tokenize(after expiry) = the expired token, want a new one")
+	}
+	got, err := app.Detokenize(ctx, "payment", "email", again[0].Token)
+	if err != nil || string(got.Value) != string(value) {
+		t.Errorf("Detokenize(new token) = %q, %v; want the value", got.Value, err)
+	}
+	_, err = app.Detokenize(ctx, "payment", "email", first[0].Token)
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("Detokenize(expired token) = %v, want NotFound", err)
+	}
+	single, err := app.Tokenize(ctx, "email", value)
+	if err != nil || single != again[0].Token {
+		t.Errorf("Tokenize(third time) = %v, want the new token", err)
+	}
+}
+
 func hasReason(err error, reason string) bool {
 	for _, d := range status.Convert(err).Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == reason {

@@ -114,12 +114,12 @@ type detScope struct {
 	written []*staged     // indexed records written in the transaction
 }
 
-// find returns the ID of the record that holds p's index under p's
-// prefix, or nil.
-func (d *detScope) find(p *staged) ([]byte, error) {
+// find returns the record that holds p's index under p's prefix (of one
+// written in the transaction, only its ID), or a record without an ID.
+func (d *detScope) find(p *staged) (store.Record, error) {
 	for _, w := range d.written {
 		if w.ph == p.ph && bytes.Equal(w.pk, p.pk) && bytes.Equal(w.index, p.index) {
-			return bytes.Clone(w.id), nil // w's buffer is another request's
+			return store.Record{ID: bytes.Clone(w.id)}, nil // w's buffer is another request's
 		}
 	}
 	if d.read == nil {
@@ -128,9 +128,9 @@ func (d *detScope) find(p *staged) ([]byte, error) {
 	}
 	r, err := seekIndexed(d.it, p.pk, p.class, p.index)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return store.Record{}, nil
 	}
-	return r.ID, err
+	return r, err
 }
 
 // note records that p, an indexed record, was written in the transaction.

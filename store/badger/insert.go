@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 
 	bdb "github.com/dgraph-io/badger/v4"
 
@@ -30,8 +31,11 @@ type staged struct {
 	ph        uint64
 	class     string
 	one       bool
-	size      int64 // estimate: bytes and entries it adds to a transaction
-	entries   int
+	// created: the record's creation time; a record holding its index
+	// that expired by then is gone for it (replaceExpired).
+	created time.Time
+	size    int64 // estimate: bytes and entries it adds to a transaction
+	entries int
 	// ents: the transaction's entries for rk, ik and sk, in that order
 	// (at most entries of them), set by insertOne: Badger keeps a
 	// pointer to each.
@@ -101,6 +105,7 @@ func (s *Store) prepareRange(recs []store.Record, out []staged) {
 		}
 		p.size, p.entries = estimate(r)
 		p.ents, ents = ents[:p.entries:p.entries], ents[p.entries:]
+		p.class, p.created = r.Class, r.CreatedAt
 		prepareIndexed(s.filter, p, r)
 	}
 }
@@ -120,17 +125,37 @@ func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcom
 			if err != nil {
 				return store.Outcome{}, err
 			}
-			return store.Outcome{Status: store.Existing, ID: id}, nil
+			old, err := get(txn, p.class, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				// An entry whose record is gone names no token: the
+				// value gets a new one.
+				if err := txn.Delete(p.ik); err != nil {
+					return store.Outcome{}, err
+				}
+			case err != nil:
+				return store.Outcome{}, err
+			case !old.Expired(p.created):
+				return store.Outcome{Status: store.Existing, ID: id}, nil
+			default:
+				if err := deleteExpired(txn, old); err != nil {
+					return store.Outcome{}, err
+				}
+			}
 		case !errors.Is(err, bdb.ErrKeyNotFound):
 			return store.Outcome{}, err
 		}
 	}
 	if p.pk != nil && f.mayHoldHash(p.ph) {
-		switch id, err := d.find(p); {
+		switch old, err := d.find(p); {
 		case err != nil:
 			return store.Outcome{}, err
-		case id != nil:
-			return store.Outcome{Status: store.Existing, ID: id}, nil
+		case old.ID != nil && !old.Expired(p.created):
+			return store.Outcome{Status: store.Existing, ID: old.ID}, nil
+		case old.ID != nil:
+			if err := deleteExpired(txn, old); err != nil {
+				return store.Outcome{}, err
+			}
 		}
 	}
 	if f.mayHoldHash(p.rh) {
@@ -168,4 +193,23 @@ func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcom
 		}
 	}
 	return store.Outcome{Status: store.Inserted, ID: p.id}, nil
+}
+
+// deleteExpired deletes old, a record that held an inserted record's
+// index and had expired when that record was created: an expired token
+// is unreadable and waits only for the purge (Store.DeleteExpired, which
+// it stands in for here), so the value gets a new token rather than the
+// expired one.
+func deleteExpired(txn *bdb.Txn, old store.Record) error {
+	if old.Index != nil {
+		if err := deleteIndexEntry(txn, old.Class, old.Index); err != nil {
+			return err
+		}
+	}
+	if old.Subject != nil {
+		if err := txn.Delete(subjectIndexKey(old.Subject, old.Class, old.ID)); err != nil {
+			return err
+		}
+	}
+	return txn.Delete(recordKey(old.Class, old.ID))
 }

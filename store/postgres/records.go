@@ -40,6 +40,16 @@ UNION ALL
 SELECT 1, '', input.ord, ex.id FROM input JOIN pv_records ex ON ex.class = input.class AND ex.idx = input.idx
 WHERE input.idx IS NOT NULL`
 
+// deleteExpiredHoldersSQL deletes the records holding a batch's indexes
+// that had expired when the batch's records were created: an expired
+// token is unreadable and waits only for the purge (DeleteExpired, which
+// this stands in for), so its value gets a new token rather than the
+// expired one. A statement of its own: indexedInsertSQL's ON CONFLICT
+// would not see a delete made in the same statement.
+const deleteExpiredHoldersSQL = `
+DELETE FROM pv_records r USING unnest($1::text[], $2::bytea[], $3::bigint[]) AS t(class, idx, created_at)
+WHERE r.class = t.class AND r.idx = t.idx AND r.expires_at IS NOT NULL AND r.expires_at <= t.created_at`
+
 // plainInsertSQL inserts a batch of records without an index (random
 // tokens) in one statement: no CTE to materialise and no index probe, so
 // the database's work is the rows and their primary-key entries. A row
@@ -288,6 +298,9 @@ func insertRound(ctx context.Context, q querier, recs []store.Record, pos []int,
 		r := recs[p]
 		classes[i], ids[i], idxs[i], versions[i], cts[i] = r.Class, r.ID, r.Index, int64(r.KeyVersion), r.Ciphertext
 		created[i], expires[i], subjects[i], ords[i] = r.CreatedAt.UnixNano(), nanos(r.ExpiresAt), r.Subject, int32(i)
+	}
+	if _, err := q.Exec(ctx, deleteExpiredHoldersSQL, classes, idxs, created); err != nil {
+		return err
 	}
 	rows, err := q.Query(ctx, indexedInsertSQL, classes, ids, idxs, versions, cts, created, expires, subjects, ords)
 	if err != nil {

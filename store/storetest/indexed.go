@@ -50,6 +50,7 @@ func runIndexed(t *testing.T, open Opener) {
 	t.Run("IndexedDelete", func(t *testing.T) { testIndexedDelete(t, open) })
 	t.Run("IndexedRectify", func(t *testing.T) { testIndexedRectify(t, open) })
 	t.Run("IndexedExpired", func(t *testing.T) { testIndexedExpired(t, open) })
+	t.Run("IndexedExpiredReplaced", func(t *testing.T) { testIndexedExpiredReplaced(t, open) })
 	t.Run("IndexedReopen", func(t *testing.T) { testIndexedReopen(t, open) })
 	t.Run("IndexedConcurrent", func(t *testing.T) { testIndexedConcurrent(t, open) })
 	t.Run("IndexedModel", func(t *testing.T) { testIndexedModel(t, open) })
@@ -198,6 +199,48 @@ func testIndexedExpired(t *testing.T, open Opener) {
 	}
 	if out := mustInsert(t, s, indexedRec("notes", old.Index)); out[0].Status != store.Inserted {
 		t.Errorf("Insert(purged index again) = %v, want inserted", out[0].Status)
+	}
+}
+
+// testIndexedExpiredReplaced: a record that expired before a new record
+// of its index was created no longer holds the index, purged or not: the
+// new record is inserted in its place (its value gets a token that works,
+// not the expired one), while a record not yet expired is existing.
+func testIndexedExpiredReplaced(t *testing.T, open Opener) {
+	s := openClosed(t, open, t.TempDir())
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		make func(class string, index []byte) store.Record
+	}{
+		{"indexed by ID", indexedRec},
+		{"random ID", randomRec},
+	}
+	for _, tt := range tests {
+		old := tt.make("notes", randomIndex())
+		old.ExpiresAt = old.CreatedAt.Add(time.Minute)
+		mustInsert(t, s, old)
+		early := tt.make("notes", old.Index)
+		early.CreatedAt = old.CreatedAt.Add(30 * time.Second)
+		if out := mustInsert(t, s, early); out[0].Status != store.Existing || !bytes.Equal(out[0].ID, old.ID) {
+			t.Errorf("%s: Insert(before expiry) = %v %x, want existing %x", tt.name, out[0].Status, out[0].ID, old.ID)
+		}
+		late := tt.make("notes", old.Index)
+		late.CreatedAt = old.CreatedAt.Add(2 * time.Minute)
+		if out := mustInsert(t, s, late); out[0].Status != store.Inserted || !bytes.Equal(out[0].ID, late.ID) {
+			t.Errorf("%s: Insert(after expiry) = %v %x, want inserted %x", tt.name, out[0].Status, out[0].ID, late.ID)
+		}
+		if got, err := s.LookupIndex(ctx, "notes", old.Index); err != nil || !equal(got, late) {
+			t.Errorf("%s: LookupIndex() = %x, %v; want the new record %x", tt.name, got.ID, err, late.ID)
+		}
+		if _, err := s.Get(ctx, "notes", old.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: Get(expired) = %v, want ErrNotFound", tt.name, err)
+		}
+		again := tt.make("notes", old.Index)
+		again.CreatedAt = late.CreatedAt
+		if out := mustInsert(t, s, again); out[0].Status != store.Existing || !bytes.Equal(out[0].ID, late.ID) {
+			t.Errorf("%s: Insert(again) = %v %x, want existing %x", tt.name, out[0].Status, out[0].ID, late.ID)
+		}
 	}
 }
 
