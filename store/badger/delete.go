@@ -35,21 +35,11 @@ func (s *Store) Delete(ctx context.Context, r store.Record) error {
 		if cur.KeyVersion != r.KeyVersion || !bytes.Equal(cur.Ciphertext, r.Ciphertext) {
 			return store.ErrChanged
 		}
-		if cur.Index != nil {
-			if err := deleteIndexEntry(txn, r.Class, cur.Index); err != nil {
-				return err
-			}
-		}
-		if cur.Subject != nil {
-			if err := txn.Delete(subjectIndexKey(cur.Subject, r.Class, r.ID)); err != nil {
-				return err
-			}
-		}
-		// Live until the purge drops it: see purgeKey.
-		if err := txn.Set(purgeKey, nil); err != nil {
+		if err := deleteRecord(txn, cur); err != nil {
 			return err
 		}
-		return txn.Delete(recordKey(r.Class, r.ID))
+		// Live until the purge drops it: see purgeKey.
+		return txn.Set(purgeKey, nil)
 	})
 	if errors.Is(err, store.ErrChanged) || errors.Is(err, store.ErrNotFound) {
 		return err

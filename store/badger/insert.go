@@ -138,7 +138,9 @@ func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcom
 			case !old.Expired(p.created):
 				return store.Outcome{Status: store.Existing, ID: id}, nil
 			default:
-				if err := deleteExpired(txn, old); err != nil {
+				// Expired: unreadable, and waiting only for the purge
+				// (Store.DeleteExpired), which this stands in for.
+				if err := deleteRecord(txn, old); err != nil {
 					return store.Outcome{}, err
 				}
 			}
@@ -152,8 +154,8 @@ func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcom
 			return store.Outcome{}, err
 		case old.ID != nil && !old.Expired(p.created):
 			return store.Outcome{Status: store.Existing, ID: old.ID}, nil
-		case old.ID != nil:
-			if err := deleteExpired(txn, old); err != nil {
+		case old.ID != nil: // expired, as above
+			if err := deleteRecord(txn, old); err != nil {
 				return store.Outcome{}, err
 			}
 		}
@@ -195,21 +197,17 @@ func insertOne(txn *bdb.Txn, f *keyFilter, d *detScope, p *staged) (store.Outcom
 	return store.Outcome{Status: store.Inserted, ID: p.id}, nil
 }
 
-// deleteExpired deletes old, a record that held an inserted record's
-// index and had expired when that record was created: an expired token
-// is unreadable and waits only for the purge (Store.DeleteExpired, which
-// it stands in for here), so the value gets a new token rather than the
-// expired one.
-func deleteExpired(txn *bdb.Txn, old store.Record) error {
-	if old.Index != nil {
-		if err := deleteIndexEntry(txn, old.Class, old.Index); err != nil {
+// deleteRecord deletes r's record and its index and subject keys in txn.
+func deleteRecord(txn *bdb.Txn, r store.Record) error {
+	if r.Index != nil {
+		if err := deleteIndexEntry(txn, r.Class, r.Index); err != nil {
 			return err
 		}
 	}
-	if old.Subject != nil {
-		if err := txn.Delete(subjectIndexKey(old.Subject, old.Class, old.ID)); err != nil {
+	if r.Subject != nil {
+		if err := txn.Delete(subjectIndexKey(r.Subject, r.Class, r.ID)); err != nil {
 			return err
 		}
 	}
-	return txn.Delete(recordKey(old.Class, old.ID))
+	return txn.Delete(recordKey(r.Class, r.ID))
 }

@@ -285,17 +285,7 @@ func (s *Store) DeleteExpired(ctx context.Context, class string, now time.Time, 
 		}
 		it.Close()
 		for _, r := range expired {
-			if r.Index != nil {
-				if err := deleteIndexEntry(txn, class, r.Index); err != nil {
-					return err
-				}
-			}
-			if r.Subject != nil {
-				if err := txn.Delete(subjectIndexKey(r.Subject, class, r.ID)); err != nil {
-					return err
-				}
-			}
-			if err := txn.Delete(recordKey(class, r.ID)); err != nil {
+			if err := deleteRecord(txn, r); err != nil {
 				return err
 			}
 			n++
